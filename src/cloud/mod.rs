@@ -1,0 +1,68 @@
+//! The narrow interface to an AWS account. Two implementations: the AWS SDK adapter
+//! and the sandbox (a simulated account in a local file). The planner and executor
+//! see only this trait.
+
+pub mod sandbox;
+
+use async_trait::async_trait;
+
+use crate::model::{ObservedAccount, ObservedResource};
+use crate::plan::Op;
+
+/// How an error is handled, decided in one place.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorClass {
+    /// Rate limited: retry with backoff.
+    Throttling,
+    /// 5xx, connection reset, timeout: retry with backoff.
+    Transient,
+    /// A role just created is not assumable yet: retry for up to two minutes.
+    IamPropagation,
+    /// The account's quota is full (customization jobs): queue, not fail.
+    QuotaExceeded,
+    /// The object is in a state that forbids the operation.
+    Conflict,
+    NotFound,
+    AccessDenied,
+    Validation,
+    Fatal,
+}
+
+impl ErrorClass {
+    pub fn is_retryable(self) -> bool {
+        matches!(self, ErrorClass::Throttling | ErrorClass::Transient | ErrorClass::IamPropagation)
+    }
+}
+
+/// An error from the account, naming the operation and object it concerns.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{operation}: {message}")]
+pub struct CloudError {
+    pub class: ErrorClass,
+    /// What was attempted, e.g. `CreateModelCustomizationJob support-distilled-1a2b3c4d`.
+    pub operation: String,
+    pub message: String,
+}
+
+impl CloudError {
+    pub fn new(class: ErrorClass, operation: impl Into<String>, message: impl Into<String>) -> Self {
+        CloudError {
+            class,
+            operation: operation.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// An AWS account as bedform sees it.
+#[async_trait]
+pub trait Cloud: Send + Sync {
+    /// The account the credentials belong to.
+    async fn caller_account(&self) -> Result<String, CloudError>;
+    /// Reads everything bedform manages in the region (list-based).
+    async fn observe(&self) -> Result<ObservedAccount, CloudError>;
+    /// Reads one object, for waits.
+    async fn get(&self, kind: &str, name: &str) -> Result<Option<ObservedResource>, CloudError>;
+    /// Performs one operation of a plan.
+    async fn execute(&self, op: &Op) -> Result<(), CloudError>;
+}

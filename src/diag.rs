@@ -1,0 +1,190 @@
+//! Problems found in manifests, each tied to a file, line and column, rendered with
+//! the offending line and a hint.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, NamedSource};
+
+use crate::manifest::spanned::Pos;
+
+/// The text of every manifest file read in a run, so diagnostics can quote it.
+#[derive(Clone, Debug, Default)]
+pub struct Sources {
+    files: Vec<SourceFile>,
+}
+
+#[derive(Clone, Debug)]
+pub struct SourceFile {
+    pub name: String,
+    pub text: Arc<str>,
+}
+
+/// Index of a file in [`Sources`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FileId(pub usize);
+
+impl Sources {
+    pub fn add(&mut self, name: String, text: Arc<str>) -> FileId {
+        self.files.push(SourceFile { name, text });
+        FileId(self.files.len() - 1)
+    }
+    pub fn get(&self, id: FileId) -> Option<&SourceFile> {
+        self.files.get(id.0)
+    }
+    pub fn name(&self, id: FileId) -> &str {
+        self.get(id).map(|f| f.name.as_str()).unwrap_or("<unknown>")
+    }
+}
+
+/// A place in a manifest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Loc {
+    pub file: FileId,
+    pub pos: Pos,
+}
+
+/// One problem with the manifests.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// Where, when it is known (an unreadable file has no position).
+    pub file: Option<FileId>,
+    pub pos: Option<Pos>,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn at(loc: Loc, message: impl Into<String>) -> Self {
+        Diagnostic {
+            file: Some(loc.file),
+            pos: Some(loc.pos),
+            message: message.into(),
+            hint: None,
+        }
+    }
+    pub fn in_file(file: FileId, message: impl Into<String>) -> Self {
+        Diagnostic {
+            file: Some(file),
+            pos: None,
+            message: message.into(),
+            hint: None,
+        }
+    }
+    pub fn general(message: impl Into<String>) -> Self {
+        Diagnostic {
+            file: None,
+            pos: None,
+            message: message.into(),
+            hint: None,
+        }
+    }
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// `file:line:col` (or as much of it as is known).
+    pub fn location(&self, sources: &Sources) -> String {
+        match (self.file, self.pos) {
+            (Some(file), Some(pos)) => format!("{}:{}:{}", sources.name(file), pos.line, pos.col),
+            (Some(file), None) => sources.name(file).to_string(),
+            _ => String::new(),
+        }
+    }
+
+    /// The diagnostic as printed: location and message, then the source line and hint.
+    pub fn render(&self, sources: &Sources, color: bool) -> String {
+        let mut out = String::new();
+        let location = self.location(sources);
+        let header = if location.is_empty() {
+            format!("error: {}", self.message)
+        } else {
+            format!("error: {location}: {}", self.message)
+        };
+        let mut diagnostic = MietteDiagnostic::new(header);
+        if let Some(hint) = &self.hint {
+            diagnostic = diagnostic.with_help(hint.clone());
+        }
+        let source = self.file.and_then(|f| sources.get(f));
+        let report = match (source, self.pos) {
+            (Some(file), Some(pos)) => {
+                let offset = byte_offset(&file.text, pos);
+                let diagnostic = diagnostic.with_label(LabeledSpan::at_offset(offset, "here"));
+                miette::Report::new(diagnostic).with_source_code(
+                    NamedSource::new(file.name.clone(), file.text.to_string()).with_language("yaml"),
+                )
+            }
+            _ => miette::Report::new(diagnostic),
+        };
+        let theme = if color {
+            GraphicalTheme::unicode()
+        } else {
+            GraphicalTheme::unicode_nocolor()
+        };
+        let handler = GraphicalReportHandler::new_themed(theme).with_context_lines(1);
+        if handler.render_report(&mut out, report.as_ref()).is_err() {
+            let _ = write!(out, "error: {location}: {}", self.message);
+        }
+        out
+    }
+}
+
+/// Byte offset of a 1-based line and (character) column in `text`, clamped to the text.
+pub fn byte_offset(text: &str, pos: Pos) -> usize {
+    let mut offset = 0;
+    for (index, line) in text.split_inclusive('\n').enumerate() {
+        if index + 1 == pos.line as usize {
+            let col = pos.col.max(1) as usize - 1;
+            let within = line
+                .char_indices()
+                .nth(col)
+                .map(|(i, _)| i)
+                .unwrap_or(line.len().saturating_sub(1));
+            return offset + within;
+        }
+        offset += line.len();
+    }
+    text.len().saturating_sub(1)
+}
+
+/// Line and column (1-based) of a byte offset in `text`.
+pub fn pos_of_offset(text: &str, offset: usize) -> Pos {
+    let offset = offset.min(text.len());
+    let before = &text[..text.floor_char_boundary(offset)];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
+    let col = before[line_start..].chars().count() + 1;
+    Pos::new(line as u64, col as u64)
+}
+
+/// The closest of `candidates` to `word`, when it is close enough to suggest.
+pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(word, c), c))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_round_trip() {
+        let text = "a: 1\nbé: 2\nc: 3\n";
+        let pos = Pos { line: 2, col: 3 };
+        let offset = byte_offset(text, pos);
+        assert_eq!(&text[offset..offset + 1], ":");
+        assert_eq!(pos_of_offset(text, offset), pos);
+    }
+
+    #[test]
+    fn suggests_close_names_only() {
+        let fields = ["retentionDays", "logGroupName", "kmsKeyId"];
+        assert_eq!(did_you_mean("retentionDay", fields), Some("retentionDays"));
+        assert_eq!(did_you_mean("zzz", fields), None);
+    }
+}

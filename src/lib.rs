@@ -1,0 +1,21 @@
+//! bedform: Amazon Bedrock as code. Manifests are loaded and validated into desired
+//! state, the account is read into observed state, a pure planner compares them, and
+//! the executor applies the plan.
+
+pub mod apply;
+pub mod cli;
+pub mod cloud;
+pub mod diag;
+pub mod exit;
+pub mod hash;
+pub mod manifest;
+pub mod model;
+pub mod models;
+pub mod names;
+pub mod plan;
+pub mod policy;
+pub mod render;
+pub mod resource;
+
+pub use cli::run;
+pub use exit::ExitStatus;

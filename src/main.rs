@@ -1,0 +1,3 @@
+fn main() {
+    std::process::exit(bedform::run(std::env::args_os()).code());
+}

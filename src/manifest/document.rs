@@ -1,0 +1,97 @@
+//! One YAML document: `apiVersion`, `kind`, `metadata.name`, `spec`. The spec is read
+//! with the type its kind names, so every error keeps its location.
+
+use std::fmt;
+
+use serde::de::{self, IgnoredAny, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+
+use super::spanned::Spanned;
+use crate::resource::AnySpec;
+use crate::resource::stack::StackSpec;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Metadata {
+    pub name: Spanned<String>,
+}
+
+/// What a document's `spec` turned out to be.
+#[derive(Debug, Clone)]
+pub enum Body {
+    Stack(StackSpec),
+    Resource(AnySpec),
+    /// The kind is not one bedform knows; reported by validation.
+    UnknownKind,
+}
+
+#[derive(Debug, Clone)]
+pub struct RawDocument {
+    pub api_version: Option<Spanned<String>>,
+    pub kind: Option<Spanned<String>>,
+    pub metadata: Option<Spanned<Metadata>>,
+    pub body: Option<Body>,
+}
+
+const FIELDS: &[&str] = &["apiVersion", "kind", "metadata", "spec"];
+
+impl<'de> Deserialize<'de> for RawDocument {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(DocumentVisitor)
+    }
+}
+
+struct DocumentVisitor;
+
+impl<'de> Visitor<'de> for DocumentVisitor {
+    type Value = RawDocument;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a manifest document with apiVersion, kind, metadata and spec")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawDocument, A::Error> {
+        let mut doc = RawDocument {
+            api_version: None,
+            kind: None,
+            metadata: None,
+            body: None,
+        };
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "apiVersion" => set_once(&mut doc.api_version, map.next_value()?, "apiVersion")?,
+                "kind" => set_once(&mut doc.kind, map.next_value()?, "kind")?,
+                "metadata" => set_once(&mut doc.metadata, map.next_value()?, "metadata")?,
+                "spec" => {
+                    let Some(kind) = &doc.kind else {
+                        return Err(de::Error::custom(
+                            "`kind` must come before `spec` in a document, so the spec can be read as that kind",
+                        ));
+                    };
+                    let body = if kind.value == "Stack" {
+                        Body::Stack(map.next_value()?)
+                    } else {
+                        match AnySpec::next_value_for(&kind.value, &mut map)? {
+                            Some(spec) => Body::Resource(spec),
+                            None => {
+                                map.next_value::<IgnoredAny>()?;
+                                Body::UnknownKind
+                            }
+                        }
+                    };
+                    set_once(&mut doc.body, body, "spec")?;
+                }
+                other => return Err(de::Error::unknown_field(other, FIELDS)),
+            }
+        }
+        Ok(doc)
+    }
+}
+
+fn set_once<T, E: de::Error>(slot: &mut Option<T>, value: T, field: &'static str) -> Result<(), E> {
+    if slot.is_some() {
+        return Err(E::duplicate_field(field));
+    }
+    *slot = Some(value);
+    Ok(())
+}

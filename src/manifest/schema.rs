@@ -1,0 +1,59 @@
+//! The JSON Schema of manifests, generated from the Rust types.
+
+use schemars::{JsonSchema, Schema, SchemaGenerator, generate::SchemaSettings, json_schema};
+use serde_json::Value;
+
+pub const API_VERSION: &str = "bedform/v1";
+
+/// The schema of one document of `kind` whose `spec` is `T`.
+pub fn document_schema<T: JsonSchema>(kind: &str, generator: &mut SchemaGenerator) -> Schema {
+    let spec = generator.subschema_for::<T>();
+    json_schema!({
+        "title": kind,
+        "type": "object",
+        "properties": {
+            "apiVersion": {"const": API_VERSION},
+            "kind": {"const": kind},
+            "metadata": {
+                "type": "object",
+                "properties": {
+                    "name": {
+                        "type": "string",
+                        "description": "The address of the resource within the stack; unique across kinds.",
+                        "pattern": "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
+                    }
+                },
+                "required": ["name"],
+                "additionalProperties": false
+            },
+            "spec": spec
+        },
+        "required": ["apiVersion", "kind", "metadata", "spec"],
+        "additionalProperties": false
+    })
+}
+
+/// The whole manifest schema, as `bedform schema` prints it.
+pub fn manifest_schema() -> Value {
+    let mut generator = SchemaSettings::draft2020_12().for_deserialize().into_generator();
+    let documents: Vec<Value> = crate::resource::document_schemas(&mut generator)
+        .into_iter()
+        .map(Schema::to_value)
+        .collect();
+    let definitions = generator.take_definitions(true);
+    serde_json::json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://bedform.dev/schemas/bedform.schema.json",
+        "title": "bedform manifest (bedform/v1)",
+        "description": "One YAML document of a bedform stack. Several documents may share a file.",
+        "oneOf": documents,
+        "$defs": definitions,
+    })
+}
+
+/// The schema as pretty-printed JSON with a trailing newline.
+pub fn manifest_schema_text() -> String {
+    let mut text = serde_json::to_string_pretty(&manifest_schema()).unwrap_or_default();
+    text.push('\n');
+    text
+}

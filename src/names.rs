@@ -1,0 +1,216 @@
+//! AWS naming rules, checked offline so a bad name fails in `validate`, not halfway
+//! through an apply.
+
+fn len_between(text: &str, min: usize, max: usize) -> Result<(), String> {
+    let len = text.chars().count();
+    if len < min || len > max {
+        return Err(format!("must be {min} to {max} characters long (it is {len})"));
+    }
+    Ok(())
+}
+
+/// `metadata.name`: lowercase letters, digits and hyphens, like a DNS label.
+pub fn check_address_name(name: &str) -> Result<(), String> {
+    len_between(name, 1, 63)?;
+    let ok = name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !name.starts_with('-')
+        && !name.ends_with('-');
+    if ok {
+        Ok(())
+    } else {
+        Err("must be lowercase letters, digits and hyphens, not starting or ending with a hyphen".into())
+    }
+}
+
+/// S3 general-purpose bucket names.
+pub fn check_bucket_name(name: &str) -> Result<(), String> {
+    len_between(name, 3, 63)?;
+    if !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.') {
+        return Err("may hold only lowercase letters, digits, dots and hyphens".into());
+    }
+    let first = name.chars().next().unwrap_or('-');
+    let last = name.chars().last().unwrap_or('-');
+    if !first.is_ascii_alphanumeric() || !last.is_ascii_alphanumeric() {
+        return Err("must begin and end with a letter or digit".into());
+    }
+    if name.contains("..") {
+        return Err("must not contain two adjacent dots".into());
+    }
+    if name.split('.').count() == 4 && name.split('.').all(|p| p.parse::<u8>().is_ok()) {
+        return Err("must not be formatted as an IP address".into());
+    }
+    if name.starts_with("xn--") || name.starts_with("sthree-") || name.ends_with("-s3alias") || name.ends_with("--ol-s3") {
+        return Err("uses a prefix or suffix S3 reserves".into());
+    }
+    Ok(())
+}
+
+/// IAM role names.
+pub fn check_role_name(name: &str) -> Result<(), String> {
+    len_between(name, 1, 64)?;
+    if name.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c)) {
+        Ok(())
+    } else {
+        Err("may hold only letters, digits and + = , . @ _ -".into())
+    }
+}
+
+/// IAM paths: `/` or `/a/b/`.
+pub fn check_iam_path(path: &str) -> Result<(), String> {
+    len_between(path, 1, 512)?;
+    if !path.starts_with('/') || !path.ends_with('/') {
+        return Err("must begin and end with `/`".into());
+    }
+    if path.chars().all(|c| ('!'..='~').contains(&c)) {
+        Ok(())
+    } else {
+        Err("may hold only printable ASCII without spaces".into())
+    }
+}
+
+/// CloudWatch Logs log group names.
+pub fn check_log_group_name(name: &str) -> Result<(), String> {
+    len_between(name, 1, 512)?;
+    if name.chars().all(|c| c.is_ascii_alphanumeric() || "_-/.#".contains(c)) {
+        Ok(())
+    } else {
+        Err("may hold only letters, digits and _ - / . #".into())
+    }
+}
+
+/// Retention periods CloudWatch Logs accepts.
+pub const LOG_RETENTION_DAYS: &[u32] = &[
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
+
+/// Bedrock job names, custom model names and provisioned model names share one
+/// pattern: `[a-zA-Z0-9](-*[a-zA-Z0-9\+\-\.])*`, 1 to 63 characters.
+pub fn check_bedrock_name(name: &str) -> Result<(), String> {
+    len_between(name, 1, 63)?;
+    let first_ok = name.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
+    let rest_ok = name.chars().all(|c| c.is_ascii_alphanumeric() || "-+.".contains(c));
+    if first_ok && rest_ok {
+        Ok(())
+    } else {
+        Err("must start with a letter or digit and hold only letters, digits and - + .".into())
+    }
+}
+
+/// `s3://bucket/key...`
+pub fn check_s3_uri(uri: &str) -> Result<(), String> {
+    let Some(rest) = uri.strip_prefix("s3://") else {
+        return Err(format!("`{uri}` is not an S3 URI (s3://bucket/key)"));
+    };
+    let bucket = rest.split('/').next().unwrap_or("");
+    check_bucket_name(bucket).map_err(|e| format!("bucket `{bucket}` in `{uri}` {e}"))?;
+    if uri.len() > 1024 {
+        return Err("S3 URIs are at most 1024 characters".into());
+    }
+    Ok(())
+}
+
+/// The bucket of an S3 URI.
+pub fn s3_bucket(uri: &str) -> Option<&str> {
+    uri.strip_prefix("s3://")?.split('/').next()
+}
+
+/// `arn:partition:service:region:account:resource`.
+pub fn check_arn(arn: &str, service: Option<&str>) -> Result<(), String> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    if parts.len() != 6 || parts[0] != "arn" || !matches!(parts[1], "aws" | "aws-cn" | "aws-us-gov") || parts[5].is_empty() {
+        return Err(format!("`{arn}` is not an ARN (arn:aws:SERVICE:REGION:ACCOUNT:RESOURCE)"));
+    }
+    if let Some(service) = service
+        && parts[2] != service
+    {
+        return Err(format!("`{arn}` is an ARN of service `{}`, expected `{service}`", parts[2]));
+    }
+    if !parts[4].is_empty() && (parts[4].len() != 12 || !parts[4].chars().all(|c| c.is_ascii_digit())) {
+        return Err(format!("`{arn}` has an account id that is not 12 digits"));
+    }
+    Ok(())
+}
+
+/// AWS account ids: 12 digits.
+pub fn check_account_id(id: &str) -> Result<(), String> {
+    if id.len() == 12 && id.chars().all(|c| c.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err(format!("`{id}` is not an AWS account id (12 digits)"))
+    }
+}
+
+/// Region names like `us-east-1`.
+pub fn check_region(region: &str) -> Result<(), String> {
+    let parts: Vec<&str> = region.split('-').collect();
+    let ok = parts.len() >= 3
+        && parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
+        && parts.last().is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()));
+    if ok { Ok(()) } else { Err(format!("`{region}` is not an AWS region name")) }
+}
+
+/// Tag keys and values, as every service here accepts them.
+pub fn check_tag(key: &str, value: &str) -> Result<(), String> {
+    if key.is_empty() || key.chars().count() > 128 {
+        return Err(format!("tag key `{key}` must be 1 to 128 characters"));
+    }
+    if key.starts_with("aws:") {
+        return Err(format!("tag key `{key}`: the `aws:` prefix is reserved"));
+    }
+    if key.starts_with("bedform:") {
+        return Err(format!("tag key `{key}`: the `bedform:` prefix is reserved for ownership tags"));
+    }
+    if value.chars().count() > 256 {
+        return Err(format!("tag `{key}`: values are at most 256 characters"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bucket_names() {
+        assert!(check_bucket_name("acme-support-bot-training").is_ok());
+        assert!(check_bucket_name("Acme").is_err());
+        assert!(check_bucket_name("ab").is_err());
+        assert!(check_bucket_name("a..b").is_err());
+        assert!(check_bucket_name("192.168.1.1").is_err());
+        assert!(check_bucket_name("-abc").is_err());
+    }
+
+    #[test]
+    fn bedrock_names() {
+        assert!(check_bedrock_name("support-bot-1a2b3c4d").is_ok());
+        assert!(check_bedrock_name("-x").is_err());
+        assert!(check_bedrock_name(&"a".repeat(64)).is_err());
+        assert!(check_bedrock_name("has space").is_err());
+    }
+
+    #[test]
+    fn arns_and_uris() {
+        assert!(check_arn("arn:aws:iam::123456789012:role/x", Some("iam")).is_ok());
+        assert!(check_arn("arn:aws:iam::123456789012:role/x", Some("s3")).is_err());
+        assert!(check_arn("not-an-arn", None).is_err());
+        assert!(check_arn("arn:aws:iam::12345:role/x", None).is_err());
+        assert!(check_s3_uri("s3://bucket-name/prefix/").is_ok());
+        assert!(check_s3_uri("https://bucket/x").is_err());
+        assert!(check_s3_uri("s3://B/x").is_err());
+    }
+
+    #[test]
+    fn misc() {
+        assert!(check_role_name("bedrock-distillation").is_ok());
+        assert!(check_role_name("bad name").is_err());
+        assert!(check_log_group_name("/bedrock/model-invocations").is_ok());
+        assert!(check_log_group_name("bad name").is_err());
+        assert!(check_iam_path("/service-role/").is_ok());
+        assert!(check_iam_path("service-role").is_err());
+        assert!(check_region("us-east-1").is_ok());
+        assert!(check_region("useast1").is_err());
+        assert!(check_account_id("123456789012").is_ok());
+        assert!(check_account_id("1234").is_err());
+        assert!(check_tag("bedform:x", "v").is_err());
+    }
+}

@@ -1,0 +1,357 @@
+//! Planning shared by the kinds whose objects are simply created, updated in place,
+//! replaced or deleted.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+
+use super::{Action, Change, FieldDiff, Op, PlanCx};
+use crate::model::{
+    Address, DeletionPolicy, DesiredResource, ObservedResource, TAG_ADDRESS, TAG_DELETION_POLICY,
+    TAG_PREVENT_DESTROY, TAG_SPEC_HASH, TAG_STACK, is_bedform_tag,
+};
+use crate::resource::KindBehaviour;
+
+/// Field-by-field differences between declared and observed attributes.
+pub fn diff_attrs(
+    behaviour: &(impl KindBehaviour + ?Sized),
+    desired: &Map<String, Value>,
+    observed: &Map<String, Value>,
+) -> Vec<FieldDiff> {
+    let mut keys: Vec<&String> = desired.keys().chain(observed.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    keys.into_iter()
+        .filter_map(|key| {
+            let after = desired.get(key).filter(|v| !v.is_null());
+            let before = observed.get(key).filter(|v| !v.is_null());
+            (after != before).then(|| FieldDiff {
+                path: key.clone(),
+                before: before.cloned(),
+                after: after.cloned(),
+                forces_replacement: behaviour.forces_replacement(key),
+                sensitive: false,
+            })
+        })
+        .collect()
+}
+
+/// The tag difference, leaving out the spec hash (it always follows the spec).
+pub fn diff_tags(desired: &BTreeMap<String, String>, observed: &BTreeMap<String, String>) -> Option<FieldDiff> {
+    let visible = |tags: &BTreeMap<String, String>| -> BTreeMap<String, String> {
+        tags.iter()
+            .filter(|(k, _)| k.as_str() != TAG_SPEC_HASH)
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    };
+    let (after, before) = (visible(desired), visible(observed));
+    (after != before).then(|| FieldDiff {
+        path: "tags".into(),
+        before: Some(serde_json::to_value(&before).unwrap_or(Value::Null)),
+        after: Some(serde_json::to_value(&after).unwrap_or(Value::Null)),
+        forces_replacement: false,
+        sensitive: false,
+    })
+}
+
+pub fn create_op(cx: &PlanCx<'_>, desired: &DesiredResource, token: Option<String>) -> Op {
+    Op::Create {
+        kind: desired.address.kind.clone(),
+        name: desired.aws_name.clone(),
+        attrs: desired.attrs.clone(),
+        tags: desired.tags_with_ownership(cx.stack()),
+        client_request_token: token,
+    }
+}
+
+pub fn created_fields(desired: &DesiredResource) -> Vec<FieldDiff> {
+    let mut fields: Vec<FieldDiff> = desired
+        .attrs
+        .iter()
+        .filter(|(_, v)| !v.is_null())
+        .map(|(k, v)| FieldDiff {
+            path: k.clone(),
+            before: None,
+            after: Some(v.clone()),
+            forces_replacement: false,
+            sensitive: false,
+        })
+        .collect();
+    if !desired.tags.is_empty() {
+        fields.push(FieldDiff {
+            path: "tags".into(),
+            before: None,
+            after: Some(serde_json::to_value(&desired.tags).unwrap_or(Value::Null)),
+            forces_replacement: false,
+            sensitive: false,
+        });
+    }
+    fields
+}
+
+/// An object with the declared name that this stack does not own.
+pub fn unmanaged(desired: &DesiredResource, observed: &ObservedResource) -> Change {
+    let reason = match observed.tag(TAG_STACK) {
+        Some(other) => format!(
+            "{} `{}` exists and belongs to stack `{other}`; bedform will not touch it",
+            desired.address.kind, observed.aws_name
+        ),
+        None => format!(
+            "{} `{}` exists but was not created by this stack; adopt it with `bedform import {} {}`",
+            desired.address.kind, observed.aws_name, desired.address, observed.aws_name
+        ),
+    };
+    Change::new(desired.address.clone(), observed.aws_name.clone(), Action::Unmanaged).because(reason)
+}
+
+/// The refusal for deleting or replacing a resource that carries `preventDestroy`.
+pub fn prevent_destroy(address: &Address, aws_name: &str, what: &str) -> Change {
+    Change::new(address.clone(), aws_name, Action::Refused).because(format!(
+        "{what}, but it has `preventDestroy: true`; remove that first if this is really meant"
+    ))
+}
+
+/// Plans a declared resource: create, no-op, update in place or replace.
+pub fn plan_declared(behaviour: &(impl KindBehaviour + ?Sized), cx: &PlanCx<'_>, desired: &DesiredResource) -> Vec<Change> {
+    let kind = desired.address.kind.as_str();
+    let by_name = cx.find(kind, &desired.aws_name);
+    if desired.absent {
+        return plan_absent(behaviour, cx, desired, by_name);
+    }
+    if let Some(observed) = by_name {
+        cx.claim(observed);
+        if behaviour.taggable() && !observed.owned_by(cx.stack()) {
+            return vec![unmanaged(desired, observed)];
+        }
+        if behaviour.taggable() && observed.tag(TAG_ADDRESS) != Some(desired.address.to_string().as_str()) {
+            return vec![
+                Change::new(desired.address.clone(), observed.aws_name.clone(), Action::Unmanaged).because(format!(
+                    "{kind} `{}` is owned by `{}` of this stack, not by {}",
+                    observed.aws_name,
+                    observed.tag(TAG_ADDRESS).unwrap_or("?"),
+                    desired.address
+                )),
+            ];
+        }
+        return vec![update_or_replace(behaviour, cx, desired, observed)];
+    }
+    // Owned under another name: the name changed.
+    let renamed_from = cx.owned_for(kind, &desired.address).into_iter().next();
+    if let Some(old) = renamed_from {
+        cx.claim(old);
+        if desired.prevent_destroy {
+            return vec![prevent_destroy(
+                &desired.address,
+                &old.aws_name,
+                &format!("its name changes from `{}` to `{}`, which replaces it", old.aws_name, desired.aws_name),
+            )];
+        }
+        let mut change = Change::new(desired.address.clone(), desired.aws_name.clone(), Action::Replace)
+            .because(format!("the name changes from `{}` to `{}`; AWS cannot rename a {kind}", old.aws_name, desired.aws_name))
+            .with_op(create_op(cx, desired, None))
+            .with_op(Op::Delete {
+                kind: kind.to_string(),
+                name: old.aws_name.clone(),
+                empty_first: false,
+            });
+        change.create_before_destroy = true;
+        let mut fields = vec![FieldDiff {
+            path: "name".into(),
+            before: Some(Value::String(old.aws_name.clone())),
+            after: Some(Value::String(desired.aws_name.clone())),
+            forces_replacement: true,
+            sensitive: false,
+        }];
+        fields.extend(diff_attrs(behaviour, &desired.attrs, &old.attrs));
+        return vec![change.with_fields(fields)];
+    }
+    vec![
+        Change::new(desired.address.clone(), desired.aws_name.clone(), Action::Create)
+            .with_fields(created_fields(desired))
+            .with_op(create_op(cx, desired, None)),
+    ]
+}
+
+fn update_or_replace(
+    behaviour: &(impl KindBehaviour + ?Sized),
+    cx: &PlanCx<'_>,
+    desired: &DesiredResource,
+    observed: &ObservedResource,
+) -> Change {
+    let kind = desired.address.kind.as_str();
+    let mut fields = diff_attrs(behaviour, &desired.attrs, &observed.attrs);
+    let desired_tags = desired.tags_with_ownership(cx.stack());
+    let tag_diff = if behaviour.taggable() {
+        diff_tags(&desired_tags, &observed.tags)
+    } else {
+        None
+    };
+    let hash_current = !behaviour.taggable() || observed.tag(TAG_SPEC_HASH) == Some(desired.spec_hash.as_str());
+    if fields.is_empty() && tag_diff.is_none() {
+        if !hash_current {
+            // Same values written another way: only the recorded hash moves.
+            return Change::new(desired.address.clone(), desired.aws_name.clone(), Action::NoOp)
+                .note("the manifest changed but means the same; only the spec-hash tag is refreshed")
+                .with_op(update_op(desired, desired_tags, Vec::new()));
+        }
+        return Change::new(desired.address.clone(), desired.aws_name.clone(), Action::NoOp);
+    }
+    let drift = behaviour.taggable() && hash_current;
+    let forced: Vec<String> = fields.iter().filter(|f| f.forces_replacement).map(|f| f.path.clone()).collect();
+    let changed: Vec<String> = fields
+        .iter()
+        .map(|f| f.path.clone())
+        .chain(tag_diff.as_ref().map(|f| f.path.clone()))
+        .collect();
+    fields.extend(tag_diff);
+    if !forced.is_empty() {
+        if desired.prevent_destroy {
+            return prevent_destroy(
+                &desired.address,
+                &desired.aws_name,
+                &format!("`{}` cannot be changed in place, which replaces it", forced.join("`, `")),
+            );
+        }
+        let mut change = Change::new(desired.address.clone(), desired.aws_name.clone(), Action::Replace)
+            .because(format!(
+                "`{}` cannot be updated in place on a {kind}; the {kind} is deleted and created again with the same name",
+                forced.join("`, `")
+            ))
+            .with_fields(fields)
+            .with_op(Op::Delete {
+                kind: kind.to_string(),
+                name: observed.aws_name.clone(),
+                empty_first: false,
+            })
+            .with_op(create_op(cx, desired, None));
+        change.drift = drift;
+        return change;
+    }
+    let mut change = Change::new(desired.address.clone(), desired.aws_name.clone(), Action::Update)
+        .with_fields(fields)
+        .with_op(update_op(desired, desired_tags, changed));
+    change.drift = drift;
+    if drift {
+        change = change.note("changed outside bedform: the manifest is unchanged since the last apply");
+    }
+    change
+}
+
+fn update_op(desired: &DesiredResource, tags: BTreeMap<String, String>, fields: Vec<String>) -> Op {
+    Op::Update {
+        kind: desired.address.kind.clone(),
+        name: desired.aws_name.clone(),
+        attrs: desired.attrs.clone(),
+        tags,
+        fields,
+        current_name: None,
+    }
+}
+
+/// `state: absent`: delete the object if it is there.
+fn plan_absent(
+    behaviour: &(impl KindBehaviour + ?Sized),
+    cx: &PlanCx<'_>,
+    desired: &DesiredResource,
+    observed: Option<&ObservedResource>,
+) -> Vec<Change> {
+    let Some(observed) = observed else {
+        return vec![Change::new(desired.address.clone(), desired.aws_name.clone(), Action::NoOp).note("declared absent and not present")];
+    };
+    cx.claim(observed);
+    if behaviour.taggable() && !observed.owned_by(cx.stack()) {
+        return vec![unmanaged(desired, observed)];
+    }
+    if desired.prevent_destroy {
+        return vec![prevent_destroy(&desired.address, &desired.aws_name, "it is declared `state: absent`")];
+    }
+    vec![
+        Change::new(desired.address.clone(), observed.aws_name.clone(), Action::Delete)
+            .because("it is declared `state: absent`")
+            .with_op(Op::Delete {
+                kind: desired.address.kind.clone(),
+                name: observed.aws_name.clone(),
+                empty_first: false,
+            }),
+    ]
+}
+
+/// The address an orphan carries in its ownership tag.
+pub fn orphan_address(observed: &ObservedResource) -> Address {
+    observed
+        .tag(TAG_ADDRESS)
+        .and_then(Address::parse)
+        .unwrap_or_else(|| Address::new(observed.kind.clone(), observed.aws_name.clone()))
+}
+
+/// The deletion policy recorded on an orphan.
+pub fn orphan_deletion_policy(observed: &ObservedResource) -> DeletionPolicy {
+    match observed.tag(TAG_DELETION_POLICY) {
+        Some("delete") => DeletionPolicy::Delete,
+        _ => DeletionPolicy::Retain,
+    }
+}
+
+/// The refusal for an orphan that still carries `preventDestroy`, if it does.
+pub fn orphan_guard(observed: &ObservedResource) -> Option<Change> {
+    (observed.tag(TAG_PREVENT_DESTROY) == Some("true")).then(|| {
+        prevent_destroy(
+            &orphan_address(observed),
+            &observed.aws_name,
+            "it is no longer declared and would be deleted",
+        )
+    })
+}
+
+/// Plans an owned object that is no longer declared: delete it.
+pub fn plan_orphan(_behaviour: &(impl KindBehaviour + ?Sized), _cx: &PlanCx<'_>, observed: &ObservedResource) -> Vec<Change> {
+    if let Some(refusal) = orphan_guard(observed) {
+        return vec![refusal];
+    }
+    vec![
+        Change::new(orphan_address(observed), observed.aws_name.clone(), Action::Delete)
+            .because("it is no longer declared")
+            .with_op(Op::Delete {
+                kind: observed.kind.clone(),
+                name: observed.aws_name.clone(),
+                empty_first: false,
+            }),
+    ]
+}
+
+/// Plans an owned data-holding object (bucket, log group) that is no longer
+/// declared: deleted only with `deletionPolicy: delete`, otherwise kept and released.
+pub fn plan_orphan_with_data(observed: &ObservedResource, data: Option<String>) -> Vec<Change> {
+    if let Some(refusal) = orphan_guard(observed) {
+        return vec![refusal];
+    }
+    let address = orphan_address(observed);
+    match orphan_deletion_policy(observed) {
+        DeletionPolicy::Retain => {
+            let keys: Vec<String> = observed.tags.keys().filter(|k| is_bedform_tag(k)).cloned().collect();
+            vec![
+                Change::new(address, observed.aws_name.clone(), Action::Forget)
+                    .because("it is no longer declared; `deletionPolicy: retain` keeps it in AWS, released from this stack")
+                    .with_op(Op::Untag {
+                        kind: observed.kind.clone(),
+                        name: observed.aws_name.clone(),
+                        keys,
+                    }),
+            ]
+        }
+        DeletionPolicy::Delete => {
+            let mut change = Change::new(address, observed.aws_name.clone(), Action::Delete)
+                .because("it is no longer declared and has `deletionPolicy: delete`")
+                .with_op(Op::Delete {
+                    kind: observed.kind.clone(),
+                    name: observed.aws_name.clone(),
+                    empty_first: data.is_some(),
+                });
+            if let Some(data) = data {
+                change.deletes_data = true;
+                change = change.warn(format!("deletes {data}"));
+            }
+            vec![change]
+        }
+    }
+}

@@ -1,0 +1,152 @@
+//! The plan for a terminal, Terraform-like.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+
+use super::{field_lines, headline, summary_line};
+use crate::plan::{Action, Change, Plan};
+
+struct Paint {
+    color: bool,
+}
+
+impl Paint {
+    fn code(&self, symbol: &str) -> &'static str {
+        if !self.color {
+            return "";
+        }
+        match symbol {
+            "+" => "\x1b[32m",
+            "~" | "…" | "." => "\x1b[33m",
+            "-" | "!" | "x" | "?" => "\x1b[31m",
+            "-/+" | "+/-" => "\x1b[35m",
+            _ => "\x1b[1m",
+        }
+    }
+    fn paint(&self, symbol: &str, text: &str) -> String {
+        if self.color {
+            format!("{}{text}\x1b[0m", self.code(symbol))
+        } else {
+            text.to_string()
+        }
+    }
+    fn bold(&self, text: &str) -> String {
+        if self.color { format!("\x1b[1m{text}\x1b[0m") } else { text.to_string() }
+    }
+}
+
+pub fn render(plan: &Plan, color: bool) -> String {
+    let paint = Paint { color };
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "bedform plan for stack {} (account {}, region {})",
+        paint.bold(&plan.stack),
+        plan.account_id,
+        plan.region
+    );
+    let visible: Vec<&Change> = plan.changes.iter().filter(|c| c.is_change() || !c.warnings.is_empty()).collect();
+    let unchanged_with_status: Vec<&Change> = plan
+        .changes
+        .iter()
+        .filter(|c| !c.is_change() && c.warnings.is_empty() && (c.status.is_some() || !c.notes.is_empty()))
+        .collect();
+    if visible.is_empty() {
+        let _ = writeln!(out, "\nNo changes. The account matches the manifests.");
+        render_status(&mut out, &unchanged_with_status);
+        return out;
+    }
+    let used: BTreeSet<(&str, &str)> = visible
+        .iter()
+        .filter(|c| c.is_change())
+        .map(|c| (c.action.symbol(c.create_before_destroy), legend_text(c)))
+        .collect();
+    let _ = writeln!(out, "\nSymbols:");
+    for (symbol, text) in &used {
+        let _ = writeln!(out, "  {} {text}", paint.paint(symbol, &format!("{symbol:>3}")));
+    }
+    let (drift, rest): (Vec<&Change>, Vec<&Change>) = visible.into_iter().partition(|c| c.drift);
+    if !drift.is_empty() {
+        let _ = writeln!(out, "\n{}", paint.bold("Changed outside bedform (the manifests did not change; apply restores them):"));
+        for change in drift {
+            render_change(&mut out, &paint, change);
+        }
+    }
+    if !rest.is_empty() {
+        let _ = writeln!(out, "\n{}", paint.bold("bedform will perform these actions:"));
+        for change in rest {
+            render_change(&mut out, &paint, change);
+        }
+    }
+    render_status(&mut out, &unchanged_with_status);
+    let _ = writeln!(out, "\n{}", paint.bold(&summary_line(&plan.summary)));
+    for (change, purchase) in plan.purchases() {
+        let _ = writeln!(
+            out,
+            "{}",
+            paint.paint(
+                "!",
+                &format!(
+                    "Purchase: {} buys {} model unit(s) of {} with a {} commitment; apply needs --allow-commitment.",
+                    change.address, purchase.model_units, purchase.model, purchase.commitment
+                )
+            )
+        );
+    }
+    let blocking: Vec<&Change> = plan.blocking().collect();
+    if !blocking.is_empty() {
+        let _ = writeln!(out, "{}", paint.paint("x", &format!("Error: this plan cannot be applied: {} change(s) refused (marked x or ?).", blocking.len())));
+    }
+    out
+}
+
+fn legend_text(change: &Change) -> &'static str {
+    match (change.action, change.create_before_destroy) {
+        (Action::Replace, true) => "create replacement, then delete",
+        (Action::Replace, false) => "delete, then create replacement",
+        (action, _) => action.describe(),
+    }
+}
+
+fn render_change(out: &mut String, paint: &Paint, change: &Change) {
+    let symbol = change.action.symbol(change.create_before_destroy);
+    let _ = writeln!(out, "\n  # {}", headline(change));
+    if let Some(reason) = &change.reason {
+        let _ = writeln!(out, "  # ({reason})");
+    }
+    if let Some(status) = &change.status {
+        let message = change.status_message.as_deref().map(|m| format!(": {m}")).unwrap_or_default();
+        let _ = writeln!(out, "  # status: {status}{message}");
+    }
+    let _ = writeln!(out, "{} {} {{", paint.paint(symbol, &format!("{symbol:>3}")), change.address);
+    for field in &change.fields {
+        for (sign, line) in field_lines(change.action, field) {
+            let sign_text = sign.to_string();
+            let _ = writeln!(out, "      {} {}", paint.paint(&sign_text, &sign_text), line);
+        }
+    }
+    let _ = writeln!(out, "    }}");
+    for warning in &change.warnings {
+        let _ = writeln!(out, "    {} {warning}", paint.paint("!", "warning:"));
+    }
+    for note in &change.notes {
+        let _ = writeln!(out, "    note: {note}");
+    }
+}
+
+fn render_status(out: &mut String, unchanged: &[&Change]) {
+    if unchanged.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\nUnchanged, for information:");
+    for change in unchanged {
+        let status = change.status.as_deref().map(|s| format!(" [{s}]")).unwrap_or_default();
+        let _ = writeln!(out, "  {}{status}", change.address);
+        if let Some(message) = &change.status_message {
+            let _ = writeln!(out, "    {message}");
+        }
+        for note in &change.notes {
+            let _ = writeln!(out, "    note: {note}");
+        }
+    }
+}

@@ -1,0 +1,127 @@
+//! Drawing a plan. JSON is the plan itself; the human and markdown renderers draw
+//! from the same model, so they cannot disagree.
+
+pub mod human;
+pub mod markdown;
+
+use serde_json::Value;
+
+use crate::plan::{Action, Change, FieldDiff, Plan, Summary};
+
+/// Output formats of `plan`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+    Markdown,
+}
+
+pub fn render(plan: &Plan, format: Format, color: bool) -> String {
+    match format {
+        Format::Human => human::render(plan, color),
+        Format::Json => json(plan),
+        Format::Markdown => markdown::render(plan),
+    }
+}
+
+pub fn json(plan: &Plan) -> String {
+    let mut text = serde_json::to_string_pretty(plan).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// `Plan: 2 to create, 1 to update, 0 to replace, 0 to delete.` with other counts
+/// appended when there are any.
+pub fn summary_line(summary: &Summary) -> String {
+    let mut line = format!(
+        "Plan: {} to create, {} to update, {} to replace, {} to delete",
+        summary.create, summary.update, summary.replace, summary.delete
+    );
+    for (count, what) in [
+        (summary.stop, "to stop"),
+        (summary.forget, "to release"),
+        (summary.wait, "waiting"),
+        (summary.refused, "refused"),
+        (summary.unmanaged, "not managed"),
+    ] {
+        if count > 0 {
+            line.push_str(&format!(", {count} {what}"));
+        }
+    }
+    line.push('.');
+    line
+}
+
+/// The heading of a change: `# ProvisionedThroughput/support-bot must be replaced`.
+pub fn headline(change: &Change) -> String {
+    let what = match change.action {
+        Action::Create => "will be created",
+        Action::Update => "will be updated in-place",
+        Action::Replace => "must be replaced",
+        Action::Delete => "will be deleted",
+        Action::Stop => "will be stopped",
+        Action::Forget => "will be released (kept in AWS)",
+        Action::Wait => "is waiting",
+        Action::NoOp => "is unchanged",
+        Action::Refused => "cannot be changed as planned",
+        Action::Unmanaged => "exists but is not managed by this stack",
+    };
+    let name = if change.aws_name != change.address.name {
+        format!(" ({})", change.aws_name)
+    } else {
+        String::new()
+    };
+    format!("{}{name} {what}", change.address)
+}
+
+/// A value as shown in a plan.
+pub fn show_value(value: Option<&Value>, sensitive: bool) -> String {
+    match value {
+        _ if sensitive => "(sensitive)".into(),
+        None => "(none)".into(),
+        Some(Value::String(s)) => format!("{s:?}"),
+        Some(other) => other.to_string(),
+    }
+}
+
+/// Lines for one field difference (without the leading symbol column).
+pub fn field_lines(action: Action, field: &FieldDiff) -> Vec<(char, String)> {
+    let forces = if field.forces_replacement { "   # forces replacement" } else { "" };
+    let before = show_value(field.before.as_ref(), field.sensitive);
+    let after = show_value(field.after.as_ref(), field.sensitive);
+    match (field.before.is_some(), field.after.is_some()) {
+        (false, true) if action == Action::Create => vec![('+', format!("{} = {after}", field.path))],
+        (false, true) => vec![('+', format!("{} = {after}{forces}", field.path))],
+        (true, false) => vec![('-', format!("{} = {before}{forces}", field.path))],
+        _ => {
+            let short = before.len() + after.len() < 100;
+            if short {
+                vec![('~', format!("{}: {before} -> {after}{forces}", field.path))]
+            } else {
+                let mut lines = vec![('~', format!("{}:{forces}", field.path))];
+                lines.extend(pretty_diff(field.before.as_ref(), field.after.as_ref(), field.sensitive));
+                lines
+            }
+        }
+    }
+}
+
+/// A line diff of two JSON values, pretty-printed.
+fn pretty_diff(before: Option<&Value>, after: Option<&Value>, sensitive: bool) -> Vec<(char, String)> {
+    if sensitive {
+        return vec![(' ', "    (sensitive)".into())];
+    }
+    let pretty = |v: Option<&Value>| v.map(|v| serde_json::to_string_pretty(v).unwrap_or_default()).unwrap_or_default();
+    let (old, new) = (pretty(before), pretty(after));
+    let diff = similar::TextDiff::from_lines(&old, &new);
+    let mut lines = Vec::new();
+    for change in diff.iter_all_changes() {
+        let sign = match change.tag() {
+            similar::ChangeTag::Delete => '-',
+            similar::ChangeTag::Insert => '+',
+            similar::ChangeTag::Equal => ' ',
+        };
+        lines.push((sign, format!("    {}", change.value().trim_end_matches('\n'))));
+    }
+    lines
+}

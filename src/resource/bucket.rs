@@ -1,0 +1,207 @@
+//! `kind: Bucket`: an S3 bucket for training data, job output or invocation logs.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use super::{Common, KindBehaviour, LowerCx, Lowered, ResourceSpec, ValidateCx};
+use crate::diag::Diagnostic;
+use crate::manifest::refs::Reference;
+use crate::manifest::spanned::Spanned;
+use crate::model::{DeletionPolicy, DesiredResource, ObservedResource};
+use crate::plan::{Action, Change, Op, PlanCx, generic};
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct BucketSpec {
+    /// The S3 bucket name (globally unique).
+    pub bucket_name: Spanned<String>,
+    /// Adds a bucket policy that lets bedrock.amazonaws.com write invocation logs,
+    /// scoped to this account with `aws:SourceAccount` and `aws:SourceArn`.
+    #[serde(default)]
+    pub allow_bedrock_log_delivery: bool,
+    #[serde(default)]
+    pub encryption: Option<Encryption>,
+    /// Block all public access (default true).
+    #[serde(default = "yes")]
+    pub block_public_access: bool,
+    #[serde(default)]
+    pub versioning: bool,
+    /// What happens when the bucket is no longer declared: `retain` (default) keeps
+    /// it and releases it from the stack; `delete` deletes it with its objects.
+    #[serde(default)]
+    #[schemars(with = "DeletionPolicySchema")]
+    pub deletion_policy: DeletionPolicy,
+    #[serde(default)]
+    pub prevent_destroy: bool,
+    /// Tags merged over the stack's; `null` drops a stack tag.
+    #[serde(default)]
+    pub tags: Option<BTreeMap<String, Option<String>>>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `retain | delete`
+#[derive(JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub enum DeletionPolicySchema {
+    Retain,
+    Delete,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Encryption {
+    pub sse: Sse,
+    /// KMS key id or ARN, with `sse: kms`.
+    #[serde(default)]
+    pub kms_key_id: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum Sse {
+    S3,
+    Kms,
+}
+
+impl ResourceSpec for BucketSpec {
+    fn common(&self) -> Common<'_> {
+        Common {
+            prevent_destroy: self.prevent_destroy,
+            tags: self.tags.as_ref(),
+            absent: false,
+            deletion_policy: self.deletion_policy,
+        }
+    }
+
+    fn validate(&self, cx: &mut ValidateCx<'_>) {
+        if !self.bucket_name.contains("${")
+            && let Err(problem) = crate::names::check_bucket_name(&self.bucket_name)
+        {
+            cx.error(self.bucket_name.pos, format!("`bucketName` `{}` {problem}", self.bucket_name.value));
+        }
+        if let Some(enc) = &self.encryption {
+            match (enc.sse, &enc.kms_key_id) {
+                (Sse::S3, Some(key)) => cx.error(key.pos, "`kmsKeyId` is only used with `sse: kms`"),
+                (Sse::Kms, None) => cx.error(self.bucket_name.pos, "`encryption.sse: kms` needs `kmsKeyId`"),
+                _ => {}
+            }
+        }
+        validate_tags(cx, self.tags.as_ref(), self.bucket_name.pos);
+    }
+
+    fn references(&self) -> Vec<Reference> {
+        Vec::new()
+    }
+
+    fn lower(&self, cx: &LowerCx<'_>) -> Result<Lowered, Diagnostic> {
+        let name = cx.interpolate(&self.bucket_name);
+        if let Err(problem) = crate::names::check_bucket_name(&name) {
+            return Err(Diagnostic::at(
+                crate::diag::Loc { file: cx.file, pos: self.bucket_name.pos },
+                format!("`bucketName` `{name}` {problem}"),
+            ));
+        }
+        let arn = format!("arn:aws:s3:::{name}");
+        let policy = self.allow_bedrock_log_delivery.then(|| {
+            crate::policy::normalise(&json!({
+                "Version": "2012-10-17",
+                "Statement": [{
+                    "Sid": "AllowBedrockLogDelivery",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "bedrock.amazonaws.com"},
+                    "Action": "s3:PutObject",
+                    "Resource": format!("{arn}/*"),
+                    "Condition": {
+                        "StringEquals": {"aws:SourceAccount": cx.account_id},
+                        "ArnLike": {"aws:SourceArn": format!("arn:aws:bedrock:{}:{}:*", cx.stack.region, cx.account_id)}
+                    }
+                }]
+            }))
+        });
+        let encryption = match &self.encryption {
+            None => json!({"sse": "s3"}),
+            Some(e) => json!({
+                "sse": if e.sse == Sse::Kms { "kms" } else { "s3" },
+                "kmsKeyId": e.kms_key_id.as_ref().map(|k| cx.interpolate(k)),
+            }),
+        };
+        let mut attrs = Map::new();
+        attrs.insert("policy".into(), policy.unwrap_or(Value::Null));
+        attrs.insert("encryption".into(), strip_nulls(encryption));
+        attrs.insert("blockPublicAccess".into(), Value::Bool(self.block_public_access));
+        attrs.insert("versioning".into(), Value::Bool(self.versioning));
+        Ok(Lowered {
+            aws_name: name,
+            arn: Some(arn),
+            model: None,
+            attrs,
+            hash_extra: Some(json!({"deletionPolicy": self.deletion_policy.as_str(), "preventDestroy": self.prevent_destroy})),
+        })
+    }
+}
+
+/// Drops `null` members of an object.
+pub fn strip_nulls(value: Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(map.into_iter().filter(|(_, v)| !v.is_null()).collect()),
+        other => other,
+    }
+}
+
+/// Checks a spec's `tags`.
+pub fn validate_tags(cx: &mut ValidateCx<'_>, tags: Option<&BTreeMap<String, Option<String>>>, pos: crate::manifest::spanned::Pos) {
+    for (key, value) in tags.into_iter().flatten() {
+        if let Err(problem) = crate::names::check_tag(key, value.as_deref().unwrap_or("")) {
+            cx.error(pos, format!("`tags`: {problem}"));
+        }
+    }
+}
+
+pub struct Behaviour;
+pub static BEHAVIOUR: Behaviour = Behaviour;
+
+fn objects(observed: &ObservedResource) -> Option<String> {
+    observed
+        .fact_u64("objectCount")
+        .filter(|n| *n > 0)
+        .map(|n| format!("{n} object{}", if n == 1 { "" } else { "s" }))
+}
+
+impl KindBehaviour for Behaviour {
+    fn plan(&self, cx: &PlanCx<'_>, desired: &DesiredResource) -> Vec<Change> {
+        let changes = generic::plan_declared(self, cx, desired);
+        changes.into_iter().map(|c| guard_deletes(cx, desired.deletion_policy, c)).collect()
+    }
+
+    fn plan_orphan(&self, _cx: &PlanCx<'_>, observed: &ObservedResource) -> Vec<Change> {
+        generic::plan_orphan_with_data(observed, objects(observed))
+    }
+}
+
+/// A bucket that holds objects is deleted (as part of a rename or `state`) only with
+/// `deletionPolicy: delete`.
+fn guard_deletes(cx: &PlanCx<'_>, policy: DeletionPolicy, mut change: Change) -> Change {
+    for op in &mut change.ops {
+        if let Op::Delete { kind, name, empty_first } = op
+            && let Some(observed) = cx.find(kind, name)
+            && let Some(data) = objects(observed)
+        {
+            if policy != DeletionPolicy::Delete {
+                return Change::new(change.address.clone(), change.aws_name.clone(), Action::Refused).because(format!(
+                    "this change deletes bucket `{name}`, which holds {data}; set `deletionPolicy: delete` to allow it, or empty the bucket"
+                ));
+            }
+            *empty_first = true;
+            change.deletes_data = true;
+            change.warnings.push(format!("deletes bucket `{name}` with its {data}"));
+        }
+    }
+    change
+}

@@ -1,0 +1,641 @@
+//! `kind: CustomizationJob`: a model customization job (distillation, fine-tuning,
+//! continued pre-training) and the custom model it produces.
+//!
+//! Jobs are create-once: the job and model names carry a short hash of the
+//! training-relevant spec, so a changed spec is a new job under a new name.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use super::bucket::{strip_nulls, validate_tags};
+use super::{Common, KindBehaviour, LowerCx, Lowered, ResourceSpec, ValidateCx};
+use crate::diag::Diagnostic;
+use crate::manifest::refs::{RefOr, Reference};
+use crate::manifest::spanned::Spanned;
+use crate::model::{Address, DeletionPolicy, DesiredResource, ObservedResource, TAG_ADDRESS};
+use crate::plan::{Action, Change, FieldDiff, Op, PlanCx, generic};
+
+/// The observed kind of the models jobs produce.
+pub const CUSTOM_MODEL: &str = "CustomModel";
+pub const KIND: &str = "CustomizationJob";
+
+/// Statuses AWS reports for a job.
+pub const IN_PROGRESS: &str = "InProgress";
+pub const COMPLETED: &str = "Completed";
+pub const FAILED: &str = "Failed";
+pub const STOPPING: &str = "Stopping";
+pub const STOPPED: &str = "Stopped";
+
+/// Fields that decide what is trained: a change to any of them is a new job.
+pub const TRAINING_FIELDS: &[&str] = &[
+    "customizationType",
+    "baseModel",
+    "teacher",
+    "trainingData",
+    "validationData",
+    "hyperParameters",
+];
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CustomizationJobSpec {
+    #[serde(rename = "type")]
+    pub customization_type: Spanned<CustomizationType>,
+    /// The model to customize (the student, for distillation).
+    pub base_model: Spanned<String>,
+    /// The teacher, for distillation.
+    #[serde(default)]
+    pub teacher: Option<Spanned<Teacher>>,
+    pub training_data: Spanned<TrainingData>,
+    #[serde(default)]
+    pub validation_data: Vec<S3Location>,
+    pub output: S3Location,
+    /// The service role Bedrock assumes for the job.
+    pub role: Spanned<RefOr>,
+    /// For fineTuning and continuedPreTraining (epochCount, batchSize, learningRate...).
+    #[serde(default)]
+    pub hyper_parameters: BTreeMap<String, Spanned<HyperParameter>>,
+    /// KMS key for the custom model.
+    #[serde(default)]
+    pub kms_key_id: Option<Spanned<String>>,
+    #[serde(default)]
+    pub vpc_config: Option<VpcConfig>,
+    /// Prefix of the job name (default metadata.name); the spec hash is appended.
+    #[serde(default)]
+    pub job_name: Option<Spanned<String>>,
+    /// Prefix of the custom model name (default metadata.name); the spec hash is appended.
+    #[serde(default)]
+    pub custom_model_name: Option<Spanned<String>>,
+    #[serde(default)]
+    pub prevent_destroy: bool,
+    #[serde(default)]
+    pub tags: Option<BTreeMap<String, Option<String>>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum CustomizationType {
+    Distillation,
+    FineTuning,
+    ContinuedPreTraining,
+}
+
+impl CustomizationType {
+    fn api_name(self) -> &'static str {
+        match self {
+            CustomizationType::Distillation => "DISTILLATION",
+            CustomizationType::FineTuning => "FINE_TUNING",
+            CustomizationType::ContinuedPreTraining => "CONTINUED_PRE_TRAINING",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Teacher {
+    pub model: Spanned<String>,
+    /// Maximum tokens the teacher generates per response (1 to 32000).
+    pub max_response_length: Spanned<u32>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TrainingData {
+    /// A JSONL file of prompts (or prompt-response pairs).
+    #[serde(default)]
+    pub s3_uri: Option<Spanned<String>>,
+    /// Train from model invocation logs instead.
+    #[serde(default)]
+    pub invocation_logs: Option<InvocationLogsSource>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct InvocationLogsSource {
+    pub s3_uri: Spanned<String>,
+    /// Use the logged responses as training targets instead of asking the teacher.
+    #[serde(default)]
+    pub use_prompt_response: bool,
+    #[serde(default)]
+    pub request_metadata_filters: Option<Spanned<MetadataFilter>>,
+}
+
+/// Filters on request metadata: exactly one of `equals`, `notEquals`, `andAll`, `orAll`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct MetadataFilter {
+    #[serde(default)]
+    pub equals: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    pub not_equals: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    pub and_all: Option<Vec<BaseFilter>>,
+    #[serde(default)]
+    pub or_all: Option<Vec<BaseFilter>>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct BaseFilter {
+    #[serde(default)]
+    pub equals: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    pub not_equals: Option<BTreeMap<String, String>>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct S3Location {
+    pub s3_uri: Spanned<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct VpcConfig {
+    pub subnet_ids: Vec<String>,
+    pub security_group_ids: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum HyperParameter {
+    Text(String),
+    Integer(i64),
+    Number(f64),
+}
+
+impl HyperParameter {
+    fn as_api_string(&self) -> String {
+        match self {
+            HyperParameter::Text(s) => s.clone(),
+            HyperParameter::Integer(i) => i.to_string(),
+            HyperParameter::Number(n) => n.to_string(),
+        }
+    }
+}
+
+/// Longest name prefix: 63 characters less `-` and the 8-character hash.
+const MAX_PREFIX: usize = 63 - 9;
+
+impl ResourceSpec for CustomizationJobSpec {
+    fn common(&self) -> Common<'_> {
+        Common {
+            prevent_destroy: self.prevent_destroy,
+            tags: self.tags.as_ref(),
+            absent: false,
+            deletion_policy: DeletionPolicy::Retain,
+        }
+    }
+
+    fn validate(&self, cx: &mut ValidateCx<'_>) {
+        let kind = self.customization_type.value;
+        let base = crate::models::normalise_model(&self.base_model);
+        if !crate::models::looks_like_model_id(&base) && !base.starts_with("arn:") {
+            cx.error(self.base_model.pos, format!("`baseModel` `{base}` is not a foundation model id or ARN"));
+        }
+        match (&self.teacher, kind) {
+            (None, CustomizationType::Distillation) => cx.error_hint(
+                self.customization_type.pos,
+                "`type: distillation` needs a `teacher`",
+                "add `teacher: {model: amazon.nova-pro-v1:0, maxResponseLength: 1000}`",
+            ),
+            (Some(teacher), CustomizationType::Distillation) => {
+                let teacher_model = crate::models::normalise_model(&teacher.model);
+                if !crate::models::looks_like_model_id(&teacher_model) {
+                    cx.error(teacher.model.pos, format!("`teacher.model` `{teacher_model}` is not a foundation model id"));
+                } else {
+                    let (tf, sf) = (crate::models::family(&teacher_model), crate::models::family(&base));
+                    if tf.is_some() && sf.is_some() && tf != sf {
+                        cx.error_hint(
+                            teacher.model.pos,
+                            format!(
+                                "teacher `{teacher_model}` ({}) and student `{base}` ({}) are of different model families",
+                                tf.unwrap_or("?"),
+                                sf.unwrap_or("?")
+                            ),
+                            "distillation needs a teacher and student of the same family",
+                        );
+                    }
+                }
+                let max = teacher.max_response_length.value;
+                if !(1..=32000).contains(&max) {
+                    cx.error(teacher.max_response_length.pos, "`teacher.maxResponseLength` must be 1 to 32000");
+                }
+            }
+            (Some(teacher), _) => cx.error(teacher.pos, "`teacher` is only used with `type: distillation`"),
+            (None, _) => {}
+        }
+        let data = &self.training_data;
+        match (&data.s3_uri, &data.invocation_logs) {
+            (Some(_), Some(_)) => cx.error(data.pos, "`trainingData` takes `s3Uri` or `invocationLogs`, not both"),
+            (None, None) => cx.error(data.pos, "`trainingData` needs `s3Uri` or `invocationLogs`"),
+            (Some(uri), None) => check_uri(cx, "trainingData.s3Uri", uri),
+            (None, Some(logs)) => {
+                check_uri(cx, "trainingData.invocationLogs.s3Uri", &logs.s3_uri);
+                if kind != CustomizationType::Distillation {
+                    cx.error(data.pos, "training from `invocationLogs` is only available for distillation");
+                }
+                if let Some(filter) = &logs.request_metadata_filters {
+                    validate_filter(cx, filter);
+                }
+            }
+        }
+        for location in &self.validation_data {
+            check_uri(cx, "validationData.s3Uri", &location.s3_uri);
+        }
+        if self.validation_data.len() > 10 {
+            cx.error(data.pos, "at most 10 `validationData` locations");
+        }
+        check_uri(cx, "output.s3Uri", &self.output.s3_uri);
+        cx.check_literal("role", &self.role, |v| crate::names::check_arn(v, Some("iam")));
+        if kind == CustomizationType::Distillation && !self.hyper_parameters.is_empty() {
+            if let Some((name, value)) = self.hyper_parameters.iter().next() {
+                cx.error(value.pos, format!("hyper-parameter `{name}`: distillation takes no `hyperParameters`"));
+            }
+        }
+        for (field, prefix) in [("jobName", &self.job_name), ("customModelName", &self.custom_model_name)] {
+            let text = prefix.as_ref().map(|p| p.value.as_str()).unwrap_or(cx.name);
+            let pos = prefix.as_ref().map(|p| p.pos).unwrap_or(cx.doc_pos);
+            if text.len() > MAX_PREFIX {
+                cx.error(pos, format!("`{field}` prefix `{text}` is longer than {MAX_PREFIX} characters (the spec hash is appended)"));
+            } else if let Err(problem) = crate::names::check_bedrock_name(text) {
+                cx.error(pos, format!("`{field}` `{text}` {problem}"));
+            }
+        }
+        if let Some(key) = &self.kms_key_id
+            && !key.contains("${")
+            && key.starts_with("arn:")
+            && let Err(problem) = crate::names::check_arn(key, Some("kms"))
+        {
+            cx.error(key.pos, format!("`kmsKeyId`: {problem}"));
+        }
+        if let Some(vpc) = &self.vpc_config
+            && (vpc.subnet_ids.is_empty() || vpc.security_group_ids.is_empty())
+        {
+            cx.error(self.role.pos, "`vpcConfig` needs at least one subnet id and one security group id");
+        }
+        validate_tags(cx, self.tags.as_ref(), self.base_model.pos);
+    }
+
+    fn references(&self) -> Vec<Reference> {
+        Reference::from_field("role", &self.role, &["IamRole"]).into_iter().collect()
+    }
+
+    fn lower(&self, cx: &LowerCx<'_>) -> Result<Lowered, Diagnostic> {
+        let kind = self.customization_type.value;
+        let teacher = self.teacher.as_ref().map(|t| {
+            json!({
+                "model": crate::models::normalise_model(&cx.interpolate(&t.model)),
+                "maxResponseLength": t.max_response_length.value,
+            })
+        });
+        let training = match (&self.training_data.s3_uri, &self.training_data.invocation_logs) {
+            (Some(uri), _) => json!({"s3Uri": cx.interpolate(uri)}),
+            (None, Some(logs)) => strip_nulls(json!({
+                "invocationLogs": strip_nulls(json!({
+                    "s3Uri": cx.interpolate(&logs.s3_uri),
+                    "usePromptResponse": logs.use_prompt_response,
+                    "requestMetadataFilters": logs.request_metadata_filters.as_ref().map(|f| filter_value(f)),
+                }))
+            })),
+            (None, None) => Value::Null,
+        };
+        let validation: Vec<Value> = self
+            .validation_data
+            .iter()
+            .map(|v| json!({"s3Uri": cx.interpolate(&v.s3_uri)}))
+            .collect();
+        let hyper: Map<String, Value> = self
+            .hyper_parameters
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.as_api_string())))
+            .collect();
+        let mut attrs = Map::new();
+        attrs.insert("customizationType".into(), json!(kind.api_name()));
+        attrs.insert("baseModel".into(), json!(crate::models::normalise_model(&cx.interpolate(&self.base_model))));
+        attrs.insert("teacher".into(), teacher.unwrap_or(Value::Null));
+        attrs.insert("trainingData".into(), training);
+        attrs.insert("validationData".into(), Value::Array(validation));
+        attrs.insert("hyperParameters".into(), Value::Object(hyper));
+        let training_hash = crate::hash::short_hash(&Value::Object(
+            TRAINING_FIELDS
+                .iter()
+                .map(|f| (f.to_string(), attrs.get(*f).cloned().unwrap_or(Value::Null)))
+                .collect(),
+        ));
+        let job_prefix = self.job_name.as_ref().map(|n| n.value.as_str()).unwrap_or(cx.name);
+        let model_prefix = self.custom_model_name.as_ref().map(|n| n.value.as_str()).unwrap_or(cx.name);
+        let job_name = format!("{job_prefix}-{training_hash}");
+        let model_name = format!("{model_prefix}-{training_hash}");
+        attrs.insert("outputS3Uri".into(), json!(cx.interpolate(&self.output.s3_uri)));
+        attrs.insert("roleArn".into(), json!(cx.arn(&self.role)?));
+        attrs.insert("customModelName".into(), json!(model_name));
+        attrs.insert(
+            "customModelKmsKeyId".into(),
+            self.kms_key_id.as_ref().map(|k| json!(cx.interpolate(k))).unwrap_or(Value::Null),
+        );
+        attrs.insert(
+            "vpcConfig".into(),
+            self.vpc_config
+                .as_ref()
+                .map(|v| {
+                    let mut subnets = v.subnet_ids.clone();
+                    subnets.sort();
+                    let mut groups = v.security_group_ids.clone();
+                    groups.sort();
+                    json!({"subnetIds": subnets, "securityGroupIds": groups})
+                })
+                .unwrap_or(Value::Null),
+        );
+        Ok(Lowered {
+            aws_name: job_name,
+            arn: None,
+            model: Some(crate::models::custom_model_identity(&model_name)),
+            attrs,
+            hash_extra: Some(json!({"preventDestroy": self.prevent_destroy})),
+        })
+    }
+}
+
+fn check_uri(cx: &mut ValidateCx<'_>, field: &str, uri: &Spanned<String>) {
+    if !uri.contains("${")
+        && let Err(problem) = crate::names::check_s3_uri(uri)
+    {
+        cx.error(uri.pos, format!("`{field}`: {problem}"));
+    }
+}
+
+fn validate_filter(cx: &mut ValidateCx<'_>, filter: &Spanned<MetadataFilter>) {
+    let f = &filter.value;
+    let set = [f.equals.is_some(), f.not_equals.is_some(), f.and_all.is_some(), f.or_all.is_some()];
+    if set.iter().filter(|s| **s).count() != 1 {
+        cx.error_hint(
+            filter.pos,
+            "`requestMetadataFilters` takes exactly one of `equals`, `notEquals`, `andAll`, `orAll`",
+            "combine conditions with `andAll: [{equals: {...}}, {notEquals: {...}}]`",
+        );
+    }
+    for map in [&f.equals, &f.not_equals].into_iter().flatten() {
+        if map.len() != 1 {
+            cx.error(filter.pos, "`equals` / `notEquals` take exactly one key and value");
+        }
+    }
+    for list in [&f.and_all, &f.or_all].into_iter().flatten() {
+        if list.len() < 2 || list.len() > 16 {
+            cx.error(filter.pos, "`andAll` / `orAll` take 2 to 16 filters");
+        }
+        for base in list {
+            let n = usize::from(base.equals.is_some()) + usize::from(base.not_equals.is_some());
+            let sizes_ok = [&base.equals, &base.not_equals].into_iter().flatten().all(|m| m.len() == 1);
+            if n != 1 || !sizes_ok {
+                cx.error(filter.pos, "each filter in `andAll` / `orAll` takes exactly one of `equals` or `notEquals` with one key");
+            }
+        }
+    }
+}
+
+fn filter_value(filter: &MetadataFilter) -> Value {
+    let base = |b: &BaseFilter| strip_nulls(json!({"equals": b.equals, "notEquals": b.not_equals}));
+    strip_nulls(json!({
+        "equals": filter.equals,
+        "notEquals": filter.not_equals,
+        "andAll": filter.and_all.as_ref().map(|l| l.iter().map(base).collect::<Vec<_>>()),
+        "orAll": filter.or_all.as_ref().map(|l| l.iter().map(base).collect::<Vec<_>>()),
+    }))
+}
+
+/// The custom model name a job produces.
+pub fn model_name_of(desired: &DesiredResource) -> Option<&str> {
+    desired.attr_str("customModelName")
+}
+
+pub struct Behaviour;
+pub static BEHAVIOUR: Behaviour = Behaviour;
+
+fn attempt_name(base: &str, attempt: u32) -> String {
+    if attempt <= 1 { base.to_string() } else { format!("{base}-r{attempt}") }
+}
+
+impl KindBehaviour for Behaviour {
+    fn plan(&self, cx: &PlanCx<'_>, desired: &DesiredResource) -> Vec<Change> {
+        let address = &desired.address;
+        let model_name = model_name_of(desired).unwrap_or_default().to_string();
+        // Attempts of the current spec: NAME, NAME-r2, NAME-r3...
+        let mut attempts: Vec<(u32, &ObservedResource)> = Vec::new();
+        for attempt in 1..=20 {
+            if let Some(job) = cx.find(KIND, &attempt_name(&desired.aws_name, attempt)) {
+                attempts.push((attempt, job));
+            }
+        }
+        for (_, job) in &attempts {
+            cx.claim(job);
+            if !job.owned_by(cx.stack()) {
+                return vec![generic::unmanaged(desired, job)];
+            }
+        }
+        let previous: Vec<&ObservedResource> = cx
+            .owned_for(KIND, address)
+            .into_iter()
+            .filter(|j| !attempts.iter().any(|(_, a)| a.aws_name == j.aws_name))
+            .collect();
+        let model = cx.find(CUSTOM_MODEL, &model_name);
+        if let Some(model) = model {
+            cx.claim(model);
+        }
+        let mut changes = Vec::new();
+        // Old generations: stop what still runs; release models nothing serves.
+        for job in &previous {
+            cx.claim(job);
+            if job.status.as_deref() == Some(IN_PROGRESS) {
+                changes.push(
+                    Change::new(address.clone(), job.aws_name.clone(), Action::Stop)
+                        .because("its spec changed while it was training; a new job replaces it")
+                        .with_status(job)
+                        .with_op(Op::StopJob { name: job.aws_name.clone() }),
+                );
+            }
+        }
+        let new_model_ready = model.is_some();
+        for old_model in cx.owned_for(CUSTOM_MODEL, address) {
+            if old_model.aws_name == model_name {
+                continue;
+            }
+            cx.claim(old_model);
+            changes.extend(plan_old_model(cx, old_model, new_model_ready, &model_name));
+        }
+
+        let latest = attempts.last().copied();
+        match latest {
+            Some((_, job)) if job.status.as_deref() == Some(COMPLETED) => {
+                let mut change = Change::new(address.clone(), job.aws_name.clone(), Action::NoOp).with_status(job);
+                if model.is_none() {
+                    change = change.warn(format!(
+                        "the job completed but its custom model `{model_name}` is gone; re-run with --retry-failed to train again"
+                    ));
+                    if cx.options.retry_failed {
+                        return vec![new_job(cx, desired, attempts.len() as u32 + 1, "its custom model no longer exists", &previous)];
+                    }
+                }
+                for note in untrained_changes(desired, job) {
+                    change.notes.push(note);
+                }
+                changes.push(change);
+            }
+            Some((_, job)) if matches!(job.status.as_deref(), Some(IN_PROGRESS) | Some(STOPPING)) => {
+                changes.push(Change::new(address.clone(), job.aws_name.clone(), Action::NoOp).with_status(job).note("training; nothing to do until it finishes"));
+            }
+            Some((attempt, job)) => {
+                // Failed or stopped outside bedform.
+                if cx.options.retry_failed {
+                    let why = format!("attempt `{}` ended {}", job.aws_name, job.status.as_deref().unwrap_or("unknown"));
+                    changes.push(new_job(cx, desired, attempt + 1, &why, &[]));
+                } else {
+                    changes.push(
+                        Change::new(address.clone(), job.aws_name.clone(), Action::NoOp)
+                            .with_status(job)
+                            .warn("the job did not complete; run plan/apply with --retry-failed to train again under a new name"),
+                    );
+                }
+            }
+            None => {
+                let why = if previous.is_empty() {
+                    "a new customization job".to_string()
+                } else {
+                    "the training inputs changed; jobs cannot be changed, so a new job trains a new model".to_string()
+                };
+                let mut change = new_job(cx, desired, 1, &why, &previous);
+                if desired.prevent_destroy && !previous.is_empty() {
+                    change.warnings.push("`preventDestroy`: the previous model is kept".into());
+                }
+                changes.push(change);
+            }
+        }
+        changes
+    }
+
+    fn plan_orphan(&self, cx: &PlanCx<'_>, observed: &ObservedResource) -> Vec<Change> {
+        // A job of a resource no longer declared: stop it if it runs; job records
+        // cannot be deleted. Its model is planned as a CustomModel orphan.
+        if observed.status.as_deref() == Some(IN_PROGRESS) {
+            let _ = cx;
+            return vec![
+                Change::new(generic::orphan_address(observed), observed.aws_name.clone(), Action::Stop)
+                    .because("it is no longer declared")
+                    .with_status(observed)
+                    .with_op(Op::StopJob { name: observed.aws_name.clone() }),
+            ];
+        }
+        Vec::new()
+    }
+}
+
+/// The change that starts a job (attempt 1, or a retry under `NAME-rN`).
+fn new_job(cx: &PlanCx<'_>, desired: &DesiredResource, attempt: u32, why: &str, previous: &[&ObservedResource]) -> Change {
+    let name = attempt_name(&desired.aws_name, attempt);
+    let token = crate::hash::client_request_token(cx.stack(), &desired.address.to_string(), &name, &desired.spec_hash);
+    let op = Op::Create {
+        kind: KIND.into(),
+        name: name.clone(),
+        attrs: desired.attrs.clone(),
+        tags: desired.tags_with_ownership(cx.stack()),
+        client_request_token: Some(token),
+    };
+    let (action, fields) = match previous.iter().max_by_key(|j| j.fact_str("creationTime").unwrap_or("")) {
+        Some(old) => {
+            let mut fields = generic::diff_attrs(&BEHAVIOUR, &desired.attrs, &old.attrs);
+            fields.retain(|f| f.path != "customModelName");
+            for field in &mut fields {
+                field.forces_replacement = TRAINING_FIELDS.contains(&field.path.as_str());
+            }
+            (Action::Replace, fields)
+        }
+        None => (Action::Create, generic::created_fields(desired)),
+    };
+    let mut change = Change::new(desired.address.clone(), name, action)
+        .because(why)
+        .with_fields(fields)
+        .with_op(op);
+    change.create_before_destroy = true;
+    change.retrains = true;
+    change.warnings.push(format!(
+        "starts a training job (billed per token processed) producing custom model `{}`",
+        model_name_of(desired).unwrap_or_default()
+    ));
+    change
+}
+
+/// Changes to fields that do not retrain, on a job that already ran.
+fn untrained_changes(desired: &DesiredResource, job: &ObservedResource) -> Vec<String> {
+    let mut notes = Vec::new();
+    for field in ["roleArn", "outputS3Uri", "customModelKmsKeyId", "vpcConfig"] {
+        let declared = desired.attrs.get(field).filter(|v| !v.is_null());
+        let used = job.attrs.get(field).filter(|v| !v.is_null());
+        if job.attrs.contains_key(field) && declared != used {
+            notes.push(format!("`{field}` changed; it applies to the next training run, not to the finished job"));
+        }
+    }
+    notes
+}
+
+/// A model trained by an earlier spec of a declared job.
+fn plan_old_model(cx: &PlanCx<'_>, old: &ObservedResource, new_model_ready: bool, new_model: &str) -> Vec<Change> {
+    let address = generic::orphan_address(old);
+    let served = cx
+        .observed
+        .of_kind(crate::resource::provisioned_throughput::KIND)
+        .any(|t| t.attrs.get("model").and_then(Value::as_str) == Some(crate::models::custom_model_identity(&old.aws_name).as_str()));
+    if served || !new_model_ready {
+        return vec![
+            Change::new(address, old.aws_name.clone(), Action::NoOp)
+                .note(format!("previous custom model `{}` is kept until `{new_model}` is ready and nothing serves the old one", old.aws_name)),
+        ];
+    }
+    if let Some(refusal) = generic::orphan_guard(old) {
+        return vec![refusal.note("the previous model is kept")];
+    }
+    vec![delete_model(address, old, format!("superseded by `{new_model}` and no longer served"))]
+}
+
+fn delete_model(address: Address, model: &ObservedResource, reason: String) -> Change {
+    let mut change = Change::new(address, model.aws_name.clone(), Action::Delete)
+        .because(reason)
+        .with_op(Op::Delete {
+            kind: CUSTOM_MODEL.into(),
+            name: model.aws_name.clone(),
+            empty_first: false,
+        })
+        .warn(format!("deletes trained custom model `{}`; training it again costs a new job", model.aws_name));
+    change.deletes_data = true;
+    change.fields.push(FieldDiff {
+        path: "customModel".into(),
+        before: Some(Value::String(model.aws_name.clone())),
+        after: None,
+        forces_replacement: false,
+        sensitive: false,
+    });
+    change
+}
+
+/// Custom models whose job is no longer declared.
+pub struct CustomModelBehaviour;
+pub static CUSTOM_MODEL_BEHAVIOUR: CustomModelBehaviour = CustomModelBehaviour;
+
+impl KindBehaviour for CustomModelBehaviour {
+    fn plan_orphan(&self, cx: &PlanCx<'_>, observed: &ObservedResource) -> Vec<Change> {
+        if let Some(refusal) = generic::orphan_guard(observed) {
+            return vec![refusal];
+        }
+        let address = generic::orphan_address(observed);
+        let declared = observed
+            .tag(TAG_ADDRESS)
+            .and_then(Address::parse)
+            .is_some_and(|a| cx.desired.get(&a).is_some());
+        if declared {
+            return Vec::new();
+        }
+        vec![delete_model(address, observed, "its CustomizationJob is no longer declared".into())]
+    }
+}

@@ -1,0 +1,200 @@
+//! `kind: IamRole`: a service role Bedrock assumes, with its trust policy, inline
+//! policies and managed policy attachments.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use super::bucket::validate_tags;
+use super::{Common, KindBehaviour, LowerCx, Lowered, ResourceSpec, ValidateCx};
+use crate::diag::{Diagnostic, Loc};
+use crate::manifest::refs::Reference;
+use crate::manifest::spanned::Spanned;
+use crate::model::DeletionPolicy;
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct IamRoleSpec {
+    /// Defaults to metadata.name.
+    #[serde(default)]
+    pub role_name: Option<Spanned<String>>,
+    /// `bedrock`: a trust policy for bedrock.amazonaws.com with the confused-deputy
+    /// conditions AWS recommends (`aws:SourceAccount`, `aws:SourceArn`).
+    #[serde(default)]
+    pub assumed_by: Option<Spanned<AssumedBy>>,
+    /// A full trust policy document, instead of `assumedBy`.
+    #[serde(default)]
+    pub trust_policy: Option<Spanned<Value>>,
+    /// Inline policies by name. Omitted means none: others are removed.
+    #[serde(default)]
+    pub inline_policies: BTreeMap<String, Spanned<Value>>,
+    /// Managed policies attached. Omitted means none: others are detached.
+    #[serde(default)]
+    pub managed_policy_arns: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub path: Option<Spanned<String>>,
+    /// Seconds, 3600 to 43200.
+    #[serde(default)]
+    pub max_session_duration: Option<Spanned<u32>>,
+    #[serde(default)]
+    pub permissions_boundary: Option<Spanned<String>>,
+    #[serde(default)]
+    pub prevent_destroy: bool,
+    #[serde(default)]
+    pub tags: Option<BTreeMap<String, Option<String>>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum AssumedBy {
+    Bedrock,
+}
+
+impl IamRoleSpec {
+    fn role_name<'a>(&'a self, cx_name: &'a str) -> &'a str {
+        self.role_name.as_ref().map(|n| n.value.as_str()).unwrap_or(cx_name)
+    }
+}
+
+impl ResourceSpec for IamRoleSpec {
+    fn common(&self) -> Common<'_> {
+        Common {
+            prevent_destroy: self.prevent_destroy,
+            tags: self.tags.as_ref(),
+            absent: false,
+            deletion_policy: DeletionPolicy::Retain,
+        }
+    }
+
+    fn validate(&self, cx: &mut ValidateCx<'_>) {
+        let name = self.role_name(cx.name).to_string();
+        let pos = self.role_name.as_ref().map(|n| n.pos).unwrap_or_default();
+        if let Err(problem) = crate::names::check_role_name(&name) {
+            cx.error(pos, format!("role name `{name}` {problem}"));
+        }
+        match (&self.assumed_by, &self.trust_policy) {
+            (Some(a), Some(_)) => cx.error_hint(a.pos, "`assumedBy` and `trustPolicy` both given", "use one of them"),
+            (None, None) => cx.error_hint(pos, "an IamRole needs `assumedBy: bedrock` or a `trustPolicy`", "add `assumedBy: bedrock`"),
+            (None, Some(policy)) => {
+                if let Err(problem) = crate::policy::check_document(policy) {
+                    cx.error(policy.pos, format!("`trustPolicy`: {problem}"));
+                }
+            }
+            (Some(_), None) => {}
+        }
+        for (policy_name, document) in &self.inline_policies {
+            if policy_name.is_empty() || policy_name.len() > 128 {
+                cx.error(document.pos, format!("inline policy name `{policy_name}` must be 1 to 128 characters"));
+            }
+            if let Err(problem) = crate::policy::check_document(document) {
+                cx.error(document.pos, format!("inline policy `{policy_name}`: {problem}"));
+            }
+        }
+        for arn in &self.managed_policy_arns {
+            if !arn.contains("${")
+                && let Err(problem) = crate::names::check_arn(arn, Some("iam"))
+            {
+                cx.error(arn.pos, format!("`managedPolicyArns`: {problem}"));
+            }
+        }
+        if let Some(path) = &self.path
+            && let Err(problem) = crate::names::check_iam_path(path)
+        {
+            cx.error(path.pos, format!("`path` {problem}"));
+        }
+        if let Some(seconds) = &self.max_session_duration
+            && !(3600..=43200).contains(&seconds.value)
+        {
+            cx.error(seconds.pos, "`maxSessionDuration` must be 3600 to 43200 seconds");
+        }
+        if let Some(boundary) = &self.permissions_boundary
+            && let Err(problem) = crate::names::check_arn(boundary, Some("iam"))
+        {
+            cx.error(boundary.pos, format!("`permissionsBoundary`: {problem}"));
+        }
+        validate_tags(cx, self.tags.as_ref(), pos);
+    }
+
+    fn references(&self) -> Vec<Reference> {
+        Vec::new()
+    }
+
+    fn lower(&self, cx: &LowerCx<'_>) -> Result<Lowered, Diagnostic> {
+        let name = cx.interpolate(self.role_name(cx.name));
+        let path = self.path.as_ref().map(|p| p.value.clone()).unwrap_or_else(|| "/".into());
+        let trust = match (&self.assumed_by, &self.trust_policy) {
+            (_, Some(policy)) => cx.interpolate_value(policy),
+            _ => bedrock_trust_policy(&cx.stack.region, cx.account_id),
+        };
+        let inline: Map<String, Value> = self
+            .inline_policies
+            .iter()
+            .map(|(k, v)| (k.clone(), crate::policy::normalise(&cx.interpolate_value(v))))
+            .collect();
+        let mut managed: Vec<String> = self.managed_policy_arns.iter().map(|a| cx.interpolate(a)).collect();
+        managed.sort();
+        managed.dedup();
+        for (document, pos) in self.inline_policies.values().map(|d| (d, d.pos)) {
+            let resolved = cx.interpolate_value(document);
+            if let Some(unresolved) = first_unresolved(&resolved) {
+                return Err(Diagnostic::at(Loc { file: cx.file, pos }, format!("`{unresolved}` could not be resolved")));
+            }
+        }
+        let mut attrs = Map::new();
+        attrs.insert("path".into(), json!(path));
+        attrs.insert("trustPolicy".into(), crate::policy::normalise(&trust));
+        attrs.insert("inlinePolicies".into(), Value::Object(inline));
+        attrs.insert("managedPolicyArns".into(), json!(managed));
+        attrs.insert("description".into(), self.description.as_ref().map(|d| json!(d)).unwrap_or(Value::Null));
+        attrs.insert("maxSessionDuration".into(), json!(self.max_session_duration.as_ref().map(|s| s.value).unwrap_or(3600)));
+        attrs.insert(
+            "permissionsBoundary".into(),
+            self.permissions_boundary.as_ref().map(|b| json!(b.value)).unwrap_or(Value::Null),
+        );
+        Ok(Lowered {
+            arn: Some(format!("arn:aws:iam::{}:role{path}{name}", cx.account_id)),
+            aws_name: name,
+            model: None,
+            attrs,
+            hash_extra: Some(json!({"preventDestroy": self.prevent_destroy})),
+        })
+    }
+}
+
+fn first_unresolved(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => s.find("${").map(|i| s[i..].split('}').next().unwrap_or("").to_string() + "}"),
+        Value::Array(items) => items.iter().find_map(first_unresolved),
+        Value::Object(map) => map.values().find_map(first_unresolved),
+        _ => None,
+    }
+}
+
+/// The trust policy `assumedBy: bedrock` stands for.
+pub fn bedrock_trust_policy(region: &str, account: &str) -> Value {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Service": "bedrock.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": account},
+                "ArnLike": {"aws:SourceArn": format!("arn:aws:bedrock:{region}:{account}:*")}
+            }
+        }]
+    })
+}
+
+pub struct Behaviour;
+pub static BEHAVIOUR: Behaviour = Behaviour;
+
+impl KindBehaviour for Behaviour {
+    fn forces_replacement(&self, field: &str) -> bool {
+        field == "path"
+    }
+}

@@ -1,0 +1,204 @@
+//! `kind: InvocationLogging`: the region's model invocation logging configuration, a
+//! singleton. Removed only by `state: absent`, never by omission.
+
+use std::collections::BTreeSet;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use super::{Common, KindBehaviour, LowerCx, Lowered, ResourceSpec, State, ValidateCx};
+use crate::diag::Diagnostic;
+use crate::manifest::refs::{RefOr, Reference};
+use crate::manifest::spanned::Spanned;
+use crate::model::{DeletionPolicy, ObservedResource};
+use crate::plan::{Change, PlanCx};
+
+/// The AWS name of the singleton.
+pub const AWS_NAME: &str = "model-invocation-logging";
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct InvocationLoggingSpec {
+    #[serde(default)]
+    pub cloud_watch: Option<Spanned<CloudWatchConfig>>,
+    #[serde(default)]
+    pub s3: Option<Spanned<S3Config>>,
+    /// Data delivered; flags not listed are sent as false.
+    #[serde(default)]
+    pub deliver: Vec<Spanned<Delivery>>,
+    /// `absent` removes the configuration; omitting the document leaves it alone.
+    #[serde(default)]
+    pub state: State,
+    #[serde(default)]
+    pub prevent_destroy: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CloudWatchConfig {
+    pub log_group: Spanned<RefOr>,
+    /// Role Bedrock assumes to write to the log group (required by the API).
+    #[serde(default)]
+    pub role: Option<Spanned<RefOr>>,
+    /// Bucket for payloads larger than 100 KB.
+    #[serde(default)]
+    pub large_data_bucket: Option<Spanned<RefOr>>,
+    #[serde(default)]
+    pub large_data_key_prefix: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct S3Config {
+    pub bucket: Spanned<RefOr>,
+    #[serde(default)]
+    pub key_prefix: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum Delivery {
+    Text,
+    Image,
+    Embedding,
+    Video,
+    Audio,
+}
+
+const DELIVERY_FLAGS: [(Delivery, &str); 5] = [
+    (Delivery::Text, "textDataDeliveryEnabled"),
+    (Delivery::Image, "imageDataDeliveryEnabled"),
+    (Delivery::Embedding, "embeddingDataDeliveryEnabled"),
+    (Delivery::Video, "videoDataDeliveryEnabled"),
+    (Delivery::Audio, "audioDataDeliveryEnabled"),
+];
+
+impl ResourceSpec for InvocationLoggingSpec {
+    fn common(&self) -> Common<'_> {
+        Common {
+            prevent_destroy: self.prevent_destroy,
+            tags: None,
+            absent: self.state == State::Absent,
+            deletion_policy: DeletionPolicy::Retain,
+        }
+    }
+
+    fn validate(&self, cx: &mut ValidateCx<'_>) {
+        if self.state == State::Absent {
+            return;
+        }
+        if self.cloud_watch.is_none() && self.s3.is_none() {
+            cx.error_hint(cx.doc_pos, "InvocationLogging needs `cloudWatch`, `s3` or both", "or `state: absent` to remove logging");
+        }
+        if let Some(cw) = &self.cloud_watch {
+            if cw.role.is_none() {
+                cx.error_hint(
+                    cw.pos,
+                    "`cloudWatch.role` is required: Bedrock needs a role to write to the log group",
+                    "add `role: {ref: NAME}` naming an IamRole with logs:CreateLogStream and logs:PutLogEvents",
+                );
+            }
+            cx.check_literal("cloudWatch.logGroup", &cw.log_group, crate::names::check_log_group_name);
+            if let Some(role) = &cw.role {
+                cx.check_literal("cloudWatch.role", role, |v| crate::names::check_arn(v, Some("iam")));
+            }
+            if let Some(bucket) = &cw.large_data_bucket {
+                cx.check_literal("cloudWatch.largeDataBucket", bucket, crate::names::check_bucket_name);
+            }
+        }
+        if let Some(s3) = &self.s3 {
+            cx.check_literal("s3.bucket", &s3.bucket, crate::names::check_bucket_name);
+        }
+        let mut seen = BTreeSet::new();
+        for flag in &self.deliver {
+            if !seen.insert(flag.value) {
+                cx.error(flag.pos, format!("`{:?}` is listed twice in `deliver`", flag.value).to_lowercase());
+            }
+        }
+        if self.deliver.is_empty() {
+            cx.error_hint(cx.doc_pos, "`deliver` is empty: nothing would be logged", "list what to log, e.g. deliver: [text]");
+        }
+    }
+
+    fn taggable(&self) -> bool {
+        false
+    }
+
+    fn references(&self) -> Vec<Reference> {
+        let mut refs = Vec::new();
+        if let Some(cw) = &self.cloud_watch {
+            refs.extend(Reference::from_field("cloudWatch.logGroup", &cw.log_group, &["LogGroup"]));
+            if let Some(role) = &cw.role {
+                refs.extend(Reference::from_field("cloudWatch.role", role, &["IamRole"]));
+            }
+            if let Some(bucket) = &cw.large_data_bucket {
+                refs.extend(Reference::from_field("cloudWatch.largeDataBucket", bucket, &["Bucket"]));
+            }
+        }
+        if let Some(s3) = &self.s3 {
+            refs.extend(Reference::from_field("s3.bucket", &s3.bucket, &["Bucket"]));
+        }
+        refs
+    }
+
+    fn lower(&self, cx: &LowerCx<'_>) -> Result<Lowered, Diagnostic> {
+        let mut attrs = Map::new();
+        if self.state == State::Present {
+            let cloud_watch = match &self.cloud_watch {
+                Some(cw) => {
+                    let large = match &cw.large_data_bucket {
+                        Some(bucket) => json!({
+                            "bucketName": cx.aws_name(bucket)?,
+                            "keyPrefix": cw.large_data_key_prefix.clone().unwrap_or_default(),
+                        }),
+                        None => Value::Null,
+                    };
+                    let role = match &cw.role {
+                        Some(role) => json!(cx.arn(role)?),
+                        None => Value::Null,
+                    };
+                    super::bucket::strip_nulls(json!({
+                        "logGroupName": cx.aws_name(&cw.log_group)?,
+                        "roleArn": role,
+                        "largeDataDeliveryS3Config": large,
+                    }))
+                }
+                None => Value::Null,
+            };
+            let s3 = match &self.s3 {
+                Some(s3) => json!({
+                    "bucketName": cx.aws_name(&s3.bucket)?,
+                    "keyPrefix": s3.key_prefix.clone().unwrap_or_default(),
+                }),
+                None => Value::Null,
+            };
+            attrs.insert("cloudWatchConfig".into(), cloud_watch);
+            attrs.insert("s3Config".into(), s3);
+            let listed: BTreeSet<Delivery> = self.deliver.iter().map(|d| d.value).collect();
+            for (flag, key) in DELIVERY_FLAGS {
+                attrs.insert(key.into(), Value::Bool(listed.contains(&flag)));
+            }
+        }
+        Ok(Lowered {
+            aws_name: AWS_NAME.into(),
+            arn: None,
+            model: None,
+            attrs,
+            hash_extra: None,
+        })
+    }
+}
+
+pub struct Behaviour;
+pub static BEHAVIOUR: Behaviour = Behaviour;
+
+impl KindBehaviour for Behaviour {
+    fn taggable(&self) -> bool {
+        false
+    }
+    /// Never deleted by omission: it carries no ownership tags.
+    fn plan_orphan(&self, _cx: &PlanCx<'_>, _observed: &ObservedResource) -> Vec<Change> {
+        Vec::new()
+    }
+}

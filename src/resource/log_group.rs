@@ -1,0 +1,104 @@
+//! `kind: LogGroup`: a CloudWatch Logs log group, destination of invocation logs.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use super::bucket::{DeletionPolicySchema, validate_tags};
+use super::{Common, KindBehaviour, LowerCx, Lowered, ResourceSpec, ValidateCx};
+use crate::diag::Diagnostic;
+use crate::manifest::refs::Reference;
+use crate::manifest::spanned::Spanned;
+use crate::model::{DeletionPolicy, ObservedResource};
+use crate::names::LOG_RETENTION_DAYS;
+use crate::plan::{Change, PlanCx, generic};
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct LogGroupSpec {
+    pub log_group_name: Spanned<String>,
+    /// Days to keep log events; omitted keeps them forever. One of the values
+    /// CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, ...).
+    #[serde(default)]
+    pub retention_days: Option<Spanned<u32>>,
+    /// KMS key ARN that encrypts the log group.
+    #[serde(default)]
+    pub kms_key_id: Option<Spanned<String>>,
+    #[serde(default)]
+    #[schemars(with = "DeletionPolicySchema")]
+    pub deletion_policy: DeletionPolicy,
+    #[serde(default)]
+    pub prevent_destroy: bool,
+    #[serde(default)]
+    pub tags: Option<BTreeMap<String, Option<String>>>,
+}
+
+impl ResourceSpec for LogGroupSpec {
+    fn common(&self) -> Common<'_> {
+        Common {
+            prevent_destroy: self.prevent_destroy,
+            tags: self.tags.as_ref(),
+            absent: false,
+            deletion_policy: self.deletion_policy,
+        }
+    }
+
+    fn validate(&self, cx: &mut ValidateCx<'_>) {
+        if let Err(problem) = crate::names::check_log_group_name(&self.log_group_name) {
+            cx.error(self.log_group_name.pos, format!("`logGroupName` {problem}"));
+        }
+        if let Some(days) = &self.retention_days
+            && !LOG_RETENTION_DAYS.contains(&days.value)
+        {
+            let nearest = LOG_RETENTION_DAYS
+                .iter()
+                .min_by_key(|d| d.abs_diff(days.value))
+                .copied()
+                .unwrap_or(30);
+            cx.error_hint(
+                days.pos,
+                format!("`retentionDays: {}` is not a retention CloudWatch Logs accepts", days.value),
+                format!("the nearest accepted value is {nearest}; accepted: {LOG_RETENTION_DAYS:?}"),
+            );
+        }
+        if let Some(key) = &self.kms_key_id
+            && let Err(problem) = crate::names::check_arn(key, Some("kms"))
+        {
+            cx.error(key.pos, format!("`kmsKeyId` must be a KMS key ARN: {problem}"));
+        }
+        validate_tags(cx, self.tags.as_ref(), self.log_group_name.pos);
+    }
+
+    fn references(&self) -> Vec<Reference> {
+        Vec::new()
+    }
+
+    fn lower(&self, cx: &LowerCx<'_>) -> Result<Lowered, Diagnostic> {
+        let name = cx.interpolate(&self.log_group_name);
+        let mut attrs = Map::new();
+        attrs.insert("retentionDays".into(), self.retention_days.as_ref().map(|d| json!(d.value)).unwrap_or(Value::Null));
+        attrs.insert("kmsKeyId".into(), self.kms_key_id.as_ref().map(|k| json!(cx.interpolate(k))).unwrap_or(Value::Null));
+        Ok(Lowered {
+            arn: Some(format!("arn:aws:logs:{}:{}:log-group:{name}", cx.stack.region, cx.account_id)),
+            aws_name: name,
+            model: None,
+            attrs,
+            hash_extra: Some(json!({"deletionPolicy": self.deletion_policy.as_str(), "preventDestroy": self.prevent_destroy})),
+        })
+    }
+}
+
+pub struct Behaviour;
+pub static BEHAVIOUR: Behaviour = Behaviour;
+
+impl KindBehaviour for Behaviour {
+    fn plan_orphan(&self, _cx: &PlanCx<'_>, observed: &ObservedResource) -> Vec<Change> {
+        let data = observed
+            .fact_u64("storedBytes")
+            .filter(|b| *b > 0)
+            .map(|b| format!("{b} bytes of log events"));
+        generic::plan_orphan_with_data(observed, data)
+    }
+}

@@ -1,0 +1,339 @@
+//! Resource kinds. Each kind lives in one file and implements [`ResourceSpec`] (what
+//! its manifest says, how it is validated and lowered to desired state) and
+//! [`KindBehaviour`] (how the planner treats it). The registry below is the only
+//! place that lists the kinds.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use serde::de::MapAccess;
+use serde_json::{Map, Value};
+
+use crate::diag::{Diagnostic, FileId, Loc};
+use crate::manifest::refs::{Placeholder, RefOr, Reference, interpolate};
+use crate::manifest::spanned::{Pos, Spanned};
+use crate::model::{DeletionPolicy, DesiredResource, ObservedResource, StackInfo};
+use crate::plan::{Change, PlanCx};
+
+pub mod bucket;
+pub mod customization_job;
+pub mod iam_role;
+pub mod invocation_logging;
+pub mod log_group;
+pub mod model_access;
+pub mod provisioned_throughput;
+pub mod stack;
+
+/// Fields every kind may carry.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Common<'a> {
+    pub prevent_destroy: bool,
+    pub tags: Option<&'a BTreeMap<String, Option<String>>>,
+    pub absent: bool,
+    pub deletion_policy: DeletionPolicy,
+}
+
+/// What a resource's manifest says, and how it becomes desired state.
+pub trait ResourceSpec: fmt::Debug + Send + Sync {
+    fn common(&self) -> Common<'_>;
+    /// Offline checks of this spec alone (names, formats, required fields).
+    fn validate(&self, cx: &mut ValidateCx<'_>);
+    /// `{ref: NAME}` fields (placeholders in strings are found from the source text).
+    fn references(&self) -> Vec<Reference>;
+    /// Lowers the spec to its AWS name and normalised attributes, with references
+    /// resolved through `cx`.
+    fn lower(&self, cx: &LowerCx<'_>) -> Result<Lowered, Diagnostic>;
+    /// Whether the AWS object takes tags (stack tags are added only where it does).
+    fn taggable(&self) -> bool {
+        true
+    }
+}
+
+/// The result of lowering one spec.
+#[derive(Clone, Debug)]
+pub struct Lowered {
+    pub aws_name: String,
+    /// `arn` for `${NAME.arn}` and `{ref}` fields that want an ARN, when it is known
+    /// before the resource exists.
+    pub arn: Option<String>,
+    /// What a `model: {ref: NAME}` field resolves to (custom model identity).
+    pub model: Option<String>,
+    pub attrs: Map<String, Value>,
+    /// Extra values hashed into the spec hash that are not compared field by field.
+    pub hash_extra: Option<Value>,
+}
+
+/// How the planner treats a kind.
+pub trait KindBehaviour: Sync {
+    /// True when a change of `field` (top-level attribute name) can only be made by
+    /// replacing the resource.
+    fn forces_replacement(&self, _field: &str) -> bool {
+        false
+    }
+    /// Whether AWS lets the object carry tags (and so ownership can be proven).
+    fn taggable(&self) -> bool {
+        true
+    }
+    /// Plans a declared resource against the account.
+    fn plan(&self, cx: &PlanCx<'_>, desired: &DesiredResource) -> Vec<Change> {
+        crate::plan::generic::plan_declared(self, cx, desired)
+    }
+    /// Plans an object this stack owns that no declared resource claimed.
+    fn plan_orphan(&self, cx: &PlanCx<'_>, observed: &ObservedResource) -> Vec<Change> {
+        crate::plan::generic::plan_orphan(self, cx, observed)
+    }
+}
+
+/// Collects the problems of one document.
+pub struct ValidateCx<'a> {
+    pub file: FileId,
+    /// Where the document starts, for problems with no better place.
+    pub doc_pos: Pos,
+    pub name: &'a str,
+    pub diagnostics: &'a mut Vec<Diagnostic>,
+}
+
+impl ValidateCx<'_> {
+    pub fn error(&mut self, pos: Pos, message: impl Into<String>) {
+        self.diagnostics
+            .push(Diagnostic::at(Loc { file: self.file, pos }, message));
+    }
+    pub fn error_hint(&mut self, pos: Pos, message: impl Into<String>, hint: impl Into<String>) {
+        self.diagnostics
+            .push(Diagnostic::at(Loc { file: self.file, pos }, message).with_hint(hint));
+    }
+    /// Checks a literal field with `check`; references are checked elsewhere.
+    pub fn check_literal(
+        &mut self,
+        field: &str,
+        value: &Spanned<RefOr>,
+        check: impl Fn(&str) -> Result<(), String>,
+    ) {
+        if let RefOr::Literal(text) = &value.value
+            && !text.contains("${")
+            && let Err(problem) = check(text)
+        {
+            self.error(value.pos, format!("`{field}`: {problem}"));
+        }
+    }
+}
+
+/// What a resource being lowered can see: the stack and the resources lowered
+/// before it (its dependencies come first).
+pub struct LowerCx<'a> {
+    /// Folder of the manifest file, for files it names.
+    pub source_dir: &'a std::path::Path,
+    pub doc_pos: Pos,
+    pub stack: &'a StackInfo,
+    pub account_id: &'a str,
+    pub file: FileId,
+    pub name: &'a str,
+    pub lowered: &'a BTreeMap<String, (&'static str, Lowered)>,
+}
+
+impl LowerCx<'_> {
+    fn loc(&self, pos: Pos) -> Loc {
+        Loc {
+            file: self.file,
+            pos,
+        }
+    }
+
+    /// Replaces `${...}` placeholders in a string.
+    pub fn interpolate(&self, text: &str) -> String {
+        interpolate(text, &|placeholder| match placeholder {
+            Placeholder::Account => Some(self.account_id.to_string()),
+            Placeholder::Region => Some(self.stack.region.clone()),
+            Placeholder::Attr { name, attr } => {
+                let (_, lowered) = self.lowered.get(name)?;
+                match attr.as_str() {
+                    "arn" => lowered.arn.clone(),
+                    "name" => Some(lowered.aws_name.clone()),
+                    _ => None,
+                }
+            }
+            Placeholder::Invalid(_) => None,
+        })
+    }
+
+    /// Replaces placeholders in every string of a JSON value.
+    pub fn interpolate_value(&self, value: &Value) -> Value {
+        match value {
+            Value::String(s) => Value::String(self.interpolate(s)),
+            Value::Array(items) => Value::Array(items.iter().map(|v| self.interpolate_value(v)).collect()),
+            Value::Object(map) => Value::Object(
+                map.iter()
+                    .map(|(k, v)| (k.clone(), self.interpolate_value(v)))
+                    .collect(),
+            ),
+            other => other.clone(),
+        }
+    }
+
+    fn target(&self, name: &str, pos: Pos) -> Result<&Lowered, Diagnostic> {
+        self.lowered
+            .get(name)
+            .map(|(_, l)| l)
+            .ok_or_else(|| Diagnostic::at(self.loc(pos), format!("reference to unknown resource `{name}`")))
+    }
+
+    /// The ARN a field names: the literal, or the referenced resource's ARN.
+    pub fn arn(&self, value: &Spanned<RefOr>) -> Result<String, Diagnostic> {
+        match &value.value {
+            RefOr::Literal(text) => Ok(self.interpolate(text)),
+            RefOr::Ref(name) => self.target(name, value.pos)?.arn.clone().ok_or_else(|| {
+                Diagnostic::at(self.loc(value.pos), format!("`{name}` has no ARN before it exists"))
+            }),
+        }
+    }
+
+    /// The AWS name a field names: the literal, or the referenced resource's name.
+    pub fn aws_name(&self, value: &Spanned<RefOr>) -> Result<String, Diagnostic> {
+        match &value.value {
+            RefOr::Literal(text) => Ok(self.interpolate(text)),
+            RefOr::Ref(name) => Ok(self.target(name, value.pos)?.aws_name.clone()),
+        }
+    }
+
+    /// The model a field names, normalised: a foundation model id, or
+    /// `custom-model/NAME` for a referenced customization job's model.
+    pub fn model(&self, value: &Spanned<RefOr>) -> Result<String, Diagnostic> {
+        match &value.value {
+            RefOr::Literal(text) => Ok(crate::models::normalise_model(&self.interpolate(text))),
+            RefOr::Ref(name) => {
+                let target = self.target(name, value.pos)?;
+                Ok(target
+                    .model
+                    .clone()
+                    .or_else(|| target.arn.clone())
+                    .unwrap_or_else(|| target.aws_name.clone()))
+            }
+        }
+    }
+}
+
+/// Stack tags merged with a resource's own (`null` drops a stack tag).
+pub fn merged_tags(stack: &StackInfo, own: Option<&BTreeMap<String, Option<String>>>) -> BTreeMap<String, String> {
+    let mut tags = stack.tags.clone();
+    for (key, value) in own.into_iter().flatten() {
+        match value {
+            Some(v) => {
+                tags.insert(key.clone(), v.clone());
+            }
+            None => {
+                tags.remove(key);
+            }
+        }
+    }
+    tags
+}
+
+/// Builds the desired resource from a lowered spec.
+pub fn desired_resource(
+    kind: &'static str,
+    name: &str,
+    spec: &dyn ResourceSpec,
+    lowered: &Lowered,
+    stack: &StackInfo,
+    depends_on: BTreeSet<crate::model::Address>,
+    source: String,
+) -> DesiredResource {
+    let common = spec.common();
+    let tags = if spec.taggable() { merged_tags(stack, common.tags) } else { BTreeMap::new() };
+    let mut hashed = Map::new();
+    hashed.insert("attrs".into(), Value::Object(lowered.attrs.clone()));
+    hashed.insert("tags".into(), serde_json::to_value(&tags).unwrap_or(Value::Null));
+    if let Some(extra) = &lowered.hash_extra {
+        hashed.insert("extra".into(), extra.clone());
+    }
+    DesiredResource {
+        address: crate::model::Address::new(kind, name),
+        aws_name: lowered.aws_name.clone(),
+        attrs: lowered.attrs.clone(),
+        tags,
+        spec_hash: crate::hash::spec_hash(&Value::Object(hashed)),
+        prevent_destroy: common.prevent_destroy,
+        deletion_policy: common.deletion_policy,
+        absent: common.absent,
+        depends_on,
+        source,
+    }
+}
+
+/// `state: present | absent`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum State {
+    #[default]
+    Present,
+    Absent,
+}
+
+macro_rules! registry {
+    ($($kind:ident => $module:ident :: $spec:ident),* $(,)?) => {
+        /// A parsed resource spec of any kind.
+        #[derive(Debug, Clone)]
+        pub enum AnySpec {
+            $($kind($module::$spec)),*
+        }
+
+        /// Resource kinds, in the order they are documented.
+        pub const RESOURCE_KINDS: &[&str] = &[$(stringify!($kind)),*];
+
+        impl AnySpec {
+            pub fn kind(&self) -> &'static str {
+                match self {
+                    $(AnySpec::$kind(_) => stringify!($kind)),*
+                }
+            }
+            pub fn spec(&self) -> &dyn ResourceSpec {
+                match self {
+                    $(AnySpec::$kind(spec) => spec),*
+                }
+            }
+            /// Reads the `spec` value of a document of `kind`; `None` for an unknown kind.
+            pub fn next_value_for<'de, A: MapAccess<'de>>(
+                kind: &str,
+                map: &mut A,
+            ) -> Result<Option<AnySpec>, A::Error> {
+                match kind {
+                    $(stringify!($kind) => Ok(Some(AnySpec::$kind(map.next_value()?))),)*
+                    _ => Ok(None),
+                }
+            }
+        }
+
+        /// The planner's view of a kind.
+        pub fn behaviour(kind: &str) -> Option<&'static dyn KindBehaviour> {
+            match kind {
+                $(stringify!($kind) => Some(&$module::BEHAVIOUR),)*
+                _ => observed_only_behaviour(kind),
+            }
+        }
+
+        /// JSON Schema of one document per kind (the Stack document included).
+        pub fn document_schemas(generator: &mut schemars::SchemaGenerator) -> Vec<schemars::Schema> {
+            let mut schemas = vec![crate::manifest::schema::document_schema::<stack::StackSpec>("Stack", generator)];
+            $(schemas.push(crate::manifest::schema::document_schema::<$module::$spec>(stringify!($kind), generator));)*
+            schemas
+        }
+    };
+}
+
+registry! {
+    Bucket => bucket::BucketSpec,
+    LogGroup => log_group::LogGroupSpec,
+    IamRole => iam_role::IamRoleSpec,
+    InvocationLogging => invocation_logging::InvocationLoggingSpec,
+    ModelAccess => model_access::ModelAccessSpec,
+    CustomizationJob => customization_job::CustomizationJobSpec,
+    ProvisionedThroughput => provisioned_throughput::ProvisionedThroughputSpec,
+}
+
+/// Objects that exist in AWS on behalf of a kind but are not declared themselves.
+fn observed_only_behaviour(kind: &str) -> Option<&'static dyn KindBehaviour> {
+    match kind {
+        customization_job::CUSTOM_MODEL => Some(&customization_job::CUSTOM_MODEL_BEHAVIOUR),
+        _ => None,
+    }
+}

@@ -1,0 +1,345 @@
+//! `kind: ProvisionedThroughput`: model units bought for a foundation or custom
+//! model, with or without a commitment term.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use super::bucket::validate_tags;
+use super::{Common, KindBehaviour, LowerCx, Lowered, ResourceSpec, ValidateCx};
+use crate::diag::Diagnostic;
+use crate::manifest::refs::{RefOr, Reference};
+use crate::manifest::spanned::Spanned;
+use crate::model::{DeletionPolicy, DesiredResource, ObservedResource};
+use crate::plan::{Action, Change, FieldDiff, Op, PlanCx, Purchase, WaitOn, generic};
+
+pub const KIND: &str = "ProvisionedThroughput";
+pub const CREATING: &str = "Creating";
+pub const IN_SERVICE: &str = "InService";
+pub const UPDATING: &str = "Updating";
+pub const FAILED: &str = "Failed";
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ProvisionedThroughputSpec {
+    /// A foundation model id or ARN, a custom model ARN, or `{ref: JOB}` for the
+    /// custom model a CustomizationJob trains.
+    pub model: Spanned<RefOr>,
+    /// Model units to buy (at least 1).
+    pub model_units: Spanned<i64>,
+    /// `none` (hourly, no term), `oneMonth` or `sixMonths`. A commitment is a purchase.
+    #[serde(default)]
+    pub commitment: Commitment,
+    /// Defaults to metadata.name.
+    #[serde(default)]
+    pub provisioned_model_name: Option<Spanned<String>>,
+    #[serde(default)]
+    pub prevent_destroy: bool,
+    #[serde(default)]
+    pub tags: Option<BTreeMap<String, Option<String>>>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum Commitment {
+    #[default]
+    None,
+    OneMonth,
+    SixMonths,
+}
+
+impl Commitment {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Commitment::None => "none",
+            Commitment::OneMonth => "oneMonth",
+            Commitment::SixMonths => "sixMonths",
+        }
+    }
+}
+
+impl ResourceSpec for ProvisionedThroughputSpec {
+    fn common(&self) -> Common<'_> {
+        Common {
+            prevent_destroy: self.prevent_destroy,
+            tags: self.tags.as_ref(),
+            absent: false,
+            deletion_policy: DeletionPolicy::Retain,
+        }
+    }
+
+    fn validate(&self, cx: &mut ValidateCx<'_>) {
+        if self.model_units.value < 1 {
+            cx.error_hint(self.model_units.pos, format!("`modelUnits` is {}; it must be at least 1", self.model_units.value), "buy at least one model unit");
+        }
+        cx.check_literal("model", &self.model, |m| {
+            let m = crate::models::normalise_model(m);
+            if m.starts_with("arn:") {
+                crate::names::check_arn(&m, Some("bedrock"))
+            } else if crate::models::looks_like_model_id(&m) {
+                Ok(())
+            } else {
+                Err(format!("`{m}` is not a model id or ARN"))
+            }
+        });
+        let name_pos = self.provisioned_model_name.as_ref().map(|n| n.pos).unwrap_or(cx.doc_pos);
+        let name = self.provisioned_model_name.as_ref().map(|n| n.value.as_str()).unwrap_or(cx.name);
+        // Leave room for the `-<hash>` suffix a replacement uses while the name is taken.
+        if name.len() > 54 {
+            cx.error(name_pos, format!("`provisionedModelName` `{name}` is longer than 54 characters"));
+        } else if let Err(problem) = crate::names::check_bedrock_name(name) {
+            cx.error(name_pos, format!("`provisionedModelName` `{name}` {problem}"));
+        }
+        validate_tags(cx, self.tags.as_ref(), self.model_units.pos);
+    }
+
+    fn references(&self) -> Vec<Reference> {
+        Reference::from_field("model", &self.model, &["CustomizationJob"]).into_iter().collect()
+    }
+
+    fn lower(&self, cx: &LowerCx<'_>) -> Result<Lowered, Diagnostic> {
+        let name = self.provisioned_model_name.as_ref().map(|n| n.value.clone()).unwrap_or_else(|| cx.name.to_string());
+        let mut attrs = Map::new();
+        attrs.insert("model".into(), json!(cx.model(&self.model)?));
+        attrs.insert("modelUnits".into(), json!(self.model_units.value));
+        attrs.insert("commitment".into(), json!(self.commitment.as_str()));
+        Ok(Lowered {
+            aws_name: name,
+            arn: None,
+            model: None,
+            attrs,
+            hash_extra: Some(json!({"preventDestroy": self.prevent_destroy})),
+        })
+    }
+}
+
+pub struct Behaviour;
+pub static BEHAVIOUR: Behaviour = Behaviour;
+
+/// When the observed throughput's commitment ends, if it is still running.
+fn commitment_until(cx: &PlanCx<'_>, observed: &ObservedResource) -> Option<String> {
+    let expiry = observed.fact_str("commitmentExpirationTime")?;
+    let now = OffsetDateTime::parse(cx.now(), &Rfc3339).ok()?;
+    let end = OffsetDateTime::parse(expiry, &Rfc3339).ok()?;
+    (end > now).then(|| expiry.to_string())
+}
+
+fn purchase(desired: &DesiredResource) -> Option<Purchase> {
+    let commitment = desired.attr_str("commitment").unwrap_or("none");
+    (commitment != "none").then(|| Purchase {
+        commitment: commitment.to_string(),
+        model_units: desired.attrs.get("modelUnits").and_then(Value::as_u64).unwrap_or(0),
+        model: desired.attr_str("model").unwrap_or_default().to_string(),
+    })
+}
+
+/// What the throughput must wait for: a custom model that does not exist yet.
+fn waits_on(cx: &PlanCx<'_>, desired: &DesiredResource) -> Option<WaitOn> {
+    let model = desired.attr_str("model")?;
+    let name = crate::models::custom_model_name(model)?;
+    if cx.find(crate::resource::customization_job::CUSTOM_MODEL, name).is_some() {
+        return None;
+    }
+    let job = desired
+        .depends_on
+        .iter()
+        .find(|a| a.kind == crate::resource::customization_job::KIND)
+        .cloned()?;
+    Some(WaitOn {
+        address: job,
+        kind: crate::resource::customization_job::CUSTOM_MODEL.into(),
+        name: name.to_string(),
+        reason: format!("custom model `{name}` is still to be trained"),
+    })
+}
+
+fn create_op(cx: &PlanCx<'_>, desired: &DesiredResource, name: &str) -> Op {
+    Op::Create {
+        kind: KIND.into(),
+        name: name.to_string(),
+        attrs: desired.attrs.clone(),
+        tags: desired.tags_with_ownership(cx.stack()),
+        client_request_token: Some(crate::hash::client_request_token(
+            cx.stack(),
+            &desired.address.to_string(),
+            name,
+            &desired.spec_hash,
+        )),
+    }
+}
+
+fn base_model_of(cx: &PlanCx<'_>, model: &str) -> Option<String> {
+    let name = crate::models::custom_model_name(model)?;
+    if let Some(observed) = cx.find(crate::resource::customization_job::CUSTOM_MODEL, name) {
+        return observed.fact_str("baseModel").map(str::to_string);
+    }
+    cx.declared(crate::resource::customization_job::KIND)
+        .find(|j| j.attr_str("customModelName") == Some(name))
+        .and_then(|j| j.attr_str("baseModel").map(str::to_string))
+}
+
+impl KindBehaviour for Behaviour {
+    fn forces_replacement(&self, field: &str) -> bool {
+        matches!(field, "modelUnits" | "commitment")
+    }
+
+    fn plan(&self, cx: &PlanCx<'_>, desired: &DesiredResource) -> Vec<Change> {
+        let address = &desired.address;
+        let hashed_name = format!("{}-{}", desired.aws_name, &desired.spec_hash[..8]);
+        let by_name = cx.find(KIND, &desired.aws_name).or_else(|| {
+            cx.find(KIND, &hashed_name).filter(|o| o.owned_by(cx.stack()))
+        });
+        if let Some(o) = by_name
+            && !o.owned_by(cx.stack())
+        {
+            cx.claim(o);
+            return vec![generic::unmanaged(desired, o)];
+        }
+        let observed = by_name.or_else(|| cx.owned_for(KIND, address).into_iter().next());
+        let wait = waits_on(cx, desired);
+        let Some(observed) = observed else {
+            let mut change = Change::new(address.clone(), desired.aws_name.clone(), Action::Create)
+                .with_fields(generic::created_fields(desired))
+                .with_op(create_op(cx, desired, &desired.aws_name));
+            change.purchase = purchase(desired);
+            if let Some(wait) = wait {
+                change.notes.push(format!("created once {} completes ({})", wait.address, wait.reason));
+                change.waits_on = Some(wait);
+            }
+            return vec![change];
+        };
+        cx.claim(observed);
+        let mut fields = generic::diff_attrs(self, &desired.attrs, &observed.attrs);
+        let renamed = observed.aws_name != desired.aws_name && observed.aws_name != hashed_name;
+        if renamed {
+            fields.insert(0, FieldDiff {
+                path: "provisionedModelName".into(),
+                before: Some(json!(observed.aws_name)),
+                after: Some(json!(desired.aws_name)),
+                forces_replacement: false,
+                sensitive: false,
+            });
+        }
+        let tags = desired.tags_with_ownership(cx.stack());
+        fields.extend(generic::diff_tags(&tags, &observed.tags));
+        if fields.is_empty() {
+            return vec![Change::new(address.clone(), observed.aws_name.clone(), Action::NoOp).with_status(observed)];
+        }
+        let drift = observed.tag(crate::model::TAG_SPEC_HASH) == Some(desired.spec_hash.as_str());
+        let model_diff = fields.iter_mut().find(|f| f.path == "model");
+        // A model change is in place only between custom models of one base model.
+        if let Some(diff) = model_diff {
+            let before = diff.before.as_ref().and_then(Value::as_str).unwrap_or_default().to_string();
+            let after = diff.after.as_ref().and_then(Value::as_str).unwrap_or_default().to_string();
+            let both_custom = crate::models::custom_model_name(&before).is_some() && crate::models::custom_model_name(&after).is_some();
+            let same_base = match (base_model_of(cx, &before), base_model_of(cx, &after)) {
+                (Some(a), Some(b)) => a == b,
+                _ => true,
+            };
+            diff.forces_replacement = !(both_custom && same_base);
+        }
+        let forced: Vec<String> = fields.iter().filter(|f| f.forces_replacement).map(|f| f.path.clone()).collect();
+        if !forced.is_empty() {
+            return vec![replace(cx, desired, observed, fields, &forced, &hashed_name)];
+        }
+        if let Some(wait) = wait {
+            // Retrain-then-swap: serve the old model until the new one is trained.
+            let mut change = Change::new(address.clone(), observed.aws_name.clone(), Action::Wait)
+                .with_fields(fields)
+                .because(format!("the model swap waits for {}: {}", wait.address, wait.reason))
+                .note("the throughput keeps serving the current model; a later apply (or apply --wait) points it at the new model in place, with no new purchase");
+            change.waits_on = Some(wait);
+            return vec![change];
+        }
+        let changed: Vec<String> = fields.iter().map(|f| f.path.clone()).collect();
+        let mut change = Change::new(address.clone(), desired.aws_name.clone(), Action::Update)
+            .with_fields(fields)
+            .with_op(Op::Update {
+                kind: KIND.into(),
+                name: desired.aws_name.clone(),
+                attrs: desired.attrs.clone(),
+                tags,
+                fields: changed,
+                current_name: (observed.aws_name != desired.aws_name).then(|| observed.aws_name.clone()),
+            })
+            .with_status(observed);
+        change.drift = drift;
+        vec![change]
+    }
+
+    fn plan_orphan(&self, cx: &PlanCx<'_>, observed: &ObservedResource) -> Vec<Change> {
+        if let Some(refusal) = generic::orphan_guard(observed) {
+            return vec![refusal];
+        }
+        let address = generic::orphan_address(observed);
+        if let Some(until) = commitment_until(cx, observed) {
+            return vec![Change::new(address, observed.aws_name.clone(), Action::Refused).because(format!(
+                "it is no longer declared, but it is under commitment until {until}; AWS does not allow deleting it before then. Declare it again, or remove it after that date"
+            ))];
+        }
+        vec![
+            Change::new(address, observed.aws_name.clone(), Action::Delete)
+                .because("it is no longer declared")
+                .with_status(observed)
+                .warn("stops serving: requests to this provisioned model fail after the delete")
+                .with_op(Op::Delete {
+                    kind: KIND.into(),
+                    name: observed.aws_name.clone(),
+                    empty_first: false,
+                }),
+        ]
+    }
+}
+
+fn replace(
+    cx: &PlanCx<'_>,
+    desired: &DesiredResource,
+    observed: &ObservedResource,
+    fields: Vec<FieldDiff>,
+    forced: &[String],
+    hashed_name: &str,
+) -> Change {
+    let address = &desired.address;
+    if desired.prevent_destroy {
+        return generic::prevent_destroy(address, &observed.aws_name, &format!("`{}` cannot change in place, which replaces it", forced.join("`, `")));
+    }
+    if let Some(until) = commitment_until(cx, observed) {
+        return Change::new(address.clone(), observed.aws_name.clone(), Action::Refused).with_fields(fields).because(format!(
+            "`{}` cannot change in place, and the current throughput is under commitment until {until}; it cannot be deleted before then",
+            forced.join("`, `")
+        ));
+    }
+    // The new throughput is created first, under a free name, then the old one goes.
+    let new_name = if observed.aws_name == desired.aws_name { hashed_name.to_string() } else { desired.aws_name.clone() };
+    let mut change = Change::new(address.clone(), new_name.clone(), Action::Replace)
+        .because(format!(
+            "`{}` cannot be updated on a provisioned throughput; a new one is bought first, then `{}` is deleted, so serving never stops",
+            forced.join("`, `"),
+            observed.aws_name
+        ))
+        .with_fields(fields)
+        .with_op(create_op(cx, desired, &new_name))
+        .with_op(Op::Delete {
+            kind: KIND.into(),
+            name: observed.aws_name.clone(),
+            empty_first: false,
+        })
+        .with_status(observed);
+    change.create_before_destroy = true;
+    change.purchase = purchase(desired);
+    change.warnings.push(format!(
+        "both throughputs are billed while the new one is created (`{new_name}` beside `{}`)",
+        observed.aws_name
+    ));
+    if new_name != desired.aws_name {
+        change.notes.push(format!("the new throughput is named `{new_name}` because `{}` is in use until the old one is deleted", desired.aws_name));
+    }
+    if let Some(wait) = waits_on(cx, desired) {
+        change.waits_on = Some(wait);
+    }
+    change
+}
