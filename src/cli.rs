@@ -17,7 +17,11 @@ use crate::plan::{self, Plan, PlanOptions};
 use crate::render::{self, Format};
 
 #[derive(Debug, Parser)]
-#[command(name = "bedform", version, about = "Amazon Bedrock as code: plan and apply Bedrock resources declared in YAML")]
+#[command(
+    name = "bedform",
+    version,
+    about = "Amazon Bedrock as code: plan and apply Bedrock resources declared in YAML"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
@@ -129,10 +133,17 @@ where
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { ExitStatus::Error } else { ExitStatus::Success };
+            return if e.use_stderr() {
+                ExitStatus::Error
+            } else {
+                ExitStatus::Success
+            };
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: starting the runtime: {e}");
@@ -174,7 +185,11 @@ async fn dispatch(cli: &Cli) -> Result<ExitStatus, CliError> {
                     );
                     Ok(ExitStatus::Success)
                 }
-                Err(diagnostics) => Ok(report_diagnostics(&loaded.sources, &diagnostics, stderr_color(&cli.global))),
+                Err(diagnostics) => Ok(report_diagnostics(
+                    &loaded.sources,
+                    &diagnostics,
+                    stderr_color(&cli.global),
+                )),
             }
         }
         Command::Plan(args) => plan_command(cli, args).await,
@@ -182,11 +197,19 @@ async fn dispatch(cli: &Cli) -> Result<ExitStatus, CliError> {
     }
 }
 
-fn report_diagnostics(sources: &Sources, diagnostics: &[crate::diag::Diagnostic], color: bool) -> ExitStatus {
+fn report_diagnostics(
+    sources: &Sources,
+    diagnostics: &[crate::diag::Diagnostic],
+    color: bool,
+) -> ExitStatus {
     for d in diagnostics {
         eprintln!("{}", d.render(sources, color));
     }
-    eprintln!("{} error{} found.", diagnostics.len(), if diagnostics.len() == 1 { "" } else { "s" });
+    eprintln!(
+        "{} error{} found.",
+        diagnostics.len(),
+        if diagnostics.len() == 1 { "" } else { "s" }
+    );
     ExitStatus::Error
 }
 
@@ -196,14 +219,26 @@ struct Prepared {
     cloud: Box<dyn Cloud>,
 }
 
-async fn prepare(global: &Global, paths: &[PathBuf]) -> Result<Result<Prepared, ExitStatus>, CliError> {
+async fn prepare(
+    global: &Global,
+    paths: &[PathBuf],
+) -> Result<Result<Prepared, ExitStatus>, CliError> {
     let loaded = manifest::load(paths);
     // Validate once offline to learn the stack, then resolve against the real account.
     let offline = match manifest::validate(&loaded, None) {
         Ok(stack) => stack,
-        Err(diagnostics) => return Ok(Err(report_diagnostics(&loaded.sources, &diagnostics, stderr_color(global)))),
+        Err(diagnostics) => {
+            return Ok(Err(report_diagnostics(
+                &loaded.sources,
+                &diagnostics,
+                stderr_color(global),
+            )));
+        }
     };
-    let region = global.region.clone().unwrap_or_else(|| offline.stack.region.clone());
+    let region = global
+        .region
+        .clone()
+        .unwrap_or_else(|| offline.stack.region.clone());
     let cloud = open_cloud(global, offline.stack.account_id.as_deref(), &region)?;
     let account = cloud.caller_account().await?;
     if let Some(expected) = &offline.stack.account_id
@@ -216,7 +251,13 @@ async fn prepare(global: &Global, paths: &[PathBuf]) -> Result<Result<Prepared, 
     }
     let desired = match manifest::validate(&loaded, Some(&account)) {
         Ok(stack) => stack,
-        Err(diagnostics) => return Ok(Err(report_diagnostics(&loaded.sources, &diagnostics, stderr_color(global)))),
+        Err(diagnostics) => {
+            return Ok(Err(report_diagnostics(
+                &loaded.sources,
+                &diagnostics,
+                stderr_color(global),
+            )));
+        }
     };
     let mut desired = desired;
     desired.stack.region = region;
@@ -231,7 +272,11 @@ fn sandbox_path(global: &Global) -> Option<PathBuf> {
     }
 }
 
-fn open_cloud(global: &Global, account_id: Option<&str>, region: &str) -> Result<Box<dyn Cloud>, CliError> {
+fn open_cloud(
+    global: &Global,
+    account_id: Option<&str>,
+    region: &str,
+) -> Result<Box<dyn Cloud>, CliError> {
     match sandbox_path(global) {
         Some(path) => Ok(Box::new(Sandbox::open(
             &path,
@@ -250,26 +295,42 @@ async fn plan_command(cli: &Cli, args: &PlanArgs) -> Result<ExitStatus, CliError
         Err(status) => return Ok(status),
     };
     let observed = prepared.cloud.observe().await?;
-    let options = PlanOptions { retry_failed: args.retry_failed };
+    let options = PlanOptions {
+        retry_failed: args.retry_failed,
+    };
     let plan = plan::plan(&prepared.desired, &observed, &options);
-    print!("{}", render::render(&plan, args.format, stdout_color(&cli.global)));
+    print!(
+        "{}",
+        render::render(&plan, args.format, stdout_color(&cli.global))
+    );
     if let Some(out) = &args.out {
         write_plan(out, &plan)?;
-        eprintln!("Saved the plan to {}; apply it with: bedform apply --plan {}", out.display(), out.display());
+        eprintln!(
+            "Saved the plan to {}; apply it with: bedform apply --plan {}",
+            out.display(),
+            out.display()
+        );
     }
     if plan.blocking().next().is_some() {
         return Ok(ExitStatus::Error);
     }
-    Ok(if args.detailed_exitcode && plan.has_changes() { ExitStatus::Changes } else { ExitStatus::Success })
+    Ok(if args.detailed_exitcode && plan.has_changes() {
+        ExitStatus::Changes
+    } else {
+        ExitStatus::Success
+    })
 }
 
 fn write_plan(path: &Path, plan: &Plan) -> Result<(), CliError> {
-    std::fs::write(path, render::json(plan)).map_err(|e| fail(format!("writing {}: {e}", path.display())))
+    std::fs::write(path, render::json(plan))
+        .map_err(|e| fail(format!("writing {}: {e}", path.display())))
 }
 
 fn read_plan(path: &Path) -> Result<Plan, CliError> {
-    let text = std::fs::read_to_string(path).map_err(|e| fail(format!("reading {}: {e}", path.display())))?;
-    let plan: Plan = serde_json::from_str(&text).map_err(|e| fail(format!("{} is not a bedform plan: {e}", path.display())))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| fail(format!("reading {}: {e}", path.display())))?;
+    let plan: Plan = serde_json::from_str(&text)
+        .map_err(|e| fail(format!("{} is not a bedform plan: {e}", path.display())))?;
     if plan.format_version != plan::FORMAT_VERSION {
         return Err(fail(format!(
             "{} has plan format {}, this bedform reads {}",
@@ -288,7 +349,10 @@ async fn apply_command(cli: &Cli, args: &ApplyArgs) -> Result<ExitStatus, CliErr
             let cloud = open_cloud(&cli.global, Some(&plan.account_id), &plan.region)?;
             let account = cloud.caller_account().await?;
             if account != plan.account_id {
-                return Err(fail(format!("the plan was made for account {}, but the credentials are for {account}; nothing was changed", plan.account_id)));
+                return Err(fail(format!(
+                    "the plan was made for account {}, but the credentials are for {account}; nothing was changed",
+                    plan.account_id
+                )));
             }
             let observed = cloud.observe().await?;
             if plan::fingerprint(&observed) != plan.observed_fingerprint {
@@ -305,9 +369,14 @@ async fn apply_command(cli: &Cli, args: &ApplyArgs) -> Result<ExitStatus, CliErr
                 Err(status) => return Ok(status),
             };
             let observed = prepared.cloud.observe().await?;
-            let options = PlanOptions { retry_failed: args.retry_failed };
+            let options = PlanOptions {
+                retry_failed: args.retry_failed,
+            };
             let plan = plan::plan(&prepared.desired, &observed, &options);
-            print!("{}", render::render(&plan, Format::Human, stdout_color(&cli.global)));
+            print!(
+                "{}",
+                render::render(&plan, Format::Human, stdout_color(&cli.global))
+            );
             (plan, prepared.cloud)
         }
     };
@@ -322,7 +391,15 @@ async fn apply_command(cli: &Cli, args: &ApplyArgs) -> Result<ExitStatus, CliErr
         return Ok(ExitStatus::Success);
     }
     if plan.purchases().next().is_some() && !args.allow_commitment {
-        let list: Vec<String> = plan.purchases().map(|(c, p)| format!("{} ({} × {}, {})", c.address, p.model_units, p.model, p.commitment)).collect();
+        let list: Vec<String> = plan
+            .purchases()
+            .map(|(c, p)| {
+                format!(
+                    "{} ({} × {}, {})",
+                    c.address, p.model_units, p.model, p.commitment
+                )
+            })
+            .collect();
         eprintln!(
             "error: this plan buys provisioned throughput with a commitment term: {}. Re-run with --allow-commitment to buy it; nothing was changed",
             list.join("; ")
@@ -331,10 +408,15 @@ async fn apply_command(cli: &Cli, args: &ApplyArgs) -> Result<ExitStatus, CliErr
     }
     if !args.auto_approve {
         if !std::io::stdin().is_terminal() {
-            eprintln!("error: apply needs confirmation but standard input is not a terminal; pass --auto-approve (after reviewing the plan). Nothing was changed");
+            eprintln!(
+                "error: apply needs confirmation but standard input is not a terminal; pass --auto-approve (after reviewing the plan). Nothing was changed"
+            );
             return Ok(ExitStatus::Error);
         }
-        eprint!("Apply these changes to account {}? Only 'yes' is accepted: ", plan.account_id);
+        eprint!(
+            "Apply these changes to account {}? Only 'yes' is accepted: ",
+            plan.account_id
+        );
         let _ = std::io::stderr().flush();
         let mut answer = String::new();
         let _ = std::io::stdin().read_line(&mut answer);
@@ -355,9 +437,15 @@ async fn apply_command(cli: &Cli, args: &ApplyArgs) -> Result<ExitStatus, CliErr
     for result in &report.results {
         let line = match &result.outcome {
             Outcome::Done => format!("{}: done", result.address),
-            Outcome::Converging { status } => format!("{}: accepted, {status} (follow with apply --wait)", result.address),
+            Outcome::Converging { status } => format!(
+                "{}: accepted, {status} (follow with apply --wait)",
+                result.address
+            ),
             Outcome::Pending { reason } => format!("{}: pending, {reason}", result.address),
-            Outcome::Queued { reason } => format!("{}: queued, {reason}; a later apply starts it", result.address),
+            Outcome::Queued { reason } => format!(
+                "{}: queued, {reason}; a later apply starts it",
+                result.address
+            ),
             Outcome::Failed { error } => {
                 failed = true;
                 format!("{}: FAILED: {error}", result.address)

@@ -112,7 +112,8 @@ impl Diagnostic {
                 let offset = byte_offset(&file.text, pos);
                 let diagnostic = diagnostic.with_label(LabeledSpan::at_offset(offset, "here"));
                 miette::Report::new(diagnostic).with_source_code(
-                    NamedSource::new(file.name.clone(), file.text.to_string()).with_language("yaml"),
+                    NamedSource::new(file.name.clone(), file.text.to_string())
+                        .with_language("yaml"),
                 )
             }
             _ => miette::Report::new(diagnostic),
@@ -159,7 +160,10 @@ pub fn pos_of_offset(text: &str, offset: usize) -> Pos {
 }
 
 /// The closest of `candidates` to `word`, when it is close enough to suggest.
-pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     candidates
         .into_iter()
         .map(|c| (strsim::jaro_winkler(word, c), c))

@@ -65,7 +65,9 @@ pub fn looks_like_model_id(model: &str) -> bool {
             !provider.is_empty()
                 && provider.chars().all(|c| c.is_ascii_lowercase() || c == '-')
                 && !rest.is_empty()
-                && rest.chars().all(|c| c.is_ascii_alphanumeric() || "-.:_".contains(c))
+                && rest
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-.:_".contains(c))
         }
         None => false,
     }
@@ -92,15 +94,26 @@ mod tests {
             normalise_model("arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-lite-v1:0"),
             "amazon.nova-lite-v1:0"
         );
-        assert_eq!(normalise_model("amazon.nova-lite-v1:0"), "amazon.nova-lite-v1:0");
+        assert_eq!(
+            normalise_model("amazon.nova-lite-v1:0"),
+            "amazon.nova-lite-v1:0"
+        );
     }
 
     #[test]
     fn families() {
-        assert_eq!(family("amazon.nova-pro-v1:0"), family("us.amazon.nova-lite-v1:0"));
-        assert_ne!(family("amazon.nova-pro-v1:0"), family("anthropic.claude-3-haiku-20240307-v1:0"));
+        assert_eq!(
+            family("amazon.nova-pro-v1:0"),
+            family("us.amazon.nova-lite-v1:0")
+        );
+        assert_ne!(
+            family("amazon.nova-pro-v1:0"),
+            family("anthropic.claude-3-haiku-20240307-v1:0")
+        );
         assert_eq!(family("mistral.x"), None);
-        assert!(looks_like_model_id("anthropic.claude-3-5-haiku-20241022-v1:0"));
+        assert!(looks_like_model_id(
+            "anthropic.claude-3-5-haiku-20241022-v1:0"
+        ));
         assert!(!looks_like_model_id("nova"));
         assert!(needs_agreement("anthropic.claude-3-haiku-20240307-v1:0"));
         assert!(!needs_agreement("amazon.nova-pro-v1:0"));

@@ -4,7 +4,9 @@
 fn len_between(text: &str, min: usize, max: usize) -> Result<(), String> {
     let len = text.chars().count();
     if len < min || len > max {
-        return Err(format!("must be {min} to {max} characters long (it is {len})"));
+        return Err(format!(
+            "must be {min} to {max} characters long (it is {len})"
+        ));
     }
     Ok(())
 }
@@ -12,20 +14,28 @@ fn len_between(text: &str, min: usize, max: usize) -> Result<(), String> {
 /// `metadata.name`: lowercase letters, digits and hyphens, like a DNS label.
 pub fn check_address_name(name: &str) -> Result<(), String> {
     len_between(name, 1, 63)?;
-    let ok = name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    let ok = name
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && !name.starts_with('-')
         && !name.ends_with('-');
     if ok {
         Ok(())
     } else {
-        Err("must be lowercase letters, digits and hyphens, not starting or ending with a hyphen".into())
+        Err(
+            "must be lowercase letters, digits and hyphens, not starting or ending with a hyphen"
+                .into(),
+        )
     }
 }
 
 /// S3 general-purpose bucket names.
 pub fn check_bucket_name(name: &str) -> Result<(), String> {
     len_between(name, 3, 63)?;
-    if !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.') {
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
+    {
         return Err("may hold only lowercase letters, digits, dots and hyphens".into());
     }
     let first = name.chars().next().unwrap_or('-');
@@ -39,7 +49,11 @@ pub fn check_bucket_name(name: &str) -> Result<(), String> {
     if name.split('.').count() == 4 && name.split('.').all(|p| p.parse::<u8>().is_ok()) {
         return Err("must not be formatted as an IP address".into());
     }
-    if name.starts_with("xn--") || name.starts_with("sthree-") || name.ends_with("-s3alias") || name.ends_with("--ol-s3") {
+    if name.starts_with("xn--")
+        || name.starts_with("sthree-")
+        || name.ends_with("-s3alias")
+        || name.ends_with("--ol-s3")
+    {
         return Err("uses a prefix or suffix S3 reserves".into());
     }
     Ok(())
@@ -48,7 +62,10 @@ pub fn check_bucket_name(name: &str) -> Result<(), String> {
 /// IAM role names.
 pub fn check_role_name(name: &str) -> Result<(), String> {
     len_between(name, 1, 64)?;
-    if name.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c)) {
+    if name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
+    {
         Ok(())
     } else {
         Err("may hold only letters, digits and + = , . @ _ -".into())
@@ -71,7 +88,10 @@ pub fn check_iam_path(path: &str) -> Result<(), String> {
 /// CloudWatch Logs log group names.
 pub fn check_log_group_name(name: &str) -> Result<(), String> {
     len_between(name, 1, 512)?;
-    if name.chars().all(|c| c.is_ascii_alphanumeric() || "_-/.#".contains(c)) {
+    if name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "_-/.#".contains(c))
+    {
         Ok(())
     } else {
         Err("may hold only letters, digits and _ - / . #".into())
@@ -80,15 +100,21 @@ pub fn check_log_group_name(name: &str) -> Result<(), String> {
 
 /// Retention periods CloudWatch Logs accepts.
 pub const LOG_RETENTION_DAYS: &[u32] = &[
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
 ];
 
 /// Bedrock job names, custom model names and provisioned model names share one
 /// pattern: `[a-zA-Z0-9](-*[a-zA-Z0-9\+\-\.])*`, 1 to 63 characters.
 pub fn check_bedrock_name(name: &str) -> Result<(), String> {
     len_between(name, 1, 63)?;
-    let first_ok = name.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
-    let rest_ok = name.chars().all(|c| c.is_ascii_alphanumeric() || "-+.".contains(c));
+    let first_ok = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphanumeric());
+    let rest_ok = name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-+.".contains(c));
     if first_ok && rest_ok {
         Ok(())
     } else {
@@ -117,15 +143,26 @@ pub fn s3_bucket(uri: &str) -> Option<&str> {
 /// `arn:partition:service:region:account:resource`.
 pub fn check_arn(arn: &str, service: Option<&str>) -> Result<(), String> {
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    if parts.len() != 6 || parts[0] != "arn" || !matches!(parts[1], "aws" | "aws-cn" | "aws-us-gov") || parts[5].is_empty() {
-        return Err(format!("`{arn}` is not an ARN (arn:aws:SERVICE:REGION:ACCOUNT:RESOURCE)"));
+    if parts.len() != 6
+        || parts[0] != "arn"
+        || !matches!(parts[1], "aws" | "aws-cn" | "aws-us-gov")
+        || parts[5].is_empty()
+    {
+        return Err(format!(
+            "`{arn}` is not an ARN (arn:aws:SERVICE:REGION:ACCOUNT:RESOURCE)"
+        ));
     }
     if let Some(service) = service
         && parts[2] != service
     {
-        return Err(format!("`{arn}` is an ARN of service `{}`, expected `{service}`", parts[2]));
+        return Err(format!(
+            "`{arn}` is an ARN of service `{}`, expected `{service}`",
+            parts[2]
+        ));
     }
-    if !parts[4].is_empty() && (parts[4].len() != 12 || !parts[4].chars().all(|c| c.is_ascii_digit())) {
+    if !parts[4].is_empty()
+        && (parts[4].len() != 12 || !parts[4].chars().all(|c| c.is_ascii_digit()))
+    {
         return Err(format!("`{arn}` has an account id that is not 12 digits"));
     }
     Ok(())
@@ -144,9 +181,19 @@ pub fn check_account_id(id: &str) -> Result<(), String> {
 pub fn check_region(region: &str) -> Result<(), String> {
     let parts: Vec<&str> = region.split('-').collect();
     let ok = parts.len() >= 3
-        && parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
-        && parts.last().is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()));
-    if ok { Ok(()) } else { Err(format!("`{region}` is not an AWS region name")) }
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        })
+        && parts
+            .last()
+            .is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("`{region}` is not an AWS region name"))
+    }
 }
 
 /// Tag keys and values, as every service here accepts them.
@@ -158,7 +205,9 @@ pub fn check_tag(key: &str, value: &str) -> Result<(), String> {
         return Err(format!("tag key `{key}`: the `aws:` prefix is reserved"));
     }
     if key.starts_with("bedform:") {
-        return Err(format!("tag key `{key}`: the `bedform:` prefix is reserved for ownership tags"));
+        return Err(format!(
+            "tag key `{key}`: the `bedform:` prefix is reserved for ownership tags"
+        ));
     }
     if value.chars().count() > 256 {
         return Err(format!("tag `{key}`: values are at most 256 characters"));

@@ -50,7 +50,11 @@ fn normalise_statement(statement: &Value) -> Value {
 /// Objects whose leaves are sets of strings (`Principal`, `Condition`).
 fn nested_sets(value: &Value) -> Value {
     match value {
-        Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), nested_sets(v))).collect()),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), nested_sets(v)))
+                .collect(),
+        ),
         other => set_value(other),
     }
 }
@@ -80,7 +84,10 @@ pub fn url_decode(text: &str) -> String {
     while i < bytes.len() {
         match bytes[i] {
             b'%' if i + 2 < bytes.len() => {
-                match u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"), 16) {
+                match u8::from_str_radix(
+                    std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"),
+                    16,
+                ) {
                     Ok(b) => {
                         out.push(b);
                         i += 3;
@@ -164,14 +171,19 @@ mod tests {
 
     #[test]
     fn decodes_iam_encoding() {
-        assert_eq!(url_decode("%7B%22Version%22%3A%222012-10-17%22%7D"), r#"{"Version":"2012-10-17"}"#);
+        assert_eq!(
+            url_decode("%7B%22Version%22%3A%222012-10-17%22%7D"),
+            r#"{"Version":"2012-10-17"}"#
+        );
         assert_eq!(url_decode("100%"), "100%");
     }
 
     #[test]
     fn checks_shape() {
         assert!(check_document(&json!({"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}})).is_ok());
-        assert!(check_document(&json!({"Statement": [{"Effect": "Maybe", "Action": "s3:*"}]})).is_err());
+        assert!(
+            check_document(&json!({"Statement": [{"Effect": "Maybe", "Action": "s3:*"}]})).is_err()
+        );
         assert!(check_document(&json!("x")).is_err());
     }
 }

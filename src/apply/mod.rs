@@ -67,14 +67,24 @@ impl Default for RetryPolicy {
 pub enum Outcome {
     Done,
     /// Accepted by AWS and still converging (a job training, throughput creating).
-    Converging { status: String },
+    Converging {
+        status: String,
+    },
     /// Waiting on another resource; a later apply (or `--wait`) does it.
-    Pending { reason: String },
+    Pending {
+        reason: String,
+    },
     /// The account's quota is full; a later apply starts it.
-    Queued { reason: String },
-    Failed { error: String },
+    Queued {
+        reason: String,
+    },
+    Failed {
+        error: String,
+    },
     /// Not attempted because something it depends on did not finish.
-    Skipped { reason: String },
+    Skipped {
+        reason: String,
+    },
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -94,7 +104,9 @@ pub struct ApplyReport {
 
 impl ApplyReport {
     pub fn failed(&self) -> bool {
-        self.results.iter().any(|r| matches!(r.outcome, Outcome::Failed { .. } | Outcome::Skipped { .. }))
+        self.results
+            .iter()
+            .any(|r| matches!(r.outcome, Outcome::Failed { .. } | Outcome::Skipped { .. }))
     }
 }
 
@@ -112,13 +124,26 @@ fn delete_rank(kind: &str) -> u8 {
 }
 
 fn is_teardown(change: &Change) -> bool {
-    matches!(change.action, Action::Delete | Action::Forget | Action::Stop)
+    matches!(
+        change.action,
+        Action::Delete | Action::Forget | Action::Stop
+    )
 }
 
 /// Applies `plan` to `cloud`.
-pub async fn apply(cloud: &dyn Cloud, plan: &Plan, options: &ApplyOptions, progress: &Progress) -> ApplyReport {
-    let changes: Vec<&Change> = plan.changes.iter().filter(|c| !c.ops.is_empty() || c.waits_on.is_some()).collect();
-    let (teardown, build): (Vec<&Change>, Vec<&Change>) = changes.into_iter().partition(|c| is_teardown(c));
+pub async fn apply(
+    cloud: &dyn Cloud,
+    plan: &Plan,
+    options: &ApplyOptions,
+    progress: &Progress,
+) -> ApplyReport {
+    let changes: Vec<&Change> = plan
+        .changes
+        .iter()
+        .filter(|c| !c.ops.is_empty() || c.waits_on.is_some())
+        .collect();
+    let (teardown, build): (Vec<&Change>, Vec<&Change>) =
+        changes.into_iter().partition(|c| is_teardown(c));
     let mut report = ApplyReport::default();
     let mut finished: BTreeMap<Address, bool> = BTreeMap::new();
 
@@ -133,21 +158,40 @@ pub async fn apply(cloud: &dyn Cloud, plan: &Plan, options: &ApplyOptions, progr
         });
         if ready.is_empty() {
             for change in blocked {
-                report.results.push(result(change, Vec::new(), Outcome::Skipped { reason: "its dependencies could not be ordered".into() }));
+                report.results.push(result(
+                    change,
+                    Vec::new(),
+                    Outcome::Skipped {
+                        reason: "its dependencies could not be ordered".into(),
+                    },
+                ));
             }
             break;
         }
         let runs = ready.iter().map(|change| {
-            let failed_dep = change.depends_on.iter().find(|d| finished.get(*d) == Some(&false)).cloned();
+            let failed_dep = change
+                .depends_on
+                .iter()
+                .find(|d| finished.get(*d) == Some(&false))
+                .cloned();
             async move {
                 if let Some(dep) = failed_dep {
-                    return result(change, Vec::new(), Outcome::Skipped { reason: format!("{dep} did not finish") });
+                    return result(
+                        change,
+                        Vec::new(),
+                        Outcome::Skipped {
+                            reason: format!("{dep} did not finish"),
+                        },
+                    );
                 }
                 run_change(cloud, change, options, progress).await
             }
         });
         for outcome in join_all(runs).await {
-            let ok = !matches!(outcome.outcome, Outcome::Failed { .. } | Outcome::Skipped { .. });
+            let ok = !matches!(
+                outcome.outcome,
+                Outcome::Failed { .. } | Outcome::Skipped { .. }
+            );
             finished.insert(outcome.address.clone(), ok);
             report.results.push(outcome);
         }
@@ -156,16 +200,26 @@ pub async fn apply(cloud: &dyn Cloud, plan: &Plan, options: &ApplyOptions, progr
 
     // Then what is no longer declared, dependents first.
     let mut teardown = teardown;
-    teardown.sort_by_key(|c| (c.ops.first().map(op_kind).map(delete_rank).unwrap_or(9), c.address.clone()));
+    teardown.sort_by_key(|c| {
+        (
+            c.ops.first().map(op_kind).map(delete_rank).unwrap_or(9),
+            c.address.clone(),
+        )
+    });
     for change in teardown {
-        report.results.push(run_change(cloud, change, options, progress).await);
+        report
+            .results
+            .push(run_change(cloud, change, options, progress).await);
     }
     report
 }
 
 fn op_kind(op: &Op) -> &str {
     match op {
-        Op::Create { kind, .. } | Op::Update { kind, .. } | Op::Delete { kind, .. } | Op::Untag { kind, .. } => kind,
+        Op::Create { kind, .. }
+        | Op::Update { kind, .. }
+        | Op::Delete { kind, .. }
+        | Op::Untag { kind, .. } => kind,
         Op::StopJob { .. } => job::KIND,
     }
 }
@@ -180,33 +234,77 @@ fn result(change: &Change, done: Vec<String>, outcome: Outcome) -> ChangeResult 
     }
 }
 
-async fn run_change(cloud: &dyn Cloud, change: &Change, options: &ApplyOptions, progress: &Progress) -> ChangeResult {
+async fn run_change(
+    cloud: &dyn Cloud,
+    change: &Change,
+    options: &ApplyOptions,
+    progress: &Progress,
+) -> ChangeResult {
     let mut done = Vec::new();
     if let Some(wait) = &change.waits_on {
         match await_dependency(cloud, wait, options, progress).await {
             Ok(true) => {}
             Ok(false) => {
                 progress.line(&format!("{}: pending, {}", change.address, wait.reason));
-                return result(change, done, Outcome::Pending { reason: format!("waits on {}: {}", wait.address, wait.reason) });
+                return result(
+                    change,
+                    done,
+                    Outcome::Pending {
+                        reason: format!("waits on {}: {}", wait.address, wait.reason),
+                    },
+                );
             }
-            Err(e) => return result(change, done, Outcome::Failed { error: e.to_string() }),
+            Err(e) => {
+                return result(
+                    change,
+                    done,
+                    Outcome::Failed {
+                        error: e.to_string(),
+                    },
+                );
+            }
         }
         if change.ops.is_empty() {
-            return result(change, done, Outcome::Pending { reason: "the awaited model is ready; run apply again to swap it in".into() });
+            return result(
+                change,
+                done,
+                Outcome::Pending {
+                    reason: "the awaited model is ready; run apply again to swap it in".into(),
+                },
+            );
         }
     }
     for (index, op) in change.ops.iter().enumerate() {
         // A throughput being replaced keeps serving until its successor is in service.
         if let (Op::Delete { kind, .. }, true) = (op, change.create_before_destroy)
             && kind == pt::KIND
-            && let Some(Op::Create { name, .. }) = change.ops.get(..index).and_then(|before| before.iter().find(|o| matches!(o, Op::Create { .. })))
+            && let Some(Op::Create { name, .. }) = change
+                .ops
+                .get(..index)
+                .and_then(|before| before.iter().find(|o| matches!(o, Op::Create { .. })))
         {
             match converge(cloud, pt::KIND, name, options, progress).await {
                 Ok(status) if status == pt::IN_SERVICE => {}
                 Ok(status) => {
-                    return result(change, done, Outcome::Failed { error: format!("new throughput `{name}` is {status}; the old one was kept") });
+                    return result(
+                        change,
+                        done,
+                        Outcome::Failed {
+                            error: format!(
+                                "new throughput `{name}` is {status}; the old one was kept"
+                            ),
+                        },
+                    );
                 }
-                Err(e) => return result(change, done, Outcome::Failed { error: e.to_string() }),
+                Err(e) => {
+                    return result(
+                        change,
+                        done,
+                        Outcome::Failed {
+                            error: e.to_string(),
+                        },
+                    );
+                }
             }
         }
         progress.line(&format!("{}: {}", change.address, op.describe()));
@@ -215,20 +313,48 @@ async fn run_change(cloud: &dyn Cloud, change: &Change, options: &ApplyOptions, 
             Err(e) if e.class == ErrorClass::QuotaExceeded => {
                 return result(change, done, Outcome::Queued { reason: e.message });
             }
-            Err(e) => return result(change, done, Outcome::Failed { error: e.to_string() }),
+            Err(e) => {
+                return result(
+                    change,
+                    done,
+                    Outcome::Failed {
+                        error: e.to_string(),
+                    },
+                );
+            }
         }
     }
     // What keeps converging after AWS accepted it.
     let created = change.ops.iter().rev().find_map(|op| match op {
-        Op::Create { kind, name, .. } | Op::Update { kind, name, .. } if kind == job::KIND || kind == pt::KIND => Some((kind.clone(), name.clone())),
+        Op::Create { kind, name, .. } | Op::Update { kind, name, .. }
+            if kind == job::KIND || kind == pt::KIND =>
+        {
+            Some((kind.clone(), name.clone()))
+        }
         _ => None,
     });
     if let Some((kind, name)) = created {
         if options.wait {
             match converge(cloud, &kind, &name, options, progress).await {
                 Ok(status) if status == job::COMPLETED || status == pt::IN_SERVICE => {}
-                Ok(status) => return result(change, done, Outcome::Failed { error: format!("{kind} `{name}` ended {status}") }),
-                Err(e) => return result(change, done, Outcome::Failed { error: e.to_string() }),
+                Ok(status) => {
+                    return result(
+                        change,
+                        done,
+                        Outcome::Failed {
+                            error: format!("{kind} `{name}` ended {status}"),
+                        },
+                    );
+                }
+                Err(e) => {
+                    return result(
+                        change,
+                        done,
+                        Outcome::Failed {
+                            error: e.to_string(),
+                        },
+                    );
+                }
             }
         } else if let Ok(Some(observed)) = cloud.get(&kind, &name).await
             && let Some(status) = observed.status
@@ -242,7 +368,12 @@ async fn run_change(cloud: &dyn Cloud, change: &Change, options: &ApplyOptions, 
 }
 
 /// Runs one operation, retrying what the error class says is worth retrying.
-pub async fn execute_with_retry(cloud: &dyn Cloud, op: &Op, retry: &RetryPolicy, progress: &Progress) -> Result<(), CloudError> {
+pub async fn execute_with_retry(
+    cloud: &dyn Cloud,
+    op: &Op,
+    retry: &RetryPolicy,
+    progress: &Progress,
+) -> Result<(), CloudError> {
     let started = tokio::time::Instant::now();
     let mut backoff = retry.first_backoff;
     let mut attempt = 1;
@@ -252,13 +383,20 @@ pub async fn execute_with_retry(cloud: &dyn Cloud, op: &Op, retry: &RetryPolicy,
             Err(e) => {
                 let retry_more = match e.class {
                     ErrorClass::Throttling | ErrorClass::Transient => attempt < retry.max_attempts,
-                    ErrorClass::IamPropagation => started.elapsed() + backoff <= retry.iam_propagation,
+                    ErrorClass::IamPropagation => {
+                        started.elapsed() + backoff <= retry.iam_propagation
+                    }
                     _ => false,
                 };
                 if !retry_more {
                     return Err(e);
                 }
-                progress.line(&format!("  retrying {} in {:.1}s: {}", op.describe(), backoff.as_secs_f64(), e.message));
+                progress.line(&format!(
+                    "  retrying {} in {:.1}s: {}",
+                    op.describe(),
+                    backoff.as_secs_f64(),
+                    e.message
+                ));
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(retry.max_backoff);
                 attempt += 1;
@@ -268,7 +406,12 @@ pub async fn execute_with_retry(cloud: &dyn Cloud, op: &Op, retry: &RetryPolicy,
 }
 
 /// Whether the awaited object exists; with `--wait`, waits for it.
-async fn await_dependency(cloud: &dyn Cloud, wait: &WaitOn, options: &ApplyOptions, progress: &Progress) -> Result<bool, CloudError> {
+async fn await_dependency(
+    cloud: &dyn Cloud,
+    wait: &WaitOn,
+    options: &ApplyOptions,
+    progress: &Progress,
+) -> Result<bool, CloudError> {
     let deadline = tokio::time::Instant::now() + options.timeout;
     let bar = progress.bar(&format!("{} ({})", wait.address, wait.reason));
     loop {
@@ -288,16 +431,27 @@ async fn await_dependency(cloud: &dyn Cloud, wait: &WaitOn, options: &ApplyOptio
                 return Err(CloudError::new(
                     ErrorClass::Conflict,
                     format!("waiting for {}", wait.address),
-                    format!("job `{}` ended {}", j.aws_name, j.status.as_deref().unwrap_or("?")),
+                    format!(
+                        "job `{}` ended {}",
+                        j.aws_name,
+                        j.status.as_deref().unwrap_or("?")
+                    ),
                 ));
             }
-            bar.update(j.status.as_deref().unwrap_or(""), j.fact_str("stage"), j.facts.get("progress").and_then(|p| p.as_f64()));
+            bar.update(
+                j.status.as_deref().unwrap_or(""),
+                j.fact_str("stage"),
+                j.facts.get("progress").and_then(|p| p.as_f64()),
+            );
         }
         tokio::time::sleep(options.retry.poll).await;
     }
 }
 
-async fn job_for_model(cloud: &dyn Cloud, model: &str) -> Result<Option<crate::model::ObservedResource>, CloudError> {
+async fn job_for_model(
+    cloud: &dyn Cloud,
+    model: &str,
+) -> Result<Option<crate::model::ObservedResource>, CloudError> {
     let observed = cloud.observe().await?;
     Ok(observed
         .of_kind(job::KIND)
@@ -307,25 +461,46 @@ async fn job_for_model(cloud: &dyn Cloud, model: &str) -> Result<Option<crate::m
 }
 
 /// Follows a job or throughput until it leaves its transitional states.
-pub async fn converge(cloud: &dyn Cloud, kind: &str, name: &str, options: &ApplyOptions, progress: &Progress) -> Result<String, CloudError> {
+pub async fn converge(
+    cloud: &dyn Cloud,
+    kind: &str,
+    name: &str,
+    options: &ApplyOptions,
+    progress: &Progress,
+) -> Result<String, CloudError> {
     let deadline = tokio::time::Instant::now() + options.timeout;
     let bar = progress.bar(&format!("{kind} {name}"));
     loop {
         let observed = cloud.get(kind, name).await?;
         let Some(observed) = observed else {
             bar.finish("gone");
-            return Err(CloudError::new(ErrorClass::NotFound, format!("waiting for {kind} {name}"), "it no longer exists"));
+            return Err(CloudError::new(
+                ErrorClass::NotFound,
+                format!("waiting for {kind} {name}"),
+                "it no longer exists",
+            ));
         };
         let status = observed.status.clone().unwrap_or_default();
-        let transitional = matches!(status.as_str(), job::IN_PROGRESS | job::STOPPING | pt::CREATING | pt::UPDATING);
+        let transitional = matches!(
+            status.as_str(),
+            job::IN_PROGRESS | job::STOPPING | pt::CREATING | pt::UPDATING
+        );
         if !transitional {
             bar.finish(&status);
             return Ok(status);
         }
-        bar.update(&status, observed.fact_str("stage"), observed.facts.get("progress").and_then(|p| p.as_f64()));
+        bar.update(
+            &status,
+            observed.fact_str("stage"),
+            observed.facts.get("progress").and_then(|p| p.as_f64()),
+        );
         if tokio::time::Instant::now() >= deadline {
             bar.finish("timed out");
-            return Err(CloudError::new(ErrorClass::Transient, format!("waiting for {kind} {name}"), format!("still {status} after the timeout; `bedform status` follows it")));
+            return Err(CloudError::new(
+                ErrorClass::Transient,
+                format!("waiting for {kind} {name}"),
+                format!("still {status} after the timeout; `bedform status` follows it"),
+            ));
         }
         tokio::time::sleep(options.retry.poll).await;
     }

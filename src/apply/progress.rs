@@ -14,11 +14,17 @@ impl Progress {
     /// Bars when stderr is a terminal.
     pub fn stderr() -> Progress {
         let multi = std::io::stderr().is_terminal().then(MultiProgress::new);
-        Progress { multi, quiet: false }
+        Progress {
+            multi,
+            quiet: false,
+        }
     }
     /// Prints nothing (library use, tests).
     pub fn quiet() -> Progress {
-        Progress { multi: None, quiet: true }
+        Progress {
+            multi: None,
+            quiet: true,
+        }
     }
     pub fn line(&self, text: &str) {
         if self.quiet {
@@ -75,7 +81,11 @@ impl Bar<'_> {
             None => {
                 // Plain lines only when something changed.
                 let line = match fraction {
-                    Some(f) => format!("{}: {message} {:.0}%", self.label, (f.clamp(0.0, 1.0) * 100.0).floor()),
+                    Some(f) => format!(
+                        "{}: {message} {:.0}%",
+                        self.label,
+                        (f.clamp(0.0, 1.0) * 100.0).floor()
+                    ),
                     None => format!("{}: {message}", self.label),
                 };
                 if *self.last.borrow() != line {

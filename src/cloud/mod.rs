@@ -30,7 +30,10 @@ pub enum ErrorClass {
 
 impl ErrorClass {
     pub fn is_retryable(self) -> bool {
-        matches!(self, ErrorClass::Throttling | ErrorClass::Transient | ErrorClass::IamPropagation)
+        matches!(
+            self,
+            ErrorClass::Throttling | ErrorClass::Transient | ErrorClass::IamPropagation
+        )
     }
 }
 
@@ -45,7 +48,11 @@ pub struct CloudError {
 }
 
 impl CloudError {
-    pub fn new(class: ErrorClass, operation: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn new(
+        class: ErrorClass,
+        operation: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         CloudError {
             class,
             operation: operation.into(),

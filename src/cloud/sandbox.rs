@@ -100,11 +100,20 @@ struct State {
 #[derive(Debug, thiserror::Error)]
 pub enum SandboxError {
     #[error("sandbox file {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
-    #[error("sandbox file {path} is not a bedform sandbox ({detail}); it was left untouched. Move it away to start a fresh sandbox")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "sandbox file {path} is not a bedform sandbox ({detail}); it was left untouched. Move it away to start a fresh sandbox"
+    )]
     Corrupt { path: PathBuf, detail: String },
     #[error("sandbox file {path} is for region {found}, not {wanted}; use another --sandbox-file")]
-    Region { path: PathBuf, found: String, wanted: String },
+    Region {
+        path: PathBuf,
+        found: String,
+        wanted: String,
+    },
 }
 
 pub struct Sandbox {
@@ -113,7 +122,10 @@ pub struct Sandbox {
 }
 
 fn now() -> f64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
 }
 
 fn rfc3339(seconds: f64) -> String {
@@ -133,10 +145,11 @@ impl Sandbox {
     pub fn open(path: &Path, account_id: &str, region: &str) -> Result<Sandbox, SandboxError> {
         let state = match std::fs::read(path) {
             Ok(bytes) => {
-                let state: State = serde_json::from_slice(&bytes).map_err(|e| SandboxError::Corrupt {
-                    path: path.to_path_buf(),
-                    detail: e.to_string(),
-                })?;
+                let state: State =
+                    serde_json::from_slice(&bytes).map_err(|e| SandboxError::Corrupt {
+                        path: path.to_path_buf(),
+                        detail: e.to_string(),
+                    })?;
                 if state.format != FORMAT {
                     return Err(SandboxError::Corrupt {
                         path: path.to_path_buf(),
@@ -163,7 +176,12 @@ impl Sandbox {
                 use_case_form: None,
                 next_id: 1,
             },
-            Err(source) => return Err(SandboxError::Io { path: path.to_path_buf(), source }),
+            Err(source) => {
+                return Err(SandboxError::Io {
+                    path: path.to_path_buf(),
+                    source,
+                });
+            }
         };
         Ok(Sandbox {
             path: path.to_path_buf(),
@@ -186,22 +204,42 @@ impl Sandbox {
                 .objects
                 .get_mut(BUCKET)
                 .and_then(|b| b.get_mut(bucket))
-                .ok_or_else(|| err(ErrorClass::NotFound, "PutObject", format!("NoSuchBucket: {bucket}")))?;
-            let n = object.facts.get("objectCount").and_then(Value::as_u64).unwrap_or(0);
+                .ok_or_else(|| {
+                    err(
+                        ErrorClass::NotFound,
+                        "PutObject",
+                        format!("NoSuchBucket: {bucket}"),
+                    )
+                })?;
+            let n = object
+                .facts
+                .get("objectCount")
+                .and_then(Value::as_u64)
+                .unwrap_or(0);
             object.facts.insert("objectCount".into(), json!(n + count));
             Ok(())
         })
     }
 
     /// Runs `f` on the state, advances the clock first and saves after.
-    fn with_state<T>(&self, operation: &str, f: impl FnOnce(&mut State) -> Result<T, CloudError>) -> Result<T, CloudError> {
+    fn with_state<T>(
+        &self,
+        operation: &str,
+        f: impl FnOnce(&mut State) -> Result<T, CloudError>,
+    ) -> Result<T, CloudError> {
         let mut state = self
             .state
             .lock()
             .map_err(|_| err(ErrorClass::Fatal, operation, "sandbox state lock poisoned"))?;
         advance(&mut state, now());
         let result = f(&mut state);
-        self.save(&state).map_err(|e| err(ErrorClass::Fatal, operation, format!("saving the sandbox: {e}")))?;
+        self.save(&state).map_err(|e| {
+            err(
+                ErrorClass::Fatal,
+                operation,
+                format!("saving the sandbox: {e}"),
+            )
+        })?;
         result
     }
 
@@ -224,9 +262,14 @@ fn advance(state: &mut State, now: f64) {
     let mut completed: Vec<(String, Object)> = Vec::new();
     if let Some(jobs) = state.objects.get_mut(job::KIND) {
         for (name, j) in jobs.iter_mut() {
-            if j.status.as_deref() == Some(job::IN_PROGRESS) && now - j.created >= timing.job_seconds {
+            if j.status.as_deref() == Some(job::IN_PROGRESS)
+                && now - j.created >= timing.job_seconds
+            {
                 j.status = Some(job::COMPLETED.into());
-                j.facts.insert("endTime".into(), json!(rfc3339(j.created + timing.job_seconds)));
+                j.facts.insert(
+                    "endTime".into(),
+                    json!(rfc3339(j.created + timing.job_seconds)),
+                );
                 completed.push((name.clone(), j.clone()));
             } else if j.status.as_deref() == Some(job::IN_PROGRESS) {
                 let progress = (now - j.created) / timing.job_seconds;
@@ -238,12 +281,18 @@ fn advance(state: &mut State, now: f64) {
                     "Training"
                 };
                 j.facts.insert("stage".into(), json!(stage));
-                j.facts.insert("progress".into(), json!((progress * 100.0).floor() / 100.0));
+                j.facts
+                    .insert("progress".into(), json!((progress * 100.0).floor() / 100.0));
             }
         }
     }
     for (job_name, j) in completed {
-        let model_name = j.attrs.get("customModelName").and_then(Value::as_str).unwrap_or(&job_name).to_string();
+        let model_name = j
+            .attrs
+            .get("customModelName")
+            .and_then(Value::as_str)
+            .unwrap_or(&job_name)
+            .to_string();
         let id = state.next_id;
         state.next_id += 1;
         let model = Object {
@@ -253,24 +302,51 @@ fn advance(state: &mut State, now: f64) {
             status: Some("Active".into()),
             status_message: None,
             facts: Map::from_iter([
-                ("baseModel".to_string(), j.attrs.get("baseModel").cloned().unwrap_or(Value::Null)),
+                (
+                    "baseModel".to_string(),
+                    j.attrs.get("baseModel").cloned().unwrap_or(Value::Null),
+                ),
                 ("jobName".to_string(), json!(job_name)),
             ]),
-            arn: Some(format!("arn:aws:bedrock:{}:{}:custom-model/{model_name}/{id:012}", state.region, state.account_id)),
+            arn: Some(format!(
+                "arn:aws:bedrock:{}:{}:custom-model/{model_name}/{id:012}",
+                state.region, state.account_id
+            )),
         };
-        state.objects.entry(CUSTOM_MODEL.into()).or_default().insert(model_name, model);
+        state
+            .objects
+            .entry(CUSTOM_MODEL.into())
+            .or_default()
+            .insert(model_name, model);
         // The job writes its metrics to the output location.
-        if let Some(bucket) = j.attrs.get("outputS3Uri").and_then(Value::as_str).and_then(crate::names::s3_bucket)
-            && let Some(b) = state.objects.get_mut(BUCKET).and_then(|m| m.get_mut(bucket))
+        if let Some(bucket) = j
+            .attrs
+            .get("outputS3Uri")
+            .and_then(Value::as_str)
+            .and_then(crate::names::s3_bucket)
+            && let Some(b) = state
+                .objects
+                .get_mut(BUCKET)
+                .and_then(|m| m.get_mut(bucket))
         {
-            let n = b.facts.get("objectCount").and_then(Value::as_u64).unwrap_or(0);
+            let n = b
+                .facts
+                .get("objectCount")
+                .and_then(Value::as_u64)
+                .unwrap_or(0);
             b.facts.insert("objectCount".into(), json!(n + 1));
         }
     }
     if let Some(throughputs) = state.objects.get_mut(pt::KIND) {
         for t in throughputs.values_mut() {
-            let ready_at = t.facts.get("readyAt").and_then(Value::as_f64).unwrap_or(t.created);
-            if matches!(t.status.as_deref(), Some(pt::CREATING) | Some(pt::UPDATING)) && now >= ready_at {
+            let ready_at = t
+                .facts
+                .get("readyAt")
+                .and_then(Value::as_f64)
+                .unwrap_or(t.created);
+            if matches!(t.status.as_deref(), Some(pt::CREATING) | Some(pt::UPDATING))
+                && now >= ready_at
+            {
                 t.status = Some(pt::IN_SERVICE.into());
             }
         }
@@ -301,7 +377,10 @@ impl State {
         self.objects.get_mut(kind).and_then(|m| m.get_mut(name))
     }
     fn insert(&mut self, kind: &str, name: &str, object: Object) {
-        self.objects.entry(kind.to_string()).or_default().insert(name.to_string(), object);
+        self.objects
+            .entry(kind.to_string())
+            .or_default()
+            .insert(name.to_string(), object);
     }
 
     /// A role that exists and has propagated, by ARN.
@@ -311,7 +390,13 @@ impl State {
             .get(ROLE)
             .and_then(|roles| roles.values().find(|r| r.arn.as_deref() == Some(role_arn)));
         match role {
-            None => Err(err(ErrorClass::Validation, operation, format!("ValidationException: Could not assume provided IAM role {role_arn}: the role does not exist"))),
+            None => Err(err(
+                ErrorClass::Validation,
+                operation,
+                format!(
+                    "ValidationException: Could not assume provided IAM role {role_arn}: the role does not exist"
+                ),
+            )),
             Some(r) if now - r.created < self.timing.iam_propagation_seconds => Err(err(
                 ErrorClass::IamPropagation,
                 operation,
@@ -325,14 +410,20 @@ impl State {
         if let Some(name) = models::custom_model_name(model) {
             return match self.get(CUSTOM_MODEL, name) {
                 Some(_) => Ok(()),
-                None => Err(err(ErrorClass::Validation, operation, format!("ValidationException: custom model {name} does not exist"))),
+                None => Err(err(
+                    ErrorClass::Validation,
+                    operation,
+                    format!("ValidationException: custom model {name} does not exist"),
+                )),
             };
         }
         if models::needs_agreement(model) && !self.agreements.contains(model) {
             return Err(err(
                 ErrorClass::AccessDenied,
                 operation,
-                format!("AccessDeniedException: You don't have access to the model {model}; create its Marketplace agreement (ModelAccess)"),
+                format!(
+                    "AccessDeniedException: You don't have access to the model {model}; create its Marketplace agreement (ModelAccess)"
+                ),
             ));
         }
         Ok(())
@@ -341,12 +432,24 @@ impl State {
     fn bucket_exists(&self, operation: &str, uri: &str) -> Result<(), CloudError> {
         let bucket = crate::names::s3_bucket(uri).unwrap_or_default();
         if self.get(BUCKET, bucket).is_none() {
-            return Err(err(ErrorClass::Validation, operation, format!("ValidationException: S3 bucket {bucket} of {uri} does not exist")));
+            return Err(err(
+                ErrorClass::Validation,
+                operation,
+                format!("ValidationException: S3 bucket {bucket} of {uri} does not exist"),
+            ));
         }
         Ok(())
     }
 
-    fn create(&mut self, kind: &str, name: &str, attrs: &Map<String, Value>, tags: &BTreeMap<String, String>, token: Option<&str>, now: f64) -> Result<(), CloudError> {
+    fn create(
+        &mut self,
+        kind: &str,
+        name: &str,
+        attrs: &Map<String, Value>,
+        tags: &BTreeMap<String, String>,
+        token: Option<&str>,
+        now: f64,
+    ) -> Result<(), CloudError> {
         let operation = format!("Create{kind} {name}");
         if let Some(token) = token
             && let Some((k, n)) = self.tokens.get(token)
@@ -355,7 +458,11 @@ impl State {
             if k == kind && n == name {
                 return Ok(());
             }
-            return Err(err(ErrorClass::Conflict, operation, "ConflictException: the client request token was used for another request"));
+            return Err(err(
+                ErrorClass::Conflict,
+                operation,
+                "ConflictException: the client request token was used for another request",
+            ));
         }
         if self.get(kind, name).is_some() {
             let code = match kind {
@@ -364,7 +471,11 @@ impl State {
                 LOG_GROUP => "ResourceAlreadyExistsException",
                 _ => "ResourceInUseException",
             };
-            return Err(err(ErrorClass::Conflict, operation, format!("{code}: {kind} {name} already exists")));
+            return Err(err(
+                ErrorClass::Conflict,
+                operation,
+                format!("{code}: {kind} {name} already exists"),
+            ));
         }
         let mut object = Object {
             attrs: attrs.clone(),
@@ -378,7 +489,10 @@ impl State {
                 object.facts.insert("objectCount".into(), json!(0));
             }
             LOG_GROUP => {
-                object.arn = Some(format!("arn:aws:logs:{}:{}:log-group:{name}", self.region, self.account_id));
+                object.arn = Some(format!(
+                    "arn:aws:logs:{}:{}:log-group:{name}",
+                    self.region, self.account_id
+                ));
                 object.facts.insert("storedBytes".into(), json!(0));
             }
             ROLE => {
@@ -390,48 +504,83 @@ impl State {
                 object.attrs = attrs.clone();
             }
             job::KIND => {
-                let role = attrs.get("roleArn").and_then(Value::as_str).unwrap_or_default();
+                let role = attrs
+                    .get("roleArn")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
                 self.assumable_role(&operation, role, now)?;
                 for key in ["baseModel"] {
                     if let Some(model) = attrs.get(key).and_then(Value::as_str) {
                         self.model_usable(&operation, model)?;
                     }
                 }
-                if let Some(teacher) = attrs.get("teacher").and_then(|t| t.get("model")).and_then(Value::as_str) {
+                if let Some(teacher) = attrs
+                    .get("teacher")
+                    .and_then(|t| t.get("model"))
+                    .and_then(Value::as_str)
+                {
                     self.model_usable(&operation, teacher)?;
                 }
                 let training = attrs.get("trainingData");
                 let uri = training
-                    .and_then(|t| t.get("s3Uri").or_else(|| t.get("invocationLogs").and_then(|l| l.get("s3Uri"))))
+                    .and_then(|t| {
+                        t.get("s3Uri")
+                            .or_else(|| t.get("invocationLogs").and_then(|l| l.get("s3Uri")))
+                    })
                     .and_then(Value::as_str)
                     .unwrap_or_default();
                 self.bucket_exists(&operation, uri)?;
-                self.bucket_exists(&operation, attrs.get("outputS3Uri").and_then(Value::as_str).unwrap_or_default())?;
+                self.bucket_exists(
+                    &operation,
+                    attrs
+                        .get("outputS3Uri")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default(),
+                )?;
                 let running = self
                     .objects
                     .get(job::KIND)
-                    .map(|jobs| jobs.values().filter(|j| j.status.as_deref() == Some(job::IN_PROGRESS)).count())
+                    .map(|jobs| {
+                        jobs.values()
+                            .filter(|j| j.status.as_deref() == Some(job::IN_PROGRESS))
+                            .count()
+                    })
                     .unwrap_or(0);
                 if running >= JOB_QUOTA {
                     return Err(err(
                         ErrorClass::QuotaExceeded,
                         operation,
-                        format!("ServiceQuotaExceededException: at most {JOB_QUOTA} customization jobs run at once in this account"),
+                        format!(
+                            "ServiceQuotaExceededException: at most {JOB_QUOTA} customization jobs run at once in this account"
+                        ),
                     ));
                 }
                 let id = self.next_id;
                 self.next_id += 1;
-                object.arn = Some(format!("arn:aws:bedrock:{}:{}:model-customization-job/{id:012}", self.region, self.account_id));
+                object.arn = Some(format!(
+                    "arn:aws:bedrock:{}:{}:model-customization-job/{id:012}",
+                    self.region, self.account_id
+                ));
                 object.status = Some(job::IN_PROGRESS.into());
                 object.facts.insert("stage".into(), json!("Validation"));
-                object.facts.insert("baseModel".into(), attrs.get("baseModel").cloned().unwrap_or(Value::Null));
+                object.facts.insert(
+                    "baseModel".into(),
+                    attrs.get("baseModel").cloned().unwrap_or(Value::Null),
+                );
             }
             pt::KIND => {
-                let model = attrs.get("model").and_then(Value::as_str).unwrap_or_default();
+                let model = attrs
+                    .get("model")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
                 self.model_usable(&operation, model)?;
                 let units = attrs.get("modelUnits").and_then(Value::as_i64).unwrap_or(0);
                 if units < 1 {
-                    return Err(err(ErrorClass::Validation, operation, "ValidationException: modelUnits must be at least 1"));
+                    return Err(err(
+                        ErrorClass::Validation,
+                        operation,
+                        "ValidationException: modelUnits must be at least 1",
+                    ));
                 }
                 let months = match attrs.get("commitment").and_then(Value::as_str) {
                     Some("oneMonth") => 1.0,
@@ -446,50 +595,103 @@ impl State {
                 }
                 let id = self.next_id;
                 self.next_id += 1;
-                object.arn = Some(format!("arn:aws:bedrock:{}:{}:provisioned-model/{id:012}", self.region, self.account_id));
+                object.arn = Some(format!(
+                    "arn:aws:bedrock:{}:{}:provisioned-model/{id:012}",
+                    self.region, self.account_id
+                ));
                 object.status = Some(pt::CREATING.into());
-                object.facts.insert("readyAt".into(), json!(now + self.timing.throughput_seconds));
+                object.facts.insert(
+                    "readyAt".into(),
+                    json!(now + self.timing.throughput_seconds),
+                );
             }
-            _ => return Err(err(ErrorClass::Validation, operation, format!("the sandbox has no {kind}"))),
+            _ => {
+                return Err(err(
+                    ErrorClass::Validation,
+                    operation,
+                    format!("the sandbox has no {kind}"),
+                ));
+            }
         }
         if let Some(token) = token {
-            self.tokens.insert(token.to_string(), (kind.to_string(), name.to_string()));
+            self.tokens
+                .insert(token.to_string(), (kind.to_string(), name.to_string()));
         }
         self.insert(kind, name, object);
         Ok(())
     }
 
-    fn check_logging(&self, operation: &str, attrs: &Map<String, Value>, now: f64) -> Result<(), CloudError> {
+    fn check_logging(
+        &self,
+        operation: &str,
+        attrs: &Map<String, Value>,
+        now: f64,
+    ) -> Result<(), CloudError> {
         if let Some(cw) = attrs.get("cloudWatchConfig").filter(|v| !v.is_null()) {
-            let group = cw.get("logGroupName").and_then(Value::as_str).unwrap_or_default();
+            let group = cw
+                .get("logGroupName")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
             if self.get(LOG_GROUP, group).is_none() {
-                return Err(err(ErrorClass::Validation, operation, format!("ValidationException: log group {group} does not exist")));
+                return Err(err(
+                    ErrorClass::Validation,
+                    operation,
+                    format!("ValidationException: log group {group} does not exist"),
+                ));
             }
-            let role = cw.get("roleArn").and_then(Value::as_str).unwrap_or_default();
+            let role = cw
+                .get("roleArn")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
             self.assumable_role(operation, role, now).map_err(|e| match e.class {
                 ErrorClass::IamPropagation => err(ErrorClass::IamPropagation, operation, format!("ValidationException: Failed to validate permissions for log group: {group}, with role: {role}")),
                 _ => e,
             })?;
         }
         if let Some(s3) = attrs.get("s3Config").filter(|v| !v.is_null()) {
-            let bucket = s3.get("bucketName").and_then(Value::as_str).unwrap_or_default();
+            let bucket = s3
+                .get("bucketName")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
             if self.get(BUCKET, bucket).is_none() {
-                return Err(err(ErrorClass::Validation, operation, format!("ValidationException: bucket {bucket} does not exist")));
+                return Err(err(
+                    ErrorClass::Validation,
+                    operation,
+                    format!("ValidationException: bucket {bucket} does not exist"),
+                ));
             }
         }
         Ok(())
     }
 
-    fn update(&mut self, kind: &str, name: &str, attrs: &Map<String, Value>, tags: &BTreeMap<String, String>, current: Option<&str>, now: f64) -> Result<(), CloudError> {
+    fn update(
+        &mut self,
+        kind: &str,
+        name: &str,
+        attrs: &Map<String, Value>,
+        tags: &BTreeMap<String, String>,
+        current: Option<&str>,
+        now: f64,
+    ) -> Result<(), CloudError> {
         let operation = format!("Update{kind} {name}");
         match kind {
             MODEL_ACCESS => {
-                for entry in attrs.get("createAgreements").and_then(Value::as_array).into_iter().flatten() {
+                for entry in attrs
+                    .get("createAgreements")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
                     if let Some(model) = entry.get("model").and_then(Value::as_str) {
                         self.agreements.insert(model.to_string());
                     }
                 }
-                for model in attrs.get("deleteAgreements").and_then(Value::as_array).into_iter().flatten() {
+                for model in attrs
+                    .get("deleteAgreements")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
                     if let Some(model) = model.as_str() {
                         self.agreements.remove(model);
                     }
@@ -516,39 +718,91 @@ impl State {
         let from = current.unwrap_or(name);
         if kind == pt::KIND {
             let Some(existing) = self.get(kind, from) else {
-                return Err(err(ErrorClass::NotFound, operation, format!("ResourceNotFoundException: {from}")));
+                return Err(err(
+                    ErrorClass::NotFound,
+                    operation,
+                    format!("ResourceNotFoundException: {from}"),
+                ));
             };
-            let before_model = existing.attrs.get("model").and_then(Value::as_str).unwrap_or_default().to_string();
-            let after_model = attrs.get("model").and_then(Value::as_str).unwrap_or_default().to_string();
-            if existing.attrs.get("modelUnits") != attrs.get("modelUnits") || existing.attrs.get("commitment") != attrs.get("commitment") {
-                return Err(err(ErrorClass::Validation, operation, "ValidationException: only the name and the custom model can be updated"));
+            let before_model = existing
+                .attrs
+                .get("model")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            let after_model = attrs
+                .get("model")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            if existing.attrs.get("modelUnits") != attrs.get("modelUnits")
+                || existing.attrs.get("commitment") != attrs.get("commitment")
+            {
+                return Err(err(
+                    ErrorClass::Validation,
+                    operation,
+                    "ValidationException: only the name and the custom model can be updated",
+                ));
             }
             if before_model != after_model {
-                let base = |m: &str| models::custom_model_name(m).and_then(|n| self.get(CUSTOM_MODEL, n)).and_then(|o| o.facts.get("baseModel").cloned());
+                let base = |m: &str| {
+                    models::custom_model_name(m)
+                        .and_then(|n| self.get(CUSTOM_MODEL, n))
+                        .and_then(|o| o.facts.get("baseModel").cloned())
+                };
                 match (base(&before_model), base(&after_model)) {
                     (Some(a), Some(b)) if a == b => {}
-                    (_, None) => return Err(err(ErrorClass::Validation, operation, format!("ValidationException: model {after_model} does not exist"))),
-                    _ => return Err(err(ErrorClass::Validation, operation, "ValidationException: the new model must be a custom model of the same base model")),
+                    (_, None) => {
+                        return Err(err(
+                            ErrorClass::Validation,
+                            operation,
+                            format!("ValidationException: model {after_model} does not exist"),
+                        ));
+                    }
+                    _ => {
+                        return Err(err(
+                            ErrorClass::Validation,
+                            operation,
+                            "ValidationException: the new model must be a custom model of the same base model",
+                        ));
+                    }
                 }
             }
             if from != name && self.get(kind, name).is_some() {
-                return Err(err(ErrorClass::Conflict, operation, format!("ResourceInUseException: {name} already exists")));
+                return Err(err(
+                    ErrorClass::Conflict,
+                    operation,
+                    format!("ResourceInUseException: {name} already exists"),
+                ));
             }
         }
         let Some(mut object) = self.objects.get_mut(kind).and_then(|m| m.remove(from)) else {
-            return Err(err(ErrorClass::NotFound, operation, format!("{kind} {from} does not exist")));
+            return Err(err(
+                ErrorClass::NotFound,
+                operation,
+                format!("{kind} {from} does not exist"),
+            ));
         };
         object.attrs = attrs.clone();
         object.tags = tags.clone();
         if kind == pt::KIND {
             object.status = Some(pt::UPDATING.into());
-            object.facts.insert("readyAt".into(), json!(now + self.timing.throughput_seconds / 2.0));
+            object.facts.insert(
+                "readyAt".into(),
+                json!(now + self.timing.throughput_seconds / 2.0),
+            );
         }
         self.insert(kind, name, object);
         Ok(())
     }
 
-    fn delete(&mut self, kind: &str, name: &str, empty_first: bool, now: f64) -> Result<(), CloudError> {
+    fn delete(
+        &mut self,
+        kind: &str,
+        name: &str,
+        empty_first: bool,
+        now: f64,
+    ) -> Result<(), CloudError> {
         let operation = format!("Delete{kind} {name}");
         let Some(object) = self.get(kind, name) else {
             // Deleting what is gone is done (a re-run after a crash).
@@ -556,27 +810,50 @@ impl State {
         };
         match kind {
             BUCKET => {
-                let objects = object.facts.get("objectCount").and_then(Value::as_u64).unwrap_or(0);
+                let objects = object
+                    .facts
+                    .get("objectCount")
+                    .and_then(Value::as_u64)
+                    .unwrap_or(0);
                 if objects > 0 && !empty_first {
-                    return Err(err(ErrorClass::Conflict, operation, format!("BucketNotEmpty: the bucket holds {objects} objects")));
+                    return Err(err(
+                        ErrorClass::Conflict,
+                        operation,
+                        format!("BucketNotEmpty: the bucket holds {objects} objects"),
+                    ));
                 }
             }
             pt::KIND => {
-                if let Some(expiry) = object.facts.get("commitmentExpirationTime").and_then(Value::as_str) {
-                    let end = OffsetDateTime::parse(expiry, &Rfc3339).map(|t| t.unix_timestamp() as f64).unwrap_or(f64::MAX);
+                if let Some(expiry) = object
+                    .facts
+                    .get("commitmentExpirationTime")
+                    .and_then(Value::as_str)
+                {
+                    let end = OffsetDateTime::parse(expiry, &Rfc3339)
+                        .map(|t| t.unix_timestamp() as f64)
+                        .unwrap_or(f64::MAX);
                     if end > now {
-                        return Err(err(ErrorClass::Conflict, operation, format!("ConflictException: the commitment runs until {expiry}")));
+                        return Err(err(
+                            ErrorClass::Conflict,
+                            operation,
+                            format!("ConflictException: the commitment runs until {expiry}"),
+                        ));
                     }
                 }
             }
             CUSTOM_MODEL => {
                 let identity = models::custom_model_identity(name);
-                let served = self
-                    .objects
-                    .get(pt::KIND)
-                    .is_some_and(|m| m.values().any(|t| t.attrs.get("model").and_then(Value::as_str) == Some(identity.as_str())));
+                let served = self.objects.get(pt::KIND).is_some_and(|m| {
+                    m.values().any(|t| {
+                        t.attrs.get("model").and_then(Value::as_str) == Some(identity.as_str())
+                    })
+                });
                 if served {
-                    return Err(err(ErrorClass::Conflict, operation, "ResourceInUseException: a provisioned throughput serves this model"));
+                    return Err(err(
+                        ErrorClass::Conflict,
+                        operation,
+                        "ResourceInUseException: a provisioned throughput serves this model",
+                    ));
                 }
             }
             _ => {}
@@ -629,19 +906,42 @@ impl Cloud for Sandbox {
     }
 
     async fn get(&self, kind: &str, name: &str) -> Result<Option<ObservedResource>, CloudError> {
-        self.with_state("Get", |state| Ok(state.get(kind, name).map(|o| observed(kind, name, o))))
+        self.with_state("Get", |state| {
+            Ok(state.get(kind, name).map(|o| observed(kind, name, o)))
+        })
     }
 
     async fn execute(&self, op: &Op) -> Result<(), CloudError> {
         let at = now();
         self.with_state("Execute", |state| match op {
-            Op::Create { kind, name, attrs, tags, client_request_token } => state.create(kind, name, attrs, tags, client_request_token.as_deref(), at),
-            Op::Update { kind, name, attrs, tags, current_name, .. } => state.update(kind, name, attrs, tags, current_name.as_deref(), at),
-            Op::Delete { kind, name, empty_first } => state.delete(kind, name, *empty_first, at),
+            Op::Create {
+                kind,
+                name,
+                attrs,
+                tags,
+                client_request_token,
+            } => state.create(kind, name, attrs, tags, client_request_token.as_deref(), at),
+            Op::Update {
+                kind,
+                name,
+                attrs,
+                tags,
+                current_name,
+                ..
+            } => state.update(kind, name, attrs, tags, current_name.as_deref(), at),
+            Op::Delete {
+                kind,
+                name,
+                empty_first,
+            } => state.delete(kind, name, *empty_first, at),
             Op::StopJob { name } => {
                 let operation = format!("StopModelCustomizationJob {name}");
                 let Some(j) = state.get_mut(job::KIND, name) else {
-                    return Err(err(ErrorClass::NotFound, operation, "ResourceNotFoundException"));
+                    return Err(err(
+                        ErrorClass::NotFound,
+                        operation,
+                        "ResourceNotFoundException",
+                    ));
                 };
                 if j.status.as_deref() == Some(job::IN_PROGRESS) {
                     j.status = Some(job::STOPPED.into());

@@ -55,9 +55,10 @@ pub fn load(paths: &[PathBuf]) -> Loaded {
         } else if path.exists() {
             files.push(path.clone());
         } else {
-            loaded
-                .diagnostics
-                .push(Diagnostic::general(format!("{}: no such file or folder", path.display())));
+            loaded.diagnostics.push(Diagnostic::general(format!(
+                "{}: no such file or folder",
+                path.display()
+            )));
         }
     }
     files.sort();
@@ -65,7 +66,11 @@ pub fn load(paths: &[PathBuf]) -> Loaded {
     if files.is_empty() && loaded.diagnostics.is_empty() {
         loaded.diagnostics.push(Diagnostic::general(format!(
             "no manifest files (*.yaml, *.yml) found in {}",
-            paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+            paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
         )));
     }
     for file in files {
@@ -89,7 +94,12 @@ fn collect_dir(dir: &Path, files: &mut Vec<PathBuf>, diagnostics: &mut Vec<Diagn
             if !hidden {
                 collect_dir(&path, files, diagnostics);
             }
-        } else if !hidden && matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")) {
+        } else if !hidden
+            && matches!(
+                path.extension().and_then(|e| e.to_str()),
+                Some("yaml" | "yml")
+            )
+        {
             files.push(path);
         }
     }
@@ -108,7 +118,9 @@ pub fn load_text(name: &str, text: &str, loaded: &mut Loaded) {
 
 fn load_file(path: &Path, loaded: &mut Loaded) {
     let name = display_name(path);
-    let too_big = std::fs::metadata(path).map(|m| m.len() > MAX_FILE_BYTES).unwrap_or(false);
+    let too_big = std::fs::metadata(path)
+        .map(|m| m.len() > MAX_FILE_BYTES)
+        .unwrap_or(false);
     if too_big {
         loaded.diagnostics.push(Diagnostic::general(format!(
             "{name}: larger than {} MiB; not read",
@@ -119,7 +131,9 @@ fn load_file(path: &Path, loaded: &mut Loaded) {
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
         Err(err) => {
-            loaded.diagnostics.push(Diagnostic::general(format!("{name}: {err}")));
+            loaded
+                .diagnostics
+                .push(Diagnostic::general(format!("{name}: {err}")));
             return;
         }
     };
@@ -148,7 +162,9 @@ fn parse_documents(file: FileId, text: &str, loaded: &mut Loaded) {
     let mut reader = text.as_bytes();
     let mut found: Vec<(Pos, RawDocument)> = Vec::new();
     let mut any = false;
-    for result in serde_saphyr::read_with_options::<_, Spanned<RawDocument>>(&mut reader, parse_options()) {
+    for result in
+        serde_saphyr::read_with_options::<_, Spanned<RawDocument>>(&mut reader, parse_options())
+    {
         any = true;
         match result {
             Ok(doc) => found.push((doc.pos, doc.value)),
@@ -157,8 +173,9 @@ fn parse_documents(file: FileId, text: &str, loaded: &mut Loaded) {
     }
     if !any {
         loaded.diagnostics.push(
-            Diagnostic::in_file(file, "the file holds no documents")
-                .with_hint("remove the file, or add a document with apiVersion, kind, metadata and spec"),
+            Diagnostic::in_file(file, "the file holds no documents").with_hint(
+                "remove the file, or add a document with apiVersion, kind, metadata and spec",
+            ),
         );
         return;
     }
@@ -225,7 +242,11 @@ fn unknown_field_hint(message: &str) -> Option<String> {
         Some(best) => Some(format!("did you mean `{best}`?")),
         None if !expected.is_empty() => Some(format!(
             "the fields allowed here are {}",
-            expected.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ")
+            expected
+                .iter()
+                .map(|f| format!("`{f}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
         )),
         None => None,
     }
@@ -243,16 +264,25 @@ struct ResourceDoc<'a> {
 
 /// Validates loaded documents into the desired stack. `account_id` overrides the
 /// account used to resolve ARNs (the caller's account when planning).
-pub fn validate(loaded: &Loaded, account_id: Option<&str>) -> Result<DesiredStack, Vec<Diagnostic>> {
+pub fn validate(
+    loaded: &Loaded,
+    account_id: Option<&str>,
+) -> Result<DesiredStack, Vec<Diagnostic>> {
     let mut diagnostics = loaded.diagnostics.clone();
     let mut stacks: Vec<(&Document, &StackSpec)> = Vec::new();
     let mut resources: Vec<ResourceDoc<'_>> = Vec::new();
 
     for doc in &loaded.documents {
-        let loc = |pos: Pos| Loc { file: doc.file, pos };
+        let loc = |pos: Pos| Loc {
+            file: doc.file,
+            pos,
+        };
         let raw = &doc.raw;
         match &raw.api_version {
-            None => diagnostics.push(Diagnostic::at(loc(doc.pos), "missing `apiVersion`").with_hint(format!("add `apiVersion: {}`", schema::API_VERSION))),
+            None => diagnostics.push(
+                Diagnostic::at(loc(doc.pos), "missing `apiVersion`")
+                    .with_hint(format!("add `apiVersion: {}`", schema::API_VERSION)),
+            ),
             Some(v) if v.value != schema::API_VERSION => diagnostics.push(
                 Diagnostic::at(loc(v.pos), format!("unsupported apiVersion `{}`", v.value))
                     .with_hint(format!("this bedform reads `{}`", schema::API_VERSION)),
@@ -260,22 +290,31 @@ pub fn validate(loaded: &Loaded, account_id: Option<&str>) -> Result<DesiredStac
             Some(_) => {}
         }
         let Some(kind) = &raw.kind else {
-            diagnostics.push(Diagnostic::at(loc(doc.pos), "missing `kind`").with_hint(format!(
-                "one of: Stack, {}",
-                RESOURCE_KINDS.join(", ")
-            )));
+            diagnostics.push(
+                Diagnostic::at(loc(doc.pos), "missing `kind`")
+                    .with_hint(format!("one of: Stack, {}", RESOURCE_KINDS.join(", "))),
+            );
             continue;
         };
         let Some(metadata) = &raw.metadata else {
-            diagnostics.push(Diagnostic::at(loc(doc.pos), format!("{} document has no `metadata.name`", kind.value)));
+            diagnostics.push(Diagnostic::at(
+                loc(doc.pos),
+                format!("{} document has no `metadata.name`", kind.value),
+            ));
             continue;
         };
         let name = &metadata.value.name;
         if let Err(problem) = crate::names::check_address_name(&name.value) {
-            diagnostics.push(Diagnostic::at(loc(name.pos), format!("metadata.name `{}`: {problem}", name.value)));
+            diagnostics.push(Diagnostic::at(
+                loc(name.pos),
+                format!("metadata.name `{}`: {problem}", name.value),
+            ));
         }
         match &raw.body {
-            None => diagnostics.push(Diagnostic::at(loc(doc.pos), format!("{} `{}` has no `spec`", kind.value, name.value))),
+            None => diagnostics.push(Diagnostic::at(
+                loc(doc.pos),
+                format!("{} `{}` has no `spec`", kind.value, name.value),
+            )),
             Some(Body::UnknownKind) => {
                 let mut d = Diagnostic::at(loc(kind.pos), format!("unknown kind `{}`", kind.value));
                 let all = std::iter::once("Stack").chain(RESOURCE_KINDS.iter().copied());
@@ -328,11 +367,21 @@ pub fn validate(loaded: &Loaded, account_id: Option<&str>) -> Result<DesiredStac
             let mut cx = ValidateCx {
                 file: doc.file,
                 doc_pos: doc.pos,
-                name: doc.raw.metadata.as_ref().map(|m| m.value.name.value.as_str()).unwrap_or(""),
+                name: doc
+                    .raw
+                    .metadata
+                    .as_ref()
+                    .map(|m| m.value.name.value.as_str())
+                    .unwrap_or(""),
                 diagnostics: &mut diagnostics,
             };
             spec.validate(&mut cx);
-            let name = doc.raw.metadata.as_ref().map(|m| m.value.name.value.clone()).unwrap_or_default();
+            let name = doc
+                .raw
+                .metadata
+                .as_ref()
+                .map(|m| m.value.name.value.clone())
+                .unwrap_or_default();
             Some(spec.info(&name))
         }
     };
@@ -342,14 +391,20 @@ pub fn validate(loaded: &Loaded, account_id: Option<&str>) -> Result<DesiredStac
     for doc in &resources {
         if let Some(first) = first_seen.get(doc.name.value.as_str()) {
             diagnostics.push(
-                Diagnostic::at(Loc { file: doc.file, pos: doc.name.pos }, format!("duplicate name `{}`", doc.name.value))
-                    .with_hint(format!(
-                        "`{}` is already the name of a {} at {}:{}; names are unique across kinds",
-                        doc.name.value,
-                        first.spec.kind(),
-                        loaded.sources.name(first.file),
-                        first.name.pos
-                    )),
+                Diagnostic::at(
+                    Loc {
+                        file: doc.file,
+                        pos: doc.name.pos,
+                    },
+                    format!("duplicate name `{}`", doc.name.value),
+                )
+                .with_hint(format!(
+                    "`{}` is already the name of a {} at {}:{}; names are unique across kinds",
+                    doc.name.value,
+                    first.spec.kind(),
+                    loaded.sources.name(first.file),
+                    first.name.pos
+                )),
             );
         } else {
             first_seen.insert(&doc.name.value, doc);
@@ -378,9 +433,18 @@ pub fn validate(loaded: &Loaded, account_id: Option<&str>) -> Result<DesiredStac
     for (i, doc) in resources.iter().enumerate() {
         graph.add_node(i);
         for reference in &doc.references {
-            let loc = Loc { file: doc.file, pos: reference.pos };
+            let loc = Loc {
+                file: doc.file,
+                pos: reference.pos,
+            };
             let Some(&target) = index_of.get(reference.target.as_str()) else {
-                let mut d = Diagnostic::at(loc, format!("`{}` refers to `{}`, which is not declared", reference.field, reference.target));
+                let mut d = Diagnostic::at(
+                    loc,
+                    format!(
+                        "`{}` refers to `{}`, which is not declared",
+                        reference.field, reference.target
+                    ),
+                );
                 if let Some(best) = did_you_mean(&reference.target, index_of.keys().copied()) {
                     d = d.with_hint(format!("did you mean `{best}`?"));
                 } else {
@@ -390,16 +454,29 @@ pub fn validate(loaded: &Loaded, account_id: Option<&str>) -> Result<DesiredStac
                 continue;
             };
             let target_kind = resources[target].spec.kind();
-            if !reference.expected_kinds.is_empty() && !reference.expected_kinds.contains(&target_kind) {
-                diagnostics.push(
-                    Diagnostic::at(loc, format!("`{}` must refer to a {}, but `{}` is a {}", reference.field, reference.expected_kinds.join(" or "), reference.target, target_kind))
-                );
+            if !reference.expected_kinds.is_empty()
+                && !reference.expected_kinds.contains(&target_kind)
+            {
+                diagnostics.push(Diagnostic::at(
+                    loc,
+                    format!(
+                        "`{}` must refer to a {}, but `{}` is a {}",
+                        reference.field,
+                        reference.expected_kinds.join(" or "),
+                        reference.target,
+                        target_kind
+                    ),
+                ));
                 continue;
             }
             if let Some(attr) = &reference.attr {
                 let known = match attr.as_str() {
                     "name" => true,
-                    "arn" => target_kind != "CustomizationJob" && target_kind != "ModelAccess" && target_kind != "InvocationLogging",
+                    "arn" => {
+                        target_kind != "CustomizationJob"
+                            && target_kind != "ModelAccess"
+                            && target_kind != "InvocationLogging"
+                    }
                     _ => false,
                 };
                 if !known {
@@ -410,7 +487,10 @@ pub fn validate(loaded: &Loaded, account_id: Option<&str>) -> Result<DesiredStac
                 }
             }
             if target == i {
-                diagnostics.push(Diagnostic::at(loc, format!("`{}` refers to its own resource", reference.field)));
+                diagnostics.push(Diagnostic::at(
+                    loc,
+                    format!("`{}` refers to its own resource", reference.field),
+                ));
                 continue;
             }
             graph.add_edge(i, target, ());
@@ -422,14 +502,33 @@ pub fn validate(loaded: &Loaded, account_id: Option<&str>) -> Result<DesiredStac
             continue;
         }
         let members: BTreeSet<usize> = component.iter().copied().collect();
-        let names: Vec<&str> = component.iter().map(|&i| resources[i].name.value.as_str()).collect();
+        let names: Vec<&str> = component
+            .iter()
+            .map(|&i| resources[i].name.value.as_str())
+            .collect();
         for &i in &component {
             in_cycle.insert(i);
             let doc = &resources[i];
-            if let Some(reference) = doc.references.iter().find(|r| index_of.get(r.target.as_str()).is_some_and(|t| members.contains(t))) {
+            if let Some(reference) = doc.references.iter().find(|r| {
+                index_of
+                    .get(r.target.as_str())
+                    .is_some_and(|t| members.contains(t))
+            }) {
                 diagnostics.push(
-                    Diagnostic::at(Loc { file: doc.file, pos: reference.pos }, format!("reference cycle: `{}` is part of a cycle through {}", doc.name.value, names.join(", ")))
-                        .with_hint("resources can only refer to resources that do not refer back to them"),
+                    Diagnostic::at(
+                        Loc {
+                            file: doc.file,
+                            pos: reference.pos,
+                        },
+                        format!(
+                            "reference cycle: `{}` is part of a cycle through {}",
+                            doc.name.value,
+                            names.join(", ")
+                        ),
+                    )
+                    .with_hint(
+                        "resources can only refer to resources that do not refer back to them",
+                    ),
                 );
             }
         }
@@ -472,7 +571,9 @@ pub fn validate(loaded: &Loaded, account_id: Option<&str>) -> Result<DesiredStac
             Ok(result) => {
                 let depends_on = graph
                     .neighbors(i)
-                    .map(|t| Address::new(resources[t].spec.kind(), resources[t].name.value.clone()))
+                    .map(|t| {
+                        Address::new(resources[t].spec.kind(), resources[t].name.value.clone())
+                    })
                     .collect();
                 let source = format!("{}:{}", loaded.sources.name(doc.file), doc.pos.line);
                 desired.push(resource::desired_resource(
@@ -502,7 +603,12 @@ pub fn validate(loaded: &Loaded, account_id: Option<&str>) -> Result<DesiredStac
 }
 
 /// Singletons (one per region) may be declared once.
-fn check_singleton(doc: &ResourceDoc<'_>, all: &[ResourceDoc<'_>], sources: &Sources, diagnostics: &mut Vec<Diagnostic>) {
+fn check_singleton(
+    doc: &ResourceDoc<'_>,
+    all: &[ResourceDoc<'_>],
+    sources: &Sources,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
     let kind = doc.spec.kind();
     if !matches!(kind, "InvocationLogging" | "ModelAccess") {
         return;
@@ -511,13 +617,19 @@ fn check_singleton(doc: &ResourceDoc<'_>, all: &[ResourceDoc<'_>], sources: &Sou
         && !std::ptr::eq(first, doc)
     {
         diagnostics.push(
-            Diagnostic::at(Loc { file: doc.file, pos: doc.pos }, format!("a second {kind} document"))
-                .with_hint(format!(
-                    "{kind} is one per account and region; the first is `{}` at {}:{}",
-                    first.name.value,
-                    sources.name(first.file),
-                    first.pos
-                )),
+            Diagnostic::at(
+                Loc {
+                    file: doc.file,
+                    pos: doc.pos,
+                },
+                format!("a second {kind} document"),
+            )
+            .with_hint(format!(
+                "{kind} is one per account and region; the first is `{}` at {}:{}",
+                first.name.value,
+                sources.name(first.file),
+                first.pos
+            )),
         );
     }
 }

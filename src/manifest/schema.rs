@@ -35,7 +35,9 @@ pub fn document_schema<T: JsonSchema>(kind: &str, generator: &mut SchemaGenerato
 
 /// The whole manifest schema, as `bedform schema` prints it.
 pub fn manifest_schema() -> Value {
-    let mut generator = SchemaSettings::draft2020_12().for_deserialize().into_generator();
+    let mut generator = SchemaSettings::draft2020_12()
+        .for_deserialize()
+        .into_generator();
     let documents: Vec<Value> = crate::resource::document_schemas(&mut generator)
         .into_iter()
         .map(Schema::to_value)

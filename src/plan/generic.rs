@@ -37,7 +37,10 @@ pub fn diff_attrs(
 }
 
 /// The tag difference, leaving out the spec hash (it always follows the spec).
-pub fn diff_tags(desired: &BTreeMap<String, String>, observed: &BTreeMap<String, String>) -> Option<FieldDiff> {
+pub fn diff_tags(
+    desired: &BTreeMap<String, String>,
+    observed: &BTreeMap<String, String>,
+) -> Option<FieldDiff> {
     let visible = |tags: &BTreeMap<String, String>| -> BTreeMap<String, String> {
         tags.iter()
             .filter(|(k, _)| k.as_str() != TAG_SPEC_HASH)
@@ -101,7 +104,12 @@ pub fn unmanaged(desired: &DesiredResource, observed: &ObservedResource) -> Chan
             desired.address.kind, observed.aws_name, desired.address, observed.aws_name
         ),
     };
-    Change::new(desired.address.clone(), observed.aws_name.clone(), Action::Unmanaged).because(reason)
+    Change::new(
+        desired.address.clone(),
+        observed.aws_name.clone(),
+        Action::Unmanaged,
+    )
+    .because(reason)
 }
 
 /// The refusal for deleting or replacing a resource that carries `preventDestroy`.
@@ -112,7 +120,11 @@ pub fn prevent_destroy(address: &Address, aws_name: &str, what: &str) -> Change 
 }
 
 /// Plans a declared resource: create, no-op, update in place or replace.
-pub fn plan_declared(behaviour: &(impl KindBehaviour + ?Sized), cx: &PlanCx<'_>, desired: &DesiredResource) -> Vec<Change> {
+pub fn plan_declared(
+    behaviour: &(impl KindBehaviour + ?Sized),
+    cx: &PlanCx<'_>,
+    desired: &DesiredResource,
+) -> Vec<Change> {
     let kind = desired.address.kind.as_str();
     let by_name = cx.find(kind, &desired.aws_name);
     if desired.absent {
@@ -123,9 +135,16 @@ pub fn plan_declared(behaviour: &(impl KindBehaviour + ?Sized), cx: &PlanCx<'_>,
         if behaviour.taggable() && !observed.owned_by(cx.stack()) {
             return vec![unmanaged(desired, observed)];
         }
-        if behaviour.taggable() && observed.tag(TAG_ADDRESS) != Some(desired.address.to_string().as_str()) {
+        if behaviour.taggable()
+            && observed.tag(TAG_ADDRESS) != Some(desired.address.to_string().as_str())
+        {
             return vec![
-                Change::new(desired.address.clone(), observed.aws_name.clone(), Action::Unmanaged).because(format!(
+                Change::new(
+                    desired.address.clone(),
+                    observed.aws_name.clone(),
+                    Action::Unmanaged,
+                )
+                .because(format!(
                     "{kind} `{}` is owned by `{}` of this stack, not by {}",
                     observed.aws_name,
                     observed.tag(TAG_ADDRESS).unwrap_or("?"),
@@ -143,17 +162,27 @@ pub fn plan_declared(behaviour: &(impl KindBehaviour + ?Sized), cx: &PlanCx<'_>,
             return vec![prevent_destroy(
                 &desired.address,
                 &old.aws_name,
-                &format!("its name changes from `{}` to `{}`, which replaces it", old.aws_name, desired.aws_name),
+                &format!(
+                    "its name changes from `{}` to `{}`, which replaces it",
+                    old.aws_name, desired.aws_name
+                ),
             )];
         }
-        let mut change = Change::new(desired.address.clone(), desired.aws_name.clone(), Action::Replace)
-            .because(format!("the name changes from `{}` to `{}`; AWS cannot rename a {kind}", old.aws_name, desired.aws_name))
-            .with_op(create_op(cx, desired, None))
-            .with_op(Op::Delete {
-                kind: kind.to_string(),
-                name: old.aws_name.clone(),
-                empty_first: false,
-            });
+        let mut change = Change::new(
+            desired.address.clone(),
+            desired.aws_name.clone(),
+            Action::Replace,
+        )
+        .because(format!(
+            "the name changes from `{}` to `{}`; AWS cannot rename a {kind}",
+            old.aws_name, desired.aws_name
+        ))
+        .with_op(create_op(cx, desired, None))
+        .with_op(Op::Delete {
+            kind: kind.to_string(),
+            name: old.aws_name.clone(),
+            empty_first: false,
+        });
         change.create_before_destroy = true;
         let mut fields = vec![FieldDiff {
             path: "name".into(),
@@ -166,9 +195,13 @@ pub fn plan_declared(behaviour: &(impl KindBehaviour + ?Sized), cx: &PlanCx<'_>,
         return vec![change.with_fields(fields)];
     }
     vec![
-        Change::new(desired.address.clone(), desired.aws_name.clone(), Action::Create)
-            .with_fields(created_fields(desired))
-            .with_op(create_op(cx, desired, None)),
+        Change::new(
+            desired.address.clone(),
+            desired.aws_name.clone(),
+            Action::Create,
+        )
+        .with_fields(created_fields(desired))
+        .with_op(create_op(cx, desired, None)),
     ]
 }
 
@@ -186,18 +219,31 @@ fn update_or_replace(
     } else {
         None
     };
-    let hash_current = !behaviour.taggable() || observed.tag(TAG_SPEC_HASH) == Some(desired.spec_hash.as_str());
+    let hash_current =
+        !behaviour.taggable() || observed.tag(TAG_SPEC_HASH) == Some(desired.spec_hash.as_str());
     if fields.is_empty() && tag_diff.is_none() {
         if !hash_current {
             // Same values written another way: only the recorded hash moves.
-            return Change::new(desired.address.clone(), desired.aws_name.clone(), Action::NoOp)
-                .note("the manifest changed but means the same; only the spec-hash tag is refreshed")
-                .with_op(update_op(desired, desired_tags, Vec::new()));
+            return Change::new(
+                desired.address.clone(),
+                desired.aws_name.clone(),
+                Action::NoOp,
+            )
+            .note("the manifest changed but means the same; only the spec-hash tag is refreshed")
+            .with_op(update_op(desired, desired_tags, Vec::new()));
         }
-        return Change::new(desired.address.clone(), desired.aws_name.clone(), Action::NoOp);
+        return Change::new(
+            desired.address.clone(),
+            desired.aws_name.clone(),
+            Action::NoOp,
+        );
     }
     let drift = behaviour.taggable() && hash_current;
-    let forced: Vec<String> = fields.iter().filter(|f| f.forces_replacement).map(|f| f.path.clone()).collect();
+    let forced: Vec<String> = fields
+        .iter()
+        .filter(|f| f.forces_replacement)
+        .map(|f| f.path.clone())
+        .collect();
     let changed: Vec<String> = fields
         .iter()
         .map(|f| f.path.clone())
@@ -209,7 +255,10 @@ fn update_or_replace(
             return prevent_destroy(
                 &desired.address,
                 &desired.aws_name,
-                &format!("`{}` cannot be changed in place, which replaces it", forced.join("`, `")),
+                &format!(
+                    "`{}` cannot be changed in place, which replaces it",
+                    forced.join("`, `")
+                ),
             );
         }
         let mut change = Change::new(desired.address.clone(), desired.aws_name.clone(), Action::Replace)
@@ -227,12 +276,17 @@ fn update_or_replace(
         change.drift = drift;
         return change;
     }
-    let mut change = Change::new(desired.address.clone(), desired.aws_name.clone(), Action::Update)
-        .with_fields(fields)
-        .with_op(update_op(desired, desired_tags, changed));
+    let mut change = Change::new(
+        desired.address.clone(),
+        desired.aws_name.clone(),
+        Action::Update,
+    )
+    .with_fields(fields)
+    .with_op(update_op(desired, desired_tags, changed));
     change.drift = drift;
     if drift {
-        change = change.note("changed outside bedform: the manifest is unchanged since the last apply");
+        change =
+            change.note("changed outside bedform: the manifest is unchanged since the last apply");
     }
     change
 }
@@ -256,23 +310,38 @@ fn plan_absent(
     observed: Option<&ObservedResource>,
 ) -> Vec<Change> {
     let Some(observed) = observed else {
-        return vec![Change::new(desired.address.clone(), desired.aws_name.clone(), Action::NoOp).note("declared absent and not present")];
+        return vec![
+            Change::new(
+                desired.address.clone(),
+                desired.aws_name.clone(),
+                Action::NoOp,
+            )
+            .note("declared absent and not present"),
+        ];
     };
     cx.claim(observed);
     if behaviour.taggable() && !observed.owned_by(cx.stack()) {
         return vec![unmanaged(desired, observed)];
     }
     if desired.prevent_destroy {
-        return vec![prevent_destroy(&desired.address, &desired.aws_name, "it is declared `state: absent`")];
+        return vec![prevent_destroy(
+            &desired.address,
+            &desired.aws_name,
+            "it is declared `state: absent`",
+        )];
     }
     vec![
-        Change::new(desired.address.clone(), observed.aws_name.clone(), Action::Delete)
-            .because("it is declared `state: absent`")
-            .with_op(Op::Delete {
-                kind: desired.address.kind.clone(),
-                name: observed.aws_name.clone(),
-                empty_first: false,
-            }),
+        Change::new(
+            desired.address.clone(),
+            observed.aws_name.clone(),
+            Action::Delete,
+        )
+        .because("it is declared `state: absent`")
+        .with_op(Op::Delete {
+            kind: desired.address.kind.clone(),
+            name: observed.aws_name.clone(),
+            empty_first: false,
+        }),
     ]
 }
 
@@ -304,18 +373,26 @@ pub fn orphan_guard(observed: &ObservedResource) -> Option<Change> {
 }
 
 /// Plans an owned object that is no longer declared: delete it.
-pub fn plan_orphan(_behaviour: &(impl KindBehaviour + ?Sized), _cx: &PlanCx<'_>, observed: &ObservedResource) -> Vec<Change> {
+pub fn plan_orphan(
+    _behaviour: &(impl KindBehaviour + ?Sized),
+    _cx: &PlanCx<'_>,
+    observed: &ObservedResource,
+) -> Vec<Change> {
     if let Some(refusal) = orphan_guard(observed) {
         return vec![refusal];
     }
     vec![
-        Change::new(orphan_address(observed), observed.aws_name.clone(), Action::Delete)
-            .because("it is no longer declared")
-            .with_op(Op::Delete {
-                kind: observed.kind.clone(),
-                name: observed.aws_name.clone(),
-                empty_first: false,
-            }),
+        Change::new(
+            orphan_address(observed),
+            observed.aws_name.clone(),
+            Action::Delete,
+        )
+        .because("it is no longer declared")
+        .with_op(Op::Delete {
+            kind: observed.kind.clone(),
+            name: observed.aws_name.clone(),
+            empty_first: false,
+        }),
     ]
 }
 
@@ -328,7 +405,12 @@ pub fn plan_orphan_with_data(observed: &ObservedResource, data: Option<String>) 
     let address = orphan_address(observed);
     match orphan_deletion_policy(observed) {
         DeletionPolicy::Retain => {
-            let keys: Vec<String> = observed.tags.keys().filter(|k| is_bedform_tag(k)).cloned().collect();
+            let keys: Vec<String> = observed
+                .tags
+                .keys()
+                .filter(|k| is_bedform_tag(k))
+                .cloned()
+                .collect();
             vec![
                 Change::new(address, observed.aws_name.clone(), Action::Forget)
                     .because("it is no longer declared; `deletionPolicy: retain` keeps it in AWS, released from this stack")

@@ -9,7 +9,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::model::{Address, DesiredResource, DesiredStack, ObservedAccount, ObservedResource, TAG_ADDRESS};
+use crate::model::{
+    Address, DesiredResource, DesiredStack, ObservedAccount, ObservedResource, TAG_ADDRESS,
+};
 
 /// Version of the JSON plan format (`plan --format json`, `plan --out`).
 pub const FORMAT_VERSION: &str = "1.0";
@@ -309,14 +311,21 @@ pub struct Plan {
 
 impl Plan {
     pub fn has_changes(&self) -> bool {
-        self.changes.iter().any(|c| c.is_change() && c.action != Action::Wait)
-            || self.changes.iter().any(|c| c.action == Action::Wait && !c.ops.is_empty())
+        self.changes
+            .iter()
+            .any(|c| c.is_change() && c.action != Action::Wait)
+            || self
+                .changes
+                .iter()
+                .any(|c| c.action == Action::Wait && !c.ops.is_empty())
     }
     pub fn blocking(&self) -> impl Iterator<Item = &Change> {
         self.changes.iter().filter(|c| c.action.blocks_apply())
     }
     pub fn purchases(&self) -> impl Iterator<Item = (&Change, &Purchase)> {
-        self.changes.iter().filter_map(|c| c.purchase.as_ref().map(|p| (c, p)))
+        self.changes
+            .iter()
+            .filter_map(|c| c.purchase.as_ref().map(|p| (c, p)))
     }
 }
 
@@ -364,7 +373,10 @@ impl<'a> PlanCx<'a> {
     }
     /// Declared resources of a kind.
     pub fn declared(&self, kind: &'a str) -> impl Iterator<Item = &'a DesiredResource> + 'a {
-        self.desired.resources.iter().filter(move |r| r.address.kind == kind)
+        self.desired
+            .resources
+            .iter()
+            .filter(move |r| r.address.kind == kind)
     }
     /// The observation time (RFC 3339).
     pub fn now(&self) -> &str {
@@ -384,7 +396,9 @@ pub fn plan(desired: &DesiredStack, observed: &ObservedAccount, options: &PlanOp
     for resource in &desired.resources {
         if let Some(behaviour) = crate::resource::behaviour(&resource.address.kind) {
             for mut change in behaviour.plan(&cx, resource) {
-                change.depends_on.extend(resource.depends_on.iter().cloned());
+                change
+                    .depends_on
+                    .extend(resource.depends_on.iter().cloned());
                 changes.push(change);
             }
         }
@@ -404,7 +418,9 @@ pub fn plan(desired: &DesiredStack, observed: &ObservedAccount, options: &PlanOp
             changes.extend(behaviour.plan_orphan(&cx, orphan));
         }
     }
-    changes.sort_by(|a, b| (&a.address, &a.aws_name, a.action).cmp(&(&b.address, &b.aws_name, b.action)));
+    changes.sort_by(|a, b| {
+        (&a.address, &a.aws_name, a.action).cmp(&(&b.address, &b.aws_name, b.action))
+    });
     let summary = Summary::of(&changes);
     Plan {
         format_version: FORMAT_VERSION.to_string(),

@@ -31,7 +31,11 @@ impl Paint {
         }
     }
     fn bold(&self, text: &str) -> String {
-        if self.color { format!("\x1b[1m{text}\x1b[0m") } else { text.to_string() }
+        if self.color {
+            format!("\x1b[1m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
     }
 }
 
@@ -45,11 +49,17 @@ pub fn render(plan: &Plan, color: bool) -> String {
         plan.account_id,
         plan.region
     );
-    let visible: Vec<&Change> = plan.changes.iter().filter(|c| c.is_change() || !c.warnings.is_empty()).collect();
+    let visible: Vec<&Change> = plan
+        .changes
+        .iter()
+        .filter(|c| c.is_change() || !c.warnings.is_empty())
+        .collect();
     let unchanged_with_status: Vec<&Change> = plan
         .changes
         .iter()
-        .filter(|c| !c.is_change() && c.warnings.is_empty() && (c.status.is_some() || !c.notes.is_empty()))
+        .filter(|c| {
+            !c.is_change() && c.warnings.is_empty() && (c.status.is_some() || !c.notes.is_empty())
+        })
         .collect();
     if visible.is_empty() {
         let _ = writeln!(out, "\nNo changes. The account matches the manifests.");
@@ -63,17 +73,31 @@ pub fn render(plan: &Plan, color: bool) -> String {
         .collect();
     let _ = writeln!(out, "\nSymbols:");
     for (symbol, text) in &used {
-        let _ = writeln!(out, "  {} {text}", paint.paint(symbol, &format!("{symbol:>3}")));
+        let _ = writeln!(
+            out,
+            "  {} {text}",
+            paint.paint(symbol, &format!("{symbol:>3}"))
+        );
     }
     let (drift, rest): (Vec<&Change>, Vec<&Change>) = visible.into_iter().partition(|c| c.drift);
     if !drift.is_empty() {
-        let _ = writeln!(out, "\n{}", paint.bold("Changed outside bedform (the manifests did not change; apply restores them):"));
+        let _ = writeln!(
+            out,
+            "\n{}",
+            paint.bold(
+                "Changed outside bedform (the manifests did not change; apply restores them):"
+            )
+        );
         for change in drift {
             render_change(&mut out, &paint, change);
         }
     }
     if !rest.is_empty() {
-        let _ = writeln!(out, "\n{}", paint.bold("bedform will perform these actions:"));
+        let _ = writeln!(
+            out,
+            "\n{}",
+            paint.bold("bedform will perform these actions:")
+        );
         for change in rest {
             render_change(&mut out, &paint, change);
         }
@@ -95,7 +119,17 @@ pub fn render(plan: &Plan, color: bool) -> String {
     }
     let blocking: Vec<&Change> = plan.blocking().collect();
     if !blocking.is_empty() {
-        let _ = writeln!(out, "{}", paint.paint("x", &format!("Error: this plan cannot be applied: {} change(s) refused (marked x or ?).", blocking.len())));
+        let _ = writeln!(
+            out,
+            "{}",
+            paint.paint(
+                "x",
+                &format!(
+                    "Error: this plan cannot be applied: {} change(s) refused (marked x or ?).",
+                    blocking.len()
+                )
+            )
+        );
     }
     out
 }
@@ -115,14 +149,28 @@ fn render_change(out: &mut String, paint: &Paint, change: &Change) {
         let _ = writeln!(out, "  # ({reason})");
     }
     if let Some(status) = &change.status {
-        let message = change.status_message.as_deref().map(|m| format!(": {m}")).unwrap_or_default();
+        let message = change
+            .status_message
+            .as_deref()
+            .map(|m| format!(": {m}"))
+            .unwrap_or_default();
         let _ = writeln!(out, "  # status: {status}{message}");
     }
-    let _ = writeln!(out, "{} {} {{", paint.paint(symbol, &format!("{symbol:>3}")), change.address);
+    let _ = writeln!(
+        out,
+        "{} {} {{",
+        paint.paint(symbol, &format!("{symbol:>3}")),
+        change.address
+    );
     for field in &change.fields {
         for (sign, line) in field_lines(change.action, field) {
             let sign_text = sign.to_string();
-            let _ = writeln!(out, "      {} {}", paint.paint(&sign_text, &sign_text), line);
+            let _ = writeln!(
+                out,
+                "      {} {}",
+                paint.paint(&sign_text, &sign_text),
+                line
+            );
         }
     }
     let _ = writeln!(out, "    }}");
@@ -140,7 +188,11 @@ fn render_status(out: &mut String, unchanged: &[&Change]) {
     }
     let _ = writeln!(out, "\nUnchanged, for information:");
     for change in unchanged {
-        let status = change.status.as_deref().map(|s| format!(" [{s}]")).unwrap_or_default();
+        let status = change
+            .status
+            .as_deref()
+            .map(|s| format!(" [{s}]"))
+            .unwrap_or_default();
         let _ = writeln!(out, "  {}{status}", change.address);
         if let Some(message) = &change.status_message {
             let _ = writeln!(out, "    {message}");

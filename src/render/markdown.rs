@@ -7,7 +7,11 @@ use crate::plan::{Action, Change, Plan};
 
 pub fn render(plan: &Plan) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "### bedform plan: `{}` · account `{}` · `{}`\n", plan.stack, plan.account_id, plan.region);
+    let _ = writeln!(
+        out,
+        "### bedform plan: `{}` · account `{}` · `{}`\n",
+        plan.stack, plan.account_id, plan.region
+    );
     if !plan.has_changes() && plan.blocking().next().is_none() {
         let _ = writeln!(out, "**No changes.** The account matches the manifests.");
         return out;
@@ -36,12 +40,27 @@ pub fn render(plan: &Plan) -> String {
     if !drift.is_empty() {
         let _ = writeln!(out, "#### Changed outside bedform\n");
         for change in &drift {
-            let _ = writeln!(out, "- `{}`: {}", change.address, change.fields.iter().map(|f| format!("`{}`", f.path)).collect::<Vec<_>>().join(", "));
+            let _ = writeln!(
+                out,
+                "- `{}`: {}",
+                change.address,
+                change
+                    .fields
+                    .iter()
+                    .map(|f| format!("`{}`", f.path))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
         }
         let _ = writeln!(out);
     }
     let shown: Vec<&Change> = plan.changes.iter().filter(|c| c.is_change()).collect();
-    let _ = writeln!(out, "<details><summary>Details ({} change{})</summary>\n", shown.len(), if shown.len() == 1 { "" } else { "s" });
+    let _ = writeln!(
+        out,
+        "<details><summary>Details ({} change{})</summary>\n",
+        shown.len(),
+        if shown.len() == 1 { "" } else { "s" }
+    );
     let _ = writeln!(out, "```diff");
     for change in shown {
         let _ = writeln!(out, "# {}", headline(change));
@@ -53,7 +72,12 @@ pub fn render(plan: &Plan) -> String {
             Action::Delete | Action::Refused | Action::Stop => '-',
             _ => '!',
         };
-        let _ = writeln!(out, "{symbol} {} ({})", change.address, change.action.describe());
+        let _ = writeln!(
+            out,
+            "{symbol} {} ({})",
+            change.address,
+            change.action.describe()
+        );
         for field in &change.fields {
             for (sign, line) in field_lines(change.action, field) {
                 let sign = if sign == '~' { '!' } else { sign };
@@ -70,13 +94,28 @@ pub fn render(plan: &Plan) -> String {
 fn warning_line(change: &Change) -> Option<String> {
     let reason = change.reason.as_deref().unwrap_or("");
     match change.action {
-        Action::Delete => Some(format!("🗑️ **{}** will be deleted: {reason}", change.address)),
-        Action::Replace if change.retrains => Some(format!("🔁 **{}** retrains: a new customization job runs ({reason})", change.address)),
-        Action::Replace => Some(format!("♻️ **{}** will be replaced: {reason}", change.address)),
-        Action::Create if change.retrains => Some(format!("🧪 **{}** starts a customization job", change.address)),
+        Action::Delete => Some(format!(
+            "🗑️ **{}** will be deleted: {reason}",
+            change.address
+        )),
+        Action::Replace if change.retrains => Some(format!(
+            "🔁 **{}** retrains: a new customization job runs ({reason})",
+            change.address
+        )),
+        Action::Replace => Some(format!(
+            "♻️ **{}** will be replaced: {reason}",
+            change.address
+        )),
+        Action::Create if change.retrains => Some(format!(
+            "🧪 **{}** starts a customization job",
+            change.address
+        )),
         Action::Refused => Some(format!("⛔ **{}** refused: {reason}", change.address)),
         Action::Unmanaged => Some(format!("❓ **{}**: {reason}", change.address)),
-        Action::Stop => Some(format!("⏹️ **{}** job `{}` will be stopped: {reason}", change.address, change.aws_name)),
+        Action::Stop => Some(format!(
+            "⏹️ **{}** job `{}` will be stopped: {reason}",
+            change.address, change.aws_name
+        )),
         _ => None,
     }
 }

@@ -86,11 +86,17 @@ pub fn show_value(value: Option<&Value>, sensitive: bool) -> String {
 
 /// Lines for one field difference (without the leading symbol column).
 pub fn field_lines(action: Action, field: &FieldDiff) -> Vec<(char, String)> {
-    let forces = if field.forces_replacement { "   # forces replacement" } else { "" };
+    let forces = if field.forces_replacement {
+        "   # forces replacement"
+    } else {
+        ""
+    };
     let before = show_value(field.before.as_ref(), field.sensitive);
     let after = show_value(field.after.as_ref(), field.sensitive);
     match (field.before.is_some(), field.after.is_some()) {
-        (false, true) if action == Action::Create => vec![('+', format!("{} = {after}", field.path))],
+        (false, true) if action == Action::Create => {
+            vec![('+', format!("{} = {after}", field.path))]
+        }
         (false, true) => vec![('+', format!("{} = {after}{forces}", field.path))],
         (true, false) => vec![('-', format!("{} = {before}{forces}", field.path))],
         _ => {
@@ -99,7 +105,11 @@ pub fn field_lines(action: Action, field: &FieldDiff) -> Vec<(char, String)> {
                 vec![('~', format!("{}: {before} -> {after}{forces}", field.path))]
             } else {
                 let mut lines = vec![('~', format!("{}:{forces}", field.path))];
-                lines.extend(pretty_diff(field.before.as_ref(), field.after.as_ref(), field.sensitive));
+                lines.extend(pretty_diff(
+                    field.before.as_ref(),
+                    field.after.as_ref(),
+                    field.sensitive,
+                ));
                 lines
             }
         }
@@ -107,11 +117,18 @@ pub fn field_lines(action: Action, field: &FieldDiff) -> Vec<(char, String)> {
 }
 
 /// A line diff of two JSON values, pretty-printed.
-fn pretty_diff(before: Option<&Value>, after: Option<&Value>, sensitive: bool) -> Vec<(char, String)> {
+fn pretty_diff(
+    before: Option<&Value>,
+    after: Option<&Value>,
+    sensitive: bool,
+) -> Vec<(char, String)> {
     if sensitive {
         return vec![(' ', "    (sensitive)".into())];
     }
-    let pretty = |v: Option<&Value>| v.map(|v| serde_json::to_string_pretty(v).unwrap_or_default()).unwrap_or_default();
+    let pretty = |v: Option<&Value>| {
+        v.map(|v| serde_json::to_string_pretty(v).unwrap_or_default())
+            .unwrap_or_default()
+    };
     let (old, new) = (pretty(before), pretty(after));
     let diff = similar::TextDiff::from_lines(&old, &new);
     let mut lines = Vec::new();
@@ -121,7 +138,10 @@ fn pretty_diff(before: Option<&Value>, after: Option<&Value>, sensitive: bool) -
             similar::ChangeTag::Insert => '+',
             similar::ChangeTag::Equal => ' ',
         };
-        lines.push((sign, format!("    {}", change.value().trim_end_matches('\n'))));
+        lines.push((
+            sign,
+            format!("    {}", change.value().trim_end_matches('\n')),
+        ));
     }
     lines
 }

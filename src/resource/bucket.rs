@@ -84,12 +84,20 @@ impl ResourceSpec for BucketSpec {
         if !self.bucket_name.contains("${")
             && let Err(problem) = crate::names::check_bucket_name(&self.bucket_name)
         {
-            cx.error(self.bucket_name.pos, format!("`bucketName` `{}` {problem}", self.bucket_name.value));
+            cx.error(
+                self.bucket_name.pos,
+                format!("`bucketName` `{}` {problem}", self.bucket_name.value),
+            );
         }
         if let Some(enc) = &self.encryption {
             match (enc.sse, &enc.kms_key_id) {
-                (Sse::S3, Some(key)) => cx.error(key.pos, "`kmsKeyId` is only used with `sse: kms`"),
-                (Sse::Kms, None) => cx.error(self.bucket_name.pos, "`encryption.sse: kms` needs `kmsKeyId`"),
+                (Sse::S3, Some(key)) => {
+                    cx.error(key.pos, "`kmsKeyId` is only used with `sse: kms`")
+                }
+                (Sse::Kms, None) => cx.error(
+                    self.bucket_name.pos,
+                    "`encryption.sse: kms` needs `kmsKeyId`",
+                ),
                 _ => {}
             }
         }
@@ -104,7 +112,10 @@ impl ResourceSpec for BucketSpec {
         let name = cx.interpolate(&self.bucket_name);
         if let Err(problem) = crate::names::check_bucket_name(&name) {
             return Err(Diagnostic::at(
-                crate::diag::Loc { file: cx.file, pos: self.bucket_name.pos },
+                crate::diag::Loc {
+                    file: cx.file,
+                    pos: self.bucket_name.pos,
+                },
                 format!("`bucketName` `{name}` {problem}"),
             ));
         }
@@ -135,14 +146,19 @@ impl ResourceSpec for BucketSpec {
         let mut attrs = Map::new();
         attrs.insert("policy".into(), policy.unwrap_or(Value::Null));
         attrs.insert("encryption".into(), strip_nulls(encryption));
-        attrs.insert("blockPublicAccess".into(), Value::Bool(self.block_public_access));
+        attrs.insert(
+            "blockPublicAccess".into(),
+            Value::Bool(self.block_public_access),
+        );
         attrs.insert("versioning".into(), Value::Bool(self.versioning));
         Ok(Lowered {
             aws_name: name,
             arn: Some(arn),
             model: None,
             attrs,
-            hash_extra: Some(json!({"deletionPolicy": self.deletion_policy.as_str(), "preventDestroy": self.prevent_destroy})),
+            hash_extra: Some(
+                json!({"deletionPolicy": self.deletion_policy.as_str(), "preventDestroy": self.prevent_destroy}),
+            ),
         })
     }
 }
@@ -150,13 +166,19 @@ impl ResourceSpec for BucketSpec {
 /// Drops `null` members of an object.
 pub fn strip_nulls(value: Value) -> Value {
     match value {
-        Value::Object(map) => Value::Object(map.into_iter().filter(|(_, v)| !v.is_null()).collect()),
+        Value::Object(map) => {
+            Value::Object(map.into_iter().filter(|(_, v)| !v.is_null()).collect())
+        }
         other => other,
     }
 }
 
 /// Checks a spec's `tags`.
-pub fn validate_tags(cx: &mut ValidateCx<'_>, tags: Option<&BTreeMap<String, Option<String>>>, pos: crate::manifest::spanned::Pos) {
+pub fn validate_tags(
+    cx: &mut ValidateCx<'_>,
+    tags: Option<&BTreeMap<String, Option<String>>>,
+    pos: crate::manifest::spanned::Pos,
+) {
     for (key, value) in tags.into_iter().flatten() {
         if let Err(problem) = crate::names::check_tag(key, value.as_deref().unwrap_or("")) {
             cx.error(pos, format!("`tags`: {problem}"));
@@ -177,7 +199,10 @@ fn objects(observed: &ObservedResource) -> Option<String> {
 impl KindBehaviour for Behaviour {
     fn plan(&self, cx: &PlanCx<'_>, desired: &DesiredResource) -> Vec<Change> {
         let changes = generic::plan_declared(self, cx, desired);
-        changes.into_iter().map(|c| guard_deletes(cx, desired.deletion_policy, c)).collect()
+        changes
+            .into_iter()
+            .map(|c| guard_deletes(cx, desired.deletion_policy, c))
+            .collect()
     }
 
     fn plan_orphan(&self, _cx: &PlanCx<'_>, observed: &ObservedResource) -> Vec<Change> {
@@ -189,7 +214,11 @@ impl KindBehaviour for Behaviour {
 /// `deletionPolicy: delete`.
 fn guard_deletes(cx: &PlanCx<'_>, policy: DeletionPolicy, mut change: Change) -> Change {
     for op in &mut change.ops {
-        if let Op::Delete { kind, name, empty_first } = op
+        if let Op::Delete {
+            kind,
+            name,
+            empty_first,
+        } = op
             && let Some(observed) = cx.find(kind, name)
             && let Some(data) = objects(observed)
         {
@@ -200,7 +229,9 @@ fn guard_deletes(cx: &PlanCx<'_>, policy: DeletionPolicy, mut change: Change) ->
             }
             *empty_first = true;
             change.deletes_data = true;
-            change.warnings.push(format!("deletes bucket `{name}` with its {data}"));
+            change
+                .warnings
+                .push(format!("deletes bucket `{name}` with its {data}"));
         }
     }
     change

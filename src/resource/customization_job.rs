@@ -194,7 +194,10 @@ impl ResourceSpec for CustomizationJobSpec {
         let kind = self.customization_type.value;
         let base = crate::models::normalise_model(&self.base_model);
         if !crate::models::looks_like_model_id(&base) && !base.starts_with("arn:") {
-            cx.error(self.base_model.pos, format!("`baseModel` `{base}` is not a foundation model id or ARN"));
+            cx.error(
+                self.base_model.pos,
+                format!("`baseModel` `{base}` is not a foundation model id or ARN"),
+            );
         }
         match (&self.teacher, kind) {
             (None, CustomizationType::Distillation) => cx.error_hint(
@@ -205,9 +208,15 @@ impl ResourceSpec for CustomizationJobSpec {
             (Some(teacher), CustomizationType::Distillation) => {
                 let teacher_model = crate::models::normalise_model(&teacher.model);
                 if !crate::models::looks_like_model_id(&teacher_model) {
-                    cx.error(teacher.model.pos, format!("`teacher.model` `{teacher_model}` is not a foundation model id"));
+                    cx.error(
+                        teacher.model.pos,
+                        format!("`teacher.model` `{teacher_model}` is not a foundation model id"),
+                    );
                 } else {
-                    let (tf, sf) = (crate::models::family(&teacher_model), crate::models::family(&base));
+                    let (tf, sf) = (
+                        crate::models::family(&teacher_model),
+                        crate::models::family(&base),
+                    );
                     if tf.is_some() && sf.is_some() && tf != sf {
                         cx.error_hint(
                             teacher.model.pos,
@@ -222,21 +231,33 @@ impl ResourceSpec for CustomizationJobSpec {
                 }
                 let max = teacher.max_response_length.value;
                 if !(1..=32000).contains(&max) {
-                    cx.error(teacher.max_response_length.pos, "`teacher.maxResponseLength` must be 1 to 32000");
+                    cx.error(
+                        teacher.max_response_length.pos,
+                        "`teacher.maxResponseLength` must be 1 to 32000",
+                    );
                 }
             }
-            (Some(teacher), _) => cx.error(teacher.pos, "`teacher` is only used with `type: distillation`"),
+            (Some(teacher), _) => cx.error(
+                teacher.pos,
+                "`teacher` is only used with `type: distillation`",
+            ),
             (None, _) => {}
         }
         let data = &self.training_data;
         match (&data.s3_uri, &data.invocation_logs) {
-            (Some(_), Some(_)) => cx.error(data.pos, "`trainingData` takes `s3Uri` or `invocationLogs`, not both"),
+            (Some(_), Some(_)) => cx.error(
+                data.pos,
+                "`trainingData` takes `s3Uri` or `invocationLogs`, not both",
+            ),
             (None, None) => cx.error(data.pos, "`trainingData` needs `s3Uri` or `invocationLogs`"),
             (Some(uri), None) => check_uri(cx, "trainingData.s3Uri", uri),
             (None, Some(logs)) => {
                 check_uri(cx, "trainingData.invocationLogs.s3Uri", &logs.s3_uri);
                 if kind != CustomizationType::Distillation {
-                    cx.error(data.pos, "training from `invocationLogs` is only available for distillation");
+                    cx.error(
+                        data.pos,
+                        "training from `invocationLogs` is only available for distillation",
+                    );
                 }
                 if let Some(filter) = &logs.request_metadata_filters {
                     validate_filter(cx, filter);
@@ -250,13 +271,21 @@ impl ResourceSpec for CustomizationJobSpec {
             cx.error(data.pos, "at most 10 `validationData` locations");
         }
         check_uri(cx, "output.s3Uri", &self.output.s3_uri);
-        cx.check_literal("role", &self.role, |v| crate::names::check_arn(v, Some("iam")));
+        cx.check_literal("role", &self.role, |v| {
+            crate::names::check_arn(v, Some("iam"))
+        });
         if kind == CustomizationType::Distillation && !self.hyper_parameters.is_empty() {
             if let Some((name, value)) = self.hyper_parameters.iter().next() {
-                cx.error(value.pos, format!("hyper-parameter `{name}`: distillation takes no `hyperParameters`"));
+                cx.error(
+                    value.pos,
+                    format!("hyper-parameter `{name}`: distillation takes no `hyperParameters`"),
+                );
             }
         }
-        for (field, prefix) in [("jobName", &self.job_name), ("customModelName", &self.custom_model_name)] {
+        for (field, prefix) in [
+            ("jobName", &self.job_name),
+            ("customModelName", &self.custom_model_name),
+        ] {
             let text = prefix.as_ref().map(|p| p.value.as_str()).unwrap_or(cx.name);
             let pos = prefix.as_ref().map(|p| p.pos).unwrap_or(cx.doc_pos);
             if text.len() > MAX_PREFIX {
@@ -275,13 +304,18 @@ impl ResourceSpec for CustomizationJobSpec {
         if let Some(vpc) = &self.vpc_config
             && (vpc.subnet_ids.is_empty() || vpc.security_group_ids.is_empty())
         {
-            cx.error(self.role.pos, "`vpcConfig` needs at least one subnet id and one security group id");
+            cx.error(
+                self.role.pos,
+                "`vpcConfig` needs at least one subnet id and one security group id",
+            );
         }
         validate_tags(cx, self.tags.as_ref(), self.base_model.pos);
     }
 
     fn references(&self) -> Vec<Reference> {
-        Reference::from_field("role", &self.role, &["IamRole"]).into_iter().collect()
+        Reference::from_field("role", &self.role, &["IamRole"])
+            .into_iter()
+            .collect()
     }
 
     fn lower(&self, cx: &LowerCx<'_>) -> Result<Lowered, Diagnostic> {
@@ -292,7 +326,10 @@ impl ResourceSpec for CustomizationJobSpec {
                 "maxResponseLength": t.max_response_length.value,
             })
         });
-        let training = match (&self.training_data.s3_uri, &self.training_data.invocation_logs) {
+        let training = match (
+            &self.training_data.s3_uri,
+            &self.training_data.invocation_logs,
+        ) {
             (Some(uri), _) => json!({"s3Uri": cx.interpolate(uri)}),
             (None, Some(logs)) => strip_nulls(json!({
                 "invocationLogs": strip_nulls(json!({
@@ -315,7 +352,12 @@ impl ResourceSpec for CustomizationJobSpec {
             .collect();
         let mut attrs = Map::new();
         attrs.insert("customizationType".into(), json!(kind.api_name()));
-        attrs.insert("baseModel".into(), json!(crate::models::normalise_model(&cx.interpolate(&self.base_model))));
+        attrs.insert(
+            "baseModel".into(),
+            json!(crate::models::normalise_model(
+                &cx.interpolate(&self.base_model)
+            )),
+        );
         attrs.insert("teacher".into(), teacher.unwrap_or(Value::Null));
         attrs.insert("trainingData".into(), training);
         attrs.insert("validationData".into(), Value::Array(validation));
@@ -326,16 +368,30 @@ impl ResourceSpec for CustomizationJobSpec {
                 .map(|f| (f.to_string(), attrs.get(*f).cloned().unwrap_or(Value::Null)))
                 .collect(),
         ));
-        let job_prefix = self.job_name.as_ref().map(|n| n.value.as_str()).unwrap_or(cx.name);
-        let model_prefix = self.custom_model_name.as_ref().map(|n| n.value.as_str()).unwrap_or(cx.name);
+        let job_prefix = self
+            .job_name
+            .as_ref()
+            .map(|n| n.value.as_str())
+            .unwrap_or(cx.name);
+        let model_prefix = self
+            .custom_model_name
+            .as_ref()
+            .map(|n| n.value.as_str())
+            .unwrap_or(cx.name);
         let job_name = format!("{job_prefix}-{training_hash}");
         let model_name = format!("{model_prefix}-{training_hash}");
-        attrs.insert("outputS3Uri".into(), json!(cx.interpolate(&self.output.s3_uri)));
+        attrs.insert(
+            "outputS3Uri".into(),
+            json!(cx.interpolate(&self.output.s3_uri)),
+        );
         attrs.insert("roleArn".into(), json!(cx.arn(&self.role)?));
         attrs.insert("customModelName".into(), json!(model_name));
         attrs.insert(
             "customModelKmsKeyId".into(),
-            self.kms_key_id.as_ref().map(|k| json!(cx.interpolate(k))).unwrap_or(Value::Null),
+            self.kms_key_id
+                .as_ref()
+                .map(|k| json!(cx.interpolate(k)))
+                .unwrap_or(Value::Null),
         );
         attrs.insert(
             "vpcConfig".into(),
@@ -370,7 +426,12 @@ fn check_uri(cx: &mut ValidateCx<'_>, field: &str, uri: &Spanned<String>) {
 
 fn validate_filter(cx: &mut ValidateCx<'_>, filter: &Spanned<MetadataFilter>) {
     let f = &filter.value;
-    let set = [f.equals.is_some(), f.not_equals.is_some(), f.and_all.is_some(), f.or_all.is_some()];
+    let set = [
+        f.equals.is_some(),
+        f.not_equals.is_some(),
+        f.and_all.is_some(),
+        f.or_all.is_some(),
+    ];
     if set.iter().filter(|s| **s).count() != 1 {
         cx.error_hint(
             filter.pos,
@@ -380,7 +441,10 @@ fn validate_filter(cx: &mut ValidateCx<'_>, filter: &Spanned<MetadataFilter>) {
     }
     for map in [&f.equals, &f.not_equals].into_iter().flatten() {
         if map.len() != 1 {
-            cx.error(filter.pos, "`equals` / `notEquals` take exactly one key and value");
+            cx.error(
+                filter.pos,
+                "`equals` / `notEquals` take exactly one key and value",
+            );
         }
     }
     for list in [&f.and_all, &f.or_all].into_iter().flatten() {
@@ -389,7 +453,10 @@ fn validate_filter(cx: &mut ValidateCx<'_>, filter: &Spanned<MetadataFilter>) {
         }
         for base in list {
             let n = usize::from(base.equals.is_some()) + usize::from(base.not_equals.is_some());
-            let sizes_ok = [&base.equals, &base.not_equals].into_iter().flatten().all(|m| m.len() == 1);
+            let sizes_ok = [&base.equals, &base.not_equals]
+                .into_iter()
+                .flatten()
+                .all(|m| m.len() == 1);
             if n != 1 || !sizes_ok {
                 cx.error(filter.pos, "each filter in `andAll` / `orAll` takes exactly one of `equals` or `notEquals` with one key");
             }
@@ -416,7 +483,11 @@ pub struct Behaviour;
 pub static BEHAVIOUR: Behaviour = Behaviour;
 
 fn attempt_name(base: &str, attempt: u32) -> String {
-    if attempt <= 1 { base.to_string() } else { format!("{base}-r{attempt}") }
+    if attempt <= 1 {
+        base.to_string()
+    } else {
+        format!("{base}-r{attempt}")
+    }
 }
 
 impl KindBehaviour for Behaviour {
@@ -454,7 +525,9 @@ impl KindBehaviour for Behaviour {
                     Change::new(address.clone(), job.aws_name.clone(), Action::Stop)
                         .because("its spec changed while it was training; a new job replaces it")
                         .with_status(job)
-                        .with_op(Op::StopJob { name: job.aws_name.clone() }),
+                        .with_op(Op::StopJob {
+                            name: job.aws_name.clone(),
+                        }),
                 );
             }
         }
@@ -470,13 +543,20 @@ impl KindBehaviour for Behaviour {
         let latest = attempts.last().copied();
         match latest {
             Some((_, job)) if job.status.as_deref() == Some(COMPLETED) => {
-                let mut change = Change::new(address.clone(), job.aws_name.clone(), Action::NoOp).with_status(job);
+                let mut change = Change::new(address.clone(), job.aws_name.clone(), Action::NoOp)
+                    .with_status(job);
                 if model.is_none() {
                     change = change.warn(format!(
                         "the job completed but its custom model `{model_name}` is gone; re-run with --retry-failed to train again"
                     ));
                     if cx.options.retry_failed {
-                        return vec![new_job(cx, desired, attempts.len() as u32 + 1, "its custom model no longer exists", &previous)];
+                        return vec![new_job(
+                            cx,
+                            desired,
+                            attempts.len() as u32 + 1,
+                            "its custom model no longer exists",
+                            &previous,
+                        )];
                     }
                 }
                 for note in untrained_changes(desired, job) {
@@ -484,13 +564,23 @@ impl KindBehaviour for Behaviour {
                 }
                 changes.push(change);
             }
-            Some((_, job)) if matches!(job.status.as_deref(), Some(IN_PROGRESS) | Some(STOPPING)) => {
-                changes.push(Change::new(address.clone(), job.aws_name.clone(), Action::NoOp).with_status(job).note("training; nothing to do until it finishes"));
+            Some((_, job))
+                if matches!(job.status.as_deref(), Some(IN_PROGRESS) | Some(STOPPING)) =>
+            {
+                changes.push(
+                    Change::new(address.clone(), job.aws_name.clone(), Action::NoOp)
+                        .with_status(job)
+                        .note("training; nothing to do until it finishes"),
+                );
             }
             Some((attempt, job)) => {
                 // Failed or stopped outside bedform.
                 if cx.options.retry_failed {
-                    let why = format!("attempt `{}` ended {}", job.aws_name, job.status.as_deref().unwrap_or("unknown"));
+                    let why = format!(
+                        "attempt `{}` ended {}",
+                        job.aws_name,
+                        job.status.as_deref().unwrap_or("unknown")
+                    );
                     changes.push(new_job(cx, desired, attempt + 1, &why, &[]));
                 } else {
                     changes.push(
@@ -508,7 +598,9 @@ impl KindBehaviour for Behaviour {
                 };
                 let mut change = new_job(cx, desired, 1, &why, &previous);
                 if desired.prevent_destroy && !previous.is_empty() {
-                    change.warnings.push("`preventDestroy`: the previous model is kept".into());
+                    change
+                        .warnings
+                        .push("`preventDestroy`: the previous model is kept".into());
                 }
                 changes.push(change);
             }
@@ -522,10 +614,16 @@ impl KindBehaviour for Behaviour {
         if observed.status.as_deref() == Some(IN_PROGRESS) {
             let _ = cx;
             return vec![
-                Change::new(generic::orphan_address(observed), observed.aws_name.clone(), Action::Stop)
-                    .because("it is no longer declared")
-                    .with_status(observed)
-                    .with_op(Op::StopJob { name: observed.aws_name.clone() }),
+                Change::new(
+                    generic::orphan_address(observed),
+                    observed.aws_name.clone(),
+                    Action::Stop,
+                )
+                .because("it is no longer declared")
+                .with_status(observed)
+                .with_op(Op::StopJob {
+                    name: observed.aws_name.clone(),
+                }),
             ];
         }
         Vec::new()
@@ -533,9 +631,20 @@ impl KindBehaviour for Behaviour {
 }
 
 /// The change that starts a job (attempt 1, or a retry under `NAME-rN`).
-fn new_job(cx: &PlanCx<'_>, desired: &DesiredResource, attempt: u32, why: &str, previous: &[&ObservedResource]) -> Change {
+fn new_job(
+    cx: &PlanCx<'_>,
+    desired: &DesiredResource,
+    attempt: u32,
+    why: &str,
+    previous: &[&ObservedResource],
+) -> Change {
     let name = attempt_name(&desired.aws_name, attempt);
-    let token = crate::hash::client_request_token(cx.stack(), &desired.address.to_string(), &name, &desired.spec_hash);
+    let token = crate::hash::client_request_token(
+        cx.stack(),
+        &desired.address.to_string(),
+        &name,
+        &desired.spec_hash,
+    );
     let op = Op::Create {
         kind: KIND.into(),
         name: name.clone(),
@@ -543,7 +652,10 @@ fn new_job(cx: &PlanCx<'_>, desired: &DesiredResource, attempt: u32, why: &str, 
         tags: desired.tags_with_ownership(cx.stack()),
         client_request_token: Some(token),
     };
-    let (action, fields) = match previous.iter().max_by_key(|j| j.fact_str("creationTime").unwrap_or("")) {
+    let (action, fields) = match previous
+        .iter()
+        .max_by_key(|j| j.fact_str("creationTime").unwrap_or(""))
+    {
         Some(old) => {
             let mut fields = generic::diff_attrs(&BEHAVIOUR, &desired.attrs, &old.attrs);
             fields.retain(|f| f.path != "customModelName");
@@ -574,19 +686,29 @@ fn untrained_changes(desired: &DesiredResource, job: &ObservedResource) -> Vec<S
         let declared = desired.attrs.get(field).filter(|v| !v.is_null());
         let used = job.attrs.get(field).filter(|v| !v.is_null());
         if job.attrs.contains_key(field) && declared != used {
-            notes.push(format!("`{field}` changed; it applies to the next training run, not to the finished job"));
+            notes.push(format!(
+                "`{field}` changed; it applies to the next training run, not to the finished job"
+            ));
         }
     }
     notes
 }
 
 /// A model trained by an earlier spec of a declared job.
-fn plan_old_model(cx: &PlanCx<'_>, old: &ObservedResource, new_model_ready: bool, new_model: &str) -> Vec<Change> {
+fn plan_old_model(
+    cx: &PlanCx<'_>,
+    old: &ObservedResource,
+    new_model_ready: bool,
+    new_model: &str,
+) -> Vec<Change> {
     let address = generic::orphan_address(old);
     let served = cx
         .observed
         .of_kind(crate::resource::provisioned_throughput::KIND)
-        .any(|t| t.attrs.get("model").and_then(Value::as_str) == Some(crate::models::custom_model_identity(&old.aws_name).as_str()));
+        .any(|t| {
+            t.attrs.get("model").and_then(Value::as_str)
+                == Some(crate::models::custom_model_identity(&old.aws_name).as_str())
+        });
     if served || !new_model_ready {
         return vec![
             Change::new(address, old.aws_name.clone(), Action::NoOp)
@@ -596,7 +718,11 @@ fn plan_old_model(cx: &PlanCx<'_>, old: &ObservedResource, new_model_ready: bool
     if let Some(refusal) = generic::orphan_guard(old) {
         return vec![refusal.note("the previous model is kept")];
     }
-    vec![delete_model(address, old, format!("superseded by `{new_model}` and no longer served"))]
+    vec![delete_model(
+        address,
+        old,
+        format!("superseded by `{new_model}` and no longer served"),
+    )]
 }
 
 fn delete_model(address: Address, model: &ObservedResource, reason: String) -> Change {
@@ -607,7 +733,10 @@ fn delete_model(address: Address, model: &ObservedResource, reason: String) -> C
             name: model.aws_name.clone(),
             empty_first: false,
         })
-        .warn(format!("deletes trained custom model `{}`; training it again costs a new job", model.aws_name));
+        .warn(format!(
+            "deletes trained custom model `{}`; training it again costs a new job",
+            model.aws_name
+        ));
     change.deletes_data = true;
     change.fields.push(FieldDiff {
         path: "customModel".into(),
@@ -636,6 +765,10 @@ impl KindBehaviour for CustomModelBehaviour {
         if declared {
             return Vec::new();
         }
-        vec![delete_model(address, observed, "its CustomizationJob is no longer declared".into())]
+        vec![delete_model(
+            address,
+            observed,
+            "its CustomizationJob is no longer declared".into(),
+        )]
     }
 }

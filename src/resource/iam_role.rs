@@ -56,7 +56,10 @@ pub enum AssumedBy {
 
 impl IamRoleSpec {
     fn role_name<'a>(&'a self, cx_name: &'a str) -> &'a str {
-        self.role_name.as_ref().map(|n| n.value.as_str()).unwrap_or(cx_name)
+        self.role_name
+            .as_ref()
+            .map(|n| n.value.as_str())
+            .unwrap_or(cx_name)
     }
 }
 
@@ -77,8 +80,16 @@ impl ResourceSpec for IamRoleSpec {
             cx.error(pos, format!("role name `{name}` {problem}"));
         }
         match (&self.assumed_by, &self.trust_policy) {
-            (Some(a), Some(_)) => cx.error_hint(a.pos, "`assumedBy` and `trustPolicy` both given", "use one of them"),
-            (None, None) => cx.error_hint(pos, "an IamRole needs `assumedBy: bedrock` or a `trustPolicy`", "add `assumedBy: bedrock`"),
+            (Some(a), Some(_)) => cx.error_hint(
+                a.pos,
+                "`assumedBy` and `trustPolicy` both given",
+                "use one of them",
+            ),
+            (None, None) => cx.error_hint(
+                pos,
+                "an IamRole needs `assumedBy: bedrock` or a `trustPolicy`",
+                "add `assumedBy: bedrock`",
+            ),
             (None, Some(policy)) => {
                 if let Err(problem) = crate::policy::check_document(policy) {
                     cx.error(policy.pos, format!("`trustPolicy`: {problem}"));
@@ -88,10 +99,16 @@ impl ResourceSpec for IamRoleSpec {
         }
         for (policy_name, document) in &self.inline_policies {
             if policy_name.is_empty() || policy_name.len() > 128 {
-                cx.error(document.pos, format!("inline policy name `{policy_name}` must be 1 to 128 characters"));
+                cx.error(
+                    document.pos,
+                    format!("inline policy name `{policy_name}` must be 1 to 128 characters"),
+                );
             }
             if let Err(problem) = crate::policy::check_document(document) {
-                cx.error(document.pos, format!("inline policy `{policy_name}`: {problem}"));
+                cx.error(
+                    document.pos,
+                    format!("inline policy `{policy_name}`: {problem}"),
+                );
             }
         }
         for arn in &self.managed_policy_arns {
@@ -109,7 +126,10 @@ impl ResourceSpec for IamRoleSpec {
         if let Some(seconds) = &self.max_session_duration
             && !(3600..=43200).contains(&seconds.value)
         {
-            cx.error(seconds.pos, "`maxSessionDuration` must be 3600 to 43200 seconds");
+            cx.error(
+                seconds.pos,
+                "`maxSessionDuration` must be 3600 to 43200 seconds",
+            );
         }
         if let Some(boundary) = &self.permissions_boundary
             && let Err(problem) = crate::names::check_arn(boundary, Some("iam"))
@@ -125,7 +145,11 @@ impl ResourceSpec for IamRoleSpec {
 
     fn lower(&self, cx: &LowerCx<'_>) -> Result<Lowered, Diagnostic> {
         let name = cx.interpolate(self.role_name(cx.name));
-        let path = self.path.as_ref().map(|p| p.value.clone()).unwrap_or_else(|| "/".into());
+        let path = self
+            .path
+            .as_ref()
+            .map(|p| p.value.clone())
+            .unwrap_or_else(|| "/".into());
         let trust = match (&self.assumed_by, &self.trust_policy) {
             (_, Some(policy)) => cx.interpolate_value(policy),
             _ => bedrock_trust_policy(&cx.stack.region, cx.account_id),
@@ -133,15 +157,27 @@ impl ResourceSpec for IamRoleSpec {
         let inline: Map<String, Value> = self
             .inline_policies
             .iter()
-            .map(|(k, v)| (k.clone(), crate::policy::normalise(&cx.interpolate_value(v))))
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    crate::policy::normalise(&cx.interpolate_value(v)),
+                )
+            })
             .collect();
-        let mut managed: Vec<String> = self.managed_policy_arns.iter().map(|a| cx.interpolate(a)).collect();
+        let mut managed: Vec<String> = self
+            .managed_policy_arns
+            .iter()
+            .map(|a| cx.interpolate(a))
+            .collect();
         managed.sort();
         managed.dedup();
         for (document, pos) in self.inline_policies.values().map(|d| (d, d.pos)) {
             let resolved = cx.interpolate_value(document);
             if let Some(unresolved) = first_unresolved(&resolved) {
-                return Err(Diagnostic::at(Loc { file: cx.file, pos }, format!("`{unresolved}` could not be resolved")));
+                return Err(Diagnostic::at(
+                    Loc { file: cx.file, pos },
+                    format!("`{unresolved}` could not be resolved"),
+                ));
             }
         }
         let mut attrs = Map::new();
@@ -149,11 +185,28 @@ impl ResourceSpec for IamRoleSpec {
         attrs.insert("trustPolicy".into(), crate::policy::normalise(&trust));
         attrs.insert("inlinePolicies".into(), Value::Object(inline));
         attrs.insert("managedPolicyArns".into(), json!(managed));
-        attrs.insert("description".into(), self.description.as_ref().map(|d| json!(d)).unwrap_or(Value::Null));
-        attrs.insert("maxSessionDuration".into(), json!(self.max_session_duration.as_ref().map(|s| s.value).unwrap_or(3600)));
+        attrs.insert(
+            "description".into(),
+            self.description
+                .as_ref()
+                .map(|d| json!(d))
+                .unwrap_or(Value::Null),
+        );
+        attrs.insert(
+            "maxSessionDuration".into(),
+            json!(
+                self.max_session_duration
+                    .as_ref()
+                    .map(|s| s.value)
+                    .unwrap_or(3600)
+            ),
+        );
         attrs.insert(
             "permissionsBoundary".into(),
-            self.permissions_boundary.as_ref().map(|b| json!(b.value)).unwrap_or(Value::Null),
+            self.permissions_boundary
+                .as_ref()
+                .map(|b| json!(b.value))
+                .unwrap_or(Value::Null),
         );
         Ok(Lowered {
             arn: Some(format!("arn:aws:iam::{}:role{path}{name}", cx.account_id)),
@@ -167,7 +220,9 @@ impl ResourceSpec for IamRoleSpec {
 
 fn first_unresolved(value: &Value) -> Option<String> {
     match value {
-        Value::String(s) => s.find("${").map(|i| s[i..].split('}').next().unwrap_or("").to_string() + "}"),
+        Value::String(s) => s
+            .find("${")
+            .map(|i| s[i..].split('}').next().unwrap_or("").to_string() + "}"),
         Value::Array(items) => items.iter().find_map(first_unresolved),
         Value::Object(map) => map.values().find_map(first_unresolved),
         _ => None,

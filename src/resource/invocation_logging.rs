@@ -89,7 +89,11 @@ impl ResourceSpec for InvocationLoggingSpec {
             return;
         }
         if self.cloud_watch.is_none() && self.s3.is_none() {
-            cx.error_hint(cx.doc_pos, "InvocationLogging needs `cloudWatch`, `s3` or both", "or `state: absent` to remove logging");
+            cx.error_hint(
+                cx.doc_pos,
+                "InvocationLogging needs `cloudWatch`, `s3` or both",
+                "or `state: absent` to remove logging",
+            );
         }
         if let Some(cw) = &self.cloud_watch {
             if cw.role.is_none() {
@@ -99,12 +103,22 @@ impl ResourceSpec for InvocationLoggingSpec {
                     "add `role: {ref: NAME}` naming an IamRole with logs:CreateLogStream and logs:PutLogEvents",
                 );
             }
-            cx.check_literal("cloudWatch.logGroup", &cw.log_group, crate::names::check_log_group_name);
+            cx.check_literal(
+                "cloudWatch.logGroup",
+                &cw.log_group,
+                crate::names::check_log_group_name,
+            );
             if let Some(role) = &cw.role {
-                cx.check_literal("cloudWatch.role", role, |v| crate::names::check_arn(v, Some("iam")));
+                cx.check_literal("cloudWatch.role", role, |v| {
+                    crate::names::check_arn(v, Some("iam"))
+                });
             }
             if let Some(bucket) = &cw.large_data_bucket {
-                cx.check_literal("cloudWatch.largeDataBucket", bucket, crate::names::check_bucket_name);
+                cx.check_literal(
+                    "cloudWatch.largeDataBucket",
+                    bucket,
+                    crate::names::check_bucket_name,
+                );
             }
         }
         if let Some(s3) = &self.s3 {
@@ -113,11 +127,18 @@ impl ResourceSpec for InvocationLoggingSpec {
         let mut seen = BTreeSet::new();
         for flag in &self.deliver {
             if !seen.insert(flag.value) {
-                cx.error(flag.pos, format!("`{:?}` is listed twice in `deliver`", flag.value).to_lowercase());
+                cx.error(
+                    flag.pos,
+                    format!("`{:?}` is listed twice in `deliver`", flag.value).to_lowercase(),
+                );
             }
         }
         if self.deliver.is_empty() {
-            cx.error_hint(cx.doc_pos, "`deliver` is empty: nothing would be logged", "list what to log, e.g. deliver: [text]");
+            cx.error_hint(
+                cx.doc_pos,
+                "`deliver` is empty: nothing would be logged",
+                "list what to log, e.g. deliver: [text]",
+            );
         }
     }
 
@@ -128,12 +149,20 @@ impl ResourceSpec for InvocationLoggingSpec {
     fn references(&self) -> Vec<Reference> {
         let mut refs = Vec::new();
         if let Some(cw) = &self.cloud_watch {
-            refs.extend(Reference::from_field("cloudWatch.logGroup", &cw.log_group, &["LogGroup"]));
+            refs.extend(Reference::from_field(
+                "cloudWatch.logGroup",
+                &cw.log_group,
+                &["LogGroup"],
+            ));
             if let Some(role) = &cw.role {
                 refs.extend(Reference::from_field("cloudWatch.role", role, &["IamRole"]));
             }
             if let Some(bucket) = &cw.large_data_bucket {
-                refs.extend(Reference::from_field("cloudWatch.largeDataBucket", bucket, &["Bucket"]));
+                refs.extend(Reference::from_field(
+                    "cloudWatch.largeDataBucket",
+                    bucket,
+                    &["Bucket"],
+                ));
             }
         }
         if let Some(s3) = &self.s3 {

@@ -59,14 +59,22 @@ impl ResourceSpec for LogGroupSpec {
                 .unwrap_or(30);
             cx.error_hint(
                 days.pos,
-                format!("`retentionDays: {}` is not a retention CloudWatch Logs accepts", days.value),
-                format!("the nearest accepted value is {nearest}; accepted: {LOG_RETENTION_DAYS:?}"),
+                format!(
+                    "`retentionDays: {}` is not a retention CloudWatch Logs accepts",
+                    days.value
+                ),
+                format!(
+                    "the nearest accepted value is {nearest}; accepted: {LOG_RETENTION_DAYS:?}"
+                ),
             );
         }
         if let Some(key) = &self.kms_key_id
             && let Err(problem) = crate::names::check_arn(key, Some("kms"))
         {
-            cx.error(key.pos, format!("`kmsKeyId` must be a KMS key ARN: {problem}"));
+            cx.error(
+                key.pos,
+                format!("`kmsKeyId` must be a KMS key ARN: {problem}"),
+            );
         }
         validate_tags(cx, self.tags.as_ref(), self.log_group_name.pos);
     }
@@ -78,14 +86,31 @@ impl ResourceSpec for LogGroupSpec {
     fn lower(&self, cx: &LowerCx<'_>) -> Result<Lowered, Diagnostic> {
         let name = cx.interpolate(&self.log_group_name);
         let mut attrs = Map::new();
-        attrs.insert("retentionDays".into(), self.retention_days.as_ref().map(|d| json!(d.value)).unwrap_or(Value::Null));
-        attrs.insert("kmsKeyId".into(), self.kms_key_id.as_ref().map(|k| json!(cx.interpolate(k))).unwrap_or(Value::Null));
+        attrs.insert(
+            "retentionDays".into(),
+            self.retention_days
+                .as_ref()
+                .map(|d| json!(d.value))
+                .unwrap_or(Value::Null),
+        );
+        attrs.insert(
+            "kmsKeyId".into(),
+            self.kms_key_id
+                .as_ref()
+                .map(|k| json!(cx.interpolate(k)))
+                .unwrap_or(Value::Null),
+        );
         Ok(Lowered {
-            arn: Some(format!("arn:aws:logs:{}:{}:log-group:{name}", cx.stack.region, cx.account_id)),
+            arn: Some(format!(
+                "arn:aws:logs:{}:{}:log-group:{name}",
+                cx.stack.region, cx.account_id
+            )),
             aws_name: name,
             model: None,
             attrs,
-            hash_extra: Some(json!({"deletionPolicy": self.deletion_policy.as_str(), "preventDestroy": self.prevent_destroy})),
+            hash_extra: Some(
+                json!({"deletionPolicy": self.deletion_policy.as_str(), "preventDestroy": self.prevent_destroy}),
+            ),
         })
     }
 }

@@ -95,12 +95,25 @@ pub struct ValidateCx<'a> {
 
 impl ValidateCx<'_> {
     pub fn error(&mut self, pos: Pos, message: impl Into<String>) {
-        self.diagnostics
-            .push(Diagnostic::at(Loc { file: self.file, pos }, message));
+        self.diagnostics.push(Diagnostic::at(
+            Loc {
+                file: self.file,
+                pos,
+            },
+            message,
+        ));
     }
     pub fn error_hint(&mut self, pos: Pos, message: impl Into<String>, hint: impl Into<String>) {
-        self.diagnostics
-            .push(Diagnostic::at(Loc { file: self.file, pos }, message).with_hint(hint));
+        self.diagnostics.push(
+            Diagnostic::at(
+                Loc {
+                    file: self.file,
+                    pos,
+                },
+                message,
+            )
+            .with_hint(hint),
+        );
     }
     /// Checks a literal field with `check`; references are checked elsewhere.
     pub fn check_literal(
@@ -160,7 +173,9 @@ impl LowerCx<'_> {
     pub fn interpolate_value(&self, value: &Value) -> Value {
         match value {
             Value::String(s) => Value::String(self.interpolate(s)),
-            Value::Array(items) => Value::Array(items.iter().map(|v| self.interpolate_value(v)).collect()),
+            Value::Array(items) => {
+                Value::Array(items.iter().map(|v| self.interpolate_value(v)).collect())
+            }
             Value::Object(map) => Value::Object(
                 map.iter()
                     .map(|(k, v)| (k.clone(), self.interpolate_value(v)))
@@ -171,10 +186,12 @@ impl LowerCx<'_> {
     }
 
     fn target(&self, name: &str, pos: Pos) -> Result<&Lowered, Diagnostic> {
-        self.lowered
-            .get(name)
-            .map(|(_, l)| l)
-            .ok_or_else(|| Diagnostic::at(self.loc(pos), format!("reference to unknown resource `{name}`")))
+        self.lowered.get(name).map(|(_, l)| l).ok_or_else(|| {
+            Diagnostic::at(
+                self.loc(pos),
+                format!("reference to unknown resource `{name}`"),
+            )
+        })
     }
 
     /// The ARN a field names: the literal, or the referenced resource's ARN.
@@ -182,7 +199,10 @@ impl LowerCx<'_> {
         match &value.value {
             RefOr::Literal(text) => Ok(self.interpolate(text)),
             RefOr::Ref(name) => self.target(name, value.pos)?.arn.clone().ok_or_else(|| {
-                Diagnostic::at(self.loc(value.pos), format!("`{name}` has no ARN before it exists"))
+                Diagnostic::at(
+                    self.loc(value.pos),
+                    format!("`{name}` has no ARN before it exists"),
+                )
             }),
         }
     }
@@ -213,7 +233,10 @@ impl LowerCx<'_> {
 }
 
 /// Stack tags merged with a resource's own (`null` drops a stack tag).
-pub fn merged_tags(stack: &StackInfo, own: Option<&BTreeMap<String, Option<String>>>) -> BTreeMap<String, String> {
+pub fn merged_tags(
+    stack: &StackInfo,
+    own: Option<&BTreeMap<String, Option<String>>>,
+) -> BTreeMap<String, String> {
     let mut tags = stack.tags.clone();
     for (key, value) in own.into_iter().flatten() {
         match value {
@@ -239,10 +262,18 @@ pub fn desired_resource(
     source: String,
 ) -> DesiredResource {
     let common = spec.common();
-    let tags = if spec.taggable() { merged_tags(stack, common.tags) } else { BTreeMap::new() };
+    let tags = if spec.taggable() {
+        merged_tags(stack, common.tags)
+    } else {
+        BTreeMap::new()
+    };
     let mut hashed = Map::new();
+    hashed.insert("name".into(), Value::String(lowered.aws_name.clone()));
     hashed.insert("attrs".into(), Value::Object(lowered.attrs.clone()));
-    hashed.insert("tags".into(), serde_json::to_value(&tags).unwrap_or(Value::Null));
+    hashed.insert(
+        "tags".into(),
+        serde_json::to_value(&tags).unwrap_or(Value::Null),
+    );
     if let Some(extra) = &lowered.hash_extra {
         hashed.insert("extra".into(), extra.clone());
     }

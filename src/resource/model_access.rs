@@ -73,7 +73,9 @@ impl ModelEntry {
     }
     fn to_value(&self) -> Value {
         match self {
-            ModelEntry::Id(id) => json!({"model": crate::models::normalise_model(id), "offerType": "public"}),
+            ModelEntry::Id(id) => {
+                json!({"model": crate::models::normalise_model(id), "offerType": "public"})
+            }
             ModelEntry::Detailed(o) => super::bucket::strip_nulls(json!({
                 "model": crate::models::normalise_model(&o.model),
                 "offerType": if o.offer_type == Some(OfferType::All) { "all" } else { "public" },
@@ -98,7 +100,11 @@ impl ResourceSpec for ModelAccessSpec {
         for entry in &self.models {
             let model = crate::models::normalise_model(entry.model());
             if !crate::models::looks_like_model_id(&model) {
-                cx.error_hint(entry.pos, format!("`{model}` is not a foundation model id"), "ids look like provider.model-version, e.g. amazon.nova-pro-v1:0");
+                cx.error_hint(
+                    entry.pos,
+                    format!("`{model}` is not a foundation model id"),
+                    "ids look like provider.model-version, e.g. amazon.nova-pro-v1:0",
+                );
             }
             if !seen.insert(model.clone()) {
                 cx.error(entry.pos, format!("`{model}` is listed twice"));
@@ -126,10 +132,22 @@ impl ResourceSpec for ModelAccessSpec {
             Some(form) => {
                 let path = cx.source_dir.join(&form.file);
                 let text = std::fs::read_to_string(&path).map_err(|err| {
-                    Diagnostic::at(Loc { file: cx.file, pos: form.pos }, format!("use-case form `{}`: {err}", path.display()))
+                    Diagnostic::at(
+                        Loc {
+                            file: cx.file,
+                            pos: form.pos,
+                        },
+                        format!("use-case form `{}`: {err}", path.display()),
+                    )
                 })?;
                 let value: Value = serde_json::from_str(&text).map_err(|err| {
-                    Diagnostic::at(Loc { file: cx.file, pos: form.pos }, format!("use-case form `{}` is not JSON: {err}", path.display()))
+                    Diagnostic::at(
+                        Loc {
+                            file: cx.file,
+                            pos: form.pos,
+                        },
+                        format!("use-case form `{}` is not JSON: {err}", path.display()),
+                    )
                 })?;
                 value
             }
@@ -186,23 +204,38 @@ impl KindBehaviour for Behaviour {
         let models = declared_models(desired);
         let mut change = Change::new(desired.address.clone(), AWS_NAME, Action::NoOp);
         // Availability as AWS reports it, for the reviewer.
-        if let Some(availability) = observed.and_then(|o| o.facts.get("availability")).and_then(Value::as_object) {
+        if let Some(availability) = observed
+            .and_then(|o| o.facts.get("availability"))
+            .and_then(Value::as_object)
+        {
             for model in &models {
                 if let Some(status) = availability.get(model) {
-                    change.notes.push(format!("{model}: {}", describe_availability(status)));
+                    change
+                        .notes
+                        .push(format!("{model}: {}", describe_availability(status)));
                 }
             }
         }
         if desired.absent {
-            let cancel: Vec<String> = models.iter().filter(|m| existing.contains(*m)).cloned().collect();
+            let cancel: Vec<String> = models
+                .iter()
+                .filter(|m| existing.contains(*m))
+                .cloned()
+                .collect();
             if cancel.is_empty() {
                 return vec![change.note("declared absent; no agreements to cancel")];
             }
             if desired.prevent_destroy {
-                return vec![crate::plan::generic::prevent_destroy(&desired.address, AWS_NAME, "it is declared `state: absent`")];
+                return vec![crate::plan::generic::prevent_destroy(
+                    &desired.address,
+                    AWS_NAME,
+                    "it is declared `state: absent`",
+                )];
             }
             change.action = Action::Delete;
-            change.reason = Some("it is declared `state: absent`: the agreements of its models are cancelled".into());
+            change.reason = Some(
+                "it is declared `state: absent`: the agreements of its models are cancelled".into(),
+            );
             change.fields.push(FieldDiff {
                 path: "agreements".into(),
                 before: Some(json!(cancel)),
@@ -238,7 +271,11 @@ impl KindBehaviour for Behaviour {
                 .and_then(Value::as_array)
                 .into_iter()
                 .flatten()
-                .filter(|m| m.get("model").and_then(Value::as_str).is_some_and(|id| missing.iter().any(|x| *x == id)))
+                .filter(|m| {
+                    m.get("model")
+                        .and_then(Value::as_str)
+                        .is_some_and(|id| missing.iter().any(|x| *x == id))
+                })
                 .cloned()
                 .collect();
             fields.push(FieldDiff {
@@ -251,7 +288,9 @@ impl KindBehaviour for Behaviour {
             op_attrs.insert("createAgreements".into(), Value::Array(entries));
         }
         let declared_form = desired.attrs.get("useCaseForm").filter(|v| !v.is_null());
-        let observed_form = observed.and_then(|o| o.attrs.get("useCaseForm")).filter(|v| !v.is_null());
+        let observed_form = observed
+            .and_then(|o| o.attrs.get("useCaseForm"))
+            .filter(|v| !v.is_null());
         match (declared_form, observed_form) {
             (Some(form), None) => {
                 fields.push(FieldDiff {
@@ -293,7 +332,13 @@ impl KindBehaviour for Behaviour {
 }
 
 fn describe_availability(status: &Value) -> String {
-    let field = |key: &str| status.get(key).and_then(Value::as_str).unwrap_or("unknown").to_string();
+    let field = |key: &str| {
+        status
+            .get(key)
+            .and_then(Value::as_str)
+            .unwrap_or("unknown")
+            .to_string()
+    };
     format!(
         "agreement {}, authorization {}, entitlement {}, region {}",
         field("agreementAvailability"),

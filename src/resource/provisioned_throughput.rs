@@ -74,7 +74,14 @@ impl ResourceSpec for ProvisionedThroughputSpec {
 
     fn validate(&self, cx: &mut ValidateCx<'_>) {
         if self.model_units.value < 1 {
-            cx.error_hint(self.model_units.pos, format!("`modelUnits` is {}; it must be at least 1", self.model_units.value), "buy at least one model unit");
+            cx.error_hint(
+                self.model_units.pos,
+                format!(
+                    "`modelUnits` is {}; it must be at least 1",
+                    self.model_units.value
+                ),
+                "buy at least one model unit",
+            );
         }
         cx.check_literal("model", &self.model, |m| {
             let m = crate::models::normalise_model(m);
@@ -86,23 +93,43 @@ impl ResourceSpec for ProvisionedThroughputSpec {
                 Err(format!("`{m}` is not a model id or ARN"))
             }
         });
-        let name_pos = self.provisioned_model_name.as_ref().map(|n| n.pos).unwrap_or(cx.doc_pos);
-        let name = self.provisioned_model_name.as_ref().map(|n| n.value.as_str()).unwrap_or(cx.name);
+        let name_pos = self
+            .provisioned_model_name
+            .as_ref()
+            .map(|n| n.pos)
+            .unwrap_or(cx.doc_pos);
+        let name = self
+            .provisioned_model_name
+            .as_ref()
+            .map(|n| n.value.as_str())
+            .unwrap_or(cx.name);
         // Leave room for the `-<hash>` suffix a replacement uses while the name is taken.
         if name.len() > 54 {
-            cx.error(name_pos, format!("`provisionedModelName` `{name}` is longer than 54 characters"));
+            cx.error(
+                name_pos,
+                format!("`provisionedModelName` `{name}` is longer than 54 characters"),
+            );
         } else if let Err(problem) = crate::names::check_bedrock_name(name) {
-            cx.error(name_pos, format!("`provisionedModelName` `{name}` {problem}"));
+            cx.error(
+                name_pos,
+                format!("`provisionedModelName` `{name}` {problem}"),
+            );
         }
         validate_tags(cx, self.tags.as_ref(), self.model_units.pos);
     }
 
     fn references(&self) -> Vec<Reference> {
-        Reference::from_field("model", &self.model, &["CustomizationJob"]).into_iter().collect()
+        Reference::from_field("model", &self.model, &["CustomizationJob"])
+            .into_iter()
+            .collect()
     }
 
     fn lower(&self, cx: &LowerCx<'_>) -> Result<Lowered, Diagnostic> {
-        let name = self.provisioned_model_name.as_ref().map(|n| n.value.clone()).unwrap_or_else(|| cx.name.to_string());
+        let name = self
+            .provisioned_model_name
+            .as_ref()
+            .map(|n| n.value.clone())
+            .unwrap_or_else(|| cx.name.to_string());
         let mut attrs = Map::new();
         attrs.insert("model".into(), json!(cx.model(&self.model)?));
         attrs.insert("modelUnits".into(), json!(self.model_units.value));
@@ -132,7 +159,11 @@ fn purchase(desired: &DesiredResource) -> Option<Purchase> {
     let commitment = desired.attr_str("commitment").unwrap_or("none");
     (commitment != "none").then(|| Purchase {
         commitment: commitment.to_string(),
-        model_units: desired.attrs.get("modelUnits").and_then(Value::as_u64).unwrap_or(0),
+        model_units: desired
+            .attrs
+            .get("modelUnits")
+            .and_then(Value::as_u64)
+            .unwrap_or(0),
         model: desired.attr_str("model").unwrap_or_default().to_string(),
     })
 }
@@ -141,7 +172,10 @@ fn purchase(desired: &DesiredResource) -> Option<Purchase> {
 fn waits_on(cx: &PlanCx<'_>, desired: &DesiredResource) -> Option<WaitOn> {
     let model = desired.attr_str("model")?;
     let name = crate::models::custom_model_name(model)?;
-    if cx.find(crate::resource::customization_job::CUSTOM_MODEL, name).is_some() {
+    if cx
+        .find(crate::resource::customization_job::CUSTOM_MODEL, name)
+        .is_some()
+    {
         return None;
     }
     let job = desired
@@ -191,7 +225,8 @@ impl KindBehaviour for Behaviour {
         let address = &desired.address;
         let hashed_name = format!("{}-{}", desired.aws_name, &desired.spec_hash[..8]);
         let by_name = cx.find(KIND, &desired.aws_name).or_else(|| {
-            cx.find(KIND, &hashed_name).filter(|o| o.owned_by(cx.stack()))
+            cx.find(KIND, &hashed_name)
+                .filter(|o| o.owned_by(cx.stack()))
         });
         if let Some(o) = by_name
             && !o.owned_by(cx.stack())
@@ -207,7 +242,10 @@ impl KindBehaviour for Behaviour {
                 .with_op(create_op(cx, desired, &desired.aws_name));
             change.purchase = purchase(desired);
             if let Some(wait) = wait {
-                change.notes.push(format!("created once {} completes ({})", wait.address, wait.reason));
+                change.notes.push(format!(
+                    "created once {} completes ({})",
+                    wait.address, wait.reason
+                ));
                 change.waits_on = Some(wait);
             }
             return vec![change];
@@ -216,35 +254,63 @@ impl KindBehaviour for Behaviour {
         let mut fields = generic::diff_attrs(self, &desired.attrs, &observed.attrs);
         let renamed = observed.aws_name != desired.aws_name && observed.aws_name != hashed_name;
         if renamed {
-            fields.insert(0, FieldDiff {
-                path: "provisionedModelName".into(),
-                before: Some(json!(observed.aws_name)),
-                after: Some(json!(desired.aws_name)),
-                forces_replacement: false,
-                sensitive: false,
-            });
+            fields.insert(
+                0,
+                FieldDiff {
+                    path: "provisionedModelName".into(),
+                    before: Some(json!(observed.aws_name)),
+                    after: Some(json!(desired.aws_name)),
+                    forces_replacement: false,
+                    sensitive: false,
+                },
+            );
         }
         let tags = desired.tags_with_ownership(cx.stack());
         fields.extend(generic::diff_tags(&tags, &observed.tags));
         if fields.is_empty() {
-            return vec![Change::new(address.clone(), observed.aws_name.clone(), Action::NoOp).with_status(observed)];
+            return vec![
+                Change::new(address.clone(), observed.aws_name.clone(), Action::NoOp)
+                    .with_status(observed),
+            ];
         }
         let drift = observed.tag(crate::model::TAG_SPEC_HASH) == Some(desired.spec_hash.as_str());
         let model_diff = fields.iter_mut().find(|f| f.path == "model");
         // A model change is in place only between custom models of one base model.
         if let Some(diff) = model_diff {
-            let before = diff.before.as_ref().and_then(Value::as_str).unwrap_or_default().to_string();
-            let after = diff.after.as_ref().and_then(Value::as_str).unwrap_or_default().to_string();
-            let both_custom = crate::models::custom_model_name(&before).is_some() && crate::models::custom_model_name(&after).is_some();
+            let before = diff
+                .before
+                .as_ref()
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            let after = diff
+                .after
+                .as_ref()
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            let both_custom = crate::models::custom_model_name(&before).is_some()
+                && crate::models::custom_model_name(&after).is_some();
             let same_base = match (base_model_of(cx, &before), base_model_of(cx, &after)) {
                 (Some(a), Some(b)) => a == b,
                 _ => true,
             };
             diff.forces_replacement = !(both_custom && same_base);
         }
-        let forced: Vec<String> = fields.iter().filter(|f| f.forces_replacement).map(|f| f.path.clone()).collect();
+        let forced: Vec<String> = fields
+            .iter()
+            .filter(|f| f.forces_replacement)
+            .map(|f| f.path.clone())
+            .collect();
         if !forced.is_empty() {
-            return vec![replace(cx, desired, observed, fields, &forced, &hashed_name)];
+            return vec![replace(
+                cx,
+                desired,
+                observed,
+                fields,
+                &forced,
+                &hashed_name,
+            )];
         }
         if let Some(wait) = wait {
             // Retrain-then-swap: serve the old model until the new one is trained.
@@ -264,7 +330,8 @@ impl KindBehaviour for Behaviour {
                 attrs: desired.attrs.clone(),
                 tags,
                 fields: changed,
-                current_name: (observed.aws_name != desired.aws_name).then(|| observed.aws_name.clone()),
+                current_name: (observed.aws_name != desired.aws_name)
+                    .then(|| observed.aws_name.clone()),
             })
             .with_status(observed);
         change.drift = drift;
@@ -305,7 +372,14 @@ fn replace(
 ) -> Change {
     let address = &desired.address;
     if desired.prevent_destroy {
-        return generic::prevent_destroy(address, &observed.aws_name, &format!("`{}` cannot change in place, which replaces it", forced.join("`, `")));
+        return generic::prevent_destroy(
+            address,
+            &observed.aws_name,
+            &format!(
+                "`{}` cannot change in place, which replaces it",
+                forced.join("`, `")
+            ),
+        );
     }
     if let Some(until) = commitment_until(cx, observed) {
         return Change::new(address.clone(), observed.aws_name.clone(), Action::Refused).with_fields(fields).because(format!(
@@ -314,7 +388,11 @@ fn replace(
         ));
     }
     // The new throughput is created first, under a free name, then the old one goes.
-    let new_name = if observed.aws_name == desired.aws_name { hashed_name.to_string() } else { desired.aws_name.clone() };
+    let new_name = if observed.aws_name == desired.aws_name {
+        hashed_name.to_string()
+    } else {
+        desired.aws_name.clone()
+    };
     let mut change = Change::new(address.clone(), new_name.clone(), Action::Replace)
         .because(format!(
             "`{}` cannot be updated on a provisioned throughput; a new one is bought first, then `{}` is deleted, so serving never stops",

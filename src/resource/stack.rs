@@ -31,7 +31,11 @@ impl StackSpec {
         if let Some(account) = &self.account_id
             && let Err(problem) = crate::names::check_account_id(account)
         {
-            cx.error_hint(account.pos, format!("`accountId`: {problem}"), "quote it: accountId: \"123456789012\"");
+            cx.error_hint(
+                account.pos,
+                format!("`accountId`: {problem}"),
+                "quote it: accountId: \"123456789012\"",
+            );
         }
         for (key, value) in &self.tags {
             if let Err(problem) = crate::names::check_tag(key, value) {
