@@ -18,6 +18,7 @@ pub struct Metadata {
 
 /// What a document's `spec` turned out to be.
 #[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)] // one per document, never moved in bulk
 pub enum Body {
     Stack(StackSpec),
     Resource(AnySpec),

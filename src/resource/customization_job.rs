@@ -274,13 +274,13 @@ impl ResourceSpec for CustomizationJobSpec {
         cx.check_literal("role", &self.role, |v| {
             crate::names::check_arn(v, Some("iam"))
         });
-        if kind == CustomizationType::Distillation && !self.hyper_parameters.is_empty() {
-            if let Some((name, value)) = self.hyper_parameters.iter().next() {
-                cx.error(
-                    value.pos,
-                    format!("hyper-parameter `{name}`: distillation takes no `hyperParameters`"),
-                );
-            }
+        if kind == CustomizationType::Distillation
+            && let Some((name, value)) = self.hyper_parameters.iter().next()
+        {
+            cx.error(
+                value.pos,
+                format!("hyper-parameter `{name}`: distillation takes no `hyperParameters`"),
+            );
         }
         for (field, prefix) in [
             ("jobName", &self.job_name),

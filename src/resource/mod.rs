@@ -304,6 +304,7 @@ macro_rules! registry {
     ($($kind:ident => $module:ident :: $spec:ident),* $(,)?) => {
         /// A parsed resource spec of any kind.
         #[derive(Debug, Clone)]
+        #[allow(clippy::large_enum_variant)] // one per document, never moved in bulk
         pub enum AnySpec {
             $($kind($module::$spec)),*
         }
