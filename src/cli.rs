@@ -7,7 +7,8 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::apply::{self, ApplyOptions, Outcome, progress::Progress};
-use crate::cloud::Cloud;
+use crate::cloud::aws::{Aws, AwsSettings};
+use crate::cloud::{Cloud, Scope};
 use crate::cloud::sandbox::Sandbox;
 use crate::diag::Sources;
 use crate::exit::ExitStatus;
@@ -239,7 +240,7 @@ async fn prepare(
         .region
         .clone()
         .unwrap_or_else(|| offline.stack.region.clone());
-    let cloud = open_cloud(global, offline.stack.account_id.as_deref(), &region)?;
+    let cloud = open_cloud(global, offline.stack.account_id.as_deref(), &region).await?;
     let account = cloud.caller_account().await?;
     if let Some(expected) = &offline.stack.account_id
         && expected != &account
@@ -272,20 +273,21 @@ fn sandbox_path(global: &Global) -> Option<PathBuf> {
     }
 }
 
-fn open_cloud(
-    global: &Global,
-    account_id: Option<&str>,
-    region: &str,
-) -> Result<Box<dyn Cloud>, CliError> {
+async fn open_cloud(global: &Global, account_id: Option<&str>, region: &str) -> Result<Box<dyn Cloud>, CliError> {
     match sandbox_path(global) {
         Some(path) => Ok(Box::new(Sandbox::open(
             &path,
             account_id.unwrap_or(manifest::PLACEHOLDER_ACCOUNT),
             region,
         )?)),
-        None => Err(fail(
-            "access to real AWS accounts is not available in this version yet; use --sandbox to run against a simulated account",
-        )),
+        None => {
+            let settings = AwsSettings {
+                region: region.to_string(),
+                profile: global.profile.clone(),
+                endpoint_url: global.endpoint_url.clone(),
+            };
+            Ok(Box::new(Aws::connect(&settings).await))
+        }
     }
 }
 
@@ -294,7 +296,7 @@ async fn plan_command(cli: &Cli, args: &PlanArgs) -> Result<ExitStatus, CliError
         Ok(p) => p,
         Err(status) => return Ok(status),
     };
-    let observed = prepared.cloud.observe().await?;
+    let observed = prepared.cloud.observe(&Scope::of(&prepared.desired)).await?;
     let options = PlanOptions {
         retry_failed: args.retry_failed,
     };
@@ -346,7 +348,7 @@ async fn apply_command(cli: &Cli, args: &ApplyArgs) -> Result<ExitStatus, CliErr
     let (plan, cloud) = match &args.plan {
         Some(file) => {
             let plan = read_plan(file)?;
-            let cloud = open_cloud(&cli.global, Some(&plan.account_id), &plan.region)?;
+            let cloud = open_cloud(&cli.global, Some(&plan.account_id), &plan.region).await?;
             let account = cloud.caller_account().await?;
             if account != plan.account_id {
                 return Err(fail(format!(
@@ -354,7 +356,7 @@ async fn apply_command(cli: &Cli, args: &ApplyArgs) -> Result<ExitStatus, CliErr
                     plan.account_id
                 )));
             }
-            let observed = cloud.observe().await?;
+            let observed = cloud.observe(&plan.scope).await?;
             if plan::fingerprint(&observed) != plan.observed_fingerprint {
                 return Err(fail(format!(
                     "the account changed since {} was made (stale plan); run plan again. Nothing was changed",
@@ -368,7 +370,7 @@ async fn apply_command(cli: &Cli, args: &ApplyArgs) -> Result<ExitStatus, CliErr
                 Ok(p) => p,
                 Err(status) => return Ok(status),
             };
-            let observed = prepared.cloud.observe().await?;
+            let observed = prepared.cloud.observe(&Scope::of(&prepared.desired)).await?;
             let options = PlanOptions {
                 retry_failed: args.retry_failed,
             };

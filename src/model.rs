@@ -207,3 +207,62 @@ impl DesiredStack {
         self.resources.iter().find(|r| &r.address == address)
     }
 }
+
+/// What to read: the stack, and the names its manifests declare. Objects outside
+/// it are read only far enough to learn they are not the stack's.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Scope {
+    pub stack: String,
+    /// kind → declared AWS names (custom models under `CustomModel`).
+    pub declared: BTreeMap<String, BTreeSet<String>>,
+    /// Models whose availability and agreements matter.
+    pub models: BTreeSet<String>,
+    /// Whether a use-case form is declared.
+    pub use_case_form: bool,
+}
+
+impl Scope {
+    pub fn of(desired: &DesiredStack) -> Scope {
+        let mut scope = Scope {
+            stack: desired.stack.name.clone(),
+            ..Scope::default()
+        };
+        for resource in &desired.resources {
+            scope.declare(&resource.address.kind, &resource.aws_name);
+            if let Some(model) = resource.attr_str("customModelName") {
+                scope.declare(crate::resource::customization_job::CUSTOM_MODEL, model);
+            }
+            for entry in resource.attrs.get("models").and_then(|m| m.as_array()).into_iter().flatten() {
+                if let Some(model) = entry.get("model").and_then(|m| m.as_str()) {
+                    scope.models.insert(model.to_string());
+                }
+            }
+            if resource.attrs.get("useCaseForm").is_some_and(|f| !f.is_null()) {
+                scope.use_case_form = true;
+            }
+        }
+        scope
+    }
+
+    /// The scope a saved plan was made with.
+    pub fn of_plan(plan: &crate::plan::Plan) -> Scope {
+        let mut scope = Scope {
+            stack: plan.stack.clone(),
+            ..Scope::default()
+        };
+        for change in &plan.changes {
+            scope.declare(&change.address.kind, &change.aws_name);
+        }
+        scope
+    }
+
+    pub fn declare(&mut self, kind: &str, name: &str) {
+        self.declared.entry(kind.to_string()).or_default().insert(name.to_string());
+    }
+    pub fn declares(&self, kind: &str, name: &str) -> bool {
+        self.declared.get(kind).is_some_and(|names| names.contains(name))
+    }
+    pub fn declares_kind(&self, kind: &str) -> bool {
+        self.declared.get(kind).is_some_and(|names| !names.is_empty())
+    }
+}

@@ -415,7 +415,13 @@ async fn await_dependency(
     let deadline = tokio::time::Instant::now() + options.timeout;
     let bar = progress.bar(&format!("{} ({})", wait.address, wait.reason));
     loop {
-        if cloud.get(&wait.kind, &wait.name).await?.is_some() {
+        let job = match &wait.job {
+            Some(name) => cloud.get(job::KIND, name).await?,
+            None => None,
+        };
+        // The model counts once its job has completed, not merely when it is listed.
+        let trained = wait.job.is_none() || job.as_ref().and_then(|j| j.status.as_deref()) == Some(job::COMPLETED);
+        if trained && cloud.get(&wait.kind, &wait.name).await?.is_some() {
             bar.finish("ready");
             return Ok(true);
         }
@@ -424,8 +430,7 @@ async fn await_dependency(
             return Ok(false);
         }
         // Follow the job that trains it, so its progress shows.
-        let training = job_for_model(cloud, &wait.name).await?;
-        if let Some(j) = &training {
+        if let Some(j) = &job {
             if matches!(j.status.as_deref(), Some(job::FAILED) | Some(job::STOPPED)) {
                 bar.finish("failed");
                 return Err(CloudError::new(
@@ -446,18 +451,6 @@ async fn await_dependency(
         }
         tokio::time::sleep(options.retry.poll).await;
     }
-}
-
-async fn job_for_model(
-    cloud: &dyn Cloud,
-    model: &str,
-) -> Result<Option<crate::model::ObservedResource>, CloudError> {
-    let observed = cloud.observe().await?;
-    Ok(observed
-        .of_kind(job::KIND)
-        .filter(|j| j.attrs.get("customModelName").and_then(|v| v.as_str()) == Some(model))
-        .max_by_key(|j| j.fact_str("creationTime").map(str::to_string))
-        .cloned())
 }
 
 /// Follows a job or throughput until it leaves its transitional states.

@@ -2,10 +2,12 @@
 //! and the sandbox (a simulated account in a local file). The planner and executor
 //! see only this trait.
 
+pub mod aws;
 pub mod sandbox;
 
 use async_trait::async_trait;
 
+pub use crate::model::Scope;
 use crate::model::{ObservedAccount, ObservedResource};
 use crate::plan::Op;
 
@@ -66,10 +68,11 @@ impl CloudError {
 pub trait Cloud: Send + Sync {
     /// The account the credentials belong to.
     async fn caller_account(&self) -> Result<String, CloudError>;
-    /// Reads everything bedform manages in the region (list-based).
-    async fn observe(&self) -> Result<ObservedAccount, CloudError>;
+    /// Reads what the stack declares or owns in the region (list-based).
+    async fn observe(&self, scope: &Scope) -> Result<ObservedAccount, CloudError>;
     /// Reads one object, for waits.
     async fn get(&self, kind: &str, name: &str) -> Result<Option<ObservedResource>, CloudError>;
     /// Performs one operation of a plan.
     async fn execute(&self, op: &Op) -> Result<(), CloudError>;
 }
+

@@ -871,7 +871,7 @@ impl Cloud for Sandbox {
         self.with_state("GetCallerIdentity", |state| Ok(state.account_id.clone()))
     }
 
-    async fn observe(&self) -> Result<ObservedAccount, CloudError> {
+    async fn observe(&self, _scope: &super::Scope) -> Result<ObservedAccount, CloudError> {
         self.with_state("Observe", |state| {
             let mut resources = Vec::new();
             for (kind, objects) in &state.objects {

@@ -106,6 +106,9 @@ pub struct WaitOn {
     /// The AWS object awaited (`CustomModel` name, job name...).
     pub kind: String,
     pub name: String,
+    /// The customization job that produces it, to follow while waiting.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job: Option<String>,
     pub reason: String,
 }
 
@@ -305,6 +308,9 @@ pub struct Plan {
     pub region: String,
     /// Hash of the observed state the plan was made from.
     pub observed_fingerprint: String,
+    /// What was read from the account, so a saved plan is checked against the same.
+    #[serde(default)]
+    pub scope: crate::model::Scope,
     pub changes: Vec<Change>,
     pub summary: Summary,
 }
@@ -429,6 +435,7 @@ pub fn plan(desired: &DesiredStack, observed: &ObservedAccount, options: &PlanOp
         account_id: observed.account_id.clone(),
         region: observed.region.clone(),
         observed_fingerprint: fingerprint(observed),
+        scope: crate::model::Scope::of(desired),
         changes,
         summary,
     }

@@ -183,7 +183,9 @@ fn waits_on(cx: &PlanCx<'_>, desired: &DesiredResource) -> Option<WaitOn> {
         .iter()
         .find(|a| a.kind == crate::resource::customization_job::KIND)
         .cloned()?;
+    let job_name = cx.desired.get(&job).map(|j| j.aws_name.clone());
     Some(WaitOn {
+        job: job_name,
         address: job,
         kind: crate::resource::customization_job::CUSTOM_MODEL.into(),
         name: name.to_string(),

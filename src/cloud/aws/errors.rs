@@ -1,0 +1,127 @@
+//! Turning SDK errors into errors people can act on, classified once for retries.
+
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use aws_sdk_sts::error::SdkError;
+use aws_smithy_runtime_api::http::Response as HttpResponse;
+
+use crate::cloud::{CloudError, ErrorClass};
+
+/// Classifies an SDK error from `operation` (an IAM-style action name such as
+/// `bedrock:CreateModelCustomizationJob`) on `object`.
+pub fn classify<E>(operation: &str, object: &str, error: SdkError<E, HttpResponse>) -> CloudError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let what = format!("{operation} on {object}");
+    match &error {
+        SdkError::ServiceError(service) => {
+            let err = service.err();
+            let status = service.raw().status().as_u16();
+            let unknown = format!("HTTP {status}");
+            let code = err.code().unwrap_or(&unknown);
+            let message = err.message().unwrap_or("").to_string();
+            let class = class_of(code, &message, status);
+            let text = match class {
+                // No error code: the response itself could not be read.
+                _ if err.code().is_none() => format!("{unknown}: {}", DisplayChain(err)),
+                ErrorClass::AccessDenied => format!(
+                    "{code}: {message} (the credentials are not allowed `{operation}` on {object})"
+                ),
+                _ if message.is_empty() => code.to_string(),
+                _ => format!("{code}: {message}"),
+            };
+            CloudError::new(class, what, text)
+        }
+        SdkError::TimeoutError(_) | SdkError::ResponseError(_) => {
+            CloudError::new(ErrorClass::Transient, what, format!("{}", DisplayChain(&error)))
+        }
+        SdkError::DispatchFailure(failure) => {
+            if failure.is_io() || failure.is_timeout() {
+                CloudError::new(ErrorClass::Transient, what, format!("{}", DisplayChain(&error)))
+            } else {
+                let text = format!("{}", DisplayChain(&error));
+                if text.contains("credentials") {
+                    CloudError::new(
+                        ErrorClass::Fatal,
+                        what,
+                        "no AWS credentials found: set AWS_PROFILE (or --profile), AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or sign in with `aws sso login`; `--sandbox` needs none",
+                    )
+                } else {
+                    CloudError::new(ErrorClass::Fatal, what, text)
+                }
+            }
+        }
+        _ => CloudError::new(ErrorClass::Fatal, what, format!("{}", DisplayChain(&error))),
+    }
+}
+
+/// The class of an error by its code and message (and the raw status line).
+pub fn class_of(code: &str, message: &str, status: u16) -> ErrorClass {
+    match code {
+        "ThrottlingException" | "Throttling" | "TooManyRequestsException" | "SlowDown" | "RequestLimitExceeded"
+        | "LimitExceededException" if !message.contains("quota") => ErrorClass::Throttling,
+        "ServiceQuotaExceededException" => ErrorClass::QuotaExceeded,
+        "ServiceUnavailable" | "ServiceUnavailableException" | "InternalServerException" | "InternalFailure"
+        | "InternalError" | "ServiceFailure" => ErrorClass::Transient,
+        "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" => ErrorClass::AccessDenied,
+        "ConflictException" | "ResourceInUseException" | "BucketNotEmpty" | "EntityAlreadyExists"
+        | "ResourceAlreadyExistsException" | "BucketAlreadyExists" | "BucketAlreadyOwnedByYou" | "DeleteConflict"
+        | "OperationAbortedException" => ErrorClass::Conflict,
+        "ResourceNotFoundException" | "NoSuchEntity" | "NoSuchBucket" | "NotFound" | "NoSuchBucketPolicy"
+        | "NoSuchTagSet" | "ServerSideEncryptionConfigurationNotFoundError" | "NoSuchPublicAccessBlockConfiguration" => {
+            ErrorClass::NotFound
+        }
+        "ValidationException" | "InvalidParameterException" | "InvalidParameterValue" | "InvalidInput"
+        | "MalformedPolicyDocument" | "InvalidBucketName" | "InvalidArgument" => {
+            if is_iam_propagation(message) {
+                ErrorClass::IamPropagation
+            } else {
+                ErrorClass::Validation
+            }
+        }
+        _ if status == 429 => ErrorClass::Throttling,
+        _ if (500..600).contains(&status) => ErrorClass::Transient,
+        _ => ErrorClass::Fatal,
+    }
+}
+
+/// Messages AWS gives while a new role is not yet assumable.
+pub fn is_iam_propagation(message: &str) -> bool {
+    message.contains("Could not assume provided IAM role")
+        || message.contains("Failed to validate permissions for log group")
+        || message.contains("cannot be assumed")
+}
+
+/// An error with its sources, on one line.
+struct DisplayChain<'a>(&'a dyn std::error::Error);
+
+impl std::fmt::Display for DisplayChain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(s) = source {
+            write!(f, ": {s}")?;
+            source = s.source();
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classes() {
+        assert_eq!(class_of("ThrottlingException", "Rate exceeded", 400), ErrorClass::Throttling);
+        assert_eq!(class_of("ServiceQuotaExceededException", "", 400), ErrorClass::QuotaExceeded);
+        assert_eq!(
+            class_of("ValidationException", "Could not assume provided IAM role arn:aws:iam::1:role/x", 400),
+            ErrorClass::IamPropagation
+        );
+        assert_eq!(class_of("ValidationException", "bad field", 400), ErrorClass::Validation);
+        assert_eq!(class_of("ConflictException", "", 409), ErrorClass::Conflict);
+        assert_eq!(class_of("AccessDeniedException", "", 403), ErrorClass::AccessDenied);
+        assert_eq!(class_of("Weird", "", 503), ErrorClass::Transient);
+    }
+}

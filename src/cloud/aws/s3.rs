@@ -1,0 +1,357 @@
+//! S3 buckets: name, policy, encryption, public-access block, versioning, tags.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_s3::types::{
+    BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration, Delete, ObjectIdentifier,
+    PublicAccessBlockConfiguration, ServerSideEncryption, ServerSideEncryptionByDefault,
+    ServerSideEncryptionConfiguration, ServerSideEncryptionRule, Tag, Tagging, VersioningConfiguration,
+};
+use futures::{StreamExt, TryStreamExt};
+use serde_json::{Map, Value, json};
+
+use super::{Aws, Scope, READ_CONCURRENCY, classify};
+use crate::cloud::{CloudError, ErrorClass};
+use crate::model::ObservedResource;
+use crate::plan::Op;
+
+pub const KIND: &str = "Bucket";
+
+/// Buckets of the stack's region that are declared or carry the stack's tag.
+pub async fn observe(aws: &Aws, scope: &Scope) -> Result<Vec<ObservedResource>, CloudError> {
+    let mut names = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = aws
+            .s3
+            .list_buckets()
+            .bucket_region(&aws.region)
+            .set_continuation_token(token.clone())
+            .send()
+            .await
+            .map_err(|e| classify("s3:ListAllMyBuckets", "the account", e))?;
+        names.extend(page.buckets().iter().filter_map(|b| b.name().map(str::to_string)));
+        token = page.continuation_token().map(str::to_string);
+        if token.is_none() {
+            break;
+        }
+    }
+    let found: Vec<Option<ObservedResource>> = futures::stream::iter(names)
+        .map(|name| async move { read(aws, scope, &name, false).await })
+        .buffer_unordered(READ_CONCURRENCY)
+        .try_collect()
+        .await?;
+    Ok(found.into_iter().flatten().collect())
+}
+
+pub async fn get(aws: &Aws, name: &str) -> Result<Option<ObservedResource>, CloudError> {
+    read(aws, &Scope::default(), name, true).await
+}
+
+fn not_found(e: &CloudError) -> bool {
+    e.class == ErrorClass::NotFound
+}
+
+/// Reads one bucket; only its tags unless it is declared or owned (or `full`).
+async fn read(aws: &Aws, scope: &Scope, name: &str, full: bool) -> Result<Option<ObservedResource>, CloudError> {
+    let object = format!("bucket {name}");
+    let tags = match aws.s3.get_bucket_tagging().bucket(name).send().await {
+        Ok(out) => super::tag_map(out.tag_set().iter().map(|t| (t.key(), t.value()))),
+        Err(e) => {
+            let e = classify("s3:GetBucketTagging", &object, e);
+            if e.class == ErrorClass::NotFound && e.message.contains("NoSuchBucket") {
+                return Ok(None);
+            }
+            if !not_found(&e) {
+                return Err(e);
+            }
+            BTreeMap::new()
+        }
+    };
+    let owned = tags.get(crate::model::TAG_STACK).is_some_and(|s| s == &scope.stack);
+    if !full && !owned && !scope.declares(KIND, name) {
+        return Ok(None);
+    }
+    let policy = match aws.s3.get_bucket_policy().bucket(name).send().await {
+        Ok(out) => out
+            .policy()
+            .and_then(|p| serde_json::from_str::<Value>(p).ok())
+            .map(|p| crate::policy::normalise(&p))
+            .unwrap_or(Value::Null),
+        Err(e) => {
+            let e = classify("s3:GetBucketPolicy", &object, e);
+            if !not_found(&e) {
+                return Err(e);
+            }
+            Value::Null
+        }
+    };
+    let encryption = match aws.s3.get_bucket_encryption().bucket(name).send().await {
+        Ok(out) => {
+            let rule = out
+                .server_side_encryption_configuration()
+                .and_then(|c| c.rules().first())
+                .and_then(|r| r.apply_server_side_encryption_by_default());
+            match rule {
+                Some(r) if r.sse_algorithm() == &ServerSideEncryption::AwsKms => {
+                    crate::resource::bucket::strip_nulls(json!({"sse": "kms", "kmsKeyId": r.kms_master_key_id()}))
+                }
+                _ => json!({"sse": "s3"}),
+            }
+        }
+        Err(e) => {
+            let e = classify("s3:GetEncryptionConfiguration", &object, e);
+            if !not_found(&e) {
+                return Err(e);
+            }
+            json!({"sse": "s3"})
+        }
+    };
+    let block = match aws.s3.get_public_access_block().bucket(name).send().await {
+        Ok(out) => out.public_access_block_configuration().is_some_and(|c| {
+            c.block_public_acls() == Some(true)
+                && c.ignore_public_acls() == Some(true)
+                && c.block_public_policy() == Some(true)
+                && c.restrict_public_buckets() == Some(true)
+        }),
+        Err(e) => {
+            let e = classify("s3:GetBucketPublicAccessBlock", &object, e);
+            if !not_found(&e) {
+                return Err(e);
+            }
+            false
+        }
+    };
+    let versioning = aws
+        .s3
+        .get_bucket_versioning()
+        .bucket(name)
+        .send()
+        .await
+        .map_err(|e| classify("s3:GetBucketVersioning", &object, e))?
+        .status()
+        == Some(&BucketVersioningStatus::Enabled);
+    let objects = aws
+        .s3
+        .list_objects_v2()
+        .bucket(name)
+        .max_keys(1000)
+        .send()
+        .await
+        .map_err(|e| classify("s3:ListBucket", &object, e))?
+        .key_count()
+        .unwrap_or(0);
+    let attrs = Map::from_iter([
+        ("policy".to_string(), policy),
+        ("encryption".to_string(), encryption),
+        ("blockPublicAccess".to_string(), json!(block)),
+        ("versioning".to_string(), json!(versioning)),
+    ]);
+    Ok(Some(ObservedResource {
+        kind: KIND.into(),
+        aws_name: name.to_string(),
+        arn: Some(format!("arn:aws:s3:::{name}")),
+        attrs,
+        tags,
+        facts: Map::from_iter([("objectCount".to_string(), json!(objects))]),
+        ..ObservedResource::default()
+    }))
+}
+
+pub async fn execute(aws: &Aws, op: &Op) -> Result<(), CloudError> {
+    match op {
+        Op::Create { name, attrs, tags, .. } => {
+            let object = format!("bucket {name}");
+            let mut create = aws.s3.create_bucket().bucket(name);
+            if aws.region != "us-east-1" {
+                create = create.create_bucket_configuration(
+                    CreateBucketConfiguration::builder()
+                        .location_constraint(BucketLocationConstraint::from(aws.region.as_str()))
+                        .build(),
+                );
+            }
+            match create.send().await {
+                Ok(_) => {}
+                Err(e) => {
+                    let e = classify("s3:CreateBucket", &object, e);
+                    // Already ours (a re-run after a crash): carry on configuring it.
+                    if !e.message.starts_with("BucketAlreadyOwnedByYou") {
+                        return Err(e);
+                    }
+                }
+            }
+            put_tags(aws, name, tags).await?;
+            configure(aws, name, attrs, false).await
+        }
+        Op::Update { name, attrs, tags, fields, .. } => {
+            put_tags(aws, name, tags).await?;
+            configure(aws, name, attrs, fields.iter().any(|f| f == "versioning")).await
+        }
+        Op::Delete { name, empty_first, .. } => {
+            let object = format!("bucket {name}");
+            if *empty_first {
+                empty(aws, name).await?;
+            }
+            match aws.s3.delete_bucket().bucket(name).send().await {
+                Ok(_) => Ok(()),
+                Err(e) => {
+                    let e = classify("s3:DeleteBucket", &object, e);
+                    if e.message.starts_with("NoSuchBucket") { Ok(()) } else { Err(e) }
+                }
+            }
+        }
+        Op::Untag { name, keys, .. } => {
+            let Some(current) = get(aws, name).await? else { return Ok(()) };
+            let kept: BTreeMap<String, String> =
+                current.tags.into_iter().filter(|(k, _)| !keys.contains(k)).collect();
+            put_tags(aws, name, &kept).await
+        }
+        Op::StopJob { .. } => Err(CloudError::new(ErrorClass::Fatal, "s3", "not an S3 operation")),
+    }
+}
+
+async fn put_tags(aws: &Aws, name: &str, tags: &BTreeMap<String, String>) -> Result<(), CloudError> {
+    let object = format!("bucket {name}");
+    if tags.is_empty() {
+        aws.s3
+            .delete_bucket_tagging()
+            .bucket(name)
+            .send()
+            .await
+            .map_err(|e| classify("s3:PutBucketTagging", &object, e))?;
+        return Ok(());
+    }
+    let tag_set = tags
+        .iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| CloudError::new(ErrorClass::Validation, format!("s3:PutBucketTagging on {object}"), e.to_string()))?;
+    let tagging = Tagging::builder()
+        .set_tag_set(Some(tag_set))
+        .build()
+        .map_err(|e| CloudError::new(ErrorClass::Validation, format!("s3:PutBucketTagging on {object}"), e.to_string()))?;
+    aws.s3
+        .put_bucket_tagging()
+        .bucket(name)
+        .tagging(tagging)
+        .send()
+        .await
+        .map_err(|e| classify("s3:PutBucketTagging", &object, e))?;
+    Ok(())
+}
+
+async fn configure(aws: &Aws, name: &str, attrs: &Map<String, Value>, versioning_changed: bool) -> Result<(), CloudError> {
+    let object = format!("bucket {name}");
+    let invalid = |op: &str, e: &dyn std::fmt::Display| CloudError::new(ErrorClass::Validation, format!("{op} on {object}"), e.to_string());
+    let block = attrs.get("blockPublicAccess").and_then(Value::as_bool).unwrap_or(true);
+    aws.s3
+        .put_public_access_block()
+        .bucket(name)
+        .public_access_block_configuration(
+            PublicAccessBlockConfiguration::builder()
+                .block_public_acls(block)
+                .ignore_public_acls(block)
+                .block_public_policy(block)
+                .restrict_public_buckets(block)
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(|e| classify("s3:PutBucketPublicAccessBlock", &object, e))?;
+    let encryption = attrs.get("encryption");
+    let kms = encryption.and_then(|e| e.get("sse")).and_then(Value::as_str) == Some("kms");
+    let mut default = ServerSideEncryptionByDefault::builder().sse_algorithm(if kms {
+        ServerSideEncryption::AwsKms
+    } else {
+        ServerSideEncryption::Aes256
+    });
+    if let Some(key) = encryption.and_then(|e| e.get("kmsKeyId")).and_then(Value::as_str) {
+        default = default.kms_master_key_id(key);
+    }
+    let rule = ServerSideEncryptionRule::builder()
+        .apply_server_side_encryption_by_default(default.build().map_err(|e| invalid("s3:PutEncryptionConfiguration", &e))?)
+        .build();
+    aws.s3
+        .put_bucket_encryption()
+        .bucket(name)
+        .server_side_encryption_configuration(
+            ServerSideEncryptionConfiguration::builder()
+                .rules(rule)
+                .build()
+                .map_err(|e| invalid("s3:PutEncryptionConfiguration", &e))?,
+        )
+        .send()
+        .await
+        .map_err(|e| classify("s3:PutEncryptionConfiguration", &object, e))?;
+    let versioning = attrs.get("versioning").and_then(Value::as_bool).unwrap_or(false);
+    // A bucket never versioned stays unversioned rather than "Suspended".
+    if versioning || versioning_changed {
+        let status = if versioning { BucketVersioningStatus::Enabled } else { BucketVersioningStatus::Suspended };
+        aws.s3
+            .put_bucket_versioning()
+            .bucket(name)
+            .versioning_configuration(VersioningConfiguration::builder().status(status).build())
+            .send()
+            .await
+            .map_err(|e| classify("s3:PutBucketVersioning", &object, e))?;
+    }
+    match attrs.get("policy").filter(|p| !p.is_null()) {
+        Some(policy) => {
+            aws.s3
+                .put_bucket_policy()
+                .bucket(name)
+                .policy(policy.to_string())
+                .send()
+                .await
+                .map_err(|e| classify("s3:PutBucketPolicy", &object, e))?;
+        }
+        None => {
+            aws.s3
+                .delete_bucket_policy()
+                .bucket(name)
+                .send()
+                .await
+                .map_err(|e| classify("s3:DeleteBucketPolicy", &object, e))?;
+        }
+    }
+    Ok(())
+}
+
+/// Deletes every object (the plan said `deletionPolicy: delete` allows it).
+async fn empty(aws: &Aws, name: &str) -> Result<(), CloudError> {
+    let object = format!("bucket {name}");
+    let mut token: Option<String> = None;
+    loop {
+        let page = aws
+            .s3
+            .list_objects_v2()
+            .bucket(name)
+            .set_continuation_token(token.clone())
+            .send()
+            .await
+            .map_err(|e| classify("s3:ListBucket", &object, e))?;
+        let ids: Vec<ObjectIdentifier> = page
+            .contents()
+            .iter()
+            .filter_map(|o| o.key())
+            .filter_map(|k| ObjectIdentifier::builder().key(k).build().ok())
+            .collect();
+        if !ids.is_empty() {
+            let delete = Delete::builder()
+                .set_objects(Some(ids))
+                .build()
+                .map_err(|e| CloudError::new(ErrorClass::Validation, format!("s3:DeleteObject on {object}"), e.to_string()))?;
+            aws.s3
+                .delete_objects()
+                .bucket(name)
+                .delete(delete)
+                .send()
+                .await
+                .map_err(|e| classify("s3:DeleteObject", &object, e))?;
+        }
+        token = page.next_continuation_token().map(str::to_string);
+        if token.is_none() {
+            return Ok(());
+        }
+    }
+}
