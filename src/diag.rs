@@ -123,7 +123,11 @@ impl Diagnostic {
         } else {
             GraphicalTheme::unicode_nocolor()
         };
-        let handler = GraphicalReportHandler::new_themed(theme).with_context_lines(1);
+        // Unwrapped, so `file:line:col: message` stays on one line for editors and CI
+        // logs that match it.
+        let handler = GraphicalReportHandler::new_themed(theme)
+            .with_context_lines(1)
+            .with_wrap_lines(false);
         if handler.render_report(&mut out, report.as_ref()).is_err() {
             let _ = write!(out, "error: {location}: {}", self.message);
         }

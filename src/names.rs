@@ -160,7 +160,9 @@ pub fn check_arn(arn: &str, service: Option<&str>) -> Result<(), String> {
             parts[2]
         ));
     }
+    // AWS managed policies carry `aws` as their account (arn:aws:iam::aws:policy/...).
     if !parts[4].is_empty()
+        && parts[4] != "aws"
         && (parts[4].len() != 12 || !parts[4].chars().all(|c| c.is_ascii_digit()))
     {
         return Err(format!("`{arn}` has an account id that is not 12 digits"));
@@ -243,6 +245,7 @@ mod tests {
         assert!(check_arn("arn:aws:iam::123456789012:role/x", Some("s3")).is_err());
         assert!(check_arn("not-an-arn", None).is_err());
         assert!(check_arn("arn:aws:iam::12345:role/x", None).is_err());
+        assert!(check_arn("arn:aws:iam::aws:policy/ReadOnlyAccess", Some("iam")).is_ok());
         assert!(check_s3_uri("s3://bucket-name/prefix/").is_ok());
         assert!(check_s3_uri("https://bucket/x").is_err());
         assert!(check_s3_uri("s3://B/x").is_err());

@@ -1,6 +1,7 @@
-//! Executes a plan: changes in dependency order (independent ones together), deletes
-//! of what is no longer declared last, every operation retried by the class of its
-//! error, waits reported as pending unless asked to wait.
+//! Executes a plan: job stops first (they free quota), then changes in dependency
+//! order (independent ones together), deletes of what is no longer declared last,
+//! every operation retried by the class of its error, waits reported as pending
+//! unless asked to wait.
 
 pub mod progress;
 
@@ -124,10 +125,7 @@ fn delete_rank(kind: &str) -> u8 {
 }
 
 fn is_teardown(change: &Change) -> bool {
-    matches!(
-        change.action,
-        Action::Delete | Action::Forget | Action::Stop
-    )
+    matches!(change.action, Action::Delete | Action::Forget)
 }
 
 /// Applies `plan` to `cloud`.
@@ -142,10 +140,20 @@ pub async fn apply(
         .iter()
         .filter(|c| !c.ops.is_empty() || c.waits_on.is_some())
         .collect();
+    let (stops, changes): (Vec<&Change>, Vec<&Change>) =
+        changes.into_iter().partition(|c| c.action == Action::Stop);
     let (teardown, build): (Vec<&Change>, Vec<&Change>) =
         changes.into_iter().partition(|c| is_teardown(c));
     let mut report = ApplyReport::default();
     let mut finished: BTreeMap<Address, bool> = BTreeMap::new();
+
+    // Jobs that are replaced or no longer declared stop first: they hold the slots
+    // of the job quota their successors need.
+    for change in stops {
+        report
+            .results
+            .push(run_change(cloud, change, options, progress).await);
+    }
 
     // Creates and updates in dependency waves.
     let in_plan: BTreeSet<&Address> = build.iter().map(|c| &c.address).collect();
@@ -308,7 +316,7 @@ async fn run_change(
             }
         }
         progress.line(&format!("{}: {}", change.address, op.describe()));
-        match execute_with_retry(cloud, op, &options.retry, progress).await {
+        match execute_within_quota(cloud, op, options, progress).await {
             Ok(()) => done.push(op.describe()),
             Err(e) if e.class == ErrorClass::QuotaExceeded => {
                 return result(change, done, Outcome::Queued { reason: e.message });
@@ -365,6 +373,39 @@ async fn run_change(
         }
     }
     result(change, done, Outcome::Done)
+}
+
+/// Runs one operation; with `wait`, an operation refused for the account's quota is
+/// tried again as slots free up, until the timeout.
+async fn execute_within_quota(
+    cloud: &dyn Cloud,
+    op: &Op,
+    options: &ApplyOptions,
+    progress: &Progress,
+) -> Result<(), CloudError> {
+    let deadline = tokio::time::Instant::now() + options.timeout;
+    let mut announced = false;
+    loop {
+        match execute_with_retry(cloud, op, &options.retry, progress).await {
+            Err(e)
+                if e.class == ErrorClass::QuotaExceeded
+                    && options.wait
+                    && tokio::time::Instant::now() < deadline =>
+            {
+                if !announced {
+                    progress.line(&format!(
+                        "  queued {}: {}; waiting for a free slot",
+                        op.describe(),
+                        e.message
+                    ));
+                    announced = true;
+                }
+                // Slots free when jobs end, which takes long: poll gently.
+                tokio::time::sleep(options.retry.max_backoff).await;
+            }
+            other => return other,
+        }
+    }
 }
 
 /// Runs one operation, retrying what the error class says is worth retrying.

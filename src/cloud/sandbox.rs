@@ -588,10 +588,11 @@ impl State {
                     _ => 0.0,
                 };
                 if months > 0.0 {
-                    object.facts.insert(
-                        "commitmentExpirationTime".into(),
-                        json!(rfc3339(now + months * self.timing.commitment_month_seconds)),
-                    );
+                    // Rounded up to whole seconds: never earlier than the term's end.
+                    let end = (now + months * self.timing.commitment_month_seconds).ceil();
+                    object
+                        .facts
+                        .insert("commitmentExpirationTime".into(), json!(rfc3339(end)));
                 }
                 let id = self.next_id;
                 self.next_id += 1;

@@ -6,7 +6,7 @@ use std::fmt;
 use serde::de::{self, IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
-use super::spanned::Spanned;
+use super::spanned::{Pos, Spanned};
 use crate::resource::AnySpec;
 use crate::resource::stack::StackSpec;
 
@@ -24,6 +24,9 @@ pub enum Body {
     Resource(AnySpec),
     /// The kind is not one bedform knows; reported by validation.
     UnknownKind,
+    /// `spec` came before `kind`, so it could not be read as its kind; the position
+    /// of the `spec` key, reported by validation.
+    SpecBeforeKind(Pos),
 }
 
 #[derive(Debug, Clone)]
@@ -58,16 +61,18 @@ impl<'de> Visitor<'de> for DocumentVisitor {
             metadata: None,
             body: None,
         };
-        while let Some(key) = map.next_key::<String>()? {
-            match key.as_str() {
+        while let Some(key) = map.next_key::<Spanned<String>>()? {
+            match key.value.as_str() {
                 "apiVersion" => set_once(&mut doc.api_version, map.next_value()?, "apiVersion")?,
                 "kind" => set_once(&mut doc.kind, map.next_value()?, "kind")?,
                 "metadata" => set_once(&mut doc.metadata, map.next_value()?, "metadata")?,
                 "spec" => {
+                    // An error raised here would carry no location: skip the spec and
+                    // let validation report it at the key.
                     let Some(kind) = &doc.kind else {
-                        return Err(de::Error::custom(
-                            "`kind` must come before `spec` in a document, so the spec can be read as that kind",
-                        ));
+                        map.next_value::<IgnoredAny>()?;
+                        set_once(&mut doc.body, Body::SpecBeforeKind(key.pos), "spec")?;
+                        continue;
                     };
                     let body = if kind.value == "Stack" {
                         Body::Stack(map.next_value()?)

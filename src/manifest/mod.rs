@@ -6,6 +6,7 @@ pub mod refs;
 pub mod schema;
 pub mod spanned;
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -112,8 +113,30 @@ fn display_name(path: &Path) -> String {
 
 /// Parses one file's text (already read) into documents.
 pub fn load_text(name: &str, text: &str, loaded: &mut Loaded) {
-    let file = loaded.sources.add(name.to_string(), Arc::from(text));
-    parse_documents(file, text, loaded);
+    let text = normalise_line_breaks(text);
+    let file = loaded
+        .sources
+        .add(name.to_string(), Arc::from(text.as_ref()));
+    parse_documents(file, &text, loaded);
+}
+
+/// YAML also ends a line at a lone `\r` (old Mac line endings); positions and the
+/// quoted source lines count `\n` only, so a lone `\r` becomes `\n` (same length:
+/// byte offsets are unchanged). `\r\n` stays as it is.
+fn normalise_line_breaks(text: &str) -> Cow<'_, str> {
+    if !text.contains('\r') {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\r' && chars.peek() != Some(&'\n') {
+            out.push('\n');
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
 }
 
 fn load_file(path: &Path, loaded: &mut Loaded) {
@@ -141,9 +164,11 @@ fn load_file(path: &Path, loaded: &mut Loaded) {
         Ok(text) => load_text(&name, &text, loaded),
         Err(err) => {
             let valid = err.utf8_error().valid_up_to();
-            let text = String::from_utf8_lossy(err.as_bytes()).into_owned();
-            let pos = pos_of_offset(&String::from_utf8_lossy(&err.as_bytes()[..valid]), valid);
-            let file = loaded.sources.add(name, Arc::from(text.as_str()));
+            let text = String::from_utf8_lossy(err.as_bytes());
+            let text = normalise_line_breaks(&text);
+            let before = String::from_utf8_lossy(&err.as_bytes()[..valid]);
+            let pos = pos_of_offset(&normalise_line_breaks(&before), valid);
+            let file = loaded.sources.add(name, Arc::from(text.as_ref()));
             loaded.diagnostics.push(
                 Diagnostic::at(Loc { file, pos }, "the file is not valid UTF-8")
                     .with_hint("manifests must be UTF-8 text"),
@@ -179,19 +204,39 @@ fn parse_documents(file: FileId, text: &str, loaded: &mut Loaded) {
         );
         return;
     }
-    let starts: Vec<usize> = found
-        .iter()
-        .map(|(pos, _)| line_start_offset(text, pos.line))
-        .collect();
-    for (index, (pos, raw)) in found.into_iter().enumerate() {
-        let end = starts.get(index + 1).copied().unwrap_or(text.len());
+    for (pos, raw) in found {
+        // Up to the next document marker, not the next document that parsed: the
+        // text of a document that failed to parse belongs to no other document.
+        let start = line_start_offset(text, pos.line);
         loaded.documents.push(Document {
             file,
             pos,
             raw,
-            text_range: (starts[index], end.max(starts[index])),
+            text_range: (start, document_end(text, start)),
         });
     }
+}
+
+/// Where the document whose first line starts at `start` ends: the next `---` or
+/// `...` marker line (YAML ends a document there, even inside a block scalar), or
+/// the end of the text.
+fn document_end(text: &str, start: usize) -> usize {
+    let mut offset = start;
+    for (index, line) in text[start..].split_inclusive('\n').enumerate() {
+        if index > 0 && is_document_marker(line) {
+            return offset;
+        }
+        offset += line.len();
+    }
+    text.len()
+}
+
+fn is_document_marker(line: &str) -> bool {
+    let line = line.trim_end_matches(['\n', '\r']);
+    ["---", "..."].iter().any(|marker| {
+        line.strip_prefix(marker)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t']))
+    })
 }
 
 fn line_start_offset(text: &str, line: u32) -> usize {
@@ -208,7 +253,7 @@ fn line_start_offset(text: &str, line: u32) -> usize {
 /// fields and kinds.
 fn parse_error(file: FileId, err: &serde_saphyr::Error) -> Diagnostic {
     let message = err.without_snippet().to_string();
-    let message = strip_location_suffix(&message);
+    let (message, hint) = explain_parse_error(&strip_location_suffix(&message));
     let mut diagnostic = match err.location() {
         Some(location) if location.line() > 0 => Diagnostic::at(
             Loc {
@@ -219,10 +264,58 @@ fn parse_error(file: FileId, err: &serde_saphyr::Error) -> Diagnostic {
         ),
         _ => Diagnostic::in_file(file, message.clone()),
     };
-    if let Some(hint) = unknown_field_hint(&message) {
+    if let Some(hint) = hint {
         diagnostic = diagnostic.with_hint(hint);
     }
     diagnostic
+}
+
+/// serde-saphyr's message reworded for manifest authors, with a hint where one helps.
+fn explain_parse_error(message: &str) -> (String, Option<String>) {
+    if let Some(rest) = message.strip_prefix("duplicate mapping key") {
+        // The parser's advice ("set DuplicateKeyPolicy in Options") is for programmers.
+        let key = rest
+            .split(", set DuplicateKeyPolicy")
+            .next()
+            .unwrap_or("")
+            .trim_start_matches(':')
+            .trim();
+        let message = if key.is_empty() {
+            "duplicate key".to_string()
+        } else {
+            format!("duplicate key `{key}`")
+        };
+        let hint = "a key may appear only once in a mapping; remove one of them";
+        return (message, Some(hint.to_string()));
+    }
+    if let Some(breach) = message.strip_prefix("budget breached: ") {
+        return explain_budget_breach(breach);
+    }
+    if message.starts_with("recursion limit exceeded") {
+        return explain_budget_breach("Depth");
+    }
+    if message.starts_with("unknown field `") {
+        return (message.to_string(), unknown_name_hint(message, "fields"));
+    }
+    if message.starts_with("unknown variant `") {
+        return (message.to_string(), unknown_name_hint(message, "values"));
+    }
+    let reworded = match message {
+        "invalid i8" | "invalid i16" | "invalid i32" | "invalid i64" | "invalid i128"
+        | "invalid isize" => Some("expected a whole number here"),
+        "invalid u8" | "invalid u16" | "invalid u32" | "invalid u64" | "invalid u128"
+        | "invalid usize" => Some("expected a whole number, 0 or more, here"),
+        "invalid f32" | "invalid f64" => Some("expected a number here"),
+        "invalid bool" => Some("expected `true` or `false` here"),
+        "expected mapping start" => Some("expected a mapping (`key: value` entries) here"),
+        "expected sequence start" => Some("expected a list here"),
+        "expected string scalar" => Some("expected a string here"),
+        _ => None,
+    };
+    match reworded {
+        Some(text) => (text.to_string(), None),
+        None => (message.to_string(), None),
+    }
 }
 
 /// serde-saphyr appends " at line L column C"; the diagnostic says it already.
@@ -233,15 +326,49 @@ fn strip_location_suffix(message: &str) -> String {
     }
 }
 
-/// `unknown field `x`, expected one of `a`, `b`` → "did you mean `a`?"
-fn unknown_field_hint(message: &str) -> Option<String> {
-    let rest = message.split("unknown field `").nth(1)?;
-    let (field, rest) = rest.split_once('`')?;
-    let expected: Vec<&str> = rest.split('`').skip(1).step_by(2).collect();
-    match did_you_mean(field, expected.iter().copied()) {
+/// The parser's input limits (serde-saphyr's defaults), which stop alias bombs and
+/// deep nesting before they exhaust memory or the stack. `breach` is its debug text,
+/// e.g. `Nodes { nodes: 250001 }`.
+fn explain_budget_breach(breach: &str) -> (String, Option<String>) {
+    let what = breach.split([' ', '{']).next().unwrap_or("");
+    let message = match what {
+        "Depth" | "InclusionDepth" => "the YAML is nested too deeply",
+        "Nodes"
+        | "Aliases"
+        | "Anchors"
+        | "AliasAnchorRatio"
+        | "RecordedAnchorEvents"
+        | "RecordedAnchorBytes"
+        | "MergeKeys"
+        | "Events" => "the YAML holds too many values once its aliases are expanded",
+        "Documents" => "the file holds too many documents",
+        _ => "the YAML is too large to read",
+    };
+    (
+        message.to_string(),
+        Some("bedform limits nesting, aliases and size so a hostile file cannot exhaust memory; a manifest never comes close".into()),
+    )
+}
+
+/// `unknown field `x`, expected one of a, b` → "did you mean `a`?", else the list.
+/// (serde-saphyr lists the names bare; serde itself puts them in backticks.)
+fn unknown_name_hint(message: &str, what: &str) -> Option<String> {
+    let rest = message.split_once('`')?.1;
+    let (name, rest) = rest.split_once('`')?;
+    let list = rest
+        .split_once("expected one of ")
+        .or_else(|| rest.split_once("expected "))
+        .map(|(_, list)| list)
+        .unwrap_or("");
+    let expected: Vec<&str> = list
+        .split(", ")
+        .map(|n| n.trim().trim_matches('`'))
+        .filter(|n| !n.is_empty())
+        .collect();
+    match did_you_mean(name, expected.iter().copied()) {
         Some(best) => Some(format!("did you mean `{best}`?")),
         None if !expected.is_empty() => Some(format!(
-            "the fields allowed here are {}",
+            "the {what} allowed here are {}",
             expected
                 .iter()
                 .map(|f| format!("`{f}`"))
@@ -271,6 +398,8 @@ pub fn validate(
     let mut diagnostics = loaded.diagnostics.clone();
     let mut stacks: Vec<(&Document, &StackSpec)> = Vec::new();
     let mut resources: Vec<ResourceDoc<'_>> = Vec::new();
+    // A Stack document that is broken is reported as such, not also as missing.
+    let mut stack_declared = false;
 
     for doc in &loaded.documents {
         let loc = |pos: Pos| Loc {
@@ -296,6 +425,21 @@ pub fn validate(
             );
             continue;
         };
+        if kind.value != "Stack" && !RESOURCE_KINDS.contains(&kind.value.as_str()) {
+            // Reported whatever else the document lacks: nothing else about it is
+            // meaningful until the kind is right.
+            let mut d = Diagnostic::at(loc(kind.pos), format!("unknown kind `{}`", kind.value));
+            let all = std::iter::once("Stack").chain(RESOURCE_KINDS.iter().copied());
+            d = match did_you_mean(&kind.value, all) {
+                Some(best) => d.with_hint(format!("did you mean `{best}`?")),
+                None => d.with_hint(format!("one of: Stack, {}", RESOURCE_KINDS.join(", "))),
+            };
+            diagnostics.push(d);
+            continue;
+        }
+        if kind.value == "Stack" {
+            stack_declared = true;
+        }
         let Some(metadata) = &raw.metadata else {
             diagnostics.push(Diagnostic::at(
                 loc(doc.pos),
@@ -315,15 +459,15 @@ pub fn validate(
                 loc(doc.pos),
                 format!("{} `{}` has no `spec`", kind.value, name.value),
             )),
-            Some(Body::UnknownKind) => {
-                let mut d = Diagnostic::at(loc(kind.pos), format!("unknown kind `{}`", kind.value));
-                let all = std::iter::once("Stack").chain(RESOURCE_KINDS.iter().copied());
-                d = match did_you_mean(&kind.value, all) {
-                    Some(best) => d.with_hint(format!("did you mean `{best}`?")),
-                    None => d.with_hint(format!("one of: Stack, {}", RESOURCE_KINDS.join(", "))),
-                };
-                diagnostics.push(d);
-            }
+            // Reported above, with the kind.
+            Some(Body::UnknownKind) => {}
+            Some(Body::SpecBeforeKind(pos)) => diagnostics.push(
+                Diagnostic::at(
+                    loc(*pos),
+                    "`kind` must come before `spec` in a document, so the spec can be read as that kind",
+                )
+                .with_hint(format!("move `kind: {}` above `spec`", kind.value)),
+            ),
             Some(Body::Stack(spec)) => stacks.push((doc, spec)),
             Some(Body::Resource(spec)) => {
                 let text = loaded
@@ -332,7 +476,12 @@ pub fn validate(
                     .map(|f| &f.text[doc.text_range.0..doc.text_range.1])
                     .unwrap_or("");
                 let mut references = spec.spec().references();
-                references.extend(placeholder_references(text, doc, loaded));
+                references.extend(placeholder_references(
+                    text,
+                    doc,
+                    loaded,
+                    &mut diagnostics,
+                ));
                 resources.push(ResourceDoc {
                     file: doc.file,
                     pos: doc.pos,
@@ -347,10 +496,13 @@ pub fn validate(
 
     let stack = match stacks.as_slice() {
         [] => {
-            diagnostics.push(
-                Diagnostic::general("no `Stack` document found")
-                    .with_hint("add a document `kind: Stack` with metadata.name and spec.region"),
-            );
+            if !stack_declared {
+                diagnostics.push(
+                    Diagnostic::general("no `Stack` document found").with_hint(
+                        "add a document `kind: Stack` with metadata.name and spec.region",
+                    ),
+                );
+            }
             None
         }
         [(doc, spec), rest @ ..] => {
@@ -457,16 +609,33 @@ pub fn validate(
             if !reference.expected_kinds.is_empty()
                 && !reference.expected_kinds.contains(&target_kind)
             {
-                diagnostics.push(Diagnostic::at(
-                    loc,
+                let expected = reference.expected_kinds.join(" or ");
+                let candidates: Vec<String> = resources
+                    .iter()
+                    .filter(|r| reference.expected_kinds.contains(&r.spec.kind()))
+                    .map(|r| format!("`{}`", r.name.value))
+                    .collect();
+                let hint = if candidates.is_empty() {
                     format!(
-                        "`{}` must refer to a {}, but `{}` is a {}",
-                        reference.field,
-                        reference.expected_kinds.join(" or "),
-                        reference.target,
-                        target_kind
-                    ),
-                ));
+                        "declare {} {expected} and refer to its metadata.name",
+                        article(&expected)
+                    )
+                } else {
+                    format!("{expected} declared here: {}", candidates.join(", "))
+                };
+                diagnostics.push(
+                    Diagnostic::at(
+                        loc,
+                        format!(
+                            "`{}` must refer to {} {expected}, but `{}` is {} {target_kind}",
+                            reference.field,
+                            article(&expected),
+                            reference.target,
+                            article(target_kind),
+                        ),
+                    )
+                    .with_hint(hint),
+                );
                 continue;
             }
             if let Some(attr) = &reference.attr {
@@ -497,10 +666,12 @@ pub fn validate(
         }
     }
     let mut in_cycle = BTreeSet::new();
-    for component in petgraph::algo::tarjan_scc(&graph) {
+    for mut component in petgraph::algo::tarjan_scc(&graph) {
         if component.len() < 2 {
             continue;
         }
+        // In declaration order, so the messages read the way the manifests do.
+        component.sort_unstable();
         let members: BTreeSet<usize> = component.iter().copied().collect();
         let names: Vec<&str> = component
             .iter()
@@ -602,6 +773,15 @@ pub fn validate(
     })
 }
 
+/// "a" or "an" before a kind name.
+fn article(word: &str) -> &'static str {
+    if word.starts_with(['A', 'E', 'I', 'O', 'U']) {
+        "an"
+    } else {
+        "a"
+    }
+}
+
 /// Singletons (one per region) may be declared once.
 fn check_singleton(
     doc: &ResourceDoc<'_>,
@@ -634,17 +814,25 @@ fn check_singleton(
     }
 }
 
-/// `${NAME.attr}` placeholders written anywhere in the document's text.
-fn placeholder_references(text: &str, doc: &Document, loaded: &Loaded) -> Vec<Reference> {
+/// `${NAME.attr}` placeholders written anywhere in the document's text; malformed
+/// ones are reported into `diagnostics`.
+fn placeholder_references(
+    text: &str,
+    doc: &Document,
+    loaded: &Loaded,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<Reference> {
     let Some(source) = loaded.sources.get(doc.file) else {
         return Vec::new();
     };
     let mut found = Vec::new();
-    let mut line_offset = doc.text_range.0;
-    for line in text.split_inclusive('\n') {
+    // Counted line by line: one scan of the file, however many placeholders it holds.
+    let first_line = pos_of_offset(&source.text, doc.text_range.0).line;
+    for (line_number, line) in (first_line..).zip(text.split_inclusive('\n')) {
         let code = strip_comment(line);
         for (at, placeholder) in placeholders(code) {
-            let pos = pos_of_offset(&source.text, line_offset + at);
+            let col = code[..at].chars().count() + 1;
+            let pos = Pos::new(u64::from(line_number), col as u64);
             match placeholder {
                 Placeholder::Attr { name, attr } => found.push(Reference {
                     target: name.clone(),
@@ -653,17 +841,22 @@ fn placeholder_references(text: &str, doc: &Document, loaded: &Loaded) -> Vec<Re
                     pos,
                     field: format!("${{{name}.{attr}}}"),
                 }),
-                Placeholder::Invalid(inner) => found.push(Reference {
-                    target: inner.clone(),
-                    attr: Some(String::new()),
-                    expected_kinds: Vec::new(),
-                    pos,
-                    field: format!("${{{inner}}}"),
-                }),
+                Placeholder::Invalid(inner) => {
+                    let closed = code[at + 2 + inner.len()..].starts_with('}');
+                    let message = if closed {
+                        format!("`${{{inner}}}` is not a placeholder bedform knows")
+                    } else {
+                        "`${` is not closed with `}`".to_string()
+                    };
+                    diagnostics.push(
+                        Diagnostic::at(Loc { file: doc.file, pos }, message).with_hint(
+                            "placeholders are `${NAME.arn}`, `${NAME.name}`, `${account}` and `${region}`; IAM policy variables such as `${aws:username}` are kept as written",
+                        ),
+                    );
+                }
                 Placeholder::Account | Placeholder::Region => {}
             }
         }
-        line_offset += line.len();
     }
     found
 }
@@ -672,12 +865,24 @@ fn placeholder_references(text: &str, doc: &Document, loaded: &Loaded) -> Vec<Re
 /// outside quotes).
 fn strip_comment(line: &str) -> &str {
     let mut quote: Option<char> = None;
+    let mut escaped = false;
     let mut previous = ' ';
     for (i, c) in line.char_indices() {
         match quote {
+            Some('"') if escaped => escaped = false,
+            Some('"') if c == '\\' => escaped = true,
             Some(q) if c == q => quote = None,
             Some(_) => {}
-            None if c == '"' || c == '\'' => quote = Some(c),
+            // A quote opens a quoted scalar only where a scalar can start: the
+            // apostrophe in `it's` is text. `''` inside single quotes closes and
+            // reopens.
+            None if (c == '"' || c == '\'')
+                && (previous.is_whitespace()
+                    || "[{,".contains(previous)
+                    || (c == '\'' && previous == '\'')) =>
+            {
+                quote = Some(c)
+            }
             None if c == '#' && previous.is_whitespace() => return &line[..i],
             None => {}
         }

@@ -91,26 +91,39 @@ pub enum Placeholder {
     Invalid(String),
 }
 
-/// Finds `${...}` placeholders in `text`, with their byte offsets.
+/// IAM policy variables (`${aws:username}`, `${s3:prefix}`) and IAM's escapes
+/// (`${*}`, `${?}`, `${$}`) look like placeholders but are IAM's: bedform keeps them
+/// as written. Resource names cannot hold `:`, so there is no ambiguity.
+pub fn is_policy_variable(inner: &str) -> bool {
+    inner.contains(':') || matches!(inner, "*" | "?" | "$")
+}
+
+/// Finds `${...}` placeholders in `text`, with their byte offsets. IAM policy
+/// variables are not placeholders and are not returned.
 pub fn placeholders(text: &str) -> Vec<(usize, Placeholder)> {
     let mut found = Vec::new();
     let mut rest = text;
     let mut offset = 0;
     while let Some(start) = rest.find("${") {
         let after = &rest[start + 2..];
-        match after.find('}') {
-            Some(end) => {
-                let inner = &after[..end];
-                found.push((offset + start, parse_placeholder(inner)));
-                let consumed = start + 2 + end + 1;
-                offset += consumed;
-                rest = &rest[consumed..];
-            }
-            None => {
-                found.push((offset + start, Placeholder::Invalid(after.to_string())));
-                break;
-            }
+        // A placeholder holds no quotes, spaces or brackets. In manifest text the
+        // first `}` after an unclosed `${` may close a flow mapping instead.
+        let end = after
+            .find(|c: char| c == '}' || c.is_whitespace() || "\"'{[],".contains(c))
+            .unwrap_or(after.len());
+        let inner = &after[..end];
+        let closed = after[end..].starts_with('}');
+        if !is_policy_variable(inner) {
+            let placeholder = if closed {
+                parse_placeholder(inner)
+            } else {
+                Placeholder::Invalid(inner.to_string())
+            };
+            found.push((offset + start, placeholder));
         }
+        let consumed = start + 2 + end + usize::from(closed);
+        offset += consumed;
+        rest = &rest[consumed..];
     }
     found
 }
@@ -141,7 +154,12 @@ pub fn interpolate(text: &str, resolve: &dyn Fn(&Placeholder) -> Option<String>)
             return out;
         };
         let inner = &after[..end];
-        match resolve(&parse_placeholder(inner)) {
+        let resolved = if is_policy_variable(inner) {
+            None
+        } else {
+            resolve(&parse_placeholder(inner))
+        };
+        match resolved {
             Some(value) => out.push_str(&value),
             None => {
                 out.push_str("${");
@@ -205,6 +223,26 @@ mod tests {
                 (38, Placeholder::Invalid("oops".into())),
             ]
         );
+    }
+
+    #[test]
+    fn iam_policy_variables_are_not_placeholders() {
+        let text = "${a.arn}/${aws:username}/${*}/${www.amazon.com:user_id}";
+        assert_eq!(
+            placeholders(text),
+            vec![(
+                0,
+                Placeholder::Attr {
+                    name: "a".into(),
+                    attr: "arn".into()
+                }
+            )]
+        );
+        let out = interpolate(text, &|p| match p {
+            Placeholder::Attr { .. } => Some("arn:x".into()),
+            _ => Some("WRONG".into()),
+        });
+        assert_eq!(out, "arn:x/${aws:username}/${*}/${www.amazon.com:user_id}");
     }
 
     #[test]

@@ -12,6 +12,15 @@ use crate::model::{
 };
 use crate::resource::KindBehaviour;
 
+/// `a` or `an` before a kind's name.
+fn article(kind: &str) -> &'static str {
+    if kind.starts_with(['A', 'E', 'I', 'O', 'U']) {
+        "an"
+    } else {
+        "a"
+    }
+}
+
 /// Field-by-field differences between declared and observed attributes.
 pub fn diff_attrs(
     behaviour: &(impl KindBehaviour + ?Sized),
@@ -152,7 +161,9 @@ pub fn plan_declared(
                 )),
             ];
         }
-        return vec![update_or_replace(behaviour, cx, desired, observed)];
+        let mut changes = vec![update_or_replace(behaviour, cx, desired, observed)];
+        changes.extend(leftovers(cx, desired, observed));
+        return changes;
     }
     // Owned under another name: the name changed.
     let renamed_from = cx.owned_for(kind, &desired.address).into_iter().next();
@@ -174,8 +185,10 @@ pub fn plan_declared(
             Action::Replace,
         )
         .because(format!(
-            "the name changes from `{}` to `{}`; AWS cannot rename a {kind}",
-            old.aws_name, desired.aws_name
+            "the name changes from `{}` to `{}`; AWS cannot rename {} {kind}",
+            old.aws_name,
+            desired.aws_name,
+            article(kind)
         ))
         .with_op(create_op(cx, desired, None))
         .with_op(Op::Delete {
@@ -203,6 +216,76 @@ pub fn plan_declared(
         .with_fields(created_fields(desired))
         .with_op(create_op(cx, desired, None)),
     ]
+}
+
+/// Objects of this address left under an old name by an apply interrupted between
+/// a replacement's create and its delete: the delete finishes the replacement.
+fn leftovers(
+    cx: &PlanCx<'_>,
+    desired: &DesiredResource,
+    current: &ObservedResource,
+) -> Vec<Change> {
+    let kind = desired.address.kind.as_str();
+    cx.owned_for(kind, &desired.address)
+        .into_iter()
+        .filter(|old| old.aws_name != current.aws_name && !cx.is_claimed(old))
+        .map(|old| {
+            cx.claim(old);
+            let what = format!(
+                "{kind} `{}` is left over from replacing it with `{}`",
+                old.aws_name, current.aws_name
+            );
+            if desired.prevent_destroy || old.tag(TAG_PREVENT_DESTROY) == Some("true") {
+                return prevent_destroy(&desired.address, &old.aws_name, &what);
+            }
+            Change::new(
+                desired.address.clone(),
+                old.aws_name.clone(),
+                Action::Delete,
+            )
+            .because(format!("{what}; deleting it finishes the replacement"))
+            .with_op(Op::Delete {
+                kind: kind.to_string(),
+                name: old.aws_name.clone(),
+                empty_first: false,
+            })
+        })
+        .collect()
+}
+
+/// A change that would delete an object holding data (described by `data`) is
+/// refused unless the resource says `deletionPolicy: delete`; with it, the delete
+/// empties the object first and the plan says what is lost.
+pub fn guard_data_deletes(
+    cx: &PlanCx<'_>,
+    policy: DeletionPolicy,
+    data: impl Fn(&ObservedResource) -> Option<String>,
+    mut change: Change,
+) -> Change {
+    for op in &mut change.ops {
+        if let Op::Delete {
+            kind,
+            name,
+            empty_first,
+        } = op
+            && let Some(observed) = cx.find(kind, name)
+            && let Some(held) = data(observed)
+        {
+            if policy != DeletionPolicy::Delete {
+                return Change::new(change.address.clone(), change.aws_name.clone(), Action::Refused)
+                    .with_fields(std::mem::take(&mut change.fields))
+                    .because(format!(
+                        "this change deletes {kind} `{name}`, which holds {held}; set `deletionPolicy: delete` to allow it"
+                    ));
+            }
+            *empty_first = true;
+            change.deletes_data = true;
+            change
+                .warnings
+                .push(format!("deletes {kind} `{name}` with its {held}"));
+        }
+    }
+    change
 }
 
 fn update_or_replace(
@@ -263,8 +346,9 @@ fn update_or_replace(
         }
         let mut change = Change::new(desired.address.clone(), desired.aws_name.clone(), Action::Replace)
             .because(format!(
-                "`{}` cannot be updated in place on a {kind}; the {kind} is deleted and created again with the same name",
-                forced.join("`, `")
+                "`{}` cannot be updated in place on {} {kind}; the {kind} is deleted and created again with the same name",
+                forced.join("`, `"),
+                article(kind)
             ))
             .with_fields(fields)
             .with_op(Op::Delete {

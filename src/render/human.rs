@@ -66,17 +66,20 @@ pub fn render(plan: &Plan, color: bool) -> String {
         render_status(&mut out, &unchanged_with_status);
         return out;
     }
-    let used: BTreeSet<(&str, &str)> = visible
+    // In the order of the actions, not of the symbols' characters.
+    let used: BTreeSet<(Action, bool)> = visible
         .iter()
         .filter(|c| c.is_change())
-        .map(|c| (c.action.symbol(c.create_before_destroy), legend_text(c)))
+        .map(|c| (c.action, c.create_before_destroy))
         .collect();
     let _ = writeln!(out, "\nSymbols:");
-    for (symbol, text) in &used {
+    for &(action, create_first) in &used {
+        let symbol = action.symbol(create_first);
         let _ = writeln!(
             out,
-            "  {} {text}",
-            paint.paint(symbol, &format!("{symbol:>3}"))
+            "  {} {}",
+            paint.paint(symbol, &format!("{symbol:>3}")),
+            legend_text(action, create_first)
         );
     }
     let (drift, rest): (Vec<&Change>, Vec<&Change>) = visible.into_iter().partition(|c| c.drift);
@@ -134,8 +137,8 @@ pub fn render(plan: &Plan, color: bool) -> String {
     out
 }
 
-fn legend_text(change: &Change) -> &'static str {
-    match (change.action, change.create_before_destroy) {
+fn legend_text(action: Action, create_before_destroy: bool) -> &'static str {
+    match (action, create_before_destroy) {
         (Action::Replace, true) => "create replacement, then delete",
         (Action::Replace, false) => "delete, then create replacement",
         (action, _) => action.describe(),
@@ -156,24 +159,24 @@ fn render_change(out: &mut String, paint: &Paint, change: &Change) {
             .unwrap_or_default();
         let _ = writeln!(out, "  # status: {status}{message}");
     }
-    let _ = writeln!(
-        out,
-        "{} {} {{",
-        paint.paint(symbol, &format!("{symbol:>3}")),
-        change.address
-    );
-    for field in &change.fields {
-        for (sign, line) in field_lines(change.action, field) {
-            let sign_text = sign.to_string();
-            let _ = writeln!(
-                out,
-                "      {} {}",
-                paint.paint(&sign_text, &sign_text),
-                line
-            );
+    let head = paint.paint(symbol, &format!("{symbol:>3}"));
+    if change.fields.is_empty() {
+        let _ = writeln!(out, "{head} {}", change.address);
+    } else {
+        let _ = writeln!(out, "{head} {} {{", change.address);
+        for field in &change.fields {
+            for (sign, line) in field_lines(change.action, field) {
+                let sign_text = sign.to_string();
+                let _ = writeln!(
+                    out,
+                    "      {} {}",
+                    paint.paint(&sign_text, &sign_text),
+                    line
+                );
+            }
         }
+        let _ = writeln!(out, "    }}");
     }
-    let _ = writeln!(out, "    }}");
     for warning in &change.warnings {
         let _ = writeln!(out, "    {} {warning}", paint.paint("!", "warning:"));
     }

@@ -67,6 +67,14 @@ pub fn render(plan: &Plan) -> String {
         if let Some(reason) = &change.reason {
             let _ = writeln!(out, "# ({reason})");
         }
+        if let Some(status) = &change.status {
+            let message = change
+                .status_message
+                .as_deref()
+                .map(|m| format!(": {m}"))
+                .unwrap_or_default();
+            let _ = writeln!(out, "# status: {status}{message}");
+        }
         let symbol = match change.action {
             Action::Create => '+',
             Action::Delete | Action::Refused | Action::Stop => '-',
@@ -84,6 +92,12 @@ pub fn render(plan: &Plan) -> String {
                 let _ = writeln!(out, "{sign}     {line}");
             }
         }
+        for warning in &change.warnings {
+            let _ = writeln!(out, "# warning: {warning}");
+        }
+        for note in &change.notes {
+            let _ = writeln!(out, "# note: {note}");
+        }
         let _ = writeln!(out);
     }
     let _ = writeln!(out, "```\n\n</details>");
@@ -93,7 +107,7 @@ pub fn render(plan: &Plan) -> String {
 /// The warning a reviewer must not miss, if the change has one.
 fn warning_line(change: &Change) -> Option<String> {
     let reason = change.reason.as_deref().unwrap_or("");
-    match change.action {
+    let line = match change.action {
         Action::Delete => Some(format!(
             "🗑️ **{}** will be deleted: {reason}",
             change.address
@@ -117,5 +131,13 @@ fn warning_line(change: &Change) -> Option<String> {
             change.address, change.aws_name
         )),
         _ => None,
-    }
+    };
+    // What is lost must be in the summary, not only in the details.
+    line.map(|line| {
+        if change.deletes_data {
+            format!("{line} — **deletes data**")
+        } else {
+            line
+        }
+    })
 }

@@ -1,7 +1,5 @@
 //! `kind: Bucket`: an S3 bucket for training data, job output or invocation logs.
 
-use std::collections::BTreeMap;
-
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -9,9 +7,9 @@ use serde_json::{Map, Value, json};
 use super::{Common, KindBehaviour, LowerCx, Lowered, ResourceSpec, ValidateCx};
 use crate::diag::Diagnostic;
 use crate::manifest::refs::Reference;
-use crate::manifest::spanned::Spanned;
+use crate::manifest::spanned::{KeyedMap, Spanned};
 use crate::model::{DeletionPolicy, DesiredResource, ObservedResource};
-use crate::plan::{Action, Change, Op, PlanCx, generic};
+use crate::plan::{Change, PlanCx, generic};
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -38,7 +36,7 @@ pub struct BucketSpec {
     pub prevent_destroy: bool,
     /// Tags merged over the stack's; `null` drops a stack tag.
     #[serde(default)]
-    pub tags: Option<BTreeMap<String, Option<String>>>,
+    pub tags: Option<KeyedMap<Option<String>>>,
 }
 
 fn yes() -> bool {
@@ -74,7 +72,7 @@ impl ResourceSpec for BucketSpec {
     fn common(&self) -> Common<'_> {
         Common {
             prevent_destroy: self.prevent_destroy,
-            tags: self.tags.as_ref(),
+            tags: self.tags.as_deref(),
             absent: false,
             deletion_policy: self.deletion_policy,
         }
@@ -101,7 +99,7 @@ impl ResourceSpec for BucketSpec {
                 _ => {}
             }
         }
-        validate_tags(cx, self.tags.as_ref(), self.bucket_name.pos);
+        validate_tags(cx, self.tags.as_ref());
     }
 
     fn references(&self) -> Vec<Reference> {
@@ -173,13 +171,9 @@ pub fn strip_nulls(value: Value) -> Value {
     }
 }
 
-/// Checks a spec's `tags`.
-pub fn validate_tags(
-    cx: &mut ValidateCx<'_>,
-    tags: Option<&BTreeMap<String, Option<String>>>,
-    pos: crate::manifest::spanned::Pos,
-) {
-    for (key, value) in tags.into_iter().flatten() {
+/// Checks a spec's `tags`, each problem at its key.
+pub fn validate_tags(cx: &mut ValidateCx<'_>, tags: Option<&KeyedMap<Option<String>>>) {
+    for (key, pos, value) in tags.into_iter().flat_map(KeyedMap::iter_with_pos) {
         if let Err(problem) = crate::names::check_tag(key, value.as_deref().unwrap_or("")) {
             cx.error(pos, format!("`tags`: {problem}"));
         }
@@ -199,40 +193,15 @@ fn objects(observed: &ObservedResource) -> Option<String> {
 impl KindBehaviour for Behaviour {
     fn plan(&self, cx: &PlanCx<'_>, desired: &DesiredResource) -> Vec<Change> {
         let changes = generic::plan_declared(self, cx, desired);
+        // A bucket that holds objects is deleted (by a rename or `state`) only with
+        // `deletionPolicy: delete`: AWS refuses to delete a bucket that is not empty.
         changes
             .into_iter()
-            .map(|c| guard_deletes(cx, desired.deletion_policy, c))
+            .map(|c| generic::guard_data_deletes(cx, desired.deletion_policy, objects, c))
             .collect()
     }
 
     fn plan_orphan(&self, _cx: &PlanCx<'_>, observed: &ObservedResource) -> Vec<Change> {
         generic::plan_orphan_with_data(observed, objects(observed))
     }
-}
-
-/// A bucket that holds objects is deleted (as part of a rename or `state`) only with
-/// `deletionPolicy: delete`.
-fn guard_deletes(cx: &PlanCx<'_>, policy: DeletionPolicy, mut change: Change) -> Change {
-    for op in &mut change.ops {
-        if let Op::Delete {
-            kind,
-            name,
-            empty_first,
-        } = op
-            && let Some(observed) = cx.find(kind, name)
-            && let Some(data) = objects(observed)
-        {
-            if policy != DeletionPolicy::Delete {
-                return Change::new(change.address.clone(), change.aws_name.clone(), Action::Refused).because(format!(
-                    "this change deletes bucket `{name}`, which holds {data}; set `deletionPolicy: delete` to allow it, or empty the bucket"
-                ));
-            }
-            *empty_first = true;
-            change.deletes_data = true;
-            change
-                .warnings
-                .push(format!("deletes bucket `{name}` with its {data}"));
-        }
-    }
-    change
 }

@@ -14,7 +14,7 @@ use super::bucket::{strip_nulls, validate_tags};
 use super::{Common, KindBehaviour, LowerCx, Lowered, ResourceSpec, ValidateCx};
 use crate::diag::Diagnostic;
 use crate::manifest::refs::{RefOr, Reference};
-use crate::manifest::spanned::Spanned;
+use crate::manifest::spanned::{KeyedMap, Spanned};
 use crate::model::{Address, DeletionPolicy, DesiredResource, ObservedResource, TAG_ADDRESS};
 use crate::plan::{Action, Change, FieldDiff, Op, PlanCx, generic};
 
@@ -72,7 +72,7 @@ pub struct CustomizationJobSpec {
     #[serde(default)]
     pub prevent_destroy: bool,
     #[serde(default)]
-    pub tags: Option<BTreeMap<String, Option<String>>>,
+    pub tags: Option<KeyedMap<Option<String>>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
@@ -184,7 +184,7 @@ impl ResourceSpec for CustomizationJobSpec {
     fn common(&self) -> Common<'_> {
         Common {
             prevent_destroy: self.prevent_destroy,
-            tags: self.tags.as_ref(),
+            tags: self.tags.as_deref(),
             absent: false,
             deletion_policy: DeletionPolicy::Retain,
         }
@@ -309,7 +309,7 @@ impl ResourceSpec for CustomizationJobSpec {
                 "`vpcConfig` needs at least one subnet id and one security group id",
             );
         }
-        validate_tags(cx, self.tags.as_ref(), self.base_model.pos);
+        validate_tags(cx, self.tags.as_ref());
     }
 
     fn references(&self) -> Vec<Reference> {
@@ -715,8 +715,15 @@ fn plan_old_model(
                 .note(format!("previous custom model `{}` is kept until `{new_model}` is ready and nothing serves the old one", old.aws_name)),
         ];
     }
-    if let Some(refusal) = generic::orphan_guard(old) {
-        return vec![refusal.note("the previous model is kept")];
+    // bedform supersedes the model on its own; `preventDestroy` keeps it, without
+    // blocking the plan as a refusal would.
+    if old.tag(crate::model::TAG_PREVENT_DESTROY) == Some("true") {
+        return vec![
+            Change::new(address, old.aws_name.clone(), Action::NoOp).note(format!(
+                "previous custom model `{}` is kept: its job has `preventDestroy: true`; delete it by hand when it is no longer needed",
+                old.aws_name
+            )),
+        ];
     }
     vec![delete_model(
         address,

@@ -11,7 +11,7 @@ use super::bucket::validate_tags;
 use super::{Common, KindBehaviour, LowerCx, Lowered, ResourceSpec, ValidateCx};
 use crate::diag::{Diagnostic, Loc};
 use crate::manifest::refs::Reference;
-use crate::manifest::spanned::Spanned;
+use crate::manifest::spanned::{KeyedMap, Spanned};
 use crate::model::DeletionPolicy;
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -45,7 +45,7 @@ pub struct IamRoleSpec {
     #[serde(default)]
     pub prevent_destroy: bool,
     #[serde(default)]
-    pub tags: Option<BTreeMap<String, Option<String>>>,
+    pub tags: Option<KeyedMap<Option<String>>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
@@ -67,7 +67,7 @@ impl ResourceSpec for IamRoleSpec {
     fn common(&self) -> Common<'_> {
         Common {
             prevent_destroy: self.prevent_destroy,
-            tags: self.tags.as_ref(),
+            tags: self.tags.as_deref(),
             absent: false,
             deletion_policy: DeletionPolicy::Retain,
         }
@@ -75,7 +75,8 @@ impl ResourceSpec for IamRoleSpec {
 
     fn validate(&self, cx: &mut ValidateCx<'_>) {
         let name = self.role_name(cx.name).to_string();
-        let pos = self.role_name.as_ref().map(|n| n.pos).unwrap_or_default();
+        // Without `roleName` the name is metadata.name: report at the document.
+        let pos = self.role_name.as_ref().map_or(cx.doc_pos, |n| n.pos);
         if let Err(problem) = crate::names::check_role_name(&name) {
             cx.error(pos, format!("role name `{name}` {problem}"));
         }
@@ -136,7 +137,7 @@ impl ResourceSpec for IamRoleSpec {
         {
             cx.error(boundary.pos, format!("`permissionsBoundary`: {problem}"));
         }
-        validate_tags(cx, self.tags.as_ref(), pos);
+        validate_tags(cx, self.tags.as_ref());
     }
 
     fn references(&self) -> Vec<Reference> {
@@ -220,9 +221,10 @@ impl ResourceSpec for IamRoleSpec {
 
 fn first_unresolved(value: &Value) -> Option<String> {
     match value {
-        Value::String(s) => s
-            .find("${")
-            .map(|i| s[i..].split('}').next().unwrap_or("").to_string() + "}"),
+        // IAM policy variables (`${aws:username}`) are kept as written, not unresolved.
+        Value::String(s) => crate::manifest::refs::placeholders(s)
+            .first()
+            .map(|(at, _)| s[*at..].split('}').next().unwrap_or("").to_string() + "}"),
         Value::Array(items) => items.iter().find_map(first_unresolved),
         Value::Object(map) => map.values().find_map(first_unresolved),
         _ => None,

@@ -26,7 +26,8 @@ pub struct InvocationLoggingSpec {
     pub s3: Option<Spanned<S3Config>>,
     /// Data delivered; flags not listed are sent as false.
     #[serde(default)]
-    pub deliver: Vec<Spanned<Delivery>>,
+    #[schemars(with = "Vec<Delivery>")]
+    pub deliver: Option<Spanned<Vec<Spanned<Delivery>>>>,
     /// `absent` removes the configuration; omitting the document leaves it alone.
     #[serde(default)]
     pub state: State,
@@ -124,8 +125,13 @@ impl ResourceSpec for InvocationLoggingSpec {
         if let Some(s3) = &self.s3 {
             cx.check_literal("s3.bucket", &s3.bucket, crate::names::check_bucket_name);
         }
+        let flags = self
+            .deliver
+            .as_ref()
+            .map(|d| d.value.as_slice())
+            .unwrap_or(&[]);
         let mut seen = BTreeSet::new();
-        for flag in &self.deliver {
+        for flag in flags {
             if !seen.insert(flag.value) {
                 cx.error(
                     flag.pos,
@@ -133,12 +139,18 @@ impl ResourceSpec for InvocationLoggingSpec {
                 );
             }
         }
-        if self.deliver.is_empty() {
-            cx.error_hint(
+        match &self.deliver {
+            None => cx.error_hint(
                 cx.doc_pos,
+                "`deliver` is missing: nothing would be logged",
+                "list what to log, e.g. deliver: [text]",
+            ),
+            Some(deliver) if deliver.is_empty() => cx.error_hint(
+                deliver.pos,
                 "`deliver` is empty: nothing would be logged",
                 "list what to log, e.g. deliver: [text]",
-            );
+            ),
+            Some(_) => {}
         }
     }
 
@@ -204,7 +216,12 @@ impl ResourceSpec for InvocationLoggingSpec {
             };
             attrs.insert("cloudWatchConfig".into(), cloud_watch);
             attrs.insert("s3Config".into(), s3);
-            let listed: BTreeSet<Delivery> = self.deliver.iter().map(|d| d.value).collect();
+            let listed: BTreeSet<Delivery> = self
+                .deliver
+                .iter()
+                .flat_map(|d| d.iter())
+                .map(|d| d.value)
+                .collect();
             for (flag, key) in DELIVERY_FLAGS {
                 attrs.insert(key.into(), Value::Bool(listed.contains(&flag)));
             }

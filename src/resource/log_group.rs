@@ -1,7 +1,5 @@
 //! `kind: LogGroup`: a CloudWatch Logs log group, destination of invocation logs.
 
-use std::collections::BTreeMap;
-
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -10,8 +8,8 @@ use super::bucket::{DeletionPolicySchema, validate_tags};
 use super::{Common, KindBehaviour, LowerCx, Lowered, ResourceSpec, ValidateCx};
 use crate::diag::Diagnostic;
 use crate::manifest::refs::Reference;
-use crate::manifest::spanned::Spanned;
-use crate::model::{DeletionPolicy, ObservedResource};
+use crate::manifest::spanned::{KeyedMap, Spanned};
+use crate::model::{DeletionPolicy, DesiredResource, ObservedResource};
 use crate::names::LOG_RETENTION_DAYS;
 use crate::plan::{Change, PlanCx, generic};
 
@@ -32,14 +30,14 @@ pub struct LogGroupSpec {
     #[serde(default)]
     pub prevent_destroy: bool,
     #[serde(default)]
-    pub tags: Option<BTreeMap<String, Option<String>>>,
+    pub tags: Option<KeyedMap<Option<String>>>,
 }
 
 impl ResourceSpec for LogGroupSpec {
     fn common(&self) -> Common<'_> {
         Common {
             prevent_destroy: self.prevent_destroy,
-            tags: self.tags.as_ref(),
+            tags: self.tags.as_deref(),
             absent: false,
             deletion_policy: self.deletion_policy,
         }
@@ -76,7 +74,7 @@ impl ResourceSpec for LogGroupSpec {
                 format!("`kmsKeyId` must be a KMS key ARN: {problem}"),
             );
         }
-        validate_tags(cx, self.tags.as_ref(), self.log_group_name.pos);
+        validate_tags(cx, self.tags.as_ref());
     }
 
     fn references(&self) -> Vec<Reference> {
@@ -118,12 +116,23 @@ impl ResourceSpec for LogGroupSpec {
 pub struct Behaviour;
 pub static BEHAVIOUR: Behaviour = Behaviour;
 
+fn events(observed: &ObservedResource) -> Option<String> {
+    observed
+        .fact_u64("storedBytes")
+        .filter(|b| *b > 0)
+        .map(|b| format!("{b} bytes of log events"))
+}
+
 impl KindBehaviour for Behaviour {
+    fn plan(&self, cx: &PlanCx<'_>, desired: &DesiredResource) -> Vec<Change> {
+        // A rename deletes the old group with its events: only with `deletionPolicy: delete`.
+        generic::plan_declared(self, cx, desired)
+            .into_iter()
+            .map(|c| generic::guard_data_deletes(cx, desired.deletion_policy, events, c))
+            .collect()
+    }
+
     fn plan_orphan(&self, _cx: &PlanCx<'_>, observed: &ObservedResource) -> Vec<Change> {
-        let data = observed
-            .fact_u64("storedBytes")
-            .filter(|b| *b > 0)
-            .map(|b| format!("{b} bytes of log events"));
-        generic::plan_orphan_with_data(observed, data)
+        generic::plan_orphan_with_data(observed, events(observed))
     }
 }

@@ -1,8 +1,6 @@
 //! `kind: ProvisionedThroughput`: model units bought for a foundation or custom
 //! model, with or without a commitment term.
 
-use std::collections::BTreeMap;
-
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -13,7 +11,7 @@ use super::bucket::validate_tags;
 use super::{Common, KindBehaviour, LowerCx, Lowered, ResourceSpec, ValidateCx};
 use crate::diag::Diagnostic;
 use crate::manifest::refs::{RefOr, Reference};
-use crate::manifest::spanned::Spanned;
+use crate::manifest::spanned::{KeyedMap, Spanned};
 use crate::model::{DeletionPolicy, DesiredResource, ObservedResource};
 use crate::plan::{Action, Change, FieldDiff, Op, PlanCx, Purchase, WaitOn, generic};
 
@@ -40,7 +38,7 @@ pub struct ProvisionedThroughputSpec {
     #[serde(default)]
     pub prevent_destroy: bool,
     #[serde(default)]
-    pub tags: Option<BTreeMap<String, Option<String>>>,
+    pub tags: Option<KeyedMap<Option<String>>>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
@@ -66,7 +64,7 @@ impl ResourceSpec for ProvisionedThroughputSpec {
     fn common(&self) -> Common<'_> {
         Common {
             prevent_destroy: self.prevent_destroy,
-            tags: self.tags.as_ref(),
+            tags: self.tags.as_deref(),
             absent: false,
             deletion_policy: DeletionPolicy::Retain,
         }
@@ -115,7 +113,7 @@ impl ResourceSpec for ProvisionedThroughputSpec {
                 format!("`provisionedModelName` `{name}` {problem}"),
             );
         }
-        validate_tags(cx, self.tags.as_ref(), self.model_units.pos);
+        validate_tags(cx, self.tags.as_ref());
     }
 
     fn references(&self) -> Vec<Reference> {
@@ -395,6 +393,15 @@ fn replace(
     } else {
         desired.aws_name.clone()
     };
+    // An apply interrupted after the create left the new one behind: it is this
+    // replacement's, not an orphan. The create is sent again with the same token
+    // (AWS returns the original), so the replacement resumes instead of undoing.
+    if let Some(started) = cx.find(KIND, &new_name).filter(|o| {
+        o.owned_by(cx.stack())
+            && o.tag(crate::model::TAG_ADDRESS) == Some(address.to_string().as_str())
+    }) {
+        cx.claim(started);
+    }
     let mut change = Change::new(address.clone(), new_name.clone(), Action::Replace)
         .because(format!(
             "`{}` cannot be updated on a provisioned throughput; a new one is bought first, then `{}` is deleted, so serving never stops",

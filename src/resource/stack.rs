@@ -1,12 +1,10 @@
 //! `kind: Stack`: the stack's name, region, account guard and default tags.
 
-use std::collections::BTreeMap;
-
 use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::ValidateCx;
-use crate::manifest::spanned::Spanned;
+use crate::manifest::spanned::{KeyedMap, Spanned};
 use crate::model::StackInfo;
 
 /// The stack: one per run.
@@ -20,7 +18,7 @@ pub struct StackSpec {
     pub account_id: Option<Spanned<String>>,
     /// Tags added to every taggable resource.
     #[serde(default)]
-    pub tags: BTreeMap<String, String>,
+    pub tags: KeyedMap<String>,
 }
 
 impl StackSpec {
@@ -34,12 +32,12 @@ impl StackSpec {
             cx.error_hint(
                 account.pos,
                 format!("`accountId`: {problem}"),
-                "quote it: accountId: \"123456789012\"",
+                "an account id is exactly 12 digits, leading zeros included: accountId: \"012345678901\"",
             );
         }
-        for (key, value) in &self.tags {
+        for (key, pos, value) in self.tags.iter_with_pos() {
             if let Err(problem) = crate::names::check_tag(key, value) {
-                cx.error(self.region.pos, format!("`tags`: {problem}"));
+                cx.error(pos, format!("`tags`: {problem}"));
             }
         }
     }
@@ -49,7 +47,7 @@ impl StackSpec {
             name: name.to_string(),
             region: self.region.value.clone(),
             account_id: self.account_id.as_ref().map(|a| a.value.clone()),
-            tags: self.tags.clone(),
+            tags: (*self.tags).clone(),
         }
     }
 }

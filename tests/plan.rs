@@ -1,0 +1,1682 @@
+//! The planner, kind by kind and semantics by semantics. Observed state comes from
+//! applying manifests to a sandbox with a fast clock (so it has the shape the real
+//! adapter reports), edited by hand where a test needs what the sandbox cannot do
+//! (drift, failed jobs, objects owned by someone else).
+
+use std::path::Path;
+use std::time::Duration;
+
+use bedform::apply::progress::Progress;
+use bedform::apply::{ApplyOptions, ApplyReport, Outcome, RetryPolicy, apply};
+use bedform::cloud::Cloud;
+use bedform::cloud::sandbox::{Sandbox, Timing};
+use bedform::manifest::{Loaded, load_text, validate};
+use bedform::model::{
+    DesiredStack, ObservedAccount, ObservedResource, TAG_ADDRESS, TAG_PREVENT_DESTROY,
+    TAG_SPEC_HASH, TAG_STACK,
+};
+use bedform::plan::{Action, Change, FieldDiff, Op, Plan, PlanOptions, plan};
+use serde_json::{Value, json};
+
+const ACCOUNT: &str = "123456789012";
+const REGION: &str = "us-east-1";
+const STACK: &str = "demo";
+
+/// Every kind, wired together as a real stack would be. `scratch` holds no data
+/// (jobs write their output to `data`), so it can be renamed and removed freely.
+const BASE: &str = r#"apiVersion: bedform/v1
+kind: Stack
+metadata: {name: demo}
+spec:
+  region: us-east-1
+  accountId: "123456789012"
+  tags: {team: ml}
+---
+apiVersion: bedform/v1
+kind: Bucket
+metadata: {name: data}
+spec:
+  bucketName: demo-data
+  allowBedrockLogDelivery: true
+---
+apiVersion: bedform/v1
+kind: Bucket
+metadata: {name: scratch}
+spec:
+  bucketName: demo-scratch
+---
+apiVersion: bedform/v1
+kind: LogGroup
+metadata: {name: logs}
+spec:
+  logGroupName: /demo/invocations
+  retentionDays: 30
+---
+apiVersion: bedform/v1
+kind: IamRole
+metadata: {name: role}
+spec:
+  roleName: demo-role
+  assumedBy: bedrock
+  inlinePolicies:
+    access:
+      Version: "2012-10-17"
+      Statement:
+        - Effect: Allow
+          Action: [s3:GetObject, s3:PutObject, s3:ListBucket]
+          Resource: ["${data.arn}", "${data.arn}/*"]
+        - Effect: Allow
+          Action: [logs:CreateLogStream, logs:PutLogEvents]
+          Resource: "${logs.arn}:*"
+---
+apiVersion: bedform/v1
+kind: IamRole
+metadata: {name: spare-role}
+spec:
+  roleName: demo-spare
+  assumedBy: bedrock
+---
+apiVersion: bedform/v1
+kind: InvocationLogging
+metadata: {name: logging}
+spec:
+  cloudWatch:
+    logGroup: {ref: logs}
+    role: {ref: role}
+  s3:
+    bucket: {ref: data}
+    keyPrefix: invocation-logs/
+  deliver: [text]
+---
+apiVersion: bedform/v1
+kind: ModelAccess
+metadata: {name: access}
+spec:
+  models: [anthropic.claude-3-5-haiku-20241022-v1:0]
+---
+apiVersion: bedform/v1
+kind: CustomizationJob
+metadata: {name: job}
+spec:
+  type: distillation
+  baseModel: amazon.nova-lite-v1:0
+  teacher: {model: amazon.nova-pro-v1:0, maxResponseLength: 1000}
+  trainingData: {s3Uri: "s3://demo-data/prompts.jsonl"}
+  output: {s3Uri: "s3://demo-data/output/"}
+  role: {ref: role}
+---
+apiVersion: bedform/v1
+kind: ProvisionedThroughput
+metadata: {name: serving}
+spec:
+  model: {ref: job}
+  modelUnits: 1
+  commitment: none
+"#;
+
+fn desired(text: &str) -> DesiredStack {
+    let mut loaded = Loaded::default();
+    load_text("demo.yaml", text, &mut loaded);
+    match validate(&loaded, None) {
+        Ok(desired) => desired,
+        Err(diagnostics) => panic!("manifest does not validate: {diagnostics:?}"),
+    }
+}
+
+/// Replaces the one occurrence of `from`.
+fn edit(text: &str, from: &str, to: &str) -> String {
+    assert_eq!(
+        text.matches(from).count(),
+        1,
+        "`{from}` must occur exactly once in the manifest"
+    );
+    text.replacen(from, to, 1)
+}
+
+/// The manifest without the documents whose text contains any of `markers`.
+fn without(text: &str, markers: &[&str]) -> String {
+    let documents: Vec<&str> = text.split("\n---\n").collect();
+    for marker in markers {
+        assert!(
+            documents.iter().any(|doc| doc.contains(marker)),
+            "no document contains `{marker}`"
+        );
+    }
+    documents
+        .into_iter()
+        .filter(|doc| !markers.iter().any(|m| doc.contains(m)))
+        .collect::<Vec<_>>()
+        .join("\n---\n")
+}
+
+fn fast() -> Timing {
+    Timing {
+        job_seconds: 0.2,
+        throughput_seconds: 0.1,
+        iam_propagation_seconds: 0.0,
+        commitment_month_seconds: 600.0,
+    }
+}
+
+fn quick_retry() -> RetryPolicy {
+    RetryPolicy {
+        first_backoff: Duration::from_millis(10),
+        max_backoff: Duration::from_millis(50),
+        max_attempts: 3,
+        iam_propagation: Duration::from_secs(5),
+        poll: Duration::from_millis(20),
+    }
+}
+
+/// A sandbox account in a temporary folder.
+struct World {
+    _dir: tempfile::TempDir,
+    sandbox: Sandbox,
+}
+
+impl World {
+    fn new(timing: Timing) -> World {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let sandbox =
+            Sandbox::open(&dir.path().join("sandbox.json"), ACCOUNT, REGION).expect("open sandbox");
+        sandbox.set_timing(timing).expect("set timing");
+        World { _dir: dir, sandbox }
+    }
+
+    async fn observed(&self) -> ObservedAccount {
+        self.sandbox.observe().await.expect("observe")
+    }
+
+    async fn plan(&self, text: &str) -> Plan {
+        self.plan_with(text, &PlanOptions::default()).await
+    }
+
+    async fn plan_with(&self, text: &str, options: &PlanOptions) -> Plan {
+        plan(&desired(text), &self.observed().await, options)
+    }
+
+    /// Plans and applies `text`, following jobs and throughput until they converge.
+    async fn apply(&self, text: &str) -> ApplyReport {
+        self.apply_plan(&self.plan(text).await, true).await
+    }
+
+    async fn apply_plan(&self, plan: &Plan, wait: bool) -> ApplyReport {
+        assert!(
+            plan.blocking().next().is_none(),
+            "plan has refused changes: {plan:#?}"
+        );
+        let options = ApplyOptions {
+            wait,
+            timeout: Duration::from_secs(10),
+            retry: quick_retry(),
+        };
+        let report = apply(&self.sandbox, plan, &options, &Progress::quiet()).await;
+        assert!(!report.failed(), "apply failed: {report:#?}");
+        report
+    }
+}
+
+/// The one change planned for `address`.
+fn change<'a>(plan: &'a Plan, address: &str) -> &'a Change {
+    let found = changes(plan, address);
+    assert_eq!(
+        found.len(),
+        1,
+        "expected one change for {address}, found {found:#?}"
+    );
+    found[0]
+}
+
+/// The one change for `address` that does something.
+fn acting_change<'a>(plan: &'a Plan, address: &str) -> &'a Change {
+    let found: Vec<&Change> = changes(plan, address)
+        .into_iter()
+        .filter(|c| c.is_change())
+        .collect();
+    assert_eq!(
+        found.len(),
+        1,
+        "expected one change for {address}, found {found:#?}"
+    );
+    found[0]
+}
+
+fn changes<'a>(plan: &'a Plan, address: &str) -> Vec<&'a Change> {
+    plan.changes
+        .iter()
+        .filter(|c| c.address.to_string() == address)
+        .collect()
+}
+
+fn field<'a>(change: &'a Change, path: &str) -> &'a FieldDiff {
+    change
+        .fields
+        .iter()
+        .find(|f| f.path == path)
+        .unwrap_or_else(|| panic!("{} has no field `{path}`: {change:#?}", change.address))
+}
+
+fn paths(change: &Change) -> Vec<&str> {
+    change.fields.iter().map(|f| f.path.as_str()).collect()
+}
+
+/// Changes that do something (not no-ops).
+fn acting(plan: &Plan) -> Vec<String> {
+    plan.changes
+        .iter()
+        .filter(|c| c.is_change())
+        .map(|c| format!("{:?} {} ({})", c.action, c.address, c.aws_name))
+        .collect()
+}
+
+fn assert_no_changes(plan: &Plan) {
+    assert!(
+        !plan.has_changes() && acting(plan).is_empty(),
+        "expected no changes, got {:#?}",
+        acting(plan)
+    );
+}
+
+fn observed_mut<'a>(
+    observed: &'a mut ObservedAccount,
+    kind: &str,
+    name: &str,
+) -> &'a mut ObservedResource {
+    observed
+        .resources
+        .iter_mut()
+        .find(|r| r.kind == kind && r.aws_name == name)
+        .unwrap_or_else(|| panic!("no observed {kind} {name}"))
+}
+
+fn job_name(plan: &Plan) -> String {
+    plan.changes
+        .iter()
+        .find(|c| c.address.to_string() == "CustomizationJob/job" && c.action != Action::Stop)
+        .map(|c| c.aws_name.clone())
+        .expect("a job change")
+}
+
+fn create_op(change: &Change) -> (&str, Option<&str>) {
+    change
+        .ops
+        .iter()
+        .find_map(|op| match op {
+            Op::Create {
+                name,
+                client_request_token,
+                ..
+            } => Some((name.as_str(), client_request_token.as_deref())),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("{} has no create op", change.address))
+}
+
+// ---------------------------------------------------------------- whole stack
+
+#[tokio::test]
+async fn an_empty_account_creates_everything_and_an_applied_stack_has_no_changes() {
+    let world = World::new(fast());
+    let plan = world.plan(BASE).await;
+    for address in [
+        "Bucket/data",
+        "Bucket/scratch",
+        "LogGroup/logs",
+        "IamRole/role",
+        "IamRole/spare-role",
+        "InvocationLogging/logging",
+        "CustomizationJob/job",
+        "ProvisionedThroughput/serving",
+    ] {
+        let c = change(&plan, address);
+        assert_eq!(c.action, Action::Create, "{address}");
+        assert!(
+            c.fields
+                .iter()
+                .all(|f| f.before.is_none() && f.after.is_some())
+        );
+        assert!(!c.drift);
+    }
+    // The account-wide agreement list exists already: a missing agreement is an update.
+    let access = change(&plan, "ModelAccess/access");
+    assert_eq!(access.action, Action::Update);
+    assert_eq!(
+        field(access, "agreements").after,
+        Some(json!(["anthropic.claude-3-5-haiku-20241022-v1:0"]))
+    );
+    let bucket = change(&plan, "Bucket/data");
+    assert_eq!(bucket.aws_name, "demo-data");
+    assert_eq!(field(bucket, "tags").after, Some(json!({"team": "ml"})));
+    assert!(field(bucket, "policy").after.is_some());
+    // The throughput waits for the model the job trains.
+    let serving = change(&plan, "ProvisionedThroughput/serving");
+    let wait = serving.waits_on.as_ref().expect("waits on the job");
+    assert_eq!(wait.address.to_string(), "CustomizationJob/job");
+    assert_eq!(wait.kind, "CustomModel");
+    assert_eq!(
+        field(serving, "model").after,
+        Some(json!(format!("custom-model/{}", wait.name)))
+    );
+    assert!(serving.purchase.is_none());
+    let job = change(&plan, "CustomizationJob/job");
+    assert!(job.retrains);
+    assert_eq!(plan.summary.create, 8);
+    assert_eq!(plan.summary.update, 1);
+
+    world.apply(BASE).await;
+    assert_no_changes(&world.plan(BASE).await);
+}
+
+// --------------------------------------------------------------------- Bucket
+
+#[tokio::test]
+async fn bucket_update_replace_and_release() {
+    let world = World::new(fast());
+    world.apply(BASE).await;
+
+    // In place.
+    let versioned = edit(
+        BASE,
+        "bucketName: demo-scratch\n",
+        "bucketName: demo-scratch\n  versioning: true\n",
+    );
+    let plan = world.plan(&versioned).await;
+    let c = change(&plan, "Bucket/scratch");
+    assert_eq!(c.action, Action::Update);
+    assert!(!c.drift);
+    assert_eq!(paths(c), ["versioning"]);
+    let f = field(c, "versioning");
+    assert_eq!(
+        (f.before.clone(), f.after.clone()),
+        (Some(json!(false)), Some(json!(true)))
+    );
+    assert!(!f.forces_replacement);
+    assert_eq!(acting(&plan).len(), 1, "{:#?}", acting(&plan));
+
+    // A new name is a new bucket: created first, then the old one deleted.
+    let renamed = edit(
+        BASE,
+        "bucketName: demo-scratch",
+        "bucketName: demo-scratch-2",
+    );
+    let plan = world.plan(&renamed).await;
+    let c = change(&plan, "Bucket/scratch");
+    assert_eq!(c.action, Action::Replace);
+    assert!(c.create_before_destroy);
+    assert_eq!(c.aws_name, "demo-scratch-2");
+    let f = field(c, "name");
+    assert!(f.forces_replacement);
+    assert_eq!(f.before, Some(json!("demo-scratch")));
+    assert_eq!(f.after, Some(json!("demo-scratch-2")));
+    assert!(c.reason.as_deref().unwrap_or("").contains("name"));
+    assert!(
+        matches!(&c.ops[..], [Op::Create { name: n, .. }, Op::Delete { name: o, empty_first: false, .. }] if n == "demo-scratch-2" && o == "demo-scratch")
+    );
+    world.apply_plan(&plan, true).await;
+    assert_no_changes(&world.plan(&renamed).await);
+
+    // A rename that would delete objects is refused without `deletionPolicy: delete`.
+    world.sandbox.put_objects("demo-scratch-2", 2).expect("put");
+    let plan = world
+        .plan(&edit(&renamed, "demo-scratch-2", "demo-scratch-3"))
+        .await;
+    let c = change(&plan, "Bucket/scratch");
+    assert_eq!(c.action, Action::Refused);
+    assert!(c.ops.is_empty());
+    assert!(c.reason.as_deref().unwrap_or("").contains("2 objects"));
+
+    // Removed from the manifests with objects in it: released, not deleted.
+    let plan = world.plan(&without(&renamed, &["name: scratch"])).await;
+    let c = change(&plan, "Bucket/scratch");
+    assert_eq!(c.action, Action::Forget);
+    assert!(!c.deletes_data);
+    assert!(
+        c.reason
+            .as_deref()
+            .unwrap_or("")
+            .contains("no longer declared")
+    );
+    match &c.ops[..] {
+        [Op::Untag { name, keys, .. }] => {
+            assert_eq!(name, "demo-scratch-2");
+            assert!(keys.contains(&TAG_STACK.to_string()));
+            assert!(keys.iter().all(|k| k.starts_with("bedform:")));
+        }
+        other => panic!("expected one untag, got {other:?}"),
+    }
+    world.apply_plan(&plan, true).await;
+    let observed = world.observed().await;
+    let kept = observed
+        .find("Bucket", "demo-scratch-2")
+        .expect("bucket is kept");
+    assert!(kept.tag(TAG_STACK).is_none());
+    assert_eq!(kept.tag("team"), Some("ml"));
+    assert_no_changes(&world.plan(&without(&renamed, &["name: scratch"])).await);
+}
+
+#[tokio::test]
+async fn bucket_with_deletion_policy_delete_is_emptied_and_deleted() {
+    let world = World::new(fast());
+    let text = edit(
+        BASE,
+        "bucketName: demo-scratch\n",
+        "bucketName: demo-scratch\n  deletionPolicy: delete\n",
+    );
+    world.apply(&text).await;
+    world.sandbox.put_objects("demo-scratch", 3).expect("put");
+    let removed = without(&text, &["name: scratch"]);
+    let plan = world.plan(&removed).await;
+    let c = change(&plan, "Bucket/scratch");
+    assert_eq!(c.action, Action::Delete);
+    assert!(c.deletes_data);
+    assert!(
+        c.warnings.iter().any(|w| w.contains("3 objects")),
+        "{:?}",
+        c.warnings
+    );
+    assert!(
+        matches!(&c.ops[..], [Op::Delete { name, empty_first: true, .. }] if name == "demo-scratch")
+    );
+    world.apply_plan(&plan, true).await;
+    assert!(
+        world
+            .observed()
+            .await
+            .find("Bucket", "demo-scratch")
+            .is_none()
+    );
+    assert_no_changes(&world.plan(&removed).await);
+}
+
+// ------------------------------------------------------------------- LogGroup
+
+#[tokio::test]
+async fn log_group_update_drift_rename_and_removal() {
+    let world = World::new(fast());
+    world.apply(BASE).await;
+
+    // Manifest edit: not drift.
+    let longer = edit(BASE, "retentionDays: 30", "retentionDays: 60");
+    let plan = world.plan(&longer).await;
+    let c = change(&plan, "LogGroup/logs");
+    assert_eq!(c.action, Action::Update);
+    assert!(!c.drift);
+    let f = field(c, "retentionDays");
+    assert_eq!(
+        (f.before.clone(), f.after.clone()),
+        (Some(json!(30)), Some(json!(60)))
+    );
+    assert!(!f.forces_replacement);
+    assert_eq!(plan.summary.drift, 0);
+
+    // Same manifest, account changed behind bedform's back: drift.
+    let mut observed = world.observed().await;
+    observed_mut(&mut observed, "LogGroup", "/demo/invocations")
+        .attrs
+        .insert("retentionDays".into(), json!(7));
+    let plan = plan_of(BASE, &observed);
+    let c = change(&plan, "LogGroup/logs");
+    assert_eq!(c.action, Action::Update);
+    assert!(c.drift);
+    let f = field(c, "retentionDays");
+    assert_eq!(
+        (f.before.clone(), f.after.clone()),
+        (Some(json!(7)), Some(json!(30)))
+    );
+    assert!(c.notes.iter().any(|n| n.contains("outside bedform")));
+    assert_eq!(plan.summary.drift, 1);
+    // Tag drift counts too.
+    let mut observed = world.observed().await;
+    observed_mut(&mut observed, "LogGroup", "/demo/invocations")
+        .tags
+        .insert("team".into(), "someone-else".into());
+    let c = plan_of(BASE, &observed);
+    let c = change(&c, "LogGroup/logs");
+    assert!(c.drift);
+    assert_eq!(paths(c), ["tags"]);
+
+    // A new name replaces it; the role that names its ARN follows in place.
+    let renamed = edit(
+        BASE,
+        "logGroupName: /demo/invocations",
+        "logGroupName: /demo/calls",
+    );
+    let plan = world.plan(&renamed).await;
+    let c = change(&plan, "LogGroup/logs");
+    assert_eq!(c.action, Action::Replace);
+    assert!(field(c, "name").forces_replacement);
+    assert_eq!(change(&plan, "IamRole/role").action, Action::Update);
+    assert_eq!(
+        change(&plan, "InvocationLogging/logging").action,
+        Action::Update
+    );
+
+    // Removed (default deletionPolicy: retain): released.
+    let mut text = BASE.to_string();
+    text.push_str(
+        "---\napiVersion: bedform/v1\nkind: LogGroup\nmetadata: {name: audit}\nspec:\n  logGroupName: /demo/audit\n  deletionPolicy: delete\n",
+    );
+    world.apply(&text).await;
+    let plan = world.plan(&without(&text, &["name: audit"])).await;
+    let c = change(&plan, "LogGroup/audit");
+    assert_eq!(c.action, Action::Delete);
+    assert!(!c.deletes_data, "the group is empty");
+    assert!(matches!(&c.ops[..], [Op::Delete { name, .. }] if name == "/demo/audit"));
+}
+
+fn plan_of(text: &str, observed: &ObservedAccount) -> Plan {
+    plan(&desired(text), observed, &PlanOptions::default())
+}
+
+// -------------------------------------------------------------------- IamRole
+
+#[tokio::test]
+async fn iam_role_update_replace_delete_and_policy_normalisation() {
+    let world = World::new(fast());
+    world.apply(BASE).await;
+
+    // Inline policies are authoritative: one added in place.
+    let more = edit(
+        BASE,
+        "  roleName: demo-spare\n  assumedBy: bedrock\n",
+        "  roleName: demo-spare\n  assumedBy: bedrock\n  inlinePolicies:\n    read:\n      Version: \"2012-10-17\"\n      Statement: [{Effect: Allow, Action: s3:GetObject, Resource: \"*\"}]\n",
+    );
+    let plan = world.plan(&more).await;
+    let c = change(&plan, "IamRole/spare-role");
+    assert_eq!(c.action, Action::Update);
+    assert_eq!(paths(c), ["inlinePolicies"]);
+    let f = field(c, "inlinePolicies");
+    assert_eq!(f.before, Some(json!({})));
+    assert!(f.after.as_ref().is_some_and(|v| v.get("read").is_some()));
+    assert!(!f.forces_replacement);
+
+    // The same policy written another way is no change at all.
+    let reordered = edit(
+        BASE,
+        r#"        - Effect: Allow
+          Action: [s3:GetObject, s3:PutObject, s3:ListBucket]
+          Resource: ["${data.arn}", "${data.arn}/*"]
+        - Effect: Allow
+          Action: [logs:CreateLogStream, logs:PutLogEvents]
+          Resource: "${logs.arn}:*"
+"#,
+        r#"        - Effect: Allow
+          Action: [logs:PutLogEvents, logs:CreateLogStream]
+          Resource: ["${logs.arn}:*"]
+        - Resource: ["${data.arn}/*", "${data.arn}"]
+          Effect: Allow
+          Action: [s3:ListBucket, s3:PutObject, s3:GetObject]
+"#,
+    );
+    let plan = world.plan(&reordered).await;
+    assert_no_changes(&plan);
+    assert_eq!(change(&plan, "IamRole/role").action, Action::NoOp);
+
+    // A new path is a new role (same name: deleted, then created).
+    let moved = edit(
+        BASE,
+        "  roleName: demo-spare\n",
+        "  roleName: demo-spare\n  path: /service-role/\n",
+    );
+    let plan = world.plan(&moved).await;
+    let c = change(&plan, "IamRole/spare-role");
+    assert_eq!(c.action, Action::Replace);
+    assert!(!c.create_before_destroy);
+    let f = field(c, "path");
+    assert!(f.forces_replacement);
+    assert_eq!(
+        (f.before.clone(), f.after.clone()),
+        (Some(json!("/")), Some(json!("/service-role/")))
+    );
+    assert!(c.reason.as_deref().unwrap_or("").contains("`path`"));
+    assert!(matches!(&c.ops[..], [Op::Delete { .. }, Op::Create { .. }]));
+
+    // Removed from the manifests: deleted (roles hold no data).
+    let plan = world.plan(&without(BASE, &["name: spare-role"])).await;
+    let c = change(&plan, "IamRole/spare-role");
+    assert_eq!(c.action, Action::Delete);
+    assert_eq!(c.aws_name, "demo-spare");
+    assert_eq!(c.reason.as_deref(), Some("it is no longer declared"));
+    assert!(
+        matches!(&c.ops[..], [Op::Delete { kind, name, .. }] if kind == "IamRole" && name == "demo-spare")
+    );
+    assert_eq!(acting(&plan).len(), 1, "{:#?}", acting(&plan));
+}
+
+// ---------------------------------------------------------- InvocationLogging
+
+#[tokio::test]
+async fn invocation_logging_update_absent_and_omission() {
+    let world = World::new(fast());
+    world.apply(BASE).await;
+
+    let video = edit(BASE, "deliver: [text]", "deliver: [text, video]");
+    let plan = world.plan(&video).await;
+    let c = change(&plan, "InvocationLogging/logging");
+    assert_eq!(c.action, Action::Update);
+    assert_eq!(c.aws_name, "model-invocation-logging");
+    assert_eq!(paths(c), ["videoDataDeliveryEnabled"]);
+    let f = field(c, "videoDataDeliveryEnabled");
+    assert_eq!(
+        (f.before.clone(), f.after.clone()),
+        (Some(json!(false)), Some(json!(true)))
+    );
+    assert!(!c.drift);
+
+    // Omitted: left alone, not even mentioned.
+    let omitted = without(BASE, &["kind: InvocationLogging"]);
+    let plan = world.plan(&omitted).await;
+    assert!(
+        plan.changes
+            .iter()
+            .all(|c| c.address.kind != "InvocationLogging"
+                && c.aws_name != "model-invocation-logging"),
+        "{:#?}",
+        plan.changes
+    );
+    assert_no_changes(&plan);
+
+    // `state: absent` removes it.
+    let absent = edit(
+        BASE,
+        "  deliver: [text]\n",
+        "  deliver: [text]\n  state: absent\n",
+    );
+    let plan = world.plan(&absent).await;
+    let c = change(&plan, "InvocationLogging/logging");
+    assert_eq!(c.action, Action::Delete);
+    assert!(c.reason.as_deref().unwrap_or("").contains("state: absent"));
+    assert!(matches!(&c.ops[..], [Op::Delete { kind, .. }] if kind == "InvocationLogging"));
+    world.apply_plan(&plan, true).await;
+    let plan = world.plan(&absent).await;
+    assert_eq!(
+        change(&plan, "InvocationLogging/logging").action,
+        Action::NoOp
+    );
+    assert_no_changes(&plan);
+}
+
+// ---------------------------------------------------------------- ModelAccess
+
+#[tokio::test]
+async fn model_access_adds_keeps_and_cancels_agreements() {
+    let world = World::new(fast());
+    world.apply(BASE).await;
+    assert_no_changes(&world.plan(BASE).await);
+
+    // Swapping the model adds the new agreement and keeps the old one.
+    let swapped = edit(
+        BASE,
+        "models: [anthropic.claude-3-5-haiku-20241022-v1:0]",
+        "models: [anthropic.claude-3-haiku-20240307-v1:0]",
+    );
+    let plan = world.plan(&swapped).await;
+    let c = change(&plan, "ModelAccess/access");
+    assert_eq!(c.action, Action::Update);
+    let f = field(c, "agreements");
+    assert_eq!(f.before, None);
+    assert_eq!(
+        f.after,
+        Some(json!(["anthropic.claude-3-haiku-20240307-v1:0"]))
+    );
+    assert!(
+        c.notes
+            .iter()
+            .any(|n| n.contains("anthropic.claude-3-5-haiku-20241022-v1:0") && n.contains("kept")),
+        "{:?}",
+        c.notes
+    );
+    assert!(!c.ops.iter().any(
+        |op| matches!(op, Op::Update { attrs, .. } if attrs.contains_key("deleteAgreements"))
+    ));
+
+    // Only removing it: a no-op with the note.
+    let none = edit(
+        BASE,
+        "models: [anthropic.claude-3-5-haiku-20241022-v1:0]",
+        "models: []",
+    );
+    let plan = world.plan(&none).await;
+    let c = change(&plan, "ModelAccess/access");
+    assert_eq!(c.action, Action::NoOp);
+    assert!(c.notes.iter().any(|n| n.contains("agreement is kept")));
+
+    // `state: absent` cancels the agreements of the listed models.
+    let absent = edit(
+        BASE,
+        "models: [anthropic.claude-3-5-haiku-20241022-v1:0]",
+        "models: [anthropic.claude-3-5-haiku-20241022-v1:0]\n  state: absent",
+    );
+    let plan = world.plan(&absent).await;
+    let c = change(&plan, "ModelAccess/access");
+    assert_eq!(c.action, Action::Delete);
+    assert_eq!(
+        field(c, "agreements").before,
+        Some(json!(["anthropic.claude-3-5-haiku-20241022-v1:0"]))
+    );
+    world.apply_plan(&plan, true).await;
+    let plan = world.plan(&absent).await;
+    assert_eq!(change(&plan, "ModelAccess/access").action, Action::NoOp);
+}
+
+#[test]
+fn model_access_use_case_form_is_sensitive_and_never_resent() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("form.json"),
+        r#"{"companyName": "Acme", "intendedUsers": "support agents"}"#,
+    )
+    .expect("write form");
+    let text = edit(
+        BASE,
+        "models: [anthropic.claude-3-5-haiku-20241022-v1:0]",
+        "models: [anthropic.claude-3-5-haiku-20241022-v1:0]\n  useCaseForm: {file: form.json}",
+    );
+    let mut loaded = Loaded::default();
+    let name = dir.path().join("m.yaml");
+    load_text(&name.to_string_lossy(), &text, &mut loaded);
+    let desired = validate(&loaded, None).expect("valid");
+    let mut observed = empty_account();
+    let c = plan(&desired, &observed, &PlanOptions::default());
+    let c = change(&c, "ModelAccess/access");
+    let f = field(c, "useCaseForm");
+    assert!(f.sensitive);
+    assert_eq!(c.action, Action::Update);
+
+    // A different form on file: a warning, nothing sent.
+    observed.resources.push(ObservedResource {
+        kind: "ModelAccess".into(),
+        aws_name: "model-access".into(),
+        attrs: serde_json::Map::from_iter([
+            (
+                "agreements".to_string(),
+                json!(["anthropic.claude-3-5-haiku-20241022-v1:0"]),
+            ),
+            ("useCaseForm".to_string(), json!({"companyName": "Other"})),
+        ]),
+        ..ObservedResource::default()
+    });
+    let p = plan(&desired, &observed, &PlanOptions::default());
+    let c = change(&p, "ModelAccess/access");
+    assert_eq!(c.action, Action::NoOp);
+    assert!(c.ops.is_empty());
+    assert!(c.warnings.iter().any(|w| w.contains("use-case form")));
+}
+
+fn empty_account() -> ObservedAccount {
+    ObservedAccount {
+        account_id: ACCOUNT.into(),
+        region: REGION.into(),
+        observed_at: "2026-01-15T12:00:00Z".into(),
+        resources: Vec::new(),
+    }
+}
+
+// ----------------------------------------------------------- CustomizationJob
+
+const MAX_1000: &str = "maxResponseLength: 1000";
+const MAX_2000: &str = "maxResponseLength: 2000";
+
+#[tokio::test]
+async fn job_spec_change_is_a_new_job_and_stops_the_running_one() {
+    let world = World::new(Timing {
+        job_seconds: 60.0,
+        ..fast()
+    });
+    let no_serving = without(BASE, &["kind: ProvisionedThroughput"]);
+    let first = world.plan(&no_serving).await;
+    let old_name = job_name(&first);
+    let job = change(&first, "CustomizationJob/job");
+    assert_eq!(job.action, Action::Create);
+    assert!(old_name.starts_with("job-") && old_name.len() == "job-".len() + 8);
+    world.apply_plan(&first, false).await;
+
+    // In progress and unchanged: a no-op showing its status.
+    let plan = world.plan(&no_serving).await;
+    let c = change(&plan, "CustomizationJob/job");
+    assert_eq!(c.action, Action::NoOp);
+    assert_eq!(c.status.as_deref(), Some("InProgress"));
+
+    let changed = edit(&no_serving, MAX_1000, MAX_2000);
+    let plan = world.plan(&changed).await;
+    let all = changes(&plan, "CustomizationJob/job");
+    assert_eq!(all.len(), 2, "{all:#?}");
+    let stop = all
+        .iter()
+        .find(|c| c.action == Action::Stop)
+        .expect("a stop");
+    assert_eq!(stop.aws_name, old_name);
+    assert_eq!(stop.status.as_deref(), Some("InProgress"));
+    assert!(matches!(&stop.ops[..], [Op::StopJob { name }] if *name == old_name));
+    let new = all
+        .iter()
+        .find(|c| c.action == Action::Replace)
+        .expect("a replace");
+    assert_ne!(new.aws_name, old_name);
+    assert!(new.aws_name.starts_with("job-"));
+    assert!(new.retrains);
+    assert!(new.create_before_destroy);
+    let f = field(new, "teacher");
+    assert!(f.forces_replacement);
+    assert_eq!(
+        f.before.as_ref().and_then(|t| t.get("maxResponseLength")),
+        Some(&json!(1000))
+    );
+    assert_eq!(
+        f.after.as_ref().and_then(|t| t.get("maxResponseLength")),
+        Some(&json!(2000))
+    );
+    assert!(
+        new.reason
+            .as_deref()
+            .unwrap_or("")
+            .contains("training inputs changed")
+    );
+    let (name, token) = create_op(new);
+    assert_eq!(name, new.aws_name);
+    assert!(token.is_some());
+
+    world.apply_plan(&plan, false).await;
+    let observed = world.observed().await;
+    assert_eq!(
+        observed
+            .find("CustomizationJob", &old_name)
+            .and_then(|j| j.status.clone())
+            .as_deref(),
+        Some("Stopped")
+    );
+    assert_eq!(
+        observed
+            .find("CustomizationJob", &new.aws_name)
+            .and_then(|j| j.status.clone())
+            .as_deref(),
+        Some("InProgress")
+    );
+    // The stopped old generation is no longer acted on.
+    assert_no_changes(&world.plan(&changed).await);
+}
+
+#[tokio::test]
+async fn changing_only_the_role_of_a_trained_job_does_not_retrain() {
+    let world = World::new(fast());
+    world.apply(BASE).await;
+    let before = world.plan(BASE).await;
+    let name = job_name(&before);
+    let other_role = edit(
+        BASE,
+        "\n  role: {ref: role}\n",
+        "\n  role: {ref: spare-role}\n",
+    );
+    let plan = world.plan(&other_role).await;
+    let c = change(&plan, "CustomizationJob/job");
+    assert_eq!(c.action, Action::NoOp);
+    assert_eq!(c.aws_name, name);
+    assert!(c.ops.is_empty());
+    assert!(
+        c.notes.iter().any(|n| n.contains("roleArn")),
+        "{:?}",
+        c.notes
+    );
+    assert!(!plan.changes.iter().any(|c| c.retrains));
+    // The throughput keeps serving the same model.
+    assert_eq!(
+        change(&plan, "ProvisionedThroughput/serving").action,
+        Action::NoOp
+    );
+}
+
+#[tokio::test]
+async fn a_failed_job_is_shown_and_retried_only_when_asked() {
+    let world = World::new(fast());
+    let no_serving = without(BASE, &["kind: ProvisionedThroughput"]);
+    world.apply(&no_serving).await;
+    let name = job_name(&world.plan(&no_serving).await);
+    let mut observed = world.observed().await;
+    let model = observed_mut(&mut observed, "CustomizationJob", &name)
+        .attrs
+        .get("customModelName")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .expect("model name");
+    observed
+        .resources
+        .retain(|r| !(r.kind == "CustomModel" && r.aws_name == model));
+    let job = observed_mut(&mut observed, "CustomizationJob", &name);
+    job.status = Some("Failed".into());
+    job.status_message = Some("Training data has 3 records; at least 100 are needed".into());
+
+    let desired = desired(&no_serving);
+    let p = plan(&desired, &observed, &PlanOptions::default());
+    let c = change(&p, "CustomizationJob/job");
+    assert_eq!(c.action, Action::NoOp);
+    assert!(c.ops.is_empty());
+    assert_eq!(c.status.as_deref(), Some("Failed"));
+    assert!(
+        c.status_message
+            .as_deref()
+            .unwrap_or("")
+            .contains("at least 100")
+    );
+    assert!(
+        c.warnings.iter().any(|w| w.contains("--retry-failed")),
+        "{:?}",
+        c.warnings
+    );
+
+    let retry = plan(&desired, &observed, &PlanOptions { retry_failed: true });
+    let c = change(&retry, "CustomizationJob/job");
+    assert_eq!(c.action, Action::Create);
+    assert_eq!(c.aws_name, format!("{name}-r2"));
+    assert!(c.retrains);
+    assert!(c.reason.as_deref().unwrap_or("").contains("Failed"));
+    let (op_name, token) = create_op(c);
+    assert_eq!(op_name, format!("{name}-r2"));
+    let first = world_plan_without_state(&no_serving);
+    let first_token = create_op(change(&first, "CustomizationJob/job")).1;
+    assert_ne!(token, first_token, "a retry has its own idempotency token");
+
+    // The second attempt failing too plans `-r3`.
+    let mut observed = observed.clone();
+    let mut second = observed_mut(&mut observed, "CustomizationJob", &name).clone();
+    second.aws_name = format!("{name}-r2");
+    observed.resources.push(second);
+    let retry = plan(&desired, &observed, &PlanOptions { retry_failed: true });
+    assert_eq!(
+        change(&retry, "CustomizationJob/job").aws_name,
+        format!("{name}-r3")
+    );
+}
+
+/// The plan of `text` against an empty account.
+fn world_plan_without_state(text: &str) -> Plan {
+    plan_of(text, &empty_account())
+}
+
+#[tokio::test]
+async fn removing_a_job_stops_it_if_running_and_deletes_a_trained_model_explicitly() {
+    // Running: stopped.
+    let world = World::new(Timing {
+        job_seconds: 60.0,
+        ..fast()
+    });
+    let no_serving = without(BASE, &["kind: ProvisionedThroughput"]);
+    world
+        .apply_plan(&world.plan(&no_serving).await, false)
+        .await;
+    let name = job_name(&world.plan(&no_serving).await);
+    let plan = world
+        .plan(&without(&no_serving, &["kind: CustomizationJob"]))
+        .await;
+    let c = change(&plan, "CustomizationJob/job");
+    assert_eq!(c.action, Action::Stop);
+    assert_eq!(c.aws_name, name);
+    assert_eq!(c.reason.as_deref(), Some("it is no longer declared"));
+
+    // Trained and served: the throughput is deleted, and the model, said so.
+    let world = World::new(fast());
+    world.apply(BASE).await;
+    let gone = without(
+        BASE,
+        &["kind: ProvisionedThroughput", "kind: CustomizationJob"],
+    );
+    let plan = world.plan(&gone).await;
+    let serving = change(&plan, "ProvisionedThroughput/serving");
+    assert_eq!(serving.action, Action::Delete);
+    assert!(serving.warnings.iter().any(|w| w.contains("stops serving")));
+    let model = change(&plan, "CustomizationJob/job");
+    assert_eq!(model.action, Action::Delete);
+    assert!(model.deletes_data);
+    assert!(matches!(&model.ops[..], [Op::Delete { kind, .. }] if kind == "CustomModel"));
+    assert!(model.warnings.iter().any(|w| w.contains("custom model")));
+    world.apply_plan(&plan, true).await;
+    let observed = world.observed().await;
+    assert_eq!(observed.of_kind("CustomModel").count(), 0);
+    assert_eq!(observed.of_kind("ProvisionedThroughput").count(), 0);
+    assert_no_changes(&world.plan(&gone).await);
+}
+
+// ------------------------------------------------------ ProvisionedThroughput
+
+#[tokio::test]
+async fn throughput_units_replace_first_and_rename_in_place() {
+    let world = World::new(fast());
+    world.apply(BASE).await;
+
+    // More units: a new throughput under a hashed name, then the old one goes.
+    let bigger = edit(BASE, "modelUnits: 1", "modelUnits: 2");
+    let plan = world.plan(&bigger).await;
+    let c = change(&plan, "ProvisionedThroughput/serving");
+    assert_eq!(c.action, Action::Replace);
+    assert!(c.create_before_destroy);
+    let d = desired(&bigger);
+    let spec_hash = &d
+        .get(
+            &"ProvisionedThroughput/serving"
+                .to_string()
+                .try_into()
+                .expect("address"),
+        )
+        .expect("declared")
+        .spec_hash;
+    let hashed = format!("serving-{}", &spec_hash[..8]);
+    assert_eq!(c.aws_name, hashed);
+    let f = field(c, "modelUnits");
+    assert!(f.forces_replacement);
+    assert_eq!(
+        (f.before.clone(), f.after.clone()),
+        (Some(json!(1)), Some(json!(2)))
+    );
+    assert!(c.purchase.is_none(), "no commitment, no purchase");
+    assert!(c.warnings.iter().any(|w| w.contains("billed")));
+    assert!(c.reason.as_deref().unwrap_or("").contains("`modelUnits`"));
+    match &c.ops[..] {
+        [
+            Op::Create {
+                name,
+                client_request_token: Some(_),
+                ..
+            },
+            Op::Delete { name: old, .. },
+        ] => {
+            assert_eq!(name, &hashed);
+            assert_eq!(old, "serving");
+        }
+        other => panic!("expected create then delete, got {other:?}"),
+    }
+    world.apply_plan(&plan, true).await;
+    let observed = world.observed().await;
+    assert!(observed.find("ProvisionedThroughput", "serving").is_none());
+    assert!(observed.find("ProvisionedThroughput", &hashed).is_some());
+    assert_no_changes(&world.plan(&bigger).await);
+
+    // A new name is an in-place update.
+    let renamed = edit(
+        &bigger,
+        "  modelUnits: 2\n",
+        "  modelUnits: 2\n  provisionedModelName: serving-v2\n",
+    );
+    let plan = world.plan(&renamed).await;
+    let c = change(&plan, "ProvisionedThroughput/serving");
+    assert_eq!(c.action, Action::Update);
+    assert!(c.purchase.is_none());
+    let f = field(c, "provisionedModelName");
+    assert!(!f.forces_replacement);
+    assert_eq!(f.before, Some(json!(hashed)));
+    assert_eq!(f.after, Some(json!("serving-v2")));
+    assert!(
+        matches!(&c.ops[..], [Op::Update { name, current_name: Some(current), .. }] if name == "serving-v2" && *current == hashed)
+    );
+    world.apply_plan(&plan, true).await;
+    assert_no_changes(&world.plan(&renamed).await);
+}
+
+#[tokio::test]
+async fn commitment_is_a_purchase_and_holds_the_throughput_until_it_expires() {
+    let world = World::new(fast());
+    let committed = edit(BASE, "commitment: none", "commitment: oneMonth");
+    let plan = world.plan(&committed).await;
+    let c = change(&plan, "ProvisionedThroughput/serving");
+    assert_eq!(c.action, Action::Create);
+    let purchase = c.purchase.as_ref().expect("a purchase");
+    assert_eq!(purchase.commitment, "oneMonth");
+    assert_eq!(purchase.model_units, 1);
+    assert!(purchase.model.starts_with("custom-model/job-"));
+    world.apply_plan(&plan, true).await;
+    assert_no_changes(&world.plan(&committed).await);
+
+    // Under commitment: removing it is refused, and so is replacing it.
+    let removed = without(&committed, &["kind: ProvisionedThroughput"]);
+    let plan = world.plan(&removed).await;
+    let c = change(&plan, "ProvisionedThroughput/serving");
+    assert_eq!(c.action, Action::Refused);
+    assert!(c.ops.is_empty());
+    assert!(c.reason.as_deref().unwrap_or("").contains("commitment"));
+    assert_eq!(plan.blocking().count(), 1);
+
+    let bigger = edit(&committed, "modelUnits: 1", "modelUnits: 2");
+    let plan = world.plan(&bigger).await;
+    let c = change(&plan, "ProvisionedThroughput/serving");
+    assert_eq!(c.action, Action::Refused);
+    assert!(c.ops.is_empty());
+    assert!(field(c, "modelUnits").forces_replacement);
+    assert!(c.reason.as_deref().unwrap_or("").contains("commitment"));
+
+    // After expiry (judged by the observation time, not a clock): deleted.
+    let mut observed = world.observed().await;
+    let expiry = observed
+        .find("ProvisionedThroughput", "serving")
+        .and_then(|t| t.fact_str("commitmentExpirationTime"))
+        .expect("expiry")
+        .to_string();
+    observed.observed_at = "2099-01-01T00:00:00Z".into();
+    assert!(expiry < observed.observed_at);
+    let p = plan_of(&removed, &observed);
+    let c = change(&p, "ProvisionedThroughput/serving");
+    assert_eq!(c.action, Action::Delete);
+    assert!(matches!(&c.ops[..], [Op::Delete { name, .. }] if name == "serving"));
+}
+
+#[tokio::test]
+async fn a_commitment_added_later_replaces_with_a_purchase() {
+    let world = World::new(fast());
+    world.apply(BASE).await;
+    let committed = edit(BASE, "commitment: none", "commitment: sixMonths");
+    let plan = world.plan(&committed).await;
+    let c = change(&plan, "ProvisionedThroughput/serving");
+    assert_eq!(c.action, Action::Replace);
+    assert!(field(c, "commitment").forces_replacement);
+    let purchase = c.purchase.as_ref().expect("a purchase");
+    assert_eq!(purchase.commitment, "sixMonths");
+    assert_eq!(plan.purchases().count(), 1);
+}
+
+#[tokio::test]
+async fn retraining_swaps_the_model_in_place_once_it_is_ready() {
+    let world = World::new(fast());
+    world.apply(BASE).await;
+    let old_model = format!("custom-model/{}", model_of(BASE));
+
+    let retrain = edit(BASE, MAX_1000, MAX_2000);
+    let plan = world.plan(&retrain).await;
+    let job = acting_change(&plan, "CustomizationJob/job");
+    assert_eq!(job.action, Action::Replace);
+    assert!(job.retrains);
+    let new_model = format!("custom-model/{}", model_of(&retrain));
+    assert_ne!(old_model, new_model);
+
+    let serving = change(&plan, "ProvisionedThroughput/serving");
+    assert_eq!(serving.action, Action::Wait);
+    assert!(serving.ops.is_empty());
+    assert!(serving.purchase.is_none());
+    let wait = serving.waits_on.as_ref().expect("waits on the job");
+    assert_eq!(wait.address.to_string(), "CustomizationJob/job");
+    assert_eq!(format!("custom-model/{}", wait.name), new_model);
+    let f = field(serving, "model");
+    assert!(!f.forces_replacement);
+    assert_eq!(f.before, Some(json!(old_model)));
+    assert_eq!(f.after, Some(json!(new_model)));
+
+    // Apply trains the new model; the swap is left for the next plan.
+    let report = world.apply_plan(&plan, true).await;
+    let pending = report
+        .results
+        .iter()
+        .find(|r| r.address.to_string() == "ProvisionedThroughput/serving")
+        .expect("a result");
+    assert!(
+        matches!(pending.outcome, Outcome::Pending { .. }),
+        "{pending:?}"
+    );
+
+    let plan = world.plan(&retrain).await;
+    let serving = change(&plan, "ProvisionedThroughput/serving");
+    assert_eq!(serving.action, Action::Update);
+    assert!(serving.purchase.is_none());
+    assert!(serving.waits_on.is_none());
+    assert_eq!(paths(serving), ["model"]);
+    assert!(!field(serving, "model").forces_replacement);
+    assert!(
+        matches!(&serving.ops[..], [Op::Update { name, current_name: None, .. }] if name == "serving")
+    );
+    // The old model is kept while it is served.
+    let old = plan
+        .changes
+        .iter()
+        .find(|c| format!("custom-model/{}", c.aws_name) == old_model)
+        .expect("the old model is shown");
+    assert_eq!(old.action, Action::NoOp);
+    world.apply_plan(&plan, true).await;
+
+    // Once nothing serves it, the superseded model is deleted, explicitly.
+    let plan = world.plan(&retrain).await;
+    let old = plan
+        .changes
+        .iter()
+        .find(|c| format!("custom-model/{}", c.aws_name) == old_model)
+        .expect("the old model is shown");
+    assert_eq!(old.action, Action::Delete);
+    assert!(old.deletes_data);
+    assert_eq!(acting(&plan).len(), 1, "{:#?}", acting(&plan));
+    world.apply_plan(&plan, true).await;
+    assert_no_changes(&world.plan(&retrain).await);
+}
+
+fn model_of(text: &str) -> String {
+    let d = desired(text);
+    d.resources
+        .iter()
+        .find(|r| r.address.kind == "CustomizationJob")
+        .and_then(|r| r.attr_str("customModelName"))
+        .expect("custom model name")
+        .to_string()
+}
+
+// ------------------------------------------------------------------ ownership
+
+#[test]
+fn objects_this_stack_does_not_own_are_never_touched() {
+    let d = desired(BASE);
+    let mut observed = empty_account();
+    // Same name, no ownership tags.
+    observed.resources.push(ObservedResource {
+        kind: "Bucket".into(),
+        aws_name: "demo-data".into(),
+        attrs: serde_json::Map::new(),
+        ..ObservedResource::default()
+    });
+    // Same name, another stack's.
+    let role = d
+        .resources
+        .iter()
+        .find(|r| r.address.to_string() == "IamRole/spare-role")
+        .expect("declared");
+    let mut tags = role.tags_with_ownership("other-stack");
+    tags.insert(TAG_SPEC_HASH.into(), "0000".into());
+    observed.resources.push(ObservedResource {
+        kind: "IamRole".into(),
+        aws_name: "demo-spare".into(),
+        attrs: role.attrs.clone(),
+        tags,
+        ..ObservedResource::default()
+    });
+    // Another stack's, not declared here.
+    observed.resources.push(ObservedResource {
+        kind: "Bucket".into(),
+        aws_name: "other-data".into(),
+        tags: [
+            (TAG_STACK.to_string(), "other-stack".to_string()),
+            (TAG_ADDRESS.to_string(), "Bucket/data".to_string()),
+        ]
+        .into(),
+        ..ObservedResource::default()
+    });
+    let p = plan(&d, &observed, &PlanOptions::default());
+
+    let bucket = change(&p, "Bucket/data");
+    assert_eq!(bucket.action, Action::Unmanaged);
+    assert!(bucket.ops.is_empty());
+    assert!(
+        bucket
+            .reason
+            .as_deref()
+            .unwrap_or("")
+            .contains("bedform import")
+    );
+    let role = change(&p, "IamRole/spare-role");
+    assert_eq!(role.action, Action::Unmanaged);
+    assert!(role.ops.is_empty());
+    assert!(role.reason.as_deref().unwrap_or("").contains("other-stack"));
+    assert_eq!(p.blocking().count(), 2);
+    assert_eq!(p.summary.unmanaged, 2);
+    // No operation anywhere names them, nor the undeclared one.
+    for c in &p.changes {
+        for op in &c.ops {
+            let named = match op {
+                Op::Create { kind, name, .. }
+                | Op::Update { kind, name, .. }
+                | Op::Delete { kind, name, .. }
+                | Op::Untag { kind, name, .. } => (kind.as_str(), name.as_str()),
+                Op::StopJob { name } => ("CustomizationJob", name.as_str()),
+            };
+            assert!(
+                !matches!(
+                    named,
+                    ("Bucket", "demo-data" | "other-data") | ("IamRole", "demo-spare")
+                ),
+                "{} touches {named:?}",
+                c.address
+            );
+        }
+    }
+    assert!(!p.changes.iter().any(|c| c.aws_name == "other-data"));
+}
+
+#[test]
+fn a_resource_owned_by_another_address_of_this_stack_is_not_taken_over() {
+    let d = desired(BASE);
+    let mut observed = empty_account();
+    observed.resources.push(ObservedResource {
+        kind: "Bucket".into(),
+        aws_name: "demo-scratch".into(),
+        tags: [
+            (TAG_STACK.to_string(), STACK.to_string()),
+            (TAG_ADDRESS.to_string(), "Bucket/elsewhere".to_string()),
+        ]
+        .into(),
+        ..ObservedResource::default()
+    });
+    let p = plan(&d, &observed, &PlanOptions::default());
+    let c = change(&p, "Bucket/scratch");
+    assert_eq!(c.action, Action::Unmanaged);
+    assert!(c.ops.is_empty());
+}
+
+// ------------------------------------------------------------- preventDestroy
+
+#[tokio::test]
+async fn prevent_destroy_refuses_deletes_and_replacements() {
+    let world = World::new(fast());
+    let guarded = edit(
+        BASE,
+        "  roleName: demo-spare\n",
+        "  roleName: demo-spare\n  preventDestroy: true\n",
+    );
+    let guarded = edit(
+        &guarded,
+        "  commitment: none\n",
+        "  commitment: none\n  preventDestroy: true\n",
+    );
+    world.apply(&guarded).await;
+    let observed = world.observed().await;
+    assert_eq!(
+        observed
+            .find("IamRole", "demo-spare")
+            .and_then(|r| r.tag(TAG_PREVENT_DESTROY)),
+        Some("true")
+    );
+
+    // Replacement refused.
+    let moved = edit(
+        &guarded,
+        "  roleName: demo-spare\n",
+        "  roleName: demo-spare\n  path: /service-role/\n",
+    );
+    let plan = world.plan(&moved).await;
+    let c = change(&plan, "IamRole/spare-role");
+    assert_eq!(c.action, Action::Refused);
+    assert!(c.ops.is_empty());
+    assert!(c.reason.as_deref().unwrap_or("").contains("preventDestroy"));
+
+    let bigger = edit(&guarded, "modelUnits: 1", "modelUnits: 3");
+    let plan = world.plan(&bigger).await;
+    let c = change(&plan, "ProvisionedThroughput/serving");
+    assert_eq!(c.action, Action::Refused);
+    assert!(c.ops.is_empty());
+    assert!(c.reason.as_deref().unwrap_or("").contains("preventDestroy"));
+
+    // Removed from the manifests: the tag still guards it.
+    let removed = without(
+        &guarded,
+        &["name: spare-role", "kind: ProvisionedThroughput"],
+    );
+    let plan = world.plan(&removed).await;
+    for address in ["IamRole/spare-role", "ProvisionedThroughput/serving"] {
+        let c = change(&plan, address);
+        assert_eq!(c.action, Action::Refused, "{address}");
+        assert!(c.ops.is_empty());
+        assert!(c.reason.as_deref().unwrap_or("").contains("preventDestroy"));
+    }
+
+    // Lifting the guard is itself a reviewed change, after which delete is allowed.
+    let plan = world.plan(BASE).await;
+    let c = change(&plan, "IamRole/spare-role");
+    assert_eq!(c.action, Action::Update);
+    assert_eq!(paths(c), ["tags"]);
+    world.apply_plan(&plan, true).await;
+    let plan = world.plan(&without(BASE, &["name: spare-role"])).await;
+    assert_eq!(change(&plan, "IamRole/spare-role").action, Action::Delete);
+}
+
+#[tokio::test]
+async fn prevent_destroy_on_a_bucket_refuses_its_rename() {
+    let world = World::new(fast());
+    let guarded = edit(
+        BASE,
+        "bucketName: demo-scratch\n",
+        "bucketName: demo-scratch\n  preventDestroy: true\n",
+    );
+    world.apply(&guarded).await;
+    let plan = world
+        .plan(&edit(
+            &guarded,
+            "bucketName: demo-scratch",
+            "bucketName: demo-scratch-2",
+        ))
+        .await;
+    let c = change(&plan, "Bucket/scratch");
+    assert_eq!(c.action, Action::Refused);
+    assert!(c.ops.is_empty());
+}
+
+// -------------------------------------------------------------- determinism
+
+#[tokio::test]
+async fn plans_are_deterministic_sorted_and_carry_stable_tokens() {
+    let world = World::new(fast());
+    let no_serving = without(BASE, &["kind: ProvisionedThroughput"]);
+    world.apply(&no_serving).await;
+    let text = edit(BASE, MAX_1000, MAX_2000);
+    let text = edit(&text, "retentionDays: 30", "retentionDays: 90");
+    let observed = world.observed().await;
+    let a = plan_of(&text, &observed);
+    let b = plan_of(&text, &observed);
+    let json_a = serde_json::to_string(&a).expect("json");
+    assert_eq!(json_a, serde_json::to_string(&b).expect("json"));
+    // The order observed objects are listed in does not matter.
+    let mut shuffled = observed.clone();
+    shuffled.resources.reverse();
+    assert_eq!(
+        json_a,
+        serde_json::to_string(&plan_of(&text, &shuffled)).expect("json")
+    );
+    assert_eq!(
+        a.observed_fingerprint,
+        plan_of(&text, &shuffled).observed_fingerprint
+    );
+
+    let addresses: Vec<String> = a.changes.iter().map(|c| c.address.to_string()).collect();
+    let mut sorted = a
+        .changes
+        .iter()
+        .map(|c| c.address.clone())
+        .collect::<Vec<_>>();
+    sorted.sort();
+    assert_eq!(
+        addresses,
+        sorted.iter().map(ToString::to_string).collect::<Vec<_>>()
+    );
+
+    // Tokens derive from what the create means.
+    let job = changes(&a, "CustomizationJob/job")
+        .into_iter()
+        .find(|c| c.action == Action::Replace)
+        .expect("new job");
+    let (name, token) = create_op(job);
+    let d = desired(&text);
+    let declared = d
+        .resources
+        .iter()
+        .find(|r| r.address.kind == "CustomizationJob")
+        .expect("job");
+    assert_eq!(
+        token,
+        Some(
+            bedform::hash::client_request_token(
+                STACK,
+                "CustomizationJob/job",
+                name,
+                &declared.spec_hash
+            )
+            .as_str()
+        )
+    );
+    let serving = change(&a, "ProvisionedThroughput/serving");
+    let (_, serving_token) = create_op(serving);
+    assert!(serving_token.is_some());
+    let again = plan_of(&text, &empty_account());
+    assert_eq!(
+        create_op(change(&again, "ProvisionedThroughput/serving")).1,
+        serving_token
+    );
+    let other = plan_of(
+        &edit(&text, "modelUnits: 1", "modelUnits: 2"),
+        &empty_account(),
+    );
+    assert_ne!(
+        create_op(change(&other, "ProvisionedThroughput/serving")).1,
+        serving_token
+    );
+}
+
+#[test]
+fn the_same_manifest_planned_from_another_folder_is_the_same_plan() {
+    let mut loaded = Loaded::default();
+    load_text(
+        &Path::new("elsewhere").join("demo.yaml").to_string_lossy(),
+        BASE,
+        &mut loaded,
+    );
+    let moved = validate(&loaded, None).expect("valid");
+    let a = plan(&moved, &empty_account(), &PlanOptions::default());
+    let b = plan(&desired(BASE), &empty_account(), &PlanOptions::default());
+    assert_eq!(a, b);
+}
+
+#[tokio::test]
+async fn a_throughput_replacement_interrupted_after_the_create_is_resumed_not_undone() {
+    let world = World::new(fast());
+    world.apply(BASE).await;
+    let bigger = edit(BASE, "modelUnits: 1", "modelUnits: 2");
+    let plan = world.plan(&bigger).await;
+    let c = change(&plan, "ProvisionedThroughput/serving");
+    let new_name = c.aws_name.clone();
+    // apply dies right after AWS accepted the new throughput.
+    world.sandbox.execute(&c.ops[0]).await.expect("create");
+    let resumed = world.plan(&bigger).await;
+    let all = changes(&resumed, "ProvisionedThroughput/serving");
+    assert!(
+        all.iter().all(|c| !c
+            .ops
+            .iter()
+            .any(|op| matches!(op, Op::Delete { name, .. } if *name == new_name))),
+        "the new throughput must not be deleted: {all:#?}"
+    );
+    let c = acting_change(&resumed, "ProvisionedThroughput/serving");
+    assert_eq!(c.action, Action::Replace);
+    assert_eq!(
+        c.ops,
+        plan_change_ops(&plan),
+        "the same operations, the same token"
+    );
+    world.apply_plan(&resumed, true).await;
+    let observed = world.observed().await;
+    assert_eq!(observed.of_kind("ProvisionedThroughput").count(), 1);
+    assert!(observed.find("ProvisionedThroughput", &new_name).is_some());
+    assert_no_changes(&world.plan(&bigger).await);
+}
+
+fn plan_change_ops(plan: &Plan) -> Vec<Op> {
+    change(plan, "ProvisionedThroughput/serving").ops.clone()
+}
+
+#[tokio::test]
+async fn a_rename_interrupted_after_the_create_finishes_with_the_delete() {
+    let world = World::new(fast());
+    world.apply(BASE).await;
+    let renamed = edit(
+        BASE,
+        "bucketName: demo-scratch",
+        "bucketName: demo-scratch-2",
+    );
+    let plan = world.plan(&renamed).await;
+    let c = change(&plan, "Bucket/scratch");
+    world.sandbox.execute(&c.ops[0]).await.expect("create");
+    let resumed = world.plan(&renamed).await;
+    let c = acting_change(&resumed, "Bucket/scratch");
+    assert_eq!(c.action, Action::Delete, "{c:#?}");
+    assert_eq!(c.aws_name, "demo-scratch");
+    assert!(
+        c.reason.as_deref().unwrap_or("").contains("demo-scratch-2"),
+        "{:?}",
+        c.reason
+    );
+    world.apply_plan(&resumed, true).await;
+    let observed = world.observed().await;
+    assert!(observed.find("Bucket", "demo-scratch").is_none());
+    assert_no_changes(&world.plan(&renamed).await);
+}
+
+#[tokio::test]
+async fn renaming_a_log_group_that_holds_events_needs_deletion_policy_delete() {
+    let world = World::new(fast());
+    world.apply(BASE).await;
+    let mut observed = world.observed().await;
+    observed_mut(&mut observed, "LogGroup", "/demo/invocations")
+        .facts
+        .insert("storedBytes".into(), json!(2048));
+    let renamed = edit(
+        BASE,
+        "logGroupName: /demo/invocations",
+        "logGroupName: /demo/calls",
+    );
+    let p = plan_of(&renamed, &observed);
+    let c = change(&p, "LogGroup/logs");
+    assert_eq!(c.action, Action::Refused);
+    assert!(c.ops.is_empty());
+    assert!(
+        c.reason.as_deref().unwrap_or("").contains("2048 bytes"),
+        "{:?}",
+        c.reason
+    );
+
+    let allowed = edit(
+        &renamed,
+        "  retentionDays: 30\n",
+        "  retentionDays: 30\n  deletionPolicy: delete\n",
+    );
+    let p = plan_of(&allowed, &observed);
+    let c = change(&p, "LogGroup/logs");
+    assert_eq!(c.action, Action::Replace);
+    assert!(c.deletes_data);
+    assert!(
+        c.warnings.iter().any(|w| w.contains("2048 bytes")),
+        "{:?}",
+        c.warnings
+    );
+}
+
+#[tokio::test]
+async fn prevent_destroy_on_a_job_keeps_superseded_models_without_blocking() {
+    let world = World::new(fast());
+    let guarded = edit(
+        BASE,
+        "\n  role: {ref: role}\n",
+        "\n  role: {ref: role}\n  preventDestroy: true\n",
+    );
+    world.apply(&guarded).await;
+    let old_model = model_of(&guarded);
+    let retrain = edit(&guarded, MAX_1000, MAX_2000);
+    let plan = world.plan(&retrain).await;
+    let job = acting_change(&plan, "CustomizationJob/job");
+    assert_eq!(job.action, Action::Replace);
+    assert!(
+        job.warnings
+            .iter()
+            .any(|w| w.contains("previous model is kept"))
+    );
+    world.apply_plan(&plan, true).await;
+    let swap = world.plan(&retrain).await;
+    world.apply_plan(&swap, true).await;
+
+    // Nothing serves the old model any more: kept, and the plan can still be applied.
+    let plan = world.plan(&retrain).await;
+    let old = plan
+        .changes
+        .iter()
+        .find(|c| c.aws_name == old_model)
+        .expect("the old model is shown");
+    assert_eq!(old.action, Action::NoOp, "{old:#?}");
+    assert!(
+        old.notes.iter().any(|n| n.contains("preventDestroy")),
+        "{old:#?}"
+    );
+    assert_eq!(plan.blocking().count(), 0);
+    assert_no_changes(&plan);
+    assert!(
+        world
+            .observed()
+            .await
+            .find("CustomModel", &old_model)
+            .is_some()
+    );
+}

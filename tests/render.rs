@@ -1,0 +1,566 @@
+//! The three renderings of a plan, as snapshots, plus the properties a reviewer
+//! relies on whatever the wording: a legend of only the symbols used, an exact
+//! closing count, a warning for every destructive or costly change, sensitive values
+//! hidden, and JSON that is the plan itself.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use bedform::manifest::{Loaded, load, load_text, validate};
+use bedform::model::{
+    DesiredResource, DesiredStack, ObservedAccount, ObservedResource, TAG_ADDRESS, TAG_STACK,
+};
+use bedform::plan::{Action, Plan, PlanOptions, plan};
+use bedform::render::{Format, render};
+use serde_json::{Map, json};
+
+const ACCOUNT: &str = "123456789012";
+const REGION: &str = "us-east-1";
+const OBSERVED_AT: &str = "2026-01-15T12:00:00Z";
+
+fn snapshot_settings() -> insta::Settings {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_prepend_module_to_snapshot(true);
+    settings.add_filter(
+        r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z",
+        "[timestamp]",
+    );
+    settings.add_filter(
+        r#""bedform_version": "[^"]*""#,
+        r#""bedform_version": "[version]""#,
+    );
+    // A hash of every observed field: deterministic (tests/plan.rs checks that),
+    // but it would churn with any change to the observed model.
+    settings.add_filter(
+        r#""observed_fingerprint": "[0-9a-f]{64}""#,
+        r#""observed_fingerprint": "[fingerprint]""#,
+    );
+    settings
+}
+
+fn empty_account() -> ObservedAccount {
+    ObservedAccount {
+        account_id: ACCOUNT.into(),
+        region: REGION.into(),
+        observed_at: OBSERVED_AT.into(),
+        resources: Vec::new(),
+    }
+}
+
+fn quickstart_plan() -> Plan {
+    let loaded = load(&[PathBuf::from("examples/quickstart")]);
+    let desired = validate(&loaded, Some(ACCOUNT)).expect("the quickstart validates");
+    plan(&desired, &empty_account(), &PlanOptions::default())
+}
+
+// ------------------------------------------------- a plan with every change
+
+/// What the account was built from.
+const BEFORE: &str = r#"apiVersion: bedform/v1
+kind: Stack
+metadata: {name: demo}
+spec:
+  region: us-east-1
+  accountId: "123456789012"
+  tags: {team: ml}
+---
+apiVersion: bedform/v1
+kind: LogGroup
+metadata: {name: logs}
+spec:
+  logGroupName: /demo/invocations
+  retentionDays: 30
+---
+apiVersion: bedform/v1
+kind: IamRole
+metadata: {name: role}
+spec:
+  roleName: demo-role
+  assumedBy: bedrock
+---
+apiVersion: bedform/v1
+kind: IamRole
+metadata: {name: old-role}
+spec:
+  roleName: demo-old-role
+  assumedBy: bedrock
+---
+apiVersion: bedform/v1
+kind: Bucket
+metadata: {name: archive}
+spec:
+  bucketName: demo-archive
+---
+apiVersion: bedform/v1
+kind: CustomizationJob
+metadata: {name: job}
+spec:
+  type: distillation
+  baseModel: amazon.nova-lite-v1:0
+  teacher: {model: amazon.nova-pro-v1:0, maxResponseLength: 1000}
+  trainingData: {s3Uri: "s3://demo-data/prompts.jsonl"}
+  output: {s3Uri: "s3://demo-data/output/"}
+  role: {ref: role}
+---
+apiVersion: bedform/v1
+kind: CustomizationJob
+metadata: {name: legacy}
+spec:
+  type: distillation
+  baseModel: amazon.nova-micro-v1:0
+  teacher: {model: amazon.nova-pro-v1:0, maxResponseLength: 500}
+  trainingData: {s3Uri: "s3://demo-data/legacy.jsonl"}
+  output: {s3Uri: "s3://demo-data/output/"}
+  role: {ref: role}
+---
+apiVersion: bedform/v1
+kind: ProvisionedThroughput
+metadata: {name: serving}
+spec:
+  model: {ref: job}
+  modelUnits: 1
+---
+apiVersion: bedform/v1
+kind: ProvisionedThroughput
+metadata: {name: bulk}
+spec:
+  model: amazon.nova-lite-v1:0
+  modelUnits: 1
+---
+apiVersion: bedform/v1
+kind: ProvisionedThroughput
+metadata: {name: committed}
+spec:
+  model: amazon.nova-pro-v1:0
+  modelUnits: 1
+  commitment: oneMonth
+"#;
+
+/// The manifests under review.
+const AFTER: &str = r#"apiVersion: bedform/v1
+kind: Stack
+metadata: {name: demo}
+spec:
+  region: us-east-1
+  accountId: "123456789012"
+  tags: {team: ml}
+---
+apiVersion: bedform/v1
+kind: LogGroup
+metadata: {name: logs}
+spec:
+  logGroupName: /demo/invocations
+  retentionDays: 30
+---
+apiVersion: bedform/v1
+kind: IamRole
+metadata: {name: role}
+spec:
+  roleName: demo-role
+  path: /service-role/
+  assumedBy: bedrock
+---
+apiVersion: bedform/v1
+kind: Bucket
+metadata: {name: fresh}
+spec:
+  bucketName: demo-fresh
+---
+apiVersion: bedform/v1
+kind: Bucket
+metadata: {name: taken}
+spec:
+  bucketName: demo-taken
+---
+apiVersion: bedform/v1
+kind: ModelAccess
+metadata: {name: access}
+spec:
+  models: [anthropic.claude-3-5-haiku-20241022-v1:0]
+  useCaseForm: {file: use-case.json}
+---
+apiVersion: bedform/v1
+kind: CustomizationJob
+metadata: {name: job}
+spec:
+  type: distillation
+  baseModel: amazon.nova-lite-v1:0
+  teacher: {model: amazon.nova-pro-v1:0, maxResponseLength: 2000}
+  trainingData: {s3Uri: "s3://demo-data/prompts.jsonl"}
+  output: {s3Uri: "s3://demo-data/output/"}
+  role: {ref: role}
+---
+apiVersion: bedform/v1
+kind: ProvisionedThroughput
+metadata: {name: serving}
+spec:
+  model: {ref: job}
+  modelUnits: 1
+---
+apiVersion: bedform/v1
+kind: ProvisionedThroughput
+metadata: {name: bulk}
+spec:
+  model: amazon.nova-lite-v1:0
+  modelUnits: 2
+---
+apiVersion: bedform/v1
+kind: ProvisionedThroughput
+metadata: {name: reserved}
+spec:
+  model: amazon.nova-pro-v1:0
+  modelUnits: 1
+  commitment: sixMonths
+"#;
+
+/// Secret-ish content of the use-case form, which must never be printed.
+const FORM: &str = r#"{"companyName": "Acme Confidential", "intendedUsers": "0"}"#;
+
+fn desired(name: &str, text: &str) -> DesiredStack {
+    let mut loaded = Loaded::default();
+    load_text(name, text, &mut loaded);
+    match validate(&loaded, None) {
+        Ok(desired) => desired,
+        Err(diagnostics) => panic!("manifest does not validate: {diagnostics:?}"),
+    }
+}
+
+/// How a resource applied from `declared` looks in the account.
+fn as_applied(declared: &DesiredResource, stack: &str) -> ObservedResource {
+    ObservedResource {
+        kind: declared.address.kind.clone(),
+        aws_name: declared.aws_name.clone(),
+        arn: None,
+        attrs: declared.attrs.clone(),
+        tags: declared.tags_with_ownership(stack),
+        status: None,
+        status_message: None,
+        facts: Map::new(),
+    }
+}
+
+fn every_change_plan() -> Plan {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("use-case.json"), FORM).expect("form");
+    let before = desired("before.yaml", BEFORE);
+    let after = desired(&dir.path().join("after.yaml").to_string_lossy(), AFTER);
+    let mut observed = empty_account();
+    for declared in &before.resources {
+        let mut o = as_applied(declared, "demo");
+        match declared.address.to_string().as_str() {
+            // Changed outside bedform.
+            "LogGroup/logs" => {
+                o.attrs.insert("retentionDays".into(), json!(7));
+            }
+            "CustomizationJob/job" => {
+                o.status = Some("Completed".into());
+                let model = declared.attr_str("customModelName").expect("model name");
+                let mut m = as_applied(declared, "demo");
+                m.kind = "CustomModel".into();
+                m.aws_name = model.into();
+                m.attrs = Map::new();
+                m.facts
+                    .insert("baseModel".into(), json!("amazon.nova-lite-v1:0"));
+                m.status = Some("Active".into());
+                observed.resources.push(m);
+            }
+            "CustomizationJob/legacy" => {
+                o.status = Some("InProgress".into());
+                o.facts.insert("stage".into(), json!("Training"));
+            }
+            "ProvisionedThroughput/committed" => {
+                o.status = Some("InService".into());
+                o.facts.insert(
+                    "commitmentExpirationTime".into(),
+                    json!("2026-02-14T09:30:00Z"),
+                );
+            }
+            address if address.starts_with("ProvisionedThroughput/") => {
+                o.status = Some("InService".into());
+            }
+            _ => {}
+        }
+        observed.resources.push(o);
+    }
+    // A bucket with the declared name that someone else made.
+    observed.resources.push(ObservedResource {
+        kind: "Bucket".into(),
+        aws_name: "demo-taken".into(),
+        ..ObservedResource::default()
+    });
+    // Another stack's bucket: never in this plan.
+    observed.resources.push(ObservedResource {
+        kind: "Bucket".into(),
+        aws_name: "demo-neighbour".into(),
+        tags: [
+            (TAG_STACK.to_string(), "neighbour".to_string()),
+            (TAG_ADDRESS.to_string(), "Bucket/data".to_string()),
+        ]
+        .into(),
+        ..ObservedResource::default()
+    });
+    observed.resources.push(ObservedResource {
+        kind: "ModelAccess".into(),
+        aws_name: "model-access".into(),
+        attrs: Map::from_iter([(
+            "agreements".to_string(),
+            json!(["anthropic.claude-3-5-haiku-20241022-v1:0"]),
+        )]),
+        ..ObservedResource::default()
+    });
+    plan(&after, &observed, &PlanOptions::default())
+}
+
+fn actions(plan: &Plan) -> BTreeSet<Action> {
+    plan.changes.iter().map(|c| c.action).collect()
+}
+
+#[test]
+fn the_every_change_plan_has_every_change() {
+    let plan = every_change_plan();
+    let found = actions(&plan);
+    for action in [
+        Action::Create,
+        Action::Update,
+        Action::Replace,
+        Action::Delete,
+        Action::Stop,
+        Action::Forget,
+        Action::Wait,
+        Action::Refused,
+        Action::Unmanaged,
+        Action::NoOp,
+    ] {
+        assert!(
+            found.contains(&action),
+            "{action:?} missing from {:#?}",
+            plan.changes
+        );
+    }
+    assert!(plan.changes.iter().any(|c| c.drift));
+    assert!(plan.changes.iter().any(|c| c.purchase.is_some()));
+    assert!(plan.changes.iter().any(|c| c.retrains));
+    let replaces: BTreeSet<bool> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action == Action::Replace && !c.retrains)
+        .map(|c| c.create_before_destroy)
+        .collect();
+    assert_eq!(
+        replaces,
+        BTreeSet::from([false, true]),
+        "both replacement orders"
+    );
+    assert!(!plan.changes.iter().any(|c| c.aws_name == "demo-neighbour"));
+}
+
+// ------------------------------------------------------------------ snapshots
+
+#[test]
+fn quickstart_renderings() {
+    let plan = quickstart_plan();
+    snapshot_settings().bind(|| {
+        insta::assert_snapshot!("quickstart_human", render(&plan, Format::Human, false));
+        insta::assert_snapshot!(
+            "quickstart_markdown",
+            render(&plan, Format::Markdown, false)
+        );
+        insta::assert_snapshot!("quickstart_json", render(&plan, Format::Json, false));
+    });
+}
+
+#[test]
+fn every_change_renderings() {
+    let plan = every_change_plan();
+    snapshot_settings().bind(|| {
+        insta::assert_snapshot!("every_change_human", render(&plan, Format::Human, false));
+        insta::assert_snapshot!(
+            "every_change_markdown",
+            render(&plan, Format::Markdown, false)
+        );
+        insta::assert_snapshot!("every_change_json", render(&plan, Format::Json, false));
+    });
+}
+
+// ----------------------------------------------------------------- properties
+
+/// The symbols the human legend lists.
+fn legend(text: &str) -> BTreeSet<String> {
+    text.lines()
+        .skip_while(|l| *l != "Symbols:")
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        .map(|l| l.split_whitespace().next().unwrap_or("").to_string())
+        .collect()
+}
+
+#[test]
+fn the_legend_lists_exactly_the_symbols_used() {
+    for plan in [quickstart_plan(), every_change_plan()] {
+        let text = render(&plan, Format::Human, false);
+        let used: BTreeSet<String> = plan
+            .changes
+            .iter()
+            .filter(|c| c.is_change())
+            .map(|c| c.action.symbol(c.create_before_destroy).to_string())
+            .collect();
+        assert_eq!(legend(&text), used, "{text}");
+        // Every change block starts with a symbol from the legend.
+        for c in plan.changes.iter().filter(|c| c.is_change()) {
+            let mut head = format!(
+                "{:>3} {}",
+                c.action.symbol(c.create_before_destroy),
+                c.address
+            );
+            if !c.fields.is_empty() {
+                head.push_str(" {");
+            }
+            assert!(text.lines().any(|l| l == head), "no `{head}` in\n{text}");
+        }
+    }
+    let quickstart = legend(&render(&quickstart_plan(), Format::Human, false));
+    assert_eq!(quickstart, BTreeSet::from(["+".to_string()]));
+}
+
+#[test]
+fn the_closing_count_is_exact() {
+    let text = render(&quickstart_plan(), Format::Human, false);
+    assert_eq!(
+        text.lines().last(),
+        Some("Plan: 7 to create, 0 to update, 0 to replace, 0 to delete.")
+    );
+    let plan = every_change_plan();
+    let text = render(&plan, Format::Human, false);
+    let line = "Plan: 2 to create, 2 to update, 3 to replace, 1 to delete, 1 to stop, 1 to release, 1 waiting, 1 refused, 1 not managed.";
+    assert!(text.lines().any(|l| l == line), "no `{line}` in\n{text}");
+    assert!(render(&plan, Format::Markdown, false).contains(&format!("**{line}**")));
+    // A plan that cannot be applied says so last.
+    assert!(
+        text.trim_end()
+            .lines()
+            .last()
+            .is_some_and(|l| l.starts_with("Error: this plan cannot be applied: 2 change(s)")),
+        "{text}"
+    );
+    assert!(text.contains("Purchase: ProvisionedThroughput/reserved buys 1 model unit(s) of amazon.nova-pro-v1:0 with a sixMonths commitment"));
+}
+
+#[test]
+fn no_changes_is_said_plainly() {
+    let empty = desired(
+        "stack.yaml",
+        "apiVersion: bedform/v1\nkind: Stack\nmetadata: {name: demo}\nspec: {region: us-east-1}\n",
+    );
+    let plan = plan(&empty, &empty_account(), &PlanOptions::default());
+    let human = render(&plan, Format::Human, false);
+    assert!(human.contains("No changes."), "{human}");
+    assert!(!human.contains("Symbols:"));
+    assert!(render(&plan, Format::Markdown, false).contains("**No changes.**"));
+}
+
+#[test]
+fn markdown_warns_about_every_destructive_or_costly_change() {
+    let plan = every_change_plan();
+    let text = render(&plan, Format::Markdown, false);
+    let warnings: Vec<&str> = text.lines().filter(|l| l.starts_with("> - ")).collect();
+    assert!(text.contains("> [!WARNING]"), "{text}");
+    for c in &plan.changes {
+        let needs = matches!(c.action, Action::Delete | Action::Replace) || c.retrains;
+        if needs {
+            let marker = format!("**{}**", c.address);
+            assert!(
+                warnings.iter().any(|w| w.contains(&marker)),
+                "no warning for {} ({:?}) in\n{text}",
+                c.address,
+                c.action
+            );
+        }
+        if let Some(purchase) = &c.purchase {
+            assert!(
+                warnings
+                    .iter()
+                    .any(|w| w.contains(&format!("**{}**", c.address))
+                        && w.contains(&purchase.commitment)
+                        && w.contains("--allow-commitment")),
+                "no purchase warning for {} in\n{text}",
+                c.address
+            );
+        }
+    }
+    assert!(text.contains("<details>") && text.contains("</details>"));
+    assert!(text.contains("#### Changed outside bedform"));
+    assert!(text.contains("- `LogGroup/logs`: `retentionDays`"));
+}
+
+#[test]
+fn sensitive_fields_are_never_printed() {
+    let plan = every_change_plan();
+    let access = plan
+        .changes
+        .iter()
+        .find(|c| c.address.to_string() == "ModelAccess/access")
+        .expect("the form is sent");
+    assert!(
+        access
+            .fields
+            .iter()
+            .any(|f| f.path == "useCaseForm" && f.sensitive)
+    );
+    for format in [Format::Human, Format::Markdown] {
+        let text = render(&plan, format, false);
+        let line = text
+            .lines()
+            .find(|l| l.contains("useCaseForm"))
+            .unwrap_or_else(|| panic!("no useCaseForm line in\n{text}"));
+        assert!(line.contains("(sensitive)"), "{line}");
+        assert!(
+            !text.contains("Acme Confidential"),
+            "{format:?} shows the form:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn json_is_the_plan() {
+    for plan in [quickstart_plan(), every_change_plan()] {
+        let text = render(&plan, Format::Json, false);
+        let value: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
+        assert_eq!(
+            value["format_version"],
+            json!(bedform::plan::FORMAT_VERSION)
+        );
+        let back: Plan = serde_json::from_str(&text).expect("reads back as a plan");
+        assert_eq!(back, plan);
+        // And the other renderings of the read-back plan are the same text.
+        for format in [Format::Human, Format::Markdown] {
+            assert_eq!(render(&back, format, false), render(&plan, format, false));
+        }
+    }
+}
+
+#[test]
+fn color_is_only_escape_codes() {
+    let plan = every_change_plan();
+    let colored = render(&plan, Format::Human, true);
+    assert!(colored.contains("\x1b["));
+    let stripped = regex_lite_strip(&colored);
+    assert_eq!(stripped, render(&plan, Format::Human, false));
+}
+
+/// Removes ANSI SGR sequences (`ESC [ ... m`).
+fn regex_lite_strip(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' && chars.peek() == Some(&'[') {
+            for d in chars.by_ref() {
+                if d == 'm' {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
