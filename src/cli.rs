@@ -8,8 +8,8 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::apply::{self, ApplyOptions, Outcome, progress::Progress};
 use crate::cloud::aws::{Aws, AwsSettings};
-use crate::cloud::{Cloud, Scope};
 use crate::cloud::sandbox::Sandbox;
+use crate::cloud::{Cloud, Scope};
 use crate::diag::Sources;
 use crate::exit::ExitStatus;
 use crate::manifest;
@@ -273,7 +273,11 @@ fn sandbox_path(global: &Global) -> Option<PathBuf> {
     }
 }
 
-async fn open_cloud(global: &Global, account_id: Option<&str>, region: &str) -> Result<Box<dyn Cloud>, CliError> {
+async fn open_cloud(
+    global: &Global,
+    account_id: Option<&str>,
+    region: &str,
+) -> Result<Box<dyn Cloud>, CliError> {
     match sandbox_path(global) {
         Some(path) => Ok(Box::new(Sandbox::open(
             &path,
@@ -296,7 +300,10 @@ async fn plan_command(cli: &Cli, args: &PlanArgs) -> Result<ExitStatus, CliError
         Ok(p) => p,
         Err(status) => return Ok(status),
     };
-    let observed = prepared.cloud.observe(&Scope::of(&prepared.desired)).await?;
+    let observed = prepared
+        .cloud
+        .observe(&Scope::of(&prepared.desired))
+        .await?;
     let options = PlanOptions {
         retry_failed: args.retry_failed,
     };
@@ -370,7 +377,10 @@ async fn apply_command(cli: &Cli, args: &ApplyArgs) -> Result<ExitStatus, CliErr
                 Ok(p) => p,
                 Err(status) => return Ok(status),
             };
-            let observed = prepared.cloud.observe(&Scope::of(&prepared.desired)).await?;
+            let observed = prepared
+                .cloud
+                .observe(&Scope::of(&prepared.desired))
+                .await?;
             let options = PlanOptions {
                 retry_failed: args.retry_failed,
             };

@@ -232,12 +232,22 @@ impl Scope {
             if let Some(model) = resource.attr_str("customModelName") {
                 scope.declare(crate::resource::customization_job::CUSTOM_MODEL, model);
             }
-            for entry in resource.attrs.get("models").and_then(|m| m.as_array()).into_iter().flatten() {
+            for entry in resource
+                .attrs
+                .get("models")
+                .and_then(|m| m.as_array())
+                .into_iter()
+                .flatten()
+            {
                 if let Some(model) = entry.get("model").and_then(|m| m.as_str()) {
                     scope.models.insert(model.to_string());
                 }
             }
-            if resource.attrs.get("useCaseForm").is_some_and(|f| !f.is_null()) {
+            if resource
+                .attrs
+                .get("useCaseForm")
+                .is_some_and(|f| !f.is_null())
+            {
                 scope.use_case_form = true;
             }
         }
@@ -257,12 +267,19 @@ impl Scope {
     }
 
     pub fn declare(&mut self, kind: &str, name: &str) {
-        self.declared.entry(kind.to_string()).or_default().insert(name.to_string());
+        self.declared
+            .entry(kind.to_string())
+            .or_default()
+            .insert(name.to_string());
     }
     pub fn declares(&self, kind: &str, name: &str) -> bool {
-        self.declared.get(kind).is_some_and(|names| names.contains(name))
+        self.declared
+            .get(kind)
+            .is_some_and(|names| names.contains(name))
     }
     pub fn declares_kind(&self, kind: &str) -> bool {
-        self.declared.get(kind).is_some_and(|names| !names.is_empty())
+        self.declared
+            .get(kind)
+            .is_some_and(|names| !names.is_empty())
     }
 }

@@ -184,7 +184,10 @@ impl World {
     }
 
     async fn observed(&self) -> ObservedAccount {
-        self.sandbox.observe().await.expect("observe")
+        self.sandbox
+            .observe(&bedform::cloud::Scope::default())
+            .await
+            .expect("observe")
     }
 
     async fn plan(&self, text: &str) -> Plan {

@@ -142,7 +142,10 @@ async fn names_are_unique() {
         .await
         .expect_err("role twice");
     assert_eq!(again.class, ErrorClass::Conflict);
-    let observed = cloud.observe().await.expect("observe");
+    let observed = cloud
+        .observe(&bedform::cloud::Scope::default())
+        .await
+        .expect("observe");
     assert_eq!(observed.of_kind("Bucket").count(), 1);
 }
 
@@ -157,7 +160,10 @@ async fn client_request_tokens_make_creates_idempotent() {
         .execute(&op)
         .await
         .expect("the same request again returns the original");
-    let observed = cloud.observe().await.expect("observe");
+    let observed = cloud
+        .observe(&bedform::cloud::Scope::default())
+        .await
+        .expect("observe");
     assert_eq!(observed.of_kind("CustomizationJob").count(), 1);
 
     let other = create("CustomizationJob", "job-b", nova_job(), Some("tok-1"));
@@ -183,7 +189,10 @@ async fn client_request_tokens_make_creates_idempotent() {
     );
     cloud.execute(&buy).await.expect("buy");
     cloud.execute(&buy).await.expect("buy again");
-    let observed = cloud.observe().await.expect("observe");
+    let observed = cloud
+        .observe(&bedform::cloud::Scope::default())
+        .await
+        .expect("observe");
     assert_eq!(observed.of_kind("ProvisionedThroughput").count(), 1);
 }
 
@@ -339,7 +348,11 @@ async fn apply_retries_iam_propagation_until_the_role_is_assumable() {
         ..timing()
     });
     let desired = quickstart();
-    let observed = account.sandbox.observe().await.expect("observe");
+    let observed = account
+        .sandbox
+        .observe(&bedform::cloud::Scope::default())
+        .await
+        .expect("observe");
     let p = plan(&desired, &observed, &PlanOptions::default());
     let report = apply(&account.sandbox, &p, &options(false), &Progress::quiet()).await;
     assert!(!report.failed(), "{report:#?}");
@@ -431,7 +444,10 @@ async fn marketplace_models_need_an_agreement() {
     cloud.execute(&agree(&[sonnet])).await.expect("agreement");
     cloud.execute(&op).await.expect("both agreed");
 
-    let observed = cloud.observe().await.expect("observe");
+    let observed = cloud
+        .observe(&bedform::cloud::Scope::default())
+        .await
+        .expect("observe");
     let access = observed
         .find("ModelAccess", "model-access")
         .expect("agreements are observed");
@@ -595,7 +611,10 @@ async fn state_persists_across_reopening() {
         ACCOUNT,
         "the file's account wins"
     );
-    let observed = reopened.observe().await.expect("observe");
+    let observed = reopened
+        .observe(&bedform::cloud::Scope::default())
+        .await
+        .expect("observe");
     assert!(observed.find("IamRole", "trainer").is_some());
     assert_eq!(
         observed
@@ -667,6 +686,7 @@ fn one_change_plan(action: Action, kind: &str, name: &str, ops: Vec<Op>) -> Plan
         account_id: ACCOUNT.into(),
         region: REGION.into(),
         observed_fingerprint: String::new(),
+        scope: Default::default(),
         summary: bedform::plan::Summary::of(std::slice::from_ref(&change)),
         changes: vec![change],
     }
@@ -680,7 +700,10 @@ async fn the_quickstart_converges_over_applies_without_waiting() {
 
     let first = plan(
         &desired,
-        &cloud.observe().await.expect("observe"),
+        &cloud
+            .observe(&bedform::cloud::Scope::default())
+            .await
+            .expect("observe"),
         &PlanOptions::default(),
     );
     let report = apply(cloud, &first, &options(false), &Progress::quiet()).await;
@@ -695,7 +718,7 @@ async fn the_quickstart_converges_over_applies_without_waiting() {
     assert_eq!(result_of(&report, "Bucket/training-data"), &Outcome::Done);
     assert!(
         cloud
-            .observe()
+            .observe(&bedform::cloud::Scope::default())
             .await
             .expect("observe")
             .of_kind("ProvisionedThroughput")
@@ -706,7 +729,10 @@ async fn the_quickstart_converges_over_applies_without_waiting() {
     // While the job trains, the plan still shows the throughput waiting.
     let second = plan(
         &desired,
-        &cloud.observe().await.expect("observe"),
+        &cloud
+            .observe(&bedform::cloud::Scope::default())
+            .await
+            .expect("observe"),
         &PlanOptions::default(),
     );
     let serving = second
@@ -719,7 +745,10 @@ async fn the_quickstart_converges_over_applies_without_waiting() {
     sleep(1.2).await;
     let third = plan(
         &desired,
-        &cloud.observe().await.expect("observe"),
+        &cloud
+            .observe(&bedform::cloud::Scope::default())
+            .await
+            .expect("observe"),
         &PlanOptions::default(),
     );
     let acting: Vec<String> = third
@@ -738,7 +767,10 @@ async fn the_quickstart_converges_over_applies_without_waiting() {
 
     let last = plan(
         &desired,
-        &cloud.observe().await.expect("observe"),
+        &cloud
+            .observe(&bedform::cloud::Scope::default())
+            .await
+            .expect("observe"),
         &PlanOptions::default(),
     );
     assert!(!last.has_changes(), "{:#?}", last.changes);
@@ -751,7 +783,10 @@ async fn apply_wait_follows_the_job_and_creates_the_throughput_in_one_run() {
     let cloud = &account.sandbox;
     let first = plan(
         &desired,
-        &cloud.observe().await.expect("observe"),
+        &cloud
+            .observe(&bedform::cloud::Scope::default())
+            .await
+            .expect("observe"),
         &PlanOptions::default(),
     );
     let report = apply(cloud, &first, &options(true), &Progress::quiet()).await;
@@ -764,7 +799,10 @@ async fn apply_wait_follows_the_job_and_creates_the_throughput_in_one_run() {
         result_of(&report, "CustomizationJob/support-distilled"),
         &Outcome::Done
     );
-    let observed = cloud.observe().await.expect("observe");
+    let observed = cloud
+        .observe(&bedform::cloud::Scope::default())
+        .await
+        .expect("observe");
     let throughput = observed
         .of_kind("ProvisionedThroughput")
         .next()
@@ -804,7 +842,10 @@ async fn a_replaced_job_is_stopped_before_its_successor_starts() {
     let cloud = &account.sandbox;
     let first = plan(
         &desired,
-        &cloud.observe().await.expect("observe"),
+        &cloud
+            .observe(&bedform::cloud::Scope::default())
+            .await
+            .expect("observe"),
         &PlanOptions::default(),
     );
     let report = apply(cloud, &first, &options(false), &Progress::quiet()).await;
@@ -829,7 +870,10 @@ async fn a_replaced_job_is_stopped_before_its_successor_starts() {
     let changed = validate(&load(&[dir.path().to_path_buf()]), Some(ACCOUNT)).expect("valid");
     let second = plan(
         &changed,
-        &cloud.observe().await.expect("observe"),
+        &cloud
+            .observe(&bedform::cloud::Scope::default())
+            .await
+            .expect("observe"),
         &PlanOptions::default(),
     );
     let report = apply(cloud, &second, &options(false), &Progress::quiet()).await;

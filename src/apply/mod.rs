@@ -461,7 +461,8 @@ async fn await_dependency(
             None => None,
         };
         // The model counts once its job has completed, not merely when it is listed.
-        let trained = wait.job.is_none() || job.as_ref().and_then(|j| j.status.as_deref()) == Some(job::COMPLETED);
+        let trained = wait.job.is_none()
+            || job.as_ref().and_then(|j| j.status.as_deref()) == Some(job::COMPLETED);
         if trained && cloud.get(&wait.kind, &wait.name).await?.is_some() {
             bar.finish("ready");
             return Ok(true);

@@ -75,4 +75,3 @@ pub trait Cloud: Send + Sync {
     /// Performs one operation of a plan.
     async fn execute(&self, op: &Op) -> Result<(), CloudError>;
 }
-

@@ -170,10 +170,7 @@ fn purchase(desired: &DesiredResource) -> Option<Purchase> {
 fn waits_on(cx: &PlanCx<'_>, desired: &DesiredResource) -> Option<WaitOn> {
     let model = desired.attr_str("model")?;
     let name = crate::models::custom_model_name(model)?;
-    if cx
-        .find(crate::resource::customization_job::CUSTOM_MODEL, name)
-        .is_some()
-    {
+    if custom_model_ready(cx, name) {
         return None;
     }
     let job = desired
@@ -189,6 +186,26 @@ fn waits_on(cx: &PlanCx<'_>, desired: &DesiredResource) -> Option<WaitOn> {
         name: name.to_string(),
         reason: format!("custom model `{name}` is still to be trained"),
     })
+}
+
+/// A custom model can be served once it exists and, if a job of this account
+/// trains it, that job has completed (a model may be listed while still training).
+fn custom_model_ready(cx: &PlanCx<'_>, name: &str) -> bool {
+    use crate::resource::customization_job as job;
+    match cx.find(job::CUSTOM_MODEL, name) {
+        None => return false,
+        // AWS lists a model as Creating while its job trains.
+        Some(model) if matches!(model.status.as_deref(), Some("Creating" | "Failed")) => {
+            return false;
+        }
+        Some(_) => {}
+    }
+    let mut producers = cx
+        .observed
+        .of_kind(job::KIND)
+        .filter(|j| j.attrs.get("customModelName").and_then(Value::as_str) == Some(name))
+        .peekable();
+    producers.peek().is_none() || producers.any(|j| j.status.as_deref() == Some(job::COMPLETED))
 }
 
 fn create_op(cx: &PlanCx<'_>, desired: &DesiredResource, name: &str) -> Op {

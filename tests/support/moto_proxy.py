@@ -6,6 +6,8 @@ It works around moto 5.2.5's deviations from AWS, each named where it is handled
 - S3 GetBucketVersioning of a never-versioned bucket answers with the root element
   <GetBucketVersioningResponse/>; AWS sends <VersioningConfiguration/>, and the SDK
   rejects any other root.
+- GetModelCustomizationJob's outputModelName is "<jobName>-<customModelName>";
+  AWS returns the customModelName the job was created with.
 - moto has no provisioned throughput (HTTP 500): ListProvisionedModelThroughputs is
   answered with an empty list, as AWS answers for an account without any.
 
@@ -32,6 +34,18 @@ def service_of(headers):
     auth = headers.get("Authorization", "")
     match = re.search(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/", auth)
     return match.group(1) if match else "unknown"
+
+
+def fix_output_model_name(data):
+    try:
+        job = json.loads(data)
+    except ValueError:
+        return data
+    prefix = f"{job.get('jobName', '')}-"
+    name = job.get("outputModelName", "")
+    if name.startswith(prefix):
+        job["outputModelName"] = name[len(prefix):]
+    return json.dumps(job).encode()
 
 
 class Proxy(BaseHTTPRequestHandler):
@@ -63,6 +77,8 @@ class Proxy(BaseHTTPRequestHandler):
         data = response.read()
         if service == "bedrock":
             data = TIME.sub(rb'"\1T\2Z"', data)
+        if service == "bedrock" and b'"outputModelName"' in data:
+            data = fix_output_model_name(data)
         if service == "s3" and b"<GetBucketVersioningResponse" in data:
             data = data.replace(b"GetBucketVersioningResponse", b"VersioningConfiguration")
         self.send_response(response.status)

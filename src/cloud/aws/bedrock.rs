@@ -5,15 +5,15 @@ use std::collections::{BTreeMap, HashMap};
 
 use aws_sdk_bedrock::primitives::Blob;
 use aws_sdk_bedrock::types::{
-    CloudWatchConfig, CommitmentDuration, CustomizationConfig, CustomizationType, DistillationConfig,
-    InvocationLogSource, InvocationLogsConfig, LoggingConfig, OfferType, OutputDataConfig,
-    RequestMetadataBaseFilters, RequestMetadataFilters, S3Config, Tag, TeacherModelConfig, TrainingDataConfig,
-    ValidationDataConfig, Validator, VpcConfig,
+    CloudWatchConfig, CommitmentDuration, CustomizationConfig, CustomizationType,
+    DistillationConfig, InvocationLogSource, InvocationLogsConfig, LoggingConfig, OfferType,
+    OutputDataConfig, RequestMetadataBaseFilters, RequestMetadataFilters, S3Config, Tag,
+    TeacherModelConfig, TrainingDataConfig, ValidationDataConfig, Validator, VpcConfig,
 };
 use futures::{StreamExt, TryStreamExt};
 use serde_json::{Map, Value, json};
 
-use super::{Aws, Scope, READ_CONCURRENCY, attr_str, classify, smithy_time};
+use super::{Aws, READ_CONCURRENCY, Scope, attr_str, classify, smithy_time};
 use crate::cloud::{CloudError, ErrorClass};
 use crate::model::ObservedResource;
 use crate::models::{custom_model_identity, custom_model_name, normalise_model};
@@ -46,7 +46,8 @@ pub async fn observe(aws: &Aws, scope: &Scope) -> Result<Vec<ObservedResource>, 
         if let Some(model) = t.attrs.get("model").and_then(Value::as_str)
             && let Some(name) = names.get(model)
         {
-            t.attrs.insert("model".into(), json!(custom_model_identity(name)));
+            t.attrs
+                .insert("model".into(), json!(custom_model_identity(name)));
         }
         t
     });
@@ -64,9 +65,18 @@ async fn observe_logging(aws: &Aws) -> Result<Option<ObservedResource>, CloudErr
         .get_model_invocation_logging_configuration()
         .send()
         .await
-        .map_err(|e| classify("bedrock:GetModelInvocationLoggingConfiguration", "the region", e))?;
+        .map_err(|e| {
+            classify(
+                "bedrock:GetModelInvocationLoggingConfiguration",
+                "the region",
+                e,
+            )
+        })?;
     // No destination means not configured (AWS answers with no configuration).
-    let Some(config) = out.logging_config().filter(|c| c.cloud_watch_config().is_some() || c.s3_config().is_some()) else {
+    let Some(config) = out
+        .logging_config()
+        .filter(|c| c.cloud_watch_config().is_some() || c.s3_config().is_some())
+    else {
         return Ok(None);
     };
     let cloud_watch = config
@@ -93,17 +103,36 @@ async fn observe_logging(aws: &Aws) -> Result<Option<ObservedResource>, CloudErr
         attrs: Map::from_iter([
             ("cloudWatchConfig".to_string(), cloud_watch),
             ("s3Config".to_string(), s3),
-            ("textDataDeliveryEnabled".to_string(), flag(config.text_data_delivery_enabled())),
-            ("imageDataDeliveryEnabled".to_string(), flag(config.image_data_delivery_enabled())),
-            ("embeddingDataDeliveryEnabled".to_string(), flag(config.embedding_data_delivery_enabled())),
-            ("videoDataDeliveryEnabled".to_string(), flag(config.video_data_delivery_enabled())),
-            ("audioDataDeliveryEnabled".to_string(), flag(config.audio_data_delivery_enabled())),
+            (
+                "textDataDeliveryEnabled".to_string(),
+                flag(config.text_data_delivery_enabled()),
+            ),
+            (
+                "imageDataDeliveryEnabled".to_string(),
+                flag(config.image_data_delivery_enabled()),
+            ),
+            (
+                "embeddingDataDeliveryEnabled".to_string(),
+                flag(config.embedding_data_delivery_enabled()),
+            ),
+            (
+                "videoDataDeliveryEnabled".to_string(),
+                flag(config.video_data_delivery_enabled()),
+            ),
+            (
+                "audioDataDeliveryEnabled".to_string(),
+                flag(config.audio_data_delivery_enabled()),
+            ),
         ]),
         ..ObservedResource::default()
     }))
 }
 
-async fn tags_of(aws: &Aws, arn: &str, object: &str) -> Result<BTreeMap<String, String>, CloudError> {
+async fn tags_of(
+    aws: &Aws,
+    arn: &str,
+    object: &str,
+) -> Result<BTreeMap<String, String>, CloudError> {
     let out = aws
         .bedrock
         .list_tags_for_resource()
@@ -111,14 +140,26 @@ async fn tags_of(aws: &Aws, arn: &str, object: &str) -> Result<BTreeMap<String, 
         .send()
         .await
         .map_err(|e| classify("bedrock:ListTagsForResource", object, e))?;
-    Ok(super::tag_map(out.tags().iter().map(|t| (t.key(), t.value()))))
+    Ok(super::tag_map(
+        out.tags().iter().map(|t| (t.key(), t.value())),
+    ))
 }
 
-fn owned_or_declared(scope: &Scope, kind: &str, name: &str, tags: &BTreeMap<String, String>) -> bool {
-    tags.get(crate::model::TAG_STACK).is_some_and(|s| s == &scope.stack) || scope.declares(kind, name)
+fn owned_or_declared(
+    scope: &Scope,
+    kind: &str,
+    name: &str,
+    tags: &BTreeMap<String, String>,
+) -> bool {
+    tags.get(crate::model::TAG_STACK)
+        .is_some_and(|s| s == &scope.stack)
+        || scope.declares(kind, name)
 }
 
-async fn observe_custom_models(aws: &Aws, scope: &Scope) -> Result<Vec<ObservedResource>, CloudError> {
+async fn observe_custom_models(
+    aws: &Aws,
+    scope: &Scope,
+) -> Result<Vec<ObservedResource>, CloudError> {
     let mut summaries = Vec::new();
     let mut token: Option<String> = None;
     loop {
@@ -130,7 +171,12 @@ async fn observe_custom_models(aws: &Aws, scope: &Scope) -> Result<Vec<ObservedR
             .await
             .map_err(|e| classify("bedrock:ListCustomModels", "the region", e))?;
         for m in page.model_summaries() {
-            summaries.push((m.model_name().to_string(), m.model_arn().to_string(), normalise_model(m.base_model_arn())));
+            summaries.push((
+                m.model_name().to_string(),
+                m.model_arn().to_string(),
+                normalise_model(m.base_model_arn()),
+                m.model_status().map(|s| s.as_str().to_string()),
+            ));
         }
         token = page.next_token().map(str::to_string);
         if token.is_none() {
@@ -138,16 +184,19 @@ async fn observe_custom_models(aws: &Aws, scope: &Scope) -> Result<Vec<ObservedR
         }
     }
     let found: Vec<Option<ObservedResource>> = futures::stream::iter(summaries)
-        .map(|(name, arn, base)| async move {
+        .map(|(name, arn, base, status)| async move {
             let tags = tags_of(aws, &arn, &format!("custom model {name}")).await?;
-            Ok::<_, CloudError>(owned_or_declared(scope, CUSTOM_MODEL, &name, &tags).then(|| ObservedResource {
-                kind: CUSTOM_MODEL.into(),
-                aws_name: name,
-                arn: Some(arn),
-                tags,
-                facts: Map::from_iter([("baseModel".to_string(), json!(base))]),
-                ..ObservedResource::default()
-            }))
+            Ok::<_, CloudError>(
+                owned_or_declared(scope, CUSTOM_MODEL, &name, &tags).then(|| ObservedResource {
+                    kind: CUSTOM_MODEL.into(),
+                    aws_name: name,
+                    arn: Some(arn),
+                    tags,
+                    status,
+                    facts: Map::from_iter([("baseModel".to_string(), json!(base))]),
+                    ..ObservedResource::default()
+                }),
+            )
         })
         .buffer_unordered(READ_CONCURRENCY)
         .try_collect()
@@ -178,7 +227,12 @@ async fn observe_jobs(aws: &Aws, scope: &Scope) -> Result<Vec<ObservedResource>,
         .map(|(name, arn)| async move {
             let tags = tags_of(aws, &arn, &format!("customization job {name}")).await?;
             let declared = scope.declared.get(job::KIND).is_some_and(|names| {
-                names.iter().any(|d| name == *d || name.strip_prefix(d.as_str()).is_some_and(|r| r.starts_with("-r")))
+                names.iter().any(|d| {
+                    name == *d
+                        || name
+                            .strip_prefix(d.as_str())
+                            .is_some_and(|r| r.starts_with("-r"))
+                })
             });
             if !declared && !owned_or_declared(scope, job::KIND, &name, &tags) {
                 return Ok::<_, CloudError>(None);
@@ -206,18 +260,36 @@ fn filters_value(filters: &RequestMetadataFilters) -> Value {
     match filters {
         RequestMetadataFilters::Equals(m) => json!({"equals": map(m)}),
         RequestMetadataFilters::NotEquals(m) => json!({"notEquals": map(m)}),
-        RequestMetadataFilters::AndAll(list) => json!({"andAll": list.iter().map(base).collect::<Vec<_>>()}),
-        RequestMetadataFilters::OrAll(list) => json!({"orAll": list.iter().map(base).collect::<Vec<_>>()}),
+        RequestMetadataFilters::AndAll(list) => {
+            json!({"andAll": list.iter().map(base).collect::<Vec<_>>()})
+        }
+        RequestMetadataFilters::OrAll(list) => {
+            json!({"orAll": list.iter().map(base).collect::<Vec<_>>()})
+        }
         _ => Value::Null,
     }
 }
 
 async fn read_job(aws: &Aws, name: &str) -> Result<Option<ObservedResource>, CloudError> {
-    let out = match aws.bedrock.get_model_customization_job().job_identifier(name).send().await {
+    let out = match aws
+        .bedrock
+        .get_model_customization_job()
+        .job_identifier(name)
+        .send()
+        .await
+    {
         Ok(out) => out,
         Err(e) => {
-            let e = classify("bedrock:GetModelCustomizationJob", &format!("customization job {name}"), e);
-            return if e.class == ErrorClass::NotFound { Ok(None) } else { Err(e) };
+            let e = classify(
+                "bedrock:GetModelCustomizationJob",
+                &format!("customization job {name}"),
+                e,
+            );
+            return if e.class == ErrorClass::NotFound {
+                Ok(None)
+            } else {
+                Err(e)
+            };
         }
     };
     let kind = match out.customization_type() {
@@ -236,17 +308,24 @@ async fn read_job(aws: &Aws, name: &str) -> Result<Option<ObservedResource>, Clo
         .training_data_config()
         .map(|t| match (t.s3_uri(), t.invocation_logs_config()) {
             (Some(uri), _) => json!({"s3Uri": uri}),
-            (None, Some(logs)) => json!({"invocationLogs": crate::resource::bucket::strip_nulls(json!({
-                "s3Uri": logs.invocation_log_source().and_then(|s| s.as_s3_uri().ok()),
-                "usePromptResponse": logs.use_prompt_response(),
-                "requestMetadataFilters": logs.request_metadata_filters().map(filters_value),
-            }))}),
+            (None, Some(logs)) => {
+                json!({"invocationLogs": crate::resource::bucket::strip_nulls(json!({
+                    "s3Uri": logs.invocation_log_source().and_then(|s| s.as_s3_uri().ok()),
+                    "usePromptResponse": logs.use_prompt_response(),
+                    "requestMetadataFilters": logs.request_metadata_filters().map(filters_value),
+                }))})
+            }
             _ => Value::Null,
         })
         .unwrap_or(Value::Null);
     let validation: Vec<Value> = out
         .validation_data_config()
-        .map(|v| v.validators().iter().map(|x| json!({"s3Uri": x.s3_uri()})).collect())
+        .map(|v| {
+            v.validators()
+                .iter()
+                .map(|x| json!({"s3Uri": x.s3_uri()}))
+                .collect()
+        })
         .unwrap_or_default();
     let hyper: BTreeMap<String, String> = out
         .hyper_parameters()
@@ -264,7 +343,9 @@ async fn read_job(aws: &Aws, name: &str) -> Result<Option<ObservedResource>, Clo
         .unwrap_or(Value::Null);
     let status = out.status().map(|s| s.as_str().to_string());
     let stage = out.status_details().and_then(|d| {
-        let running = |s: Option<&aws_sdk_bedrock::types::JobStatusDetails>| s.is_some_and(|s| s.as_str() == "InProgress");
+        let running = |s: Option<&aws_sdk_bedrock::types::JobStatusDetails>| {
+            s.is_some_and(|s| s.as_str() == "InProgress")
+        };
         if running(d.training_details().and_then(|t| t.status())) {
             Some("Training")
         } else if running(d.data_processing_details().and_then(|t| t.status())) {
@@ -276,8 +357,14 @@ async fn read_job(aws: &Aws, name: &str) -> Result<Option<ObservedResource>, Clo
         }
     });
     let mut facts = Map::from_iter([
-        ("creationTime".to_string(), json!(smithy_time(out.creation_time()))),
-        ("baseModel".to_string(), json!(normalise_model(out.base_model_arn()))),
+        (
+            "creationTime".to_string(),
+            json!(smithy_time(out.creation_time())),
+        ),
+        (
+            "baseModel".to_string(),
+            json!(normalise_model(out.base_model_arn())),
+        ),
     ]);
     if let Some(stage) = stage {
         facts.insert("stage".into(), json!(stage));
@@ -288,19 +375,34 @@ async fn read_job(aws: &Aws, name: &str) -> Result<Option<ObservedResource>, Clo
         arn: Some(out.job_arn().to_string()),
         attrs: Map::from_iter([
             ("customizationType".to_string(), json!(kind)),
-            ("baseModel".to_string(), json!(normalise_model(out.base_model_arn()))),
+            (
+                "baseModel".to_string(),
+                json!(normalise_model(out.base_model_arn())),
+            ),
             ("teacher".to_string(), teacher),
             ("trainingData".to_string(), training),
             ("validationData".to_string(), json!(validation)),
             ("hyperParameters".to_string(), json!(hyper)),
-            ("outputS3Uri".to_string(), json!(out.output_data_config().map(|o| o.s3_uri()))),
+            (
+                "outputS3Uri".to_string(),
+                json!(out.output_data_config().map(|o| o.s3_uri())),
+            ),
             ("roleArn".to_string(), json!(out.role_arn())),
-            ("customModelName".to_string(), json!(out.output_model_name())),
-            ("customModelKmsKeyId".to_string(), json!(out.output_model_kms_key_arn())),
+            (
+                "customModelName".to_string(),
+                json!(out.output_model_name()),
+            ),
+            (
+                "customModelKmsKeyId".to_string(),
+                json!(out.output_model_kms_key_arn()),
+            ),
             ("vpcConfig".to_string(), vpc),
         ]),
         // Only a failed job's message means anything (moto fills it in always).
-        status_message: out.failure_message().filter(|_| matches!(status.as_deref(), Some("Failed" | "Stopped"))).map(str::to_string),
+        status_message: out
+            .failure_message()
+            .filter(|_| matches!(status.as_deref(), Some("Failed" | "Stopped")))
+            .map(str::to_string),
         status,
         facts,
         ..ObservedResource::default()
@@ -329,7 +431,10 @@ async fn list_throughputs(aws: &Aws, scope: &Scope) -> Result<Vec<ObservedResour
         for t in page.provisioned_model_summaries() {
             let mut facts = Map::new();
             if let Some(expiry) = t.commitment_expiration_time() {
-                facts.insert("commitmentExpirationTime".into(), json!(smithy_time(expiry)));
+                facts.insert(
+                    "commitmentExpirationTime".into(),
+                    json!(smithy_time(expiry)),
+                );
             }
             facts.insert("creationTime".into(), json!(smithy_time(t.creation_time())));
             found.push(ObservedResource {
@@ -337,9 +442,15 @@ async fn list_throughputs(aws: &Aws, scope: &Scope) -> Result<Vec<ObservedResour
                 aws_name: t.provisioned_model_name().to_string(),
                 arn: Some(t.provisioned_model_arn().to_string()),
                 attrs: Map::from_iter([
-                    ("model".to_string(), json!(normalise_model(t.desired_model_arn()))),
+                    (
+                        "model".to_string(),
+                        json!(normalise_model(t.desired_model_arn())),
+                    ),
                     ("modelUnits".to_string(), json!(t.desired_model_units())),
-                    ("commitment".to_string(), json!(commitment(t.commitment_duration()))),
+                    (
+                        "commitment".to_string(),
+                        json!(commitment(t.commitment_duration())),
+                    ),
                 ]),
                 status: Some(t.status().as_str().to_string()),
                 facts,
@@ -355,7 +466,9 @@ async fn list_throughputs(aws: &Aws, scope: &Scope) -> Result<Vec<ObservedResour
         .map(|mut t| async move {
             let arn = t.arn.clone().unwrap_or_default();
             t.tags = tags_of(aws, &arn, &format!("provisioned throughput {}", t.aws_name)).await?;
-            Ok::<_, CloudError>(owned_or_declared(scope, pt::KIND, &t.aws_name, &t.tags).then_some(t))
+            Ok::<_, CloudError>(
+                owned_or_declared(scope, pt::KIND, &t.aws_name, &t.tags).then_some(t),
+            )
         })
         .buffer_unordered(READ_CONCURRENCY)
         .try_collect()
@@ -363,7 +476,10 @@ async fn list_throughputs(aws: &Aws, scope: &Scope) -> Result<Vec<ObservedResour
     Ok(tagged.into_iter().flatten().collect())
 }
 
-async fn observe_model_access(aws: &Aws, scope: &Scope) -> Result<Option<ObservedResource>, CloudError> {
+async fn observe_model_access(
+    aws: &Aws,
+    scope: &Scope,
+) -> Result<Option<ObservedResource>, CloudError> {
     if scope.models.is_empty() && !scope.use_case_form && !scope.declares_kind(MODEL_ACCESS) {
         return Ok(None);
     }
@@ -376,8 +492,17 @@ async fn observe_model_access(aws: &Aws, scope: &Scope) -> Result<Option<Observe
             .model_id(model)
             .send()
             .await
-            .map_err(|e| classify("bedrock:GetFoundationModelAvailability", &format!("model {model}"), e))?;
-        let agreement = out.agreement_availability().map(|a| a.status().as_str().to_string()).unwrap_or_default();
+            .map_err(|e| {
+                classify(
+                    "bedrock:GetFoundationModelAvailability",
+                    &format!("model {model}"),
+                    e,
+                )
+            })?;
+        let agreement = out
+            .agreement_availability()
+            .map(|a| a.status().as_str().to_string())
+            .unwrap_or_default();
         if agreement == "AVAILABLE" {
             agreements.push(model.clone());
         }
@@ -393,10 +518,16 @@ async fn observe_model_access(aws: &Aws, scope: &Scope) -> Result<Option<Observe
     }
     let form = if scope.use_case_form {
         match aws.bedrock.get_use_case_for_model_access().send().await {
-            Ok(out) => serde_json::from_slice::<Value>(out.form_data().as_ref()).unwrap_or(Value::Null),
+            Ok(out) => {
+                serde_json::from_slice::<Value>(out.form_data().as_ref()).unwrap_or(Value::Null)
+            }
             Err(e) => {
                 let e = classify("bedrock:GetUseCaseForModelAccess", "the account", e);
-                if e.class == ErrorClass::NotFound { Value::Null } else { return Err(e) }
+                if e.class == ErrorClass::NotFound {
+                    Value::Null
+                } else {
+                    return Err(e);
+                }
             }
         }
     } else {
@@ -405,29 +536,55 @@ async fn observe_model_access(aws: &Aws, scope: &Scope) -> Result<Option<Observe
     Ok(Some(ObservedResource {
         kind: MODEL_ACCESS.into(),
         aws_name: model_access::AWS_NAME.into(),
-        attrs: Map::from_iter([("agreements".to_string(), json!(agreements)), ("useCaseForm".to_string(), form)]),
+        attrs: Map::from_iter([
+            ("agreements".to_string(), json!(agreements)),
+            ("useCaseForm".to_string(), form),
+        ]),
         facts: Map::from_iter([("availability".to_string(), Value::Object(availability))]),
         ..ObservedResource::default()
     }))
 }
 
-pub async fn get(aws: &Aws, kind: &str, name: &str) -> Result<Option<ObservedResource>, CloudError> {
+pub async fn get(
+    aws: &Aws,
+    kind: &str,
+    name: &str,
+) -> Result<Option<ObservedResource>, CloudError> {
     match kind {
         job::KIND => read_job(aws, name).await,
-        CUSTOM_MODEL => match aws.bedrock.get_custom_model().model_identifier(name).send().await {
+        CUSTOM_MODEL => match aws
+            .bedrock
+            .get_custom_model()
+            .model_identifier(name)
+            .send()
+            .await
+        {
             Ok(out) => Ok(Some(ObservedResource {
                 kind: CUSTOM_MODEL.into(),
                 aws_name: name.to_string(),
                 arn: Some(out.model_arn().to_string()),
-                facts: Map::from_iter([("baseModel".to_string(), json!(out.base_model_arn().map(normalise_model)))]),
+                facts: Map::from_iter([(
+                    "baseModel".to_string(),
+                    json!(out.base_model_arn().map(normalise_model)),
+                )]),
                 ..ObservedResource::default()
             })),
             Err(e) => {
                 let e = classify("bedrock:GetCustomModel", &format!("custom model {name}"), e);
-                if e.class == ErrorClass::NotFound { Ok(None) } else { Err(e) }
+                if e.class == ErrorClass::NotFound {
+                    Ok(None)
+                } else {
+                    Err(e)
+                }
             }
         },
-        pt::KIND => match aws.bedrock.get_provisioned_model_throughput().provisioned_model_id(name).send().await {
+        pt::KIND => match aws
+            .bedrock
+            .get_provisioned_model_throughput()
+            .provisioned_model_id(name)
+            .send()
+            .await
+        {
             Ok(out) => Ok(Some(ObservedResource {
                 kind: pt::KIND.into(),
                 aws_name: name.to_string(),
@@ -437,8 +594,16 @@ pub async fn get(aws: &Aws, kind: &str, name: &str) -> Result<Option<ObservedRes
                 ..ObservedResource::default()
             })),
             Err(e) => {
-                let e = classify("bedrock:GetProvisionedModelThroughput", &format!("provisioned throughput {name}"), e);
-                if e.class == ErrorClass::NotFound { Ok(None) } else { Err(e) }
+                let e = classify(
+                    "bedrock:GetProvisionedModelThroughput",
+                    &format!("provisioned throughput {name}"),
+                    e,
+                );
+                if e.class == ErrorClass::NotFound {
+                    Ok(None)
+                } else {
+                    Err(e)
+                }
             }
         },
         LOGGING => observe_logging(aws).await,
@@ -458,7 +623,11 @@ async fn model_id(aws: &Aws, model: &str) -> Result<String, CloudError> {
     match custom_model_name(model) {
         Some(name) => match get(aws, CUSTOM_MODEL, name).await? {
             Some(m) => Ok(m.arn.unwrap_or_else(|| name.to_string())),
-            None => Err(CloudError::new(ErrorClass::NotFound, format!("custom model {name}"), "it does not exist (yet)")),
+            None => Err(CloudError::new(
+                ErrorClass::NotFound,
+                format!("custom model {name}"),
+                "it does not exist (yet)",
+            )),
         },
         None => Ok(model.to_string()),
     }
@@ -466,16 +635,33 @@ async fn model_id(aws: &Aws, model: &str) -> Result<String, CloudError> {
 
 pub async fn execute(aws: &Aws, op: &Op) -> Result<(), CloudError> {
     match op {
-        Op::Create { kind, name, attrs, tags, client_request_token } => match kind.as_str() {
+        Op::Create {
+            kind,
+            name,
+            attrs,
+            tags,
+            client_request_token,
+        } => match kind.as_str() {
             LOGGING => put_logging(aws, attrs).await,
             job::KIND => create_job(aws, name, attrs, tags, client_request_token.as_deref()).await,
-            pt::KIND => create_throughput(aws, name, attrs, tags, client_request_token.as_deref()).await,
+            pt::KIND => {
+                create_throughput(aws, name, attrs, tags, client_request_token.as_deref()).await
+            }
             other => Err(invalid(&format!("create {other}"), "not a Bedrock kind")),
         },
-        Op::Update { kind, name, attrs, tags, fields, current_name } => match kind.as_str() {
+        Op::Update {
+            kind,
+            name,
+            attrs,
+            tags,
+            fields,
+            current_name,
+        } => match kind.as_str() {
             LOGGING => put_logging(aws, attrs).await,
             MODEL_ACCESS => update_model_access(aws, attrs).await,
-            pt::KIND => update_throughput(aws, name, current_name.as_deref(), attrs, tags, fields).await,
+            pt::KIND => {
+                update_throughput(aws, name, current_name.as_deref(), attrs, tags, fields).await
+            }
             other => Err(invalid(&format!("update {other}"), "not updatable")),
         },
         Op::Delete { kind, name, .. } => {
@@ -486,7 +672,13 @@ pub async fn execute(aws: &Aws, op: &Op) -> Result<(), CloudError> {
                     .send()
                     .await
                     .map(|_| ())
-                    .map_err(|e| classify("bedrock:DeleteModelInvocationLoggingConfiguration", "the region", e)),
+                    .map_err(|e| {
+                        classify(
+                            "bedrock:DeleteModelInvocationLoggingConfiguration",
+                            "the region",
+                            e,
+                        )
+                    }),
                 CUSTOM_MODEL => aws
                     .bedrock
                     .delete_custom_model()
@@ -494,7 +686,13 @@ pub async fn execute(aws: &Aws, op: &Op) -> Result<(), CloudError> {
                     .send()
                     .await
                     .map(|_| ())
-                    .map_err(|e| classify("bedrock:DeleteCustomModel", &format!("custom model {name}"), e)),
+                    .map_err(|e| {
+                        classify(
+                            "bedrock:DeleteCustomModel",
+                            &format!("custom model {name}"),
+                            e,
+                        )
+                    }),
                 pt::KIND => aws
                     .bedrock
                     .delete_provisioned_model_throughput()
@@ -502,7 +700,13 @@ pub async fn execute(aws: &Aws, op: &Op) -> Result<(), CloudError> {
                     .send()
                     .await
                     .map(|_| ())
-                    .map_err(|e| classify("bedrock:DeleteProvisionedModelThroughput", &format!("provisioned throughput {name}"), e)),
+                    .map_err(|e| {
+                        classify(
+                            "bedrock:DeleteProvisionedModelThroughput",
+                            &format!("provisioned throughput {name}"),
+                            e,
+                        )
+                    }),
                 other => Err(invalid(&format!("delete {other}"), "not a Bedrock kind")),
             };
             match result {
@@ -510,16 +714,32 @@ pub async fn execute(aws: &Aws, op: &Op) -> Result<(), CloudError> {
                 other => other,
             }
         }
-        Op::StopJob { name } => match aws.bedrock.stop_model_customization_job().job_identifier(name).send().await {
+        Op::StopJob { name } => match aws
+            .bedrock
+            .stop_model_customization_job()
+            .job_identifier(name)
+            .send()
+            .await
+        {
             Ok(_) => Ok(()),
             Err(e) => {
-                let e = classify("bedrock:StopModelCustomizationJob", &format!("customization job {name}"), e);
+                let e = classify(
+                    "bedrock:StopModelCustomizationJob",
+                    &format!("customization job {name}"),
+                    e,
+                );
                 // Already finished or stopping: nothing to stop.
-                if matches!(e.class, ErrorClass::Validation | ErrorClass::Conflict) { Ok(()) } else { Err(e) }
+                if matches!(e.class, ErrorClass::Validation | ErrorClass::Conflict) {
+                    Ok(())
+                } else {
+                    Err(e)
+                }
             }
         },
         Op::Untag { kind, name, keys } => {
-            let Some(found) = get(aws, kind, name).await? else { return Ok(()) };
+            let Some(found) = get(aws, kind, name).await? else {
+                return Ok(());
+            };
             let arn = found.arn.unwrap_or_default();
             aws.bedrock
                 .untag_resource()
@@ -538,8 +758,16 @@ async fn put_logging(aws: &Aws, attrs: &Map<String, Value>) -> Result<(), CloudE
     let flag = |key: &str| attrs.get(key).and_then(Value::as_bool).unwrap_or(false);
     let s3_config = |v: &Value| -> Result<S3Config, CloudError> {
         S3Config::builder()
-            .bucket_name(v.get("bucketName").and_then(Value::as_str).unwrap_or_default())
-            .key_prefix(v.get("keyPrefix").and_then(Value::as_str).unwrap_or_default())
+            .bucket_name(
+                v.get("bucketName")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default(),
+            )
+            .key_prefix(
+                v.get("keyPrefix")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default(),
+            )
             .build()
             .map_err(|e| invalid(op, e))
     };
@@ -552,8 +780,16 @@ async fn put_logging(aws: &Aws, attrs: &Map<String, Value>) -> Result<(), CloudE
         .audio_data_delivery_enabled(flag("audioDataDeliveryEnabled"));
     if let Some(cw) = attrs.get("cloudWatchConfig").filter(|v| !v.is_null()) {
         let mut builder = CloudWatchConfig::builder()
-            .log_group_name(cw.get("logGroupName").and_then(Value::as_str).unwrap_or_default())
-            .role_arn(cw.get("roleArn").and_then(Value::as_str).unwrap_or_default());
+            .log_group_name(
+                cw.get("logGroupName")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default(),
+            )
+            .role_arn(
+                cw.get("roleArn")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default(),
+            );
         if let Some(large) = cw.get("largeDataDeliveryS3Config").filter(|v| !v.is_null()) {
             builder = builder.large_data_delivery_s3_config(s3_config(large)?);
         }
@@ -574,7 +810,11 @@ async fn put_logging(aws: &Aws, attrs: &Map<String, Value>) -> Result<(), CloudE
 fn metadata_filters(value: &Value) -> Option<RequestMetadataFilters> {
     let map = |v: &Value| -> HashMap<String, String> {
         v.as_object()
-            .map(|m| m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect())
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                    .collect()
+            })
             .unwrap_or_default()
     };
     let base = |v: &Value| {
@@ -583,7 +823,11 @@ fn metadata_filters(value: &Value) -> Option<RequestMetadataFilters> {
             .set_not_equals(v.get("notEquals").map(map))
             .build()
     };
-    let list = |v: &Value| v.as_array().map(|l| l.iter().map(base).collect::<Vec<_>>()).unwrap_or_default();
+    let list = |v: &Value| {
+        v.as_array()
+            .map(|l| l.iter().map(base).collect::<Vec<_>>())
+            .unwrap_or_default()
+    };
     if let Some(v) = value.get("equals") {
         Some(RequestMetadataFilters::Equals(map(v)))
     } else if let Some(v) = value.get("notEquals") {
@@ -591,7 +835,9 @@ fn metadata_filters(value: &Value) -> Option<RequestMetadataFilters> {
     } else if let Some(v) = value.get("andAll") {
         Some(RequestMetadataFilters::AndAll(list(v)))
     } else {
-        value.get("orAll").map(|v| RequestMetadataFilters::OrAll(list(v)))
+        value
+            .get("orAll")
+            .map(|v| RequestMetadataFilters::OrAll(list(v)))
     }
 }
 
@@ -605,13 +851,30 @@ async fn create_job(
     let op = "bedrock:CreateModelCustomizationJob";
     let object = format!("customization job {name}");
     let training = attrs.get("trainingData").cloned().unwrap_or(Value::Null);
-    let mut training_config = TrainingDataConfig::builder().set_s3_uri(training.get("s3Uri").and_then(Value::as_str).map(str::to_string));
+    let mut training_config = TrainingDataConfig::builder().set_s3_uri(
+        training
+            .get("s3Uri")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+    );
     if let Some(logs) = training.get("invocationLogs") {
         training_config = training_config.invocation_logs_config(
             InvocationLogsConfig::builder()
-                .use_prompt_response(logs.get("usePromptResponse").and_then(Value::as_bool).unwrap_or(false))
-                .invocation_log_source(InvocationLogSource::S3Uri(logs.get("s3Uri").and_then(Value::as_str).unwrap_or_default().to_string()))
-                .set_request_metadata_filters(logs.get("requestMetadataFilters").and_then(metadata_filters))
+                .use_prompt_response(
+                    logs.get("usePromptResponse")
+                        .and_then(Value::as_bool)
+                        .unwrap_or(false),
+                )
+                .invocation_log_source(InvocationLogSource::S3Uri(
+                    logs.get("s3Uri")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_string(),
+                ))
+                .set_request_metadata_filters(
+                    logs.get("requestMetadataFilters")
+                        .and_then(metadata_filters),
+                )
                 .build(),
         );
     }
@@ -645,29 +908,59 @@ async fn create_job(
         .into_iter()
         .flatten()
         .filter_map(|v| v.get("s3Uri").and_then(Value::as_str))
-        .map(|uri| Validator::builder().s3_uri(uri).build().map_err(|e| invalid(op, e)))
+        .map(|uri| {
+            Validator::builder()
+                .s3_uri(uri)
+                .build()
+                .map_err(|e| invalid(op, e))
+        })
         .collect::<Result<Vec<_>, _>>()?;
     if !validators.is_empty() {
         create = create.validation_data_config(
-            ValidationDataConfig::builder().set_validators(Some(validators)).build().map_err(|e| invalid(op, e))?,
+            ValidationDataConfig::builder()
+                .set_validators(Some(validators))
+                .build()
+                .map_err(|e| invalid(op, e))?,
         );
     }
-    for (k, v) in attrs.get("hyperParameters").and_then(Value::as_object).into_iter().flatten() {
+    for (k, v) in attrs
+        .get("hyperParameters")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
         create = create.hyper_parameters(k, v.as_str().unwrap_or_default());
     }
     if let Some(teacher) = attrs.get("teacher").filter(|t| !t.is_null()) {
         let config = TeacherModelConfig::builder()
-            .teacher_model_identifier(teacher.get("model").and_then(Value::as_str).unwrap_or_default())
-            .set_max_response_length_for_inference(teacher.get("maxResponseLength").and_then(Value::as_i64).map(|n| n as i32))
+            .teacher_model_identifier(
+                teacher
+                    .get("model")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default(),
+            )
+            .set_max_response_length_for_inference(
+                teacher
+                    .get("maxResponseLength")
+                    .and_then(Value::as_i64)
+                    .map(|n| n as i32),
+            )
             .build()
             .map_err(|e| invalid(op, e))?;
         create = create.customization_config(CustomizationConfig::DistillationConfig(
-            DistillationConfig::builder().teacher_model_config(config).build(),
+            DistillationConfig::builder()
+                .teacher_model_config(config)
+                .build(),
         ));
     }
     if let Some(vpc) = attrs.get("vpcConfig").filter(|v| !v.is_null()) {
         let strings = |key: &str| -> Vec<String> {
-            vpc.get(key).and_then(Value::as_array).into_iter().flatten().filter_map(|v| v.as_str().map(str::to_string)).collect()
+            vpc.get(key)
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
         };
         create = create.vpc_config(
             VpcConfig::builder()
@@ -683,7 +976,13 @@ async fn create_job(
             let e = classify(op, &object, e);
             // A re-run of the same create: the job exists with our token.
             if e.class == ErrorClass::Conflict
-                && let Some(existing) = aws.bedrock.get_model_customization_job().job_identifier(name).send().await.ok()
+                && let Some(existing) = aws
+                    .bedrock
+                    .get_model_customization_job()
+                    .job_identifier(name)
+                    .send()
+                    .await
+                    .ok()
                 && existing.client_request_token().is_some()
                 && existing.client_request_token() == token
             {
@@ -732,12 +1031,16 @@ async fn update_throughput(
 ) -> Result<(), CloudError> {
     let op = "bedrock:UpdateProvisionedModelThroughput";
     let id = current.unwrap_or(name);
-    let mut update = aws.bedrock.update_provisioned_model_throughput().provisioned_model_id(id);
+    let mut update = aws
+        .bedrock
+        .update_provisioned_model_throughput()
+        .provisioned_model_id(id);
     if current.is_some_and(|c| c != name) {
         update = update.desired_provisioned_model_name(name);
     }
     if fields.iter().any(|f| f == "model") {
-        update = update.desired_model_id(model_id(aws, attr_str(attrs, "model").unwrap_or_default()).await?);
+        update = update
+            .desired_model_id(model_id(aws, attr_str(attrs, "model").unwrap_or_default()).await?);
     }
     if current.is_some_and(|c| c != name) || fields.iter().any(|f| f == "model") {
         update
@@ -746,22 +1049,43 @@ async fn update_throughput(
             .map_err(|e| classify(op, &format!("provisioned throughput {id}"), e))?;
     }
     if fields.iter().any(|f| f == "tags") {
-        let arn = get(aws, pt::KIND, name).await?.and_then(|t| t.arn).unwrap_or_default();
+        let arn = get(aws, pt::KIND, name)
+            .await?
+            .and_then(|t| t.arn)
+            .unwrap_or_default();
         aws.bedrock
             .tag_resource()
             .resource_arn(arn)
             .set_tags(Some(bedrock_tags(tags)?))
             .send()
             .await
-            .map_err(|e| classify("bedrock:TagResource", &format!("provisioned throughput {name}"), e))?;
+            .map_err(|e| {
+                classify(
+                    "bedrock:TagResource",
+                    &format!("provisioned throughput {name}"),
+                    e,
+                )
+            })?;
     }
     Ok(())
 }
 
 async fn update_model_access(aws: &Aws, attrs: &Map<String, Value>) -> Result<(), CloudError> {
-    for entry in attrs.get("createAgreements").and_then(Value::as_array).into_iter().flatten() {
-        let model = entry.get("model").and_then(Value::as_str).unwrap_or_default();
-        let offer_type = if entry.get("offerType").and_then(Value::as_str) == Some("all") { OfferType::All } else { OfferType::Public };
+    for entry in attrs
+        .get("createAgreements")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let model = entry
+            .get("model")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let offer_type = if entry.get("offerType").and_then(Value::as_str) == Some("all") {
+            OfferType::All
+        } else {
+            OfferType::Public
+        };
         let offers = aws
             .bedrock
             .list_foundation_model_agreement_offers()
@@ -769,29 +1093,59 @@ async fn update_model_access(aws: &Aws, attrs: &Map<String, Value>) -> Result<()
             .offer_type(offer_type)
             .send()
             .await
-            .map_err(|e| classify("bedrock:ListFoundationModelAgreementOffers", &format!("model {model}"), e))?;
+            .map_err(|e| {
+                classify(
+                    "bedrock:ListFoundationModelAgreementOffers",
+                    &format!("model {model}"),
+                    e,
+                )
+            })?;
         // Offer tokens are volatile: fetched now, never stored or compared.
         let wanted = entry.get("offerId").and_then(Value::as_str);
         let offer = offers
             .offers()
             .iter()
             .find(|o| wanted.is_none() || o.offer_id() == wanted)
-            .ok_or_else(|| CloudError::new(ErrorClass::NotFound, format!("agreement offers for {model}"), "no matching offer"))?;
+            .ok_or_else(|| {
+                CloudError::new(
+                    ErrorClass::NotFound,
+                    format!("agreement offers for {model}"),
+                    "no matching offer",
+                )
+            })?;
         aws.bedrock
             .create_foundation_model_agreement()
             .model_id(model)
             .offer_token(offer.offer_token())
             .send()
             .await
-            .map_err(|e| classify("bedrock:CreateFoundationModelAgreement", &format!("model {model}"), e))?;
+            .map_err(|e| {
+                classify(
+                    "bedrock:CreateFoundationModelAgreement",
+                    &format!("model {model}"),
+                    e,
+                )
+            })?;
     }
-    for model in attrs.get("deleteAgreements").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str) {
+    for model in attrs
+        .get("deleteAgreements")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+    {
         aws.bedrock
             .delete_foundation_model_agreement()
             .model_id(model)
             .send()
             .await
-            .map_err(|e| classify("bedrock:DeleteFoundationModelAgreement", &format!("model {model}"), e))?;
+            .map_err(|e| {
+                classify(
+                    "bedrock:DeleteFoundationModelAgreement",
+                    &format!("model {model}"),
+                    e,
+                )
+            })?;
     }
     if let Some(form) = attrs.get("useCaseForm").filter(|v| !v.is_null()) {
         aws.bedrock
@@ -799,7 +1153,13 @@ async fn update_model_access(aws: &Aws, attrs: &Map<String, Value>) -> Result<()
             .form_data(Blob::new(form.to_string().into_bytes()))
             .send()
             .await
-            .map_err(|e| classify("bedrock:PutUseCaseForModelAccess", "the account's use-case form", e))?;
+            .map_err(|e| {
+                classify(
+                    "bedrock:PutUseCaseForModelAccess",
+                    "the account's use-case form",
+                    e,
+                )
+            })?;
     }
     Ok(())
 }

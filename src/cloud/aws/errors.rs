@@ -1,8 +1,8 @@
 //! Turning SDK errors into errors people can act on, classified once for retries.
 
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use aws_sdk_sts::error::SdkError;
 use aws_smithy_runtime_api::http::Response as HttpResponse;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use crate::cloud::{CloudError, ErrorClass};
 
@@ -32,12 +32,18 @@ where
             };
             CloudError::new(class, what, text)
         }
-        SdkError::TimeoutError(_) | SdkError::ResponseError(_) => {
-            CloudError::new(ErrorClass::Transient, what, format!("{}", DisplayChain(&error)))
-        }
+        SdkError::TimeoutError(_) | SdkError::ResponseError(_) => CloudError::new(
+            ErrorClass::Transient,
+            what,
+            format!("{}", DisplayChain(&error)),
+        ),
         SdkError::DispatchFailure(failure) => {
             if failure.is_io() || failure.is_timeout() {
-                CloudError::new(ErrorClass::Transient, what, format!("{}", DisplayChain(&error)))
+                CloudError::new(
+                    ErrorClass::Transient,
+                    what,
+                    format!("{}", DisplayChain(&error)),
+                )
             } else {
                 let text = format!("{}", DisplayChain(&error));
                 if text.contains("credentials") {
@@ -58,21 +64,50 @@ where
 /// The class of an error by its code and message (and the raw status line).
 pub fn class_of(code: &str, message: &str, status: u16) -> ErrorClass {
     match code {
-        "ThrottlingException" | "Throttling" | "TooManyRequestsException" | "SlowDown" | "RequestLimitExceeded"
-        | "LimitExceededException" if !message.contains("quota") => ErrorClass::Throttling,
-        "ServiceQuotaExceededException" => ErrorClass::QuotaExceeded,
-        "ServiceUnavailable" | "ServiceUnavailableException" | "InternalServerException" | "InternalFailure"
-        | "InternalError" | "ServiceFailure" => ErrorClass::Transient,
-        "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" => ErrorClass::AccessDenied,
-        "ConflictException" | "ResourceInUseException" | "BucketNotEmpty" | "EntityAlreadyExists"
-        | "ResourceAlreadyExistsException" | "BucketAlreadyExists" | "BucketAlreadyOwnedByYou" | "DeleteConflict"
-        | "OperationAbortedException" => ErrorClass::Conflict,
-        "ResourceNotFoundException" | "NoSuchEntity" | "NoSuchBucket" | "NotFound" | "NoSuchBucketPolicy"
-        | "NoSuchTagSet" | "ServerSideEncryptionConfigurationNotFoundError" | "NoSuchPublicAccessBlockConfiguration" => {
-            ErrorClass::NotFound
+        "ThrottlingException"
+        | "Throttling"
+        | "TooManyRequestsException"
+        | "SlowDown"
+        | "RequestLimitExceeded"
+        | "LimitExceededException"
+            if !message.contains("quota") =>
+        {
+            ErrorClass::Throttling
         }
-        "ValidationException" | "InvalidParameterException" | "InvalidParameterValue" | "InvalidInput"
-        | "MalformedPolicyDocument" | "InvalidBucketName" | "InvalidArgument" => {
+        "ServiceQuotaExceededException" => ErrorClass::QuotaExceeded,
+        "ServiceUnavailable"
+        | "ServiceUnavailableException"
+        | "InternalServerException"
+        | "InternalFailure"
+        | "InternalError"
+        | "ServiceFailure" => ErrorClass::Transient,
+        "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" => {
+            ErrorClass::AccessDenied
+        }
+        "ConflictException"
+        | "ResourceInUseException"
+        | "BucketNotEmpty"
+        | "EntityAlreadyExists"
+        | "ResourceAlreadyExistsException"
+        | "BucketAlreadyExists"
+        | "BucketAlreadyOwnedByYou"
+        | "DeleteConflict"
+        | "OperationAbortedException" => ErrorClass::Conflict,
+        "ResourceNotFoundException"
+        | "NoSuchEntity"
+        | "NoSuchBucket"
+        | "NotFound"
+        | "NoSuchBucketPolicy"
+        | "NoSuchTagSet"
+        | "ServerSideEncryptionConfigurationNotFoundError"
+        | "NoSuchPublicAccessBlockConfiguration" => ErrorClass::NotFound,
+        "ValidationException"
+        | "InvalidParameterException"
+        | "InvalidParameterValue"
+        | "InvalidInput"
+        | "MalformedPolicyDocument"
+        | "InvalidBucketName"
+        | "InvalidArgument" => {
             if is_iam_propagation(message) {
                 ErrorClass::IamPropagation
             } else {
@@ -113,15 +148,31 @@ mod tests {
 
     #[test]
     fn classes() {
-        assert_eq!(class_of("ThrottlingException", "Rate exceeded", 400), ErrorClass::Throttling);
-        assert_eq!(class_of("ServiceQuotaExceededException", "", 400), ErrorClass::QuotaExceeded);
         assert_eq!(
-            class_of("ValidationException", "Could not assume provided IAM role arn:aws:iam::1:role/x", 400),
+            class_of("ThrottlingException", "Rate exceeded", 400),
+            ErrorClass::Throttling
+        );
+        assert_eq!(
+            class_of("ServiceQuotaExceededException", "", 400),
+            ErrorClass::QuotaExceeded
+        );
+        assert_eq!(
+            class_of(
+                "ValidationException",
+                "Could not assume provided IAM role arn:aws:iam::1:role/x",
+                400
+            ),
             ErrorClass::IamPropagation
         );
-        assert_eq!(class_of("ValidationException", "bad field", 400), ErrorClass::Validation);
+        assert_eq!(
+            class_of("ValidationException", "bad field", 400),
+            ErrorClass::Validation
+        );
         assert_eq!(class_of("ConflictException", "", 409), ErrorClass::Conflict);
-        assert_eq!(class_of("AccessDeniedException", "", 403), ErrorClass::AccessDenied);
+        assert_eq!(
+            class_of("AccessDeniedException", "", 403),
+            ErrorClass::AccessDenied
+        );
         assert_eq!(class_of("Weird", "", 503), ErrorClass::Transient);
     }
 }

@@ -8,7 +8,7 @@ use aws_sdk_iam::types::{EntityType, Tag};
 use futures::{StreamExt, TryStreamExt};
 use serde_json::{Map, Value, json};
 
-use super::{Aws, Scope, READ_CONCURRENCY, attr_str, classify};
+use super::{Aws, READ_CONCURRENCY, Scope, attr_str, classify};
 use crate::cloud::{CloudError, ErrorClass};
 use crate::model::ObservedResource;
 use crate::plan::Op;
@@ -37,16 +37,25 @@ pub async fn observe(aws: &Aws, scope: &Scope) -> Result<Vec<ObservedResource>, 
             .await
             .map_err(|e| classify("iam:GetAccountAuthorizationDetails", "the account", e))?;
         for role in page.role_detail_list() {
-            let Some(name) = role.role_name() else { continue };
+            let Some(name) = role.role_name() else {
+                continue;
+            };
             let tags = super::tag_map(role.tags().iter().map(|t| (t.key(), t.value())));
-            let owned = tags.get(crate::model::TAG_STACK).is_some_and(|s| s == &scope.stack);
+            let owned = tags
+                .get(crate::model::TAG_STACK)
+                .is_some_and(|s| s == &scope.stack);
             if !owned && !scope.declares(KIND, name) {
                 continue;
             }
             let inline: Map<String, Value> = role
                 .role_policy_list()
                 .iter()
-                .filter_map(|p| Some((p.policy_name()?.to_string(), parse_policy(p.policy_document()?))))
+                .filter_map(|p| {
+                    Some((
+                        p.policy_name()?.to_string(),
+                        parse_policy(p.policy_document()?),
+                    ))
+                })
                 .collect();
             let mut managed: Vec<String> = role
                 .attached_managed_policies()
@@ -62,7 +71,9 @@ pub async fn observe(aws: &Aws, scope: &Scope) -> Result<Vec<ObservedResource>, 
                     ("path".to_string(), json!(role.path().unwrap_or("/"))),
                     (
                         "trustPolicy".to_string(),
-                        role.assume_role_policy_document().map(parse_policy).unwrap_or(Value::Null),
+                        role.assume_role_policy_document()
+                            .map(parse_policy)
+                            .unwrap_or(Value::Null),
                     ),
                     ("inlinePolicies".to_string(), Value::Object(inline)),
                     ("managedPolicyArns".to_string(), json!(managed)),
@@ -98,8 +109,14 @@ pub async fn observe(aws: &Aws, scope: &Scope) -> Result<Vec<ObservedResource>, 
                 .await
                 .map_err(|e| classify("iam:GetRole", &format!("role {}", role.aws_name), e))?;
             if let Some(r) = out.role() {
-                role.attrs.insert("description".into(), r.description().map(|d| json!(d)).unwrap_or(Value::Null));
-                role.attrs.insert("maxSessionDuration".into(), json!(r.max_session_duration().unwrap_or(3600)));
+                role.attrs.insert(
+                    "description".into(),
+                    r.description().map(|d| json!(d)).unwrap_or(Value::Null),
+                );
+                role.attrs.insert(
+                    "maxSessionDuration".into(),
+                    json!(r.max_session_duration().unwrap_or(3600)),
+                );
             }
             Ok::<_, CloudError>(role)
         })
@@ -119,7 +136,11 @@ pub async fn get(aws: &Aws, name: &str) -> Result<Option<ObservedResource>, Clou
         })),
         Err(e) => {
             let e = classify("iam:GetRole", &format!("role {name}"), e);
-            if e.class == ErrorClass::NotFound { Ok(None) } else { Err(e) }
+            if e.class == ErrorClass::NotFound {
+                Ok(None)
+            } else {
+                Err(e)
+            }
         }
     }
 }
@@ -133,9 +154,14 @@ fn iam_tags(tags: &BTreeMap<String, String>) -> Result<Vec<Tag>, CloudError> {
 
 pub async fn execute(aws: &Aws, op: &Op) -> Result<(), CloudError> {
     match op {
-        Op::Create { name, attrs, tags, .. } => {
+        Op::Create {
+            name, attrs, tags, ..
+        } => {
             let object = format!("role {name}");
-            let trust = attrs.get("trustPolicy").map(Value::to_string).unwrap_or_default();
+            let trust = attrs
+                .get("trustPolicy")
+                .map(Value::to_string)
+                .unwrap_or_default();
             let mut create = aws
                 .iam
                 .create_role()
@@ -158,17 +184,31 @@ pub async fn execute(aws: &Aws, op: &Op) -> Result<(), CloudError> {
                     return Err(e);
                 }
                 // Ours from an interrupted apply: bring it to the declared state.
-                let all: Vec<String> = ["trustPolicy", "description", "maxSessionDuration", "permissionsBoundary"]
-                    .iter()
-                    .map(|s| s.to_string())
-                    .collect();
+                let all: Vec<String> = [
+                    "trustPolicy",
+                    "description",
+                    "maxSessionDuration",
+                    "permissionsBoundary",
+                ]
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
                 update_role(aws, name, attrs, &all).await?;
             }
             policies(aws, name, attrs).await
         }
-        Op::Update { name, attrs, tags, fields, .. } => {
+        Op::Update {
+            name,
+            attrs,
+            tags,
+            fields,
+            ..
+        } => {
             update_role(aws, name, attrs, fields).await?;
-            if fields.iter().any(|f| f == "inlinePolicies" || f == "managedPolicyArns") {
+            if fields
+                .iter()
+                .any(|f| f == "inlinePolicies" || f == "managedPolicyArns")
+            {
                 policies(aws, name, attrs).await?;
             }
             set_tags(aws, name, tags).await
@@ -183,18 +223,32 @@ pub async fn execute(aws: &Aws, op: &Op) -> Result<(), CloudError> {
             .await
             .map(|_| ())
             .map_err(|e| classify("iam:UntagRole", &format!("role {name}"), e)),
-        Op::StopJob { .. } => Err(CloudError::new(ErrorClass::Fatal, "iam", "not an IAM operation")),
+        Op::StopJob { .. } => Err(CloudError::new(
+            ErrorClass::Fatal,
+            "iam",
+            "not an IAM operation",
+        )),
     }
 }
 
-async fn update_role(aws: &Aws, name: &str, attrs: &Map<String, Value>, fields: &[String]) -> Result<(), CloudError> {
+async fn update_role(
+    aws: &Aws,
+    name: &str,
+    attrs: &Map<String, Value>,
+    fields: &[String],
+) -> Result<(), CloudError> {
     let object = format!("role {name}");
     let changed = |f: &str| fields.iter().any(|x| x == f);
     if changed("trustPolicy") {
         aws.iam
             .update_assume_role_policy()
             .role_name(name)
-            .policy_document(attrs.get("trustPolicy").map(Value::to_string).unwrap_or_default())
+            .policy_document(
+                attrs
+                    .get("trustPolicy")
+                    .map(Value::to_string)
+                    .unwrap_or_default(),
+            )
             .send()
             .await
             .map_err(|e| classify("iam:UpdateAssumeRolePolicy", &object, e))?;
@@ -204,7 +258,12 @@ async fn update_role(aws: &Aws, name: &str, attrs: &Map<String, Value>, fields: 
             .update_role()
             .role_name(name)
             .description(attr_str(attrs, "description").unwrap_or(""))
-            .max_session_duration(attrs.get("maxSessionDuration").and_then(Value::as_i64).unwrap_or(3600) as i32)
+            .max_session_duration(
+                attrs
+                    .get("maxSessionDuration")
+                    .and_then(Value::as_i64)
+                    .unwrap_or(3600) as i32,
+            )
             .send()
             .await
             .map_err(|e| classify("iam:UpdateRole", &object, e))?;
@@ -221,7 +280,13 @@ async fn update_role(aws: &Aws, name: &str, attrs: &Map<String, Value>, fields: 
                 .map(|_| ())
                 .map_err(|e| classify("iam:PutRolePermissionsBoundary", &object, e))?,
             None => {
-                if let Err(e) = aws.iam.delete_role_permissions_boundary().role_name(name).send().await {
+                if let Err(e) = aws
+                    .iam
+                    .delete_role_permissions_boundary()
+                    .role_name(name)
+                    .send()
+                    .await
+                {
                     let e = classify("iam:DeleteRolePermissionsBoundary", &object, e);
                     if e.class != ErrorClass::NotFound {
                         return Err(e);
@@ -237,7 +302,11 @@ async fn update_role(aws: &Aws, name: &str, attrs: &Map<String, Value>, fields: 
 /// (declared collections are authoritative).
 async fn policies(aws: &Aws, name: &str, attrs: &Map<String, Value>) -> Result<(), CloudError> {
     let object = format!("role {name}");
-    let declared: Map<String, Value> = attrs.get("inlinePolicies").and_then(Value::as_object).cloned().unwrap_or_default();
+    let declared: Map<String, Value> = attrs
+        .get("inlinePolicies")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
     let current = aws
         .iam
         .list_role_policies()
@@ -255,7 +324,11 @@ async fn policies(aws: &Aws, name: &str, attrs: &Map<String, Value>) -> Result<(
             .await
             .map_err(|e| classify("iam:PutRolePolicy", &object, e))?;
     }
-    for stale in current.policy_names().iter().filter(|p| !declared.contains_key(p.as_str())) {
+    for stale in current
+        .policy_names()
+        .iter()
+        .filter(|p| !declared.contains_key(p.as_str()))
+    {
         aws.iam
             .delete_role_policy()
             .role_name(name)
@@ -303,7 +376,11 @@ async fn policies(aws: &Aws, name: &str, attrs: &Map<String, Value>) -> Result<(
     Ok(())
 }
 
-async fn set_tags(aws: &Aws, name: &str, tags: &BTreeMap<String, String>) -> Result<(), CloudError> {
+async fn set_tags(
+    aws: &Aws,
+    name: &str,
+    tags: &BTreeMap<String, String>,
+) -> Result<(), CloudError> {
     let object = format!("role {name}");
     let current = aws
         .iam
@@ -312,7 +389,12 @@ async fn set_tags(aws: &Aws, name: &str, tags: &BTreeMap<String, String>) -> Res
         .send()
         .await
         .map_err(|e| classify("iam:ListRoleTags", &object, e))?;
-    let stale: Vec<String> = current.tags().iter().map(|t| t.key().to_string()).filter(|k| !tags.contains_key(k)).collect();
+    let stale: Vec<String> = current
+        .tags()
+        .iter()
+        .map(|t| t.key().to_string())
+        .filter(|k| !tags.contains_key(k))
+        .collect();
     if !stale.is_empty() {
         aws.iam
             .untag_role()

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use futures::{StreamExt, TryStreamExt};
 use serde_json::{Map, Value, json};
 
-use super::{Aws, Scope, READ_CONCURRENCY, classify};
+use super::{Aws, READ_CONCURRENCY, Scope, classify};
 use crate::cloud::{CloudError, ErrorClass};
 use crate::model::ObservedResource;
 use crate::plan::Op;
@@ -33,7 +33,9 @@ async fn list(aws: &Aws, prefix: Option<&str>) -> Result<Vec<Group>, CloudError>
             .await
             .map_err(|e| classify("logs:DescribeLogGroups", "the region", e))?;
         for g in page.log_groups() {
-            let Some(name) = g.log_group_name() else { continue };
+            let Some(name) = g.log_group_name() else {
+                continue;
+            };
             let arn = g
                 .arn()
                 .map(|a| a.trim_end_matches(":*").to_string())
@@ -60,7 +62,13 @@ async fn tags(aws: &Aws, group: &Group) -> Result<BTreeMap<String, String>, Clou
         .resource_arn(&group.arn)
         .send()
         .await
-        .map_err(|e| classify("logs:ListTagsForResource", &format!("log group {}", group.name), e))?;
+        .map_err(|e| {
+            classify(
+                "logs:ListTagsForResource",
+                &format!("log group {}", group.name),
+                e,
+            )
+        })?;
     Ok(out
         .tags()
         .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
@@ -73,8 +81,14 @@ fn observed(group: &Group, tags: BTreeMap<String, String>) -> ObservedResource {
         aws_name: group.name.clone(),
         arn: Some(group.arn.clone()),
         attrs: Map::from_iter([
-            ("retentionDays".to_string(), group.retention.map(|d| json!(d)).unwrap_or(Value::Null)),
-            ("kmsKeyId".to_string(), group.kms.as_ref().map(|k| json!(k)).unwrap_or(Value::Null)),
+            (
+                "retentionDays".to_string(),
+                group.retention.map(|d| json!(d)).unwrap_or(Value::Null),
+            ),
+            (
+                "kmsKeyId".to_string(),
+                group.kms.as_ref().map(|k| json!(k)).unwrap_or(Value::Null),
+            ),
         ]),
         tags,
         facts: Map::from_iter([("storedBytes".to_string(), json!(group.stored))]),
@@ -87,8 +101,12 @@ pub async fn observe(aws: &Aws, scope: &Scope) -> Result<Vec<ObservedResource>, 
     let found: Vec<Option<ObservedResource>> = futures::stream::iter(groups)
         .map(|group| async move {
             let tags = tags(aws, &group).await?;
-            let owned = tags.get(crate::model::TAG_STACK).is_some_and(|s| s == &scope.stack);
-            Ok::<_, CloudError>((owned || scope.declares(KIND, &group.name)).then(|| observed(&group, tags)))
+            let owned = tags
+                .get(crate::model::TAG_STACK)
+                .is_some_and(|s| s == &scope.stack);
+            Ok::<_, CloudError>(
+                (owned || scope.declares(KIND, &group.name)).then(|| observed(&group, tags)),
+            )
         })
         .buffer_unordered(READ_CONCURRENCY)
         .try_collect()
@@ -112,7 +130,9 @@ fn arn(aws_account_arn: Option<String>, name: &str) -> String {
 
 pub async fn execute(aws: &Aws, op: &Op) -> Result<(), CloudError> {
     match op {
-        Op::Create { name, attrs, tags, .. } => {
+        Op::Create {
+            name, attrs, tags, ..
+        } => {
             let object = format!("log group {name}");
             let mut create = aws
                 .logs
@@ -130,7 +150,13 @@ pub async fn execute(aws: &Aws, op: &Op) -> Result<(), CloudError> {
             }
             retention(aws, name, attrs).await
         }
-        Op::Update { name, attrs, tags, fields, .. } => {
+        Op::Update {
+            name,
+            attrs,
+            tags,
+            fields,
+            ..
+        } => {
             let object = format!("log group {name}");
             if fields.iter().any(|f| f == "retentionDays") {
                 retention(aws, name, attrs).await?;
@@ -158,15 +184,27 @@ pub async fn execute(aws: &Aws, op: &Op) -> Result<(), CloudError> {
             }
             set_tags(aws, name, tags).await
         }
-        Op::Delete { name, .. } => match aws.logs.delete_log_group().log_group_name(name).send().await {
+        Op::Delete { name, .. } => match aws
+            .logs
+            .delete_log_group()
+            .log_group_name(name)
+            .send()
+            .await
+        {
             Ok(_) => Ok(()),
             Err(e) => {
                 let e = classify("logs:DeleteLogGroup", &format!("log group {name}"), e);
-                if e.class == ErrorClass::NotFound { Ok(()) } else { Err(e) }
+                if e.class == ErrorClass::NotFound {
+                    Ok(())
+                } else {
+                    Err(e)
+                }
             }
         },
         Op::Untag { name, keys, .. } => {
-            let Some(current) = get(aws, name).await? else { return Ok(()) };
+            let Some(current) = get(aws, name).await? else {
+                return Ok(());
+            };
             aws.logs
                 .untag_resource()
                 .resource_arn(arn(current.arn, name))
@@ -176,7 +214,11 @@ pub async fn execute(aws: &Aws, op: &Op) -> Result<(), CloudError> {
                 .map(|_| ())
                 .map_err(|e| classify("logs:UntagResource", &format!("log group {name}"), e))
         }
-        Op::StopJob { .. } => Err(CloudError::new(ErrorClass::Fatal, "logs", "not a CloudWatch Logs operation")),
+        Op::StopJob { .. } => Err(CloudError::new(
+            ErrorClass::Fatal,
+            "logs",
+            "not a CloudWatch Logs operation",
+        )),
     }
 }
 
@@ -204,13 +246,26 @@ async fn retention(aws: &Aws, name: &str, attrs: &Map<String, Value>) -> Result<
 }
 
 /// Makes the group's tags exactly `tags`.
-async fn set_tags(aws: &Aws, name: &str, tags: &BTreeMap<String, String>) -> Result<(), CloudError> {
+async fn set_tags(
+    aws: &Aws,
+    name: &str,
+    tags: &BTreeMap<String, String>,
+) -> Result<(), CloudError> {
     let object = format!("log group {name}");
     let Some(current) = get(aws, name).await? else {
-        return Err(CloudError::new(ErrorClass::NotFound, format!("logs:TagResource on {object}"), "the log group does not exist"));
+        return Err(CloudError::new(
+            ErrorClass::NotFound,
+            format!("logs:TagResource on {object}"),
+            "the log group does not exist",
+        ));
     };
     let resource = arn(current.arn.clone(), name);
-    let stale: Vec<String> = current.tags.keys().filter(|k| !tags.contains_key(*k)).cloned().collect();
+    let stale: Vec<String> = current
+        .tags
+        .keys()
+        .filter(|k| !tags.contains_key(*k))
+        .cloned()
+        .collect();
     if !stale.is_empty() {
         aws.logs
             .untag_resource()

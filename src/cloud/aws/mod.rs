@@ -89,7 +89,11 @@ impl Aws {
                     .await
                     .map_err(|e| classify("sts:GetCallerIdentity", "the caller", e))?;
                 identity.account().map(str::to_string).ok_or_else(|| {
-                    CloudError::new(ErrorClass::Fatal, "sts:GetCallerIdentity", "the response has no account id")
+                    CloudError::new(
+                        ErrorClass::Fatal,
+                        "sts:GetCallerIdentity",
+                        "the response has no account id",
+                    )
                 })
             })
             .await
@@ -98,8 +102,13 @@ impl Aws {
 }
 
 /// Tags as a sorted map.
-pub(crate) fn tag_map<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> BTreeMap<String, String> {
-    pairs.into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+pub(crate) fn tag_map<'a>(
+    pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> BTreeMap<String, String> {
+    pairs
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 /// The current UTC time in RFC 3339.
@@ -110,10 +119,14 @@ fn now_rfc3339() -> String {
 }
 
 pub(crate) fn smithy_time(t: &aws_smithy_types::DateTime) -> String {
-    t.fmt(aws_smithy_types::date_time::Format::DateTime).unwrap_or_default()
+    t.fmt(aws_smithy_types::date_time::Format::DateTime)
+        .unwrap_or_default()
 }
 
-pub(crate) fn attr_str<'a>(attrs: &'a serde_json::Map<String, Value>, key: &str) -> Option<&'a str> {
+pub(crate) fn attr_str<'a>(
+    attrs: &'a serde_json::Map<String, Value>,
+    key: &str,
+) -> Option<&'a str> {
     attrs.get(key).and_then(Value::as_str)
 }
 
@@ -157,7 +170,10 @@ impl Cloud for Aws {
 
     async fn execute(&self, op: &Op) -> Result<(), CloudError> {
         let kind = match op {
-            Op::Create { kind, .. } | Op::Update { kind, .. } | Op::Delete { kind, .. } | Op::Untag { kind, .. } => kind.as_str(),
+            Op::Create { kind, .. }
+            | Op::Update { kind, .. }
+            | Op::Delete { kind, .. }
+            | Op::Untag { kind, .. } => kind.as_str(),
             Op::StopJob { .. } => crate::resource::customization_job::KIND,
         };
         match kind {

@@ -3,14 +3,15 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_s3::types::{
-    BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration, Delete, ObjectIdentifier,
-    PublicAccessBlockConfiguration, ServerSideEncryption, ServerSideEncryptionByDefault,
-    ServerSideEncryptionConfiguration, ServerSideEncryptionRule, Tag, Tagging, VersioningConfiguration,
+    BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration, Delete,
+    ObjectIdentifier, PublicAccessBlockConfiguration, ServerSideEncryption,
+    ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
+    Tag, Tagging, VersioningConfiguration,
 };
 use futures::{StreamExt, TryStreamExt};
 use serde_json::{Map, Value, json};
 
-use super::{Aws, Scope, READ_CONCURRENCY, classify};
+use super::{Aws, READ_CONCURRENCY, Scope, classify};
 use crate::cloud::{CloudError, ErrorClass};
 use crate::model::ObservedResource;
 use crate::plan::Op;
@@ -30,7 +31,11 @@ pub async fn observe(aws: &Aws, scope: &Scope) -> Result<Vec<ObservedResource>, 
             .send()
             .await
             .map_err(|e| classify("s3:ListAllMyBuckets", "the account", e))?;
-        names.extend(page.buckets().iter().filter_map(|b| b.name().map(str::to_string)));
+        names.extend(
+            page.buckets()
+                .iter()
+                .filter_map(|b| b.name().map(str::to_string)),
+        );
         token = page.continuation_token().map(str::to_string);
         if token.is_none() {
             break;
@@ -53,7 +58,12 @@ fn not_found(e: &CloudError) -> bool {
 }
 
 /// Reads one bucket; only its tags unless it is declared or owned (or `full`).
-async fn read(aws: &Aws, scope: &Scope, name: &str, full: bool) -> Result<Option<ObservedResource>, CloudError> {
+async fn read(
+    aws: &Aws,
+    scope: &Scope,
+    name: &str,
+    full: bool,
+) -> Result<Option<ObservedResource>, CloudError> {
     let object = format!("bucket {name}");
     let tags = match aws.s3.get_bucket_tagging().bucket(name).send().await {
         Ok(out) => super::tag_map(out.tag_set().iter().map(|t| (t.key(), t.value()))),
@@ -68,7 +78,9 @@ async fn read(aws: &Aws, scope: &Scope, name: &str, full: bool) -> Result<Option
             BTreeMap::new()
         }
     };
-    let owned = tags.get(crate::model::TAG_STACK).is_some_and(|s| s == &scope.stack);
+    let owned = tags
+        .get(crate::model::TAG_STACK)
+        .is_some_and(|s| s == &scope.stack);
     if !full && !owned && !scope.declares(KIND, name) {
         return Ok(None);
     }
@@ -94,7 +106,9 @@ async fn read(aws: &Aws, scope: &Scope, name: &str, full: bool) -> Result<Option
                 .and_then(|r| r.apply_server_side_encryption_by_default());
             match rule {
                 Some(r) if r.sse_algorithm() == &ServerSideEncryption::AwsKms => {
-                    crate::resource::bucket::strip_nulls(json!({"sse": "kms", "kmsKeyId": r.kms_master_key_id()}))
+                    crate::resource::bucket::strip_nulls(
+                        json!({"sse": "kms", "kmsKeyId": r.kms_master_key_id()}),
+                    )
                 }
                 _ => json!({"sse": "s3"}),
             }
@@ -160,7 +174,9 @@ async fn read(aws: &Aws, scope: &Scope, name: &str, full: bool) -> Result<Option
 
 pub async fn execute(aws: &Aws, op: &Op) -> Result<(), CloudError> {
     match op {
-        Op::Create { name, attrs, tags, .. } => {
+        Op::Create {
+            name, attrs, tags, ..
+        } => {
             let object = format!("bucket {name}");
             let mut create = aws.s3.create_bucket().bucket(name);
             if aws.region != "us-east-1" {
@@ -183,11 +199,19 @@ pub async fn execute(aws: &Aws, op: &Op) -> Result<(), CloudError> {
             put_tags(aws, name, tags).await?;
             configure(aws, name, attrs, false).await
         }
-        Op::Update { name, attrs, tags, fields, .. } => {
+        Op::Update {
+            name,
+            attrs,
+            tags,
+            fields,
+            ..
+        } => {
             put_tags(aws, name, tags).await?;
             configure(aws, name, attrs, fields.iter().any(|f| f == "versioning")).await
         }
-        Op::Delete { name, empty_first, .. } => {
+        Op::Delete {
+            name, empty_first, ..
+        } => {
             let object = format!("bucket {name}");
             if *empty_first {
                 empty(aws, name).await?;
@@ -196,21 +220,38 @@ pub async fn execute(aws: &Aws, op: &Op) -> Result<(), CloudError> {
                 Ok(_) => Ok(()),
                 Err(e) => {
                     let e = classify("s3:DeleteBucket", &object, e);
-                    if e.message.starts_with("NoSuchBucket") { Ok(()) } else { Err(e) }
+                    if e.message.starts_with("NoSuchBucket") {
+                        Ok(())
+                    } else {
+                        Err(e)
+                    }
                 }
             }
         }
         Op::Untag { name, keys, .. } => {
-            let Some(current) = get(aws, name).await? else { return Ok(()) };
-            let kept: BTreeMap<String, String> =
-                current.tags.into_iter().filter(|(k, _)| !keys.contains(k)).collect();
+            let Some(current) = get(aws, name).await? else {
+                return Ok(());
+            };
+            let kept: BTreeMap<String, String> = current
+                .tags
+                .into_iter()
+                .filter(|(k, _)| !keys.contains(k))
+                .collect();
             put_tags(aws, name, &kept).await
         }
-        Op::StopJob { .. } => Err(CloudError::new(ErrorClass::Fatal, "s3", "not an S3 operation")),
+        Op::StopJob { .. } => Err(CloudError::new(
+            ErrorClass::Fatal,
+            "s3",
+            "not an S3 operation",
+        )),
     }
 }
 
-async fn put_tags(aws: &Aws, name: &str, tags: &BTreeMap<String, String>) -> Result<(), CloudError> {
+async fn put_tags(
+    aws: &Aws,
+    name: &str,
+    tags: &BTreeMap<String, String>,
+) -> Result<(), CloudError> {
     let object = format!("bucket {name}");
     if tags.is_empty() {
         aws.s3
@@ -225,11 +266,23 @@ async fn put_tags(aws: &Aws, name: &str, tags: &BTreeMap<String, String>) -> Res
         .iter()
         .map(|(k, v)| Tag::builder().key(k).value(v).build())
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| CloudError::new(ErrorClass::Validation, format!("s3:PutBucketTagging on {object}"), e.to_string()))?;
+        .map_err(|e| {
+            CloudError::new(
+                ErrorClass::Validation,
+                format!("s3:PutBucketTagging on {object}"),
+                e.to_string(),
+            )
+        })?;
     let tagging = Tagging::builder()
         .set_tag_set(Some(tag_set))
         .build()
-        .map_err(|e| CloudError::new(ErrorClass::Validation, format!("s3:PutBucketTagging on {object}"), e.to_string()))?;
+        .map_err(|e| {
+            CloudError::new(
+                ErrorClass::Validation,
+                format!("s3:PutBucketTagging on {object}"),
+                e.to_string(),
+            )
+        })?;
     aws.s3
         .put_bucket_tagging()
         .bucket(name)
@@ -240,10 +293,24 @@ async fn put_tags(aws: &Aws, name: &str, tags: &BTreeMap<String, String>) -> Res
     Ok(())
 }
 
-async fn configure(aws: &Aws, name: &str, attrs: &Map<String, Value>, versioning_changed: bool) -> Result<(), CloudError> {
+async fn configure(
+    aws: &Aws,
+    name: &str,
+    attrs: &Map<String, Value>,
+    versioning_changed: bool,
+) -> Result<(), CloudError> {
     let object = format!("bucket {name}");
-    let invalid = |op: &str, e: &dyn std::fmt::Display| CloudError::new(ErrorClass::Validation, format!("{op} on {object}"), e.to_string());
-    let block = attrs.get("blockPublicAccess").and_then(Value::as_bool).unwrap_or(true);
+    let invalid = |op: &str, e: &dyn std::fmt::Display| {
+        CloudError::new(
+            ErrorClass::Validation,
+            format!("{op} on {object}"),
+            e.to_string(),
+        )
+    };
+    let block = attrs
+        .get("blockPublicAccess")
+        .and_then(Value::as_bool)
+        .unwrap_or(true);
     aws.s3
         .put_public_access_block()
         .bucket(name)
@@ -259,17 +326,27 @@ async fn configure(aws: &Aws, name: &str, attrs: &Map<String, Value>, versioning
         .await
         .map_err(|e| classify("s3:PutBucketPublicAccessBlock", &object, e))?;
     let encryption = attrs.get("encryption");
-    let kms = encryption.and_then(|e| e.get("sse")).and_then(Value::as_str) == Some("kms");
+    let kms = encryption
+        .and_then(|e| e.get("sse"))
+        .and_then(Value::as_str)
+        == Some("kms");
     let mut default = ServerSideEncryptionByDefault::builder().sse_algorithm(if kms {
         ServerSideEncryption::AwsKms
     } else {
         ServerSideEncryption::Aes256
     });
-    if let Some(key) = encryption.and_then(|e| e.get("kmsKeyId")).and_then(Value::as_str) {
+    if let Some(key) = encryption
+        .and_then(|e| e.get("kmsKeyId"))
+        .and_then(Value::as_str)
+    {
         default = default.kms_master_key_id(key);
     }
     let rule = ServerSideEncryptionRule::builder()
-        .apply_server_side_encryption_by_default(default.build().map_err(|e| invalid("s3:PutEncryptionConfiguration", &e))?)
+        .apply_server_side_encryption_by_default(
+            default
+                .build()
+                .map_err(|e| invalid("s3:PutEncryptionConfiguration", &e))?,
+        )
         .build();
     aws.s3
         .put_bucket_encryption()
@@ -283,10 +360,17 @@ async fn configure(aws: &Aws, name: &str, attrs: &Map<String, Value>, versioning
         .send()
         .await
         .map_err(|e| classify("s3:PutEncryptionConfiguration", &object, e))?;
-    let versioning = attrs.get("versioning").and_then(Value::as_bool).unwrap_or(false);
+    let versioning = attrs
+        .get("versioning")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
     // A bucket never versioned stays unversioned rather than "Suspended".
     if versioning || versioning_changed {
-        let status = if versioning { BucketVersioningStatus::Enabled } else { BucketVersioningStatus::Suspended };
+        let status = if versioning {
+            BucketVersioningStatus::Enabled
+        } else {
+            BucketVersioningStatus::Suspended
+        };
         aws.s3
             .put_bucket_versioning()
             .bucket(name)
@@ -340,7 +424,13 @@ async fn empty(aws: &Aws, name: &str) -> Result<(), CloudError> {
             let delete = Delete::builder()
                 .set_objects(Some(ids))
                 .build()
-                .map_err(|e| CloudError::new(ErrorClass::Validation, format!("s3:DeleteObject on {object}"), e.to_string()))?;
+                .map_err(|e| {
+                    CloudError::new(
+                        ErrorClass::Validation,
+                        format!("s3:DeleteObject on {object}"),
+                        e.to_string(),
+                    )
+                })?;
             aws.s3
                 .delete_objects()
                 .bucket(name)
