@@ -460,7 +460,15 @@ async fn apply_command(cli: &Cli, args: &ApplyArgs) -> Result<ExitStatus, CliErr
             ),
             Outcome::Failed { error } => {
                 failed = true;
-                format!("{}: FAILED: {error}", result.address)
+                // Beside AWS's message, the manifest that asked for the change.
+                let source = plan
+                    .changes
+                    .iter()
+                    .find(|c| c.address == result.address)
+                    .and_then(|c| c.source.as_deref())
+                    .map(|s| format!(" (declared at {s})"))
+                    .unwrap_or_default();
+                format!("{}{source}: FAILED: {error}", result.address)
             }
             Outcome::Skipped { reason } => {
                 failed = true;

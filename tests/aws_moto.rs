@@ -359,3 +359,365 @@ fn wrong_account_changes_nothing() {
         out.stderr
     );
 }
+
+fn throughput(name: &str, units: u32, commitment: &str, extra: &str) -> String {
+    format!(
+        "---\napiVersion: bedform/v1\nkind: ProvisionedThroughput\nmetadata: {{name: {name}}}\nspec:\n  model: amazon.nova-lite-v1:0\n  modelUnits: {units}\n  commitment: {commitment}\n{extra}"
+    )
+}
+
+const SERVING: &str =
+    "apiVersion: bedform/v1\nkind: Stack\nmetadata: {name: serving}\nspec:\n  region: us-east-1\n";
+
+fn throughput_names(
+    rt: &tokio::runtime::Runtime,
+    bedrock: &aws_sdk_bedrock::Client,
+) -> Vec<String> {
+    let mut names: Vec<String> = rt
+        .block_on(
+            bedrock
+                .list_provisioned_model_throughputs()
+                .into_paginator()
+                .items()
+                .send()
+                .collect::<Vec<_>>(),
+        )
+        .into_iter()
+        .map(|s| s.unwrap().provisioned_model_name().to_string())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn provisioned_throughput_create_replace_rename_and_paging() {
+    let moto = Moto::start();
+    let dir = TempDir::new().unwrap();
+    let manifest = dir.path().join("stack.yaml");
+    let path = manifest.to_str().unwrap();
+    // Five throughputs: the emulated list answers two per page.
+    let five: String = (1..=5)
+        .map(|i| throughput(&format!("serve-{i}"), 1, "none", ""))
+        .collect();
+    std::fs::write(&manifest, format!("{SERVING}{five}")).unwrap();
+    bedform(
+        &moto,
+        dir.path(),
+        &["apply", "--auto-approve", "--wait", path],
+    )
+    .expect(0);
+    let clean = bedform(&moto, dir.path(), &["plan", "--detailed-exitcode", path]).expect(0);
+    assert!(clean.stdout.contains("No changes."), "{}", clean.stdout);
+
+    let rt = runtime();
+    let config = rt.block_on(moto.sdk_config());
+    let bedrock = aws_sdk_bedrock::Client::new(&config);
+    assert_eq!(
+        throughput_names(&rt, &bedrock),
+        ["serve-1", "serve-2", "serve-3", "serve-4", "serve-5"]
+    );
+
+    // More model units: a new throughput first, then the old one goes.
+    let edited = format!(
+        "{SERVING}{}",
+        five.replacen("modelUnits: 1", "modelUnits: 2", 1)
+    );
+    std::fs::write(&manifest, edited).unwrap();
+    let plan = bedform(&moto, dir.path(), &["plan", "--detailed-exitcode", path]).expect(2);
+    assert!(
+        plan.stdout.contains("ProvisionedThroughput/serve-1"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout
+            .contains("modelUnits: 1 -> 2   # forces replacement"),
+        "{}",
+        plan.stdout
+    );
+    bedform(&moto, dir.path(), &["apply", "--auto-approve", path]).expect(0);
+    let names = throughput_names(&rt, &bedrock);
+    assert!(!names.contains(&"serve-1".to_string()), "{names:?}");
+    assert!(names.iter().any(|n| n.starts_with("serve-1-")), "{names:?}");
+    bedform(&moto, dir.path(), &["plan", "--detailed-exitcode", path]).expect(0);
+
+    // A new name is an update in place.
+    let renamed = std::fs::read_to_string(&manifest).unwrap().replacen(
+        "metadata: {name: serve-2}\nspec:\n",
+        "metadata: {name: serve-2}\nspec:\n  provisionedModelName: serve-two\n",
+        1,
+    );
+    std::fs::write(&manifest, renamed).unwrap();
+    let plan = bedform(&moto, dir.path(), &["plan", "--detailed-exitcode", path]).expect(2);
+    assert!(
+        plan.stdout
+            .contains(r#"provisionedModelName: "serve-2" -> "serve-two""#),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout
+            .contains("0 to create, 1 to update, 0 to replace, 0 to delete"),
+        "{}",
+        plan.stdout
+    );
+    bedform(&moto, dir.path(), &["apply", "--auto-approve", path]).expect(0);
+    assert!(throughput_names(&rt, &bedrock).contains(&"serve-two".to_string()));
+    bedform(&moto, dir.path(), &["plan", "--detailed-exitcode", path]).expect(0);
+}
+
+#[test]
+fn committed_throughput_is_guarded_in_plan_and_by_aws() {
+    let moto = Moto::start();
+    let dir = TempDir::new().unwrap();
+    let manifest = dir.path().join("stack.yaml");
+    let path = manifest.to_str().unwrap();
+    std::fs::write(
+        &manifest,
+        format!("{SERVING}{}", throughput("reserved", 1, "oneMonth", "")),
+    )
+    .unwrap();
+    let refused = bedform(&moto, dir.path(), &["apply", "--auto-approve", path]).expect(1);
+    assert!(
+        refused.stderr.contains("--allow-commitment"),
+        "{}",
+        refused.stderr
+    );
+    bedform(
+        &moto,
+        dir.path(),
+        &["apply", "--auto-approve", "--allow-commitment", path],
+    )
+    .expect(0);
+
+    // Removed from the manifests before the term ends: the plan refuses.
+    std::fs::write(&manifest, SERVING).unwrap();
+    let plan = bedform(&moto, dir.path(), &["plan", path]).expect(1);
+    assert!(
+        plan.stdout.contains("under commitment until"),
+        "{}",
+        plan.stdout
+    );
+
+    // And AWS itself refuses, which the adapter reports as a conflict.
+    let rt = runtime();
+    let aws = rt.block_on(bedform::cloud::aws::Aws::connect(
+        &bedform::cloud::aws::AwsSettings {
+            region: "us-east-1".into(),
+            profile: None,
+            endpoint_url: Some(moto.endpoint.clone()),
+        },
+    ));
+    let op = bedform::plan::Op::Delete {
+        kind: "ProvisionedThroughput".into(),
+        name: "reserved".into(),
+        empty_first: false,
+    };
+    // SAFETY of the environment: credentials come from the test's own variables.
+    let err = with_moto_credentials(&moto, || {
+        rt.block_on(bedform::cloud::Cloud::execute(&aws, &op))
+    })
+    .unwrap_err();
+    assert_eq!(err.class, bedform::cloud::ErrorClass::Conflict, "{err}");
+    assert!(
+        err.to_string().contains(
+            "bedrock:DeleteProvisionedModelThroughput on provisioned throughput reserved"
+        ),
+        "{err}"
+    );
+    assert!(err.message.contains("ConflictException"), "{err}");
+}
+
+/// Runs `f` with the emulator's dummy credentials in the process environment (the
+/// SDK's default chain reads them).
+fn with_moto_credentials<T>(moto: &Moto, f: impl FnOnce() -> T) -> T {
+    static ENV: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = ENV.lock().unwrap_or_else(|e| e.into_inner());
+    for (key, value) in moto.env() {
+        // Tests in this file that touch the environment hold ENV.
+        unsafe { std::env::set_var(key, value) };
+    }
+    f()
+}
+
+/// What AWS (here, the emulator) says of a model's agreement.
+fn agreement_status(
+    rt: &tokio::runtime::Runtime,
+    bedrock: &aws_sdk_bedrock::Client,
+    model: &str,
+) -> String {
+    let availability = rt
+        .block_on(
+            bedrock
+                .get_foundation_model_availability()
+                .model_id(model)
+                .send(),
+        )
+        .unwrap();
+    availability
+        .agreement_availability()
+        .unwrap()
+        .status()
+        .as_str()
+        .to_string()
+}
+
+#[test]
+fn model_access_agreements_and_use_case_form() {
+    let moto = Moto::start();
+    let dir = TempDir::new().unwrap();
+    let manifest = dir.path().join("stack.yaml");
+    let path = manifest.to_str().unwrap();
+    std::fs::write(
+        dir.path().join("form.json"),
+        r#"{"companyName": "Acme", "useCase": "support"}"#,
+    )
+    .unwrap();
+    let access = |state: &str| {
+        format!(
+            "{SERVING}---\napiVersion: bedform/v1\nkind: ModelAccess\nmetadata: {{name: access}}\nspec:\n  models: [anthropic.claude-3-5-haiku-20241022-v1:0, amazon.nova-pro-v1:0]\n  useCaseForm: {{file: form.json}}\n{state}"
+        )
+    };
+    std::fs::write(&manifest, access("")).unwrap();
+    let plan = bedform(&moto, dir.path(), &["plan", "--detailed-exitcode", path]).expect(2);
+    assert!(
+        plan.stdout
+            .contains("anthropic.claude-3-5-haiku-20241022-v1:0"),
+        "{}",
+        plan.stdout
+    );
+    assert!(plan.stdout.contains("(sensitive)"), "{}", plan.stdout);
+    assert!(
+        !plan.stdout.contains("Acme"),
+        "the form's content is printed:\n{}",
+        plan.stdout
+    );
+    bedform(&moto, dir.path(), &["apply", "--auto-approve", path]).expect(0);
+    let clean = bedform(&moto, dir.path(), &["plan", "--detailed-exitcode", path]).expect(0);
+    assert!(
+        clean.stdout.contains("agreement AVAILABLE"),
+        "{}",
+        clean.stdout
+    );
+
+    let rt = runtime();
+    let config = rt.block_on(moto.sdk_config());
+    let bedrock = aws_sdk_bedrock::Client::new(&config);
+    assert_eq!(
+        agreement_status(&rt, &bedrock, "anthropic.claude-3-5-haiku-20241022-v1:0"),
+        "AVAILABLE"
+    );
+
+    // Only `state: absent` cancels the agreement.
+    std::fs::write(&manifest, access("  state: absent\n")).unwrap();
+    let plan = bedform(&moto, dir.path(), &["plan", "--detailed-exitcode", path]).expect(2);
+    assert!(plan.stdout.contains("will be deleted"), "{}", plan.stdout);
+    bedform(&moto, dir.path(), &["apply", "--auto-approve", path]).expect(0);
+    assert_eq!(
+        agreement_status(&rt, &bedrock, "anthropic.claude-3-5-haiku-20241022-v1:0"),
+        "NOT_AVAILABLE"
+    );
+}
+
+#[test]
+fn no_credentials_is_one_line_that_says_what_to_do() {
+    let dir = TempDir::new().unwrap();
+    let stack = copy_example(dir.path(), "logging-only");
+    let out = Command::cargo_bin("bedform")
+        .unwrap()
+        .env_clear()
+        .env("HOME", dir.path())
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        // Nothing listens here: no request may leave the machine.
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .args(["plan", stack.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("no AWS credentials found"), "{stderr}");
+    assert!(stderr.contains("--sandbox` needs none"), "{stderr}");
+}
+
+#[test]
+fn an_aws_validation_error_names_the_manifest_that_caused_it() {
+    let moto = Moto::start();
+    let dir = TempDir::new().unwrap();
+    let stack = copy_example(dir.path(), "distill-from-logs");
+    // moto rejects training data given only as invocation logs with a 400
+    // ValidationException (AWS accepts it): a real error from the emulator.
+    let out = bedform(
+        &moto,
+        dir.path(),
+        &["apply", "--auto-approve", stack.to_str().unwrap()],
+    )
+    .expect(1);
+    let line = out
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("CustomizationJob/") && l.contains("FAILED"))
+        .unwrap_or_else(|| panic!("no failed job line:\n{}", out.stdout));
+    assert!(line.contains("(declared at "), "{line}");
+    assert!(line.contains("distillation.yaml:"), "{line}");
+    assert!(
+        line.contains("bedrock:CreateModelCustomizationJob on customization job"),
+        "{line}"
+    );
+    assert!(line.contains("ValidationException"), "{line}");
+    // What finished before the failure is reported, and a re-run plans only the rest.
+    assert!(out.stdout.contains("Apply incomplete"), "{}", out.stdout);
+    let plan = bedform(
+        &moto,
+        dir.path(),
+        &["plan", "--format", "json", stack.to_str().unwrap()],
+    )
+    .expect(0);
+    let plan: serde_json::Value = serde_json::from_str(&plan.stdout).unwrap();
+    let pending: Vec<&str> = plan["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["action"] != "no_op")
+        .map(|c| c["address"].as_str().unwrap())
+        .collect();
+    assert_eq!(pending, ["CustomizationJob/support-distilled"]);
+}
+
+#[test]
+fn logging_only_against_moto_without_the_proxy() {
+    // What a user does by hand: a bare moto_server, AWS_ENDPOINT_URL pointing at it.
+    let moto = Moto::start();
+    let dir = TempDir::new().unwrap();
+    let stack = copy_example(dir.path(), "logging-only");
+    let raw = format!("http://127.0.0.1:{}", moto.moto_port);
+    let run = |args: &[&str]| {
+        let mut command = Command::cargo_bin("bedform").unwrap();
+        command.current_dir(dir.path()).env("NO_COLOR", "1");
+        for (key, value) in moto.env() {
+            command.env(key, value);
+        }
+        let out = command
+            .env("AWS_ENDPOINT_URL", &raw)
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, stdout, stderr) = run(&["apply", "--auto-approve", stack.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    let (code, stdout, stderr) = run(&["plan", "--detailed-exitcode", stack.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("No changes."), "{stdout}");
+    // The emulator's gaps are said, not hidden.
+    assert!(
+        stderr.contains("does not implement bedrock:ListProvisionedModelThroughputs"),
+        "{stderr}"
+    );
+}

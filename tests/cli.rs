@@ -1,20 +1,16 @@
 //! The binary end to end against the sandbox: the README's flow, exit codes, the
 //! guards of apply.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
+use common::{Output, assert_contains, bedform};
 use tempfile::TempDir;
 
 /// One bedform run in a temporary folder with its own sandbox.
 struct Env {
     dir: TempDir,
-}
-
-struct Output {
-    code: i32,
-    stdout: String,
-    stderr: String,
 }
 
 impl Env {
@@ -49,34 +45,11 @@ impl Env {
 
     #[must_use]
     fn run(&self, args: &[&str]) -> Output {
-        let output = Command::cargo_bin("bedform")
-            .unwrap()
-            .current_dir(self.dir.path())
-            .env("NO_COLOR", "1")
-            .env_remove("AWS_ENDPOINT_URL")
-            .args(args)
-            .output()
-            .unwrap();
-        Output {
-            code: output.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        }
+        common::run(self.dir.path(), args)
     }
 
     fn sandbox_file(&self) -> PathBuf {
         self.dir.path().join(".bedform/sandbox.json")
-    }
-}
-
-impl Output {
-    fn expect(self, code: i32) -> Output {
-        assert_eq!(
-            self.code, code,
-            "exit code\nstdout:\n{}\nstderr:\n{}",
-            self.stdout, self.stderr
-        );
-        self
     }
 }
 
@@ -88,28 +61,21 @@ fn quickstart_plan_apply_wait_then_no_changes() {
     let first = env
         .run(&["--sandbox", "plan", "--detailed-exitcode", stack])
         .expect(2);
-    assert!(
-        first
-            .stdout
-            .contains("Plan: 7 to create, 0 to update, 0 to replace, 0 to delete."),
-        "{}",
-        first.stdout
+    assert_contains(
+        &first.stdout,
+        "Plan: 7 to create, 0 to update, 0 to replace, 0 to delete.",
     );
     let applied = env
         .run(&["--sandbox", "apply", "--auto-approve", "--wait", stack])
         .expect(0);
-    assert!(
-        applied.stdout.contains("Apply complete."),
-        "{}",
-        applied.stdout
-    );
+    assert_contains(&applied.stdout, "Apply complete.");
     // Without a terminal, waiting prints plain progress lines.
-    assert!(applied.stderr.contains("InProgress"), "{}", applied.stderr);
-    assert!(applied.stderr.contains("InService"), "{}", applied.stderr);
+    assert_contains(&applied.stderr, "InProgress");
+    assert_contains(&applied.stderr, "InService");
     let again = env
         .run(&["--sandbox", "plan", "--detailed-exitcode", stack])
         .expect(0);
-    assert!(again.stdout.contains("No changes."), "{}", again.stdout);
+    assert_contains(&again.stdout, "No changes.");
     assert!(env.sandbox_file().exists());
 }
 
@@ -135,29 +101,16 @@ fn model_units_change_is_a_replacement_and_rename_an_update() {
             stack.to_str().unwrap(),
         ])
         .expect(2);
-    assert!(
-        plan.stdout.contains("# ProvisionedThroughput/support-bot"),
-        "{}",
-        plan.stdout
+    assert_contains(&plan.stdout, "# ProvisionedThroughput/support-bot");
+    assert_contains(&plan.stdout, "must be replaced");
+    assert_contains(&plan.stdout, "modelUnits: 1 -> 2   # forces replacement");
+    assert_contains(
+        &plan.stdout,
+        "cannot be updated on a provisioned throughput",
     );
-    assert!(plan.stdout.contains("must be replaced"), "{}", plan.stdout);
-    assert!(
-        plan.stdout
-            .contains("modelUnits: 1 -> 2   # forces replacement"),
-        "{}",
-        plan.stdout
-    );
-    assert!(
-        plan.stdout
-            .contains("cannot be updated on a provisioned throughput"),
-        "{}",
-        plan.stdout
-    );
-    assert!(
-        plan.stdout
-            .contains("0 to create, 0 to update, 1 to replace, 0 to delete."),
-        "{}",
-        plan.stdout
+    assert_contains(
+        &plan.stdout,
+        "0 to create, 0 to update, 1 to replace, 0 to delete.",
     );
 
     env.edit(
@@ -173,16 +126,10 @@ fn model_units_change_is_a_replacement_and_rename_an_update() {
             stack.to_str().unwrap(),
         ])
         .expect(2);
-    assert!(
-        plan.stdout.contains("will be updated in-place"),
-        "{}",
-        plan.stdout
-    );
-    assert!(
-        plan.stdout
-            .contains(r#"provisionedModelName: "support-bot" -> "support-bot-v2""#),
-        "{}",
-        plan.stdout
+    assert_contains(&plan.stdout, "will be updated in-place");
+    assert_contains(
+        &plan.stdout,
+        r#"provisionedModelName: "support-bot" -> "support-bot-v2""#,
     );
     assert!(
         !plan.stdout.contains("Changed outside bedform"),
@@ -216,23 +163,17 @@ fn commitment_purchase_needs_allow_commitment() {
     );
     let path = stack.to_str().unwrap();
     let plan = env.run(&["--sandbox", "plan", path]).expect(0);
-    assert!(
-        plan.stdout
-            .contains("oneMonth commitment; apply needs --allow-commitment"),
-        "{}",
-        plan.stdout
+    assert_contains(
+        &plan.stdout,
+        "oneMonth commitment; apply needs --allow-commitment",
     );
     let refused = env
         .run(&["--sandbox", "apply", "--auto-approve", path])
         .expect(1);
-    assert!(
-        refused.stderr.contains("--allow-commitment"),
-        "{}",
-        refused.stderr
-    );
+    assert_contains(&refused.stderr, "--allow-commitment");
     // Nothing was created.
     let plan = env.run(&["--sandbox", "plan", path]).expect(0);
-    assert!(plan.stdout.contains("Plan: 7 to create"), "{}", plan.stdout);
+    assert_contains(&plan.stdout, "Plan: 7 to create");
     env.run(&[
         "--sandbox",
         "apply",
@@ -252,15 +193,11 @@ fn apply_without_a_terminal_or_approval_changes_nothing() {
     let stack = env.example("logging-only");
     let path = stack.to_str().unwrap();
     let refused = env.run(&["--sandbox", "apply", path]).expect(1);
-    assert!(
-        refused.stderr.contains("--auto-approve"),
-        "{}",
-        refused.stderr
-    );
+    assert_contains(&refused.stderr, "--auto-approve");
     let plan = env
         .run(&["--sandbox", "plan", "--detailed-exitcode", path])
         .expect(2);
-    assert!(plan.stdout.contains("to create"), "{}", plan.stdout);
+    assert_contains(&plan.stdout, "to create");
 }
 
 #[test]
@@ -283,7 +220,7 @@ fn saved_plan_applies_exactly_and_refuses_when_stale() {
     let stale = env
         .run(&["--sandbox", "apply", "--plan", plan_file, "--auto-approve"])
         .expect(1);
-    assert!(stale.stderr.contains("stale plan"), "{}", stale.stderr);
+    assert_contains(&stale.stderr, "stale plan");
 }
 
 #[test]
@@ -300,16 +237,8 @@ fn wrong_account_is_refused_before_anything_is_read() {
     )
     .unwrap();
     let refused = env.run(&["--sandbox", "plan", path]).expect(1);
-    assert!(
-        refused.stderr.contains("999999999999"),
-        "{}",
-        refused.stderr
-    );
-    assert!(
-        refused.stderr.contains("declares accountId 123456789012"),
-        "{}",
-        refused.stderr
-    );
+    assert_contains(&refused.stderr, "999999999999");
+    assert_contains(&refused.stderr, "declares accountId 123456789012");
 }
 
 #[test]
@@ -320,11 +249,7 @@ fn corrupt_sandbox_file_is_an_error_and_left_untouched() {
     let out = env
         .run(&["--sandbox", "plan", stack.to_str().unwrap()])
         .expect(1);
-    assert!(
-        out.stderr.contains("is not a bedform sandbox"),
-        "{}",
-        out.stderr
-    );
+    assert_contains(&out.stderr, "is not a bedform sandbox");
     assert_eq!(std::fs::read(env.sandbox_file()).unwrap(), b"{ not json");
 }
 
@@ -348,12 +273,8 @@ fn json_and_markdown_formats() {
         "{}",
         markdown.stdout
     );
-    assert!(markdown.stdout.contains("<details>"), "{}", markdown.stdout);
-    assert!(
-        markdown.stdout.contains("starts a customization job"),
-        "{}",
-        markdown.stdout
-    );
+    assert_contains(&markdown.stdout, "<details>");
+    assert_contains(&markdown.stdout, "starts a customization job");
 }
 
 #[test]
@@ -361,9 +282,7 @@ fn colour_only_when_asked_for_and_on_a_terminal() {
     let env = Env::new();
     let stack = env.example("logging-only");
     // Output is captured (not a terminal): no escape codes even without NO_COLOR.
-    let out = Command::cargo_bin("bedform")
-        .unwrap()
-        .current_dir(env.dir.path())
+    let out = bedform(env.dir.path())
         .env_remove("NO_COLOR")
         .args(["--sandbox", "plan", stack.to_str().unwrap()])
         .output()
@@ -377,7 +296,7 @@ fn without_sandbox_says_how_to_proceed() {
     let env = Env::new();
     let stack = env.example("logging-only");
     let out = env.run(&["plan", stack.to_str().unwrap()]).expect(1);
-    assert!(out.stderr.contains("--sandbox"), "{}", out.stderr);
+    assert_contains(&out.stderr, "--sandbox");
 }
 
 #[test]
@@ -390,11 +309,6 @@ fn validate_reports_and_exits_one() {
         "modelUnits: 0",
     );
     let out = env.run(&["validate", stack.to_str().unwrap()]).expect(1);
-    assert!(out.stderr.contains("distillation.yaml:"), "{}", out.stderr);
-    assert!(
-        out.stderr
-            .contains("`modelUnits` is 0; it must be at least 1"),
-        "{}",
-        out.stderr
-    );
+    assert_contains(&out.stderr, "distillation.yaml:");
+    assert_contains(&out.stderr, "`modelUnits` is 0; it must be at least 1");
 }

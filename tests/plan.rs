@@ -3,23 +3,23 @@
 //! adapter reports), edited by hand where a test needs what the sandbox cannot do
 //! (drift, failed jobs, objects owned by someone else).
 
-use std::path::Path;
-use std::time::Duration;
+mod common;
 
-use bedform::apply::progress::Progress;
-use bedform::apply::{ApplyOptions, ApplyReport, Outcome, RetryPolicy, apply};
+use std::path::Path;
+
+use bedform::apply::Outcome;
 use bedform::cloud::Cloud;
-use bedform::cloud::sandbox::{Sandbox, Timing};
-use bedform::manifest::{Loaded, load_text, validate};
+use bedform::cloud::sandbox::Timing;
 use bedform::model::{
-    DesiredStack, ObservedAccount, ObservedResource, TAG_ADDRESS, TAG_PREVENT_DESTROY,
-    TAG_SPEC_HASH, TAG_STACK,
+    ObservedAccount, ObservedResource, TAG_PREVENT_DESTROY, TAG_SPEC_HASH, TAG_STACK,
 };
 use bedform::plan::{Action, Change, FieldDiff, Op, Plan, PlanOptions, plan};
+use common::{
+    Account, change, changes, desired, desired_from, empty_account, fast_clock, model_access,
+    outcome_of, owned_by, unowned,
+};
 use serde_json::{Value, json};
 
-const ACCOUNT: &str = "123456789012";
-const REGION: &str = "us-east-1";
 const STACK: &str = "demo";
 
 /// Every kind, wired together as a real stack would be. `scratch` holds no data
@@ -114,15 +114,6 @@ spec:
   commitment: none
 "#;
 
-fn desired(text: &str) -> DesiredStack {
-    let mut loaded = Loaded::default();
-    load_text("demo.yaml", text, &mut loaded);
-    match validate(&loaded, None) {
-        Ok(desired) => desired,
-        Err(diagnostics) => panic!("manifest does not validate: {diagnostics:?}"),
-    }
-}
-
 /// Replaces the one occurrence of `from`.
 fn edit(text: &str, from: &str, to: &str) -> String {
     assert_eq!(
@@ -150,84 +141,7 @@ fn without(text: &str, markers: &[&str]) -> String {
 }
 
 fn fast() -> Timing {
-    Timing {
-        job_seconds: 0.2,
-        throughput_seconds: 0.1,
-        iam_propagation_seconds: 0.0,
-        commitment_month_seconds: 600.0,
-    }
-}
-
-fn quick_retry() -> RetryPolicy {
-    RetryPolicy {
-        first_backoff: Duration::from_millis(10),
-        max_backoff: Duration::from_millis(50),
-        max_attempts: 3,
-        iam_propagation: Duration::from_secs(5),
-        poll: Duration::from_millis(20),
-    }
-}
-
-/// A sandbox account in a temporary folder.
-struct World {
-    _dir: tempfile::TempDir,
-    sandbox: Sandbox,
-}
-
-impl World {
-    fn new(timing: Timing) -> World {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let sandbox =
-            Sandbox::open(&dir.path().join("sandbox.json"), ACCOUNT, REGION).expect("open sandbox");
-        sandbox.set_timing(timing).expect("set timing");
-        World { _dir: dir, sandbox }
-    }
-
-    async fn observed(&self) -> ObservedAccount {
-        self.sandbox
-            .observe(&bedform::cloud::Scope::default())
-            .await
-            .expect("observe")
-    }
-
-    async fn plan(&self, text: &str) -> Plan {
-        self.plan_with(text, &PlanOptions::default()).await
-    }
-
-    async fn plan_with(&self, text: &str, options: &PlanOptions) -> Plan {
-        plan(&desired(text), &self.observed().await, options)
-    }
-
-    /// Plans and applies `text`, following jobs and throughput until they converge.
-    async fn apply(&self, text: &str) -> ApplyReport {
-        self.apply_plan(&self.plan(text).await, true).await
-    }
-
-    async fn apply_plan(&self, plan: &Plan, wait: bool) -> ApplyReport {
-        assert!(
-            plan.blocking().next().is_none(),
-            "plan has refused changes: {plan:#?}"
-        );
-        let options = ApplyOptions {
-            wait,
-            timeout: Duration::from_secs(10),
-            retry: quick_retry(),
-        };
-        let report = apply(&self.sandbox, plan, &options, &Progress::quiet()).await;
-        assert!(!report.failed(), "apply failed: {report:#?}");
-        report
-    }
-}
-
-/// The one change planned for `address`.
-fn change<'a>(plan: &'a Plan, address: &str) -> &'a Change {
-    let found = changes(plan, address);
-    assert_eq!(
-        found.len(),
-        1,
-        "expected one change for {address}, found {found:#?}"
-    );
-    found[0]
+    fast_clock(0.2, 0.1)
 }
 
 /// The one change for `address` that does something.
@@ -242,13 +156,6 @@ fn acting_change<'a>(plan: &'a Plan, address: &str) -> &'a Change {
         "expected one change for {address}, found {found:#?}"
     );
     found[0]
-}
-
-fn changes<'a>(plan: &'a Plan, address: &str) -> Vec<&'a Change> {
-    plan.changes
-        .iter()
-        .filter(|c| c.address.to_string() == address)
-        .collect()
 }
 
 fn field<'a>(change: &'a Change, path: &str) -> &'a FieldDiff {
@@ -270,6 +177,23 @@ fn acting(plan: &Plan) -> Vec<String> {
         .filter(|c| c.is_change())
         .map(|c| format!("{:?} {} ({})", c.action, c.address, c.aws_name))
         .collect()
+}
+
+/// Why `change` is planned as it is (empty when it gives no reason).
+fn reason(change: &Change) -> &str {
+    change.reason.as_deref().unwrap_or("")
+}
+
+/// `change` is refused: it does nothing, and its reason mentions `because`.
+fn assert_refused(change: &Change, because: &str) {
+    assert_eq!(change.action, Action::Refused, "{change:#?}");
+    assert!(change.ops.is_empty(), "{change:#?}");
+    assert!(
+        reason(change).contains(because),
+        "{}: the reason {:?} does not mention `{because}`",
+        change.address,
+        change.reason
+    );
 }
 
 fn assert_no_changes(plan: &Plan) {
@@ -319,8 +243,8 @@ fn create_op(change: &Change) -> (&str, Option<&str>) {
 
 #[tokio::test]
 async fn an_empty_account_creates_everything_and_an_applied_stack_has_no_changes() {
-    let world = World::new(fast());
-    let plan = world.plan(BASE).await;
+    let account = Account::new(fast());
+    let plan = account.plan(BASE).await;
     for address in [
         "Bucket/data",
         "Bucket/scratch",
@@ -366,16 +290,16 @@ async fn an_empty_account_creates_everything_and_an_applied_stack_has_no_changes
     assert_eq!(plan.summary.create, 8);
     assert_eq!(plan.summary.update, 1);
 
-    world.apply(BASE).await;
-    assert_no_changes(&world.plan(BASE).await);
+    account.apply(BASE).await;
+    assert_no_changes(&account.plan(BASE).await);
 }
 
 // --------------------------------------------------------------------- Bucket
 
 #[tokio::test]
 async fn bucket_update_replace_and_release() {
-    let world = World::new(fast());
-    world.apply(BASE).await;
+    let account = Account::new(fast());
+    account.apply(BASE).await;
 
     // In place.
     let versioned = edit(
@@ -383,7 +307,7 @@ async fn bucket_update_replace_and_release() {
         "bucketName: demo-scratch\n",
         "bucketName: demo-scratch\n  versioning: true\n",
     );
-    let plan = world.plan(&versioned).await;
+    let plan = account.plan(&versioned).await;
     let c = change(&plan, "Bucket/scratch");
     assert_eq!(c.action, Action::Update);
     assert!(!c.drift);
@@ -402,7 +326,7 @@ async fn bucket_update_replace_and_release() {
         "bucketName: demo-scratch",
         "bucketName: demo-scratch-2",
     );
-    let plan = world.plan(&renamed).await;
+    let plan = account.plan(&renamed).await;
     let c = change(&plan, "Bucket/scratch");
     assert_eq!(c.action, Action::Replace);
     assert!(c.create_before_destroy);
@@ -411,34 +335,29 @@ async fn bucket_update_replace_and_release() {
     assert!(f.forces_replacement);
     assert_eq!(f.before, Some(json!("demo-scratch")));
     assert_eq!(f.after, Some(json!("demo-scratch-2")));
-    assert!(c.reason.as_deref().unwrap_or("").contains("name"));
+    assert!(reason(c).contains("name"));
     assert!(
         matches!(&c.ops[..], [Op::Create { name: n, .. }, Op::Delete { name: o, empty_first: false, .. }] if n == "demo-scratch-2" && o == "demo-scratch")
     );
-    world.apply_plan(&plan, true).await;
-    assert_no_changes(&world.plan(&renamed).await);
+    account.apply_plan(&plan, true).await;
+    assert_no_changes(&account.plan(&renamed).await);
 
     // A rename that would delete objects is refused without `deletionPolicy: delete`.
-    world.sandbox.put_objects("demo-scratch-2", 2).expect("put");
-    let plan = world
+    account
+        .sandbox
+        .put_objects("demo-scratch-2", 2)
+        .expect("put");
+    let plan = account
         .plan(&edit(&renamed, "demo-scratch-2", "demo-scratch-3"))
         .await;
-    let c = change(&plan, "Bucket/scratch");
-    assert_eq!(c.action, Action::Refused);
-    assert!(c.ops.is_empty());
-    assert!(c.reason.as_deref().unwrap_or("").contains("2 objects"));
+    assert_refused(change(&plan, "Bucket/scratch"), "2 objects");
 
     // Removed from the manifests with objects in it: released, not deleted.
-    let plan = world.plan(&without(&renamed, &["name: scratch"])).await;
+    let plan = account.plan(&without(&renamed, &["name: scratch"])).await;
     let c = change(&plan, "Bucket/scratch");
     assert_eq!(c.action, Action::Forget);
     assert!(!c.deletes_data);
-    assert!(
-        c.reason
-            .as_deref()
-            .unwrap_or("")
-            .contains("no longer declared")
-    );
+    assert!(reason(c).contains("no longer declared"));
     match &c.ops[..] {
         [Op::Untag { name, keys, .. }] => {
             assert_eq!(name, "demo-scratch-2");
@@ -447,28 +366,28 @@ async fn bucket_update_replace_and_release() {
         }
         other => panic!("expected one untag, got {other:?}"),
     }
-    world.apply_plan(&plan, true).await;
-    let observed = world.observed().await;
+    account.apply_plan(&plan, true).await;
+    let observed = account.observed().await;
     let kept = observed
         .find("Bucket", "demo-scratch-2")
         .expect("bucket is kept");
     assert!(kept.tag(TAG_STACK).is_none());
     assert_eq!(kept.tag("team"), Some("ml"));
-    assert_no_changes(&world.plan(&without(&renamed, &["name: scratch"])).await);
+    assert_no_changes(&account.plan(&without(&renamed, &["name: scratch"])).await);
 }
 
 #[tokio::test]
 async fn bucket_with_deletion_policy_delete_is_emptied_and_deleted() {
-    let world = World::new(fast());
+    let account = Account::new(fast());
     let text = edit(
         BASE,
         "bucketName: demo-scratch\n",
         "bucketName: demo-scratch\n  deletionPolicy: delete\n",
     );
-    world.apply(&text).await;
-    world.sandbox.put_objects("demo-scratch", 3).expect("put");
+    account.apply(&text).await;
+    account.sandbox.put_objects("demo-scratch", 3).expect("put");
     let removed = without(&text, &["name: scratch"]);
-    let plan = world.plan(&removed).await;
+    let plan = account.plan(&removed).await;
     let c = change(&plan, "Bucket/scratch");
     assert_eq!(c.action, Action::Delete);
     assert!(c.deletes_data);
@@ -480,27 +399,27 @@ async fn bucket_with_deletion_policy_delete_is_emptied_and_deleted() {
     assert!(
         matches!(&c.ops[..], [Op::Delete { name, empty_first: true, .. }] if name == "demo-scratch")
     );
-    world.apply_plan(&plan, true).await;
+    account.apply_plan(&plan, true).await;
     assert!(
-        world
+        account
             .observed()
             .await
             .find("Bucket", "demo-scratch")
             .is_none()
     );
-    assert_no_changes(&world.plan(&removed).await);
+    assert_no_changes(&account.plan(&removed).await);
 }
 
 // ------------------------------------------------------------------- LogGroup
 
 #[tokio::test]
 async fn log_group_update_drift_rename_and_removal() {
-    let world = World::new(fast());
-    world.apply(BASE).await;
+    let account = Account::new(fast());
+    account.apply(BASE).await;
 
     // Manifest edit: not drift.
     let longer = edit(BASE, "retentionDays: 30", "retentionDays: 60");
-    let plan = world.plan(&longer).await;
+    let plan = account.plan(&longer).await;
     let c = change(&plan, "LogGroup/logs");
     assert_eq!(c.action, Action::Update);
     assert!(!c.drift);
@@ -513,7 +432,7 @@ async fn log_group_update_drift_rename_and_removal() {
     assert_eq!(plan.summary.drift, 0);
 
     // Same manifest, account changed behind bedform's back: drift.
-    let mut observed = world.observed().await;
+    let mut observed = account.observed().await;
     observed_mut(&mut observed, "LogGroup", "/demo/invocations")
         .attrs
         .insert("retentionDays".into(), json!(7));
@@ -529,7 +448,7 @@ async fn log_group_update_drift_rename_and_removal() {
     assert!(c.notes.iter().any(|n| n.contains("outside bedform")));
     assert_eq!(plan.summary.drift, 1);
     // Tag drift counts too.
-    let mut observed = world.observed().await;
+    let mut observed = account.observed().await;
     observed_mut(&mut observed, "LogGroup", "/demo/invocations")
         .tags
         .insert("team".into(), "someone-else".into());
@@ -544,7 +463,7 @@ async fn log_group_update_drift_rename_and_removal() {
         "logGroupName: /demo/invocations",
         "logGroupName: /demo/calls",
     );
-    let plan = world.plan(&renamed).await;
+    let plan = account.plan(&renamed).await;
     let c = change(&plan, "LogGroup/logs");
     assert_eq!(c.action, Action::Replace);
     assert!(field(c, "name").forces_replacement);
@@ -559,8 +478,8 @@ async fn log_group_update_drift_rename_and_removal() {
     text.push_str(
         "---\napiVersion: bedform/v1\nkind: LogGroup\nmetadata: {name: audit}\nspec:\n  logGroupName: /demo/audit\n  deletionPolicy: delete\n",
     );
-    world.apply(&text).await;
-    let plan = world.plan(&without(&text, &["name: audit"])).await;
+    account.apply(&text).await;
+    let plan = account.plan(&without(&text, &["name: audit"])).await;
     let c = change(&plan, "LogGroup/audit");
     assert_eq!(c.action, Action::Delete);
     assert!(!c.deletes_data, "the group is empty");
@@ -575,8 +494,8 @@ fn plan_of(text: &str, observed: &ObservedAccount) -> Plan {
 
 #[tokio::test]
 async fn iam_role_update_replace_delete_and_policy_normalisation() {
-    let world = World::new(fast());
-    world.apply(BASE).await;
+    let account = Account::new(fast());
+    account.apply(BASE).await;
 
     // Inline policies are authoritative: one added in place.
     let more = edit(
@@ -584,7 +503,7 @@ async fn iam_role_update_replace_delete_and_policy_normalisation() {
         "  roleName: demo-spare\n  assumedBy: bedrock\n",
         "  roleName: demo-spare\n  assumedBy: bedrock\n  inlinePolicies:\n    read:\n      Version: \"2012-10-17\"\n      Statement: [{Effect: Allow, Action: s3:GetObject, Resource: \"*\"}]\n",
     );
-    let plan = world.plan(&more).await;
+    let plan = account.plan(&more).await;
     let c = change(&plan, "IamRole/spare-role");
     assert_eq!(c.action, Action::Update);
     assert_eq!(paths(c), ["inlinePolicies"]);
@@ -611,7 +530,7 @@ async fn iam_role_update_replace_delete_and_policy_normalisation() {
           Action: [s3:ListBucket, s3:PutObject, s3:GetObject]
 "#,
     );
-    let plan = world.plan(&reordered).await;
+    let plan = account.plan(&reordered).await;
     assert_no_changes(&plan);
     assert_eq!(change(&plan, "IamRole/role").action, Action::NoOp);
 
@@ -621,7 +540,7 @@ async fn iam_role_update_replace_delete_and_policy_normalisation() {
         "  roleName: demo-spare\n",
         "  roleName: demo-spare\n  path: /service-role/\n",
     );
-    let plan = world.plan(&moved).await;
+    let plan = account.plan(&moved).await;
     let c = change(&plan, "IamRole/spare-role");
     assert_eq!(c.action, Action::Replace);
     assert!(!c.create_before_destroy);
@@ -631,11 +550,11 @@ async fn iam_role_update_replace_delete_and_policy_normalisation() {
         (f.before.clone(), f.after.clone()),
         (Some(json!("/")), Some(json!("/service-role/")))
     );
-    assert!(c.reason.as_deref().unwrap_or("").contains("`path`"));
+    assert!(reason(c).contains("`path`"));
     assert!(matches!(&c.ops[..], [Op::Delete { .. }, Op::Create { .. }]));
 
     // Removed from the manifests: deleted (roles hold no data).
-    let plan = world.plan(&without(BASE, &["name: spare-role"])).await;
+    let plan = account.plan(&without(BASE, &["name: spare-role"])).await;
     let c = change(&plan, "IamRole/spare-role");
     assert_eq!(c.action, Action::Delete);
     assert_eq!(c.aws_name, "demo-spare");
@@ -650,11 +569,11 @@ async fn iam_role_update_replace_delete_and_policy_normalisation() {
 
 #[tokio::test]
 async fn invocation_logging_update_absent_and_omission() {
-    let world = World::new(fast());
-    world.apply(BASE).await;
+    let account = Account::new(fast());
+    account.apply(BASE).await;
 
     let video = edit(BASE, "deliver: [text]", "deliver: [text, video]");
-    let plan = world.plan(&video).await;
+    let plan = account.plan(&video).await;
     let c = change(&plan, "InvocationLogging/logging");
     assert_eq!(c.action, Action::Update);
     assert_eq!(c.aws_name, "model-invocation-logging");
@@ -668,7 +587,7 @@ async fn invocation_logging_update_absent_and_omission() {
 
     // Omitted: left alone, not even mentioned.
     let omitted = without(BASE, &["kind: InvocationLogging"]);
-    let plan = world.plan(&omitted).await;
+    let plan = account.plan(&omitted).await;
     assert!(
         plan.changes
             .iter()
@@ -685,13 +604,13 @@ async fn invocation_logging_update_absent_and_omission() {
         "  deliver: [text]\n",
         "  deliver: [text]\n  state: absent\n",
     );
-    let plan = world.plan(&absent).await;
+    let plan = account.plan(&absent).await;
     let c = change(&plan, "InvocationLogging/logging");
     assert_eq!(c.action, Action::Delete);
-    assert!(c.reason.as_deref().unwrap_or("").contains("state: absent"));
+    assert!(reason(c).contains("state: absent"));
     assert!(matches!(&c.ops[..], [Op::Delete { kind, .. }] if kind == "InvocationLogging"));
-    world.apply_plan(&plan, true).await;
-    let plan = world.plan(&absent).await;
+    account.apply_plan(&plan, true).await;
+    let plan = account.plan(&absent).await;
     assert_eq!(
         change(&plan, "InvocationLogging/logging").action,
         Action::NoOp
@@ -703,9 +622,9 @@ async fn invocation_logging_update_absent_and_omission() {
 
 #[tokio::test]
 async fn model_access_adds_keeps_and_cancels_agreements() {
-    let world = World::new(fast());
-    world.apply(BASE).await;
-    assert_no_changes(&world.plan(BASE).await);
+    let account = Account::new(fast());
+    account.apply(BASE).await;
+    assert_no_changes(&account.plan(BASE).await);
 
     // Swapping the model adds the new agreement and keeps the old one.
     let swapped = edit(
@@ -713,7 +632,7 @@ async fn model_access_adds_keeps_and_cancels_agreements() {
         "models: [anthropic.claude-3-5-haiku-20241022-v1:0]",
         "models: [anthropic.claude-3-haiku-20240307-v1:0]",
     );
-    let plan = world.plan(&swapped).await;
+    let plan = account.plan(&swapped).await;
     let c = change(&plan, "ModelAccess/access");
     assert_eq!(c.action, Action::Update);
     let f = field(c, "agreements");
@@ -739,7 +658,7 @@ async fn model_access_adds_keeps_and_cancels_agreements() {
         "models: [anthropic.claude-3-5-haiku-20241022-v1:0]",
         "models: []",
     );
-    let plan = world.plan(&none).await;
+    let plan = account.plan(&none).await;
     let c = change(&plan, "ModelAccess/access");
     assert_eq!(c.action, Action::NoOp);
     assert!(c.notes.iter().any(|n| n.contains("agreement is kept")));
@@ -750,15 +669,15 @@ async fn model_access_adds_keeps_and_cancels_agreements() {
         "models: [anthropic.claude-3-5-haiku-20241022-v1:0]",
         "models: [anthropic.claude-3-5-haiku-20241022-v1:0]\n  state: absent",
     );
-    let plan = world.plan(&absent).await;
+    let plan = account.plan(&absent).await;
     let c = change(&plan, "ModelAccess/access");
     assert_eq!(c.action, Action::Delete);
     assert_eq!(
         field(c, "agreements").before,
         Some(json!(["anthropic.claude-3-5-haiku-20241022-v1:0"]))
     );
-    world.apply_plan(&plan, true).await;
-    let plan = world.plan(&absent).await;
+    account.apply_plan(&plan, true).await;
+    let plan = account.plan(&absent).await;
     assert_eq!(change(&plan, "ModelAccess/access").action, Action::NoOp);
 }
 
@@ -775,10 +694,7 @@ fn model_access_use_case_form_is_sensitive_and_never_resent() {
         "models: [anthropic.claude-3-5-haiku-20241022-v1:0]",
         "models: [anthropic.claude-3-5-haiku-20241022-v1:0]\n  useCaseForm: {file: form.json}",
     );
-    let mut loaded = Loaded::default();
-    let name = dir.path().join("m.yaml");
-    load_text(&name.to_string_lossy(), &text, &mut loaded);
-    let desired = validate(&loaded, None).expect("valid");
+    let desired = desired_from(&dir.path().join("m.yaml").to_string_lossy(), &text);
     let mut observed = empty_account();
     let c = plan(&desired, &observed, &PlanOptions::default());
     let c = change(&c, "ModelAccess/access");
@@ -787,32 +703,16 @@ fn model_access_use_case_form_is_sensitive_and_never_resent() {
     assert_eq!(c.action, Action::Update);
 
     // A different form on file: a warning, nothing sent.
-    observed.resources.push(ObservedResource {
-        kind: "ModelAccess".into(),
-        aws_name: "model-access".into(),
-        attrs: serde_json::Map::from_iter([
-            (
-                "agreements".to_string(),
-                json!(["anthropic.claude-3-5-haiku-20241022-v1:0"]),
-            ),
-            ("useCaseForm".to_string(), json!({"companyName": "Other"})),
-        ]),
-        ..ObservedResource::default()
-    });
+    let mut access = model_access(&["anthropic.claude-3-5-haiku-20241022-v1:0"]);
+    access
+        .attrs
+        .insert("useCaseForm".into(), json!({"companyName": "Other"}));
+    observed.resources.push(access);
     let p = plan(&desired, &observed, &PlanOptions::default());
     let c = change(&p, "ModelAccess/access");
     assert_eq!(c.action, Action::NoOp);
     assert!(c.ops.is_empty());
     assert!(c.warnings.iter().any(|w| w.contains("use-case form")));
-}
-
-fn empty_account() -> ObservedAccount {
-    ObservedAccount {
-        account_id: ACCOUNT.into(),
-        region: REGION.into(),
-        observed_at: "2026-01-15T12:00:00Z".into(),
-        resources: Vec::new(),
-    }
 }
 
 // ----------------------------------------------------------- CustomizationJob
@@ -822,26 +722,26 @@ const MAX_2000: &str = "maxResponseLength: 2000";
 
 #[tokio::test]
 async fn job_spec_change_is_a_new_job_and_stops_the_running_one() {
-    let world = World::new(Timing {
+    let account = Account::new(Timing {
         job_seconds: 60.0,
         ..fast()
     });
     let no_serving = without(BASE, &["kind: ProvisionedThroughput"]);
-    let first = world.plan(&no_serving).await;
+    let first = account.plan(&no_serving).await;
     let old_name = job_name(&first);
     let job = change(&first, "CustomizationJob/job");
     assert_eq!(job.action, Action::Create);
     assert!(old_name.starts_with("job-") && old_name.len() == "job-".len() + 8);
-    world.apply_plan(&first, false).await;
+    account.apply_plan(&first, false).await;
 
     // In progress and unchanged: a no-op showing its status.
-    let plan = world.plan(&no_serving).await;
+    let plan = account.plan(&no_serving).await;
     let c = change(&plan, "CustomizationJob/job");
     assert_eq!(c.action, Action::NoOp);
     assert_eq!(c.status.as_deref(), Some("InProgress"));
 
     let changed = edit(&no_serving, MAX_1000, MAX_2000);
-    let plan = world.plan(&changed).await;
+    let plan = account.plan(&changed).await;
     let all = changes(&plan, "CustomizationJob/job");
     assert_eq!(all.len(), 2, "{all:#?}");
     let stop = all
@@ -869,18 +769,13 @@ async fn job_spec_change_is_a_new_job_and_stops_the_running_one() {
         f.after.as_ref().and_then(|t| t.get("maxResponseLength")),
         Some(&json!(2000))
     );
-    assert!(
-        new.reason
-            .as_deref()
-            .unwrap_or("")
-            .contains("training inputs changed")
-    );
+    assert!(reason(new).contains("training inputs changed"));
     let (name, token) = create_op(new);
     assert_eq!(name, new.aws_name);
     assert!(token.is_some());
 
-    world.apply_plan(&plan, false).await;
-    let observed = world.observed().await;
+    account.apply_plan(&plan, false).await;
+    let observed = account.observed().await;
     assert_eq!(
         observed
             .find("CustomizationJob", &old_name)
@@ -896,21 +791,21 @@ async fn job_spec_change_is_a_new_job_and_stops_the_running_one() {
         Some("InProgress")
     );
     // The stopped old generation is no longer acted on.
-    assert_no_changes(&world.plan(&changed).await);
+    assert_no_changes(&account.plan(&changed).await);
 }
 
 #[tokio::test]
 async fn changing_only_the_role_of_a_trained_job_does_not_retrain() {
-    let world = World::new(fast());
-    world.apply(BASE).await;
-    let before = world.plan(BASE).await;
+    let account = Account::new(fast());
+    account.apply(BASE).await;
+    let before = account.plan(BASE).await;
     let name = job_name(&before);
     let other_role = edit(
         BASE,
         "\n  role: {ref: role}\n",
         "\n  role: {ref: spare-role}\n",
     );
-    let plan = world.plan(&other_role).await;
+    let plan = account.plan(&other_role).await;
     let c = change(&plan, "CustomizationJob/job");
     assert_eq!(c.action, Action::NoOp);
     assert_eq!(c.aws_name, name);
@@ -930,11 +825,11 @@ async fn changing_only_the_role_of_a_trained_job_does_not_retrain() {
 
 #[tokio::test]
 async fn a_failed_job_is_shown_and_retried_only_when_asked() {
-    let world = World::new(fast());
+    let account = Account::new(fast());
     let no_serving = without(BASE, &["kind: ProvisionedThroughput"]);
-    world.apply(&no_serving).await;
-    let name = job_name(&world.plan(&no_serving).await);
-    let mut observed = world.observed().await;
+    account.apply(&no_serving).await;
+    let name = job_name(&account.plan(&no_serving).await);
+    let mut observed = account.observed().await;
     let model = observed_mut(&mut observed, "CustomizationJob", &name)
         .attrs
         .get("customModelName")
@@ -971,10 +866,10 @@ async fn a_failed_job_is_shown_and_retried_only_when_asked() {
     assert_eq!(c.action, Action::Create);
     assert_eq!(c.aws_name, format!("{name}-r2"));
     assert!(c.retrains);
-    assert!(c.reason.as_deref().unwrap_or("").contains("Failed"));
+    assert!(reason(c).contains("Failed"));
     let (op_name, token) = create_op(c);
     assert_eq!(op_name, format!("{name}-r2"));
-    let first = world_plan_without_state(&no_serving);
+    let first = plan_of(&no_serving, &empty_account());
     let first_token = create_op(change(&first, "CustomizationJob/job")).1;
     assert_ne!(token, first_token, "a retry has its own idempotency token");
 
@@ -990,24 +885,19 @@ async fn a_failed_job_is_shown_and_retried_only_when_asked() {
     );
 }
 
-/// The plan of `text` against an empty account.
-fn world_plan_without_state(text: &str) -> Plan {
-    plan_of(text, &empty_account())
-}
-
 #[tokio::test]
 async fn removing_a_job_stops_it_if_running_and_deletes_a_trained_model_explicitly() {
     // Running: stopped.
-    let world = World::new(Timing {
+    let account = Account::new(Timing {
         job_seconds: 60.0,
         ..fast()
     });
     let no_serving = without(BASE, &["kind: ProvisionedThroughput"]);
-    world
-        .apply_plan(&world.plan(&no_serving).await, false)
+    account
+        .apply_plan(&account.plan(&no_serving).await, false)
         .await;
-    let name = job_name(&world.plan(&no_serving).await);
-    let plan = world
+    let name = job_name(&account.plan(&no_serving).await);
+    let plan = account
         .plan(&without(&no_serving, &["kind: CustomizationJob"]))
         .await;
     let c = change(&plan, "CustomizationJob/job");
@@ -1016,13 +906,13 @@ async fn removing_a_job_stops_it_if_running_and_deletes_a_trained_model_explicit
     assert_eq!(c.reason.as_deref(), Some("it is no longer declared"));
 
     // Trained and served: the throughput is deleted, and the model, said so.
-    let world = World::new(fast());
-    world.apply(BASE).await;
+    let account = Account::new(fast());
+    account.apply(BASE).await;
     let gone = without(
         BASE,
         &["kind: ProvisionedThroughput", "kind: CustomizationJob"],
     );
-    let plan = world.plan(&gone).await;
+    let plan = account.plan(&gone).await;
     let serving = change(&plan, "ProvisionedThroughput/serving");
     assert_eq!(serving.action, Action::Delete);
     assert!(serving.warnings.iter().any(|w| w.contains("stops serving")));
@@ -1031,23 +921,23 @@ async fn removing_a_job_stops_it_if_running_and_deletes_a_trained_model_explicit
     assert!(model.deletes_data);
     assert!(matches!(&model.ops[..], [Op::Delete { kind, .. }] if kind == "CustomModel"));
     assert!(model.warnings.iter().any(|w| w.contains("custom model")));
-    world.apply_plan(&plan, true).await;
-    let observed = world.observed().await;
+    account.apply_plan(&plan, true).await;
+    let observed = account.observed().await;
     assert_eq!(observed.of_kind("CustomModel").count(), 0);
     assert_eq!(observed.of_kind("ProvisionedThroughput").count(), 0);
-    assert_no_changes(&world.plan(&gone).await);
+    assert_no_changes(&account.plan(&gone).await);
 }
 
 // ------------------------------------------------------ ProvisionedThroughput
 
 #[tokio::test]
 async fn throughput_units_replace_first_and_rename_in_place() {
-    let world = World::new(fast());
-    world.apply(BASE).await;
+    let account = Account::new(fast());
+    account.apply(BASE).await;
 
     // More units: a new throughput under a hashed name, then the old one goes.
     let bigger = edit(BASE, "modelUnits: 1", "modelUnits: 2");
-    let plan = world.plan(&bigger).await;
+    let plan = account.plan(&bigger).await;
     let c = change(&plan, "ProvisionedThroughput/serving");
     assert_eq!(c.action, Action::Replace);
     assert!(c.create_before_destroy);
@@ -1071,7 +961,7 @@ async fn throughput_units_replace_first_and_rename_in_place() {
     );
     assert!(c.purchase.is_none(), "no commitment, no purchase");
     assert!(c.warnings.iter().any(|w| w.contains("billed")));
-    assert!(c.reason.as_deref().unwrap_or("").contains("`modelUnits`"));
+    assert!(reason(c).contains("`modelUnits`"));
     match &c.ops[..] {
         [
             Op::Create {
@@ -1086,11 +976,11 @@ async fn throughput_units_replace_first_and_rename_in_place() {
         }
         other => panic!("expected create then delete, got {other:?}"),
     }
-    world.apply_plan(&plan, true).await;
-    let observed = world.observed().await;
+    account.apply_plan(&plan, true).await;
+    let observed = account.observed().await;
     assert!(observed.find("ProvisionedThroughput", "serving").is_none());
     assert!(observed.find("ProvisionedThroughput", &hashed).is_some());
-    assert_no_changes(&world.plan(&bigger).await);
+    assert_no_changes(&account.plan(&bigger).await);
 
     // A new name is an in-place update.
     let renamed = edit(
@@ -1098,7 +988,7 @@ async fn throughput_units_replace_first_and_rename_in_place() {
         "  modelUnits: 2\n",
         "  modelUnits: 2\n  provisionedModelName: serving-v2\n",
     );
-    let plan = world.plan(&renamed).await;
+    let plan = account.plan(&renamed).await;
     let c = change(&plan, "ProvisionedThroughput/serving");
     assert_eq!(c.action, Action::Update);
     assert!(c.purchase.is_none());
@@ -1109,43 +999,38 @@ async fn throughput_units_replace_first_and_rename_in_place() {
     assert!(
         matches!(&c.ops[..], [Op::Update { name, current_name: Some(current), .. }] if name == "serving-v2" && *current == hashed)
     );
-    world.apply_plan(&plan, true).await;
-    assert_no_changes(&world.plan(&renamed).await);
+    account.apply_plan(&plan, true).await;
+    assert_no_changes(&account.plan(&renamed).await);
 }
 
 #[tokio::test]
 async fn commitment_is_a_purchase_and_holds_the_throughput_until_it_expires() {
-    let world = World::new(fast());
+    let account = Account::new(fast());
     let committed = edit(BASE, "commitment: none", "commitment: oneMonth");
-    let plan = world.plan(&committed).await;
+    let plan = account.plan(&committed).await;
     let c = change(&plan, "ProvisionedThroughput/serving");
     assert_eq!(c.action, Action::Create);
     let purchase = c.purchase.as_ref().expect("a purchase");
     assert_eq!(purchase.commitment, "oneMonth");
     assert_eq!(purchase.model_units, 1);
     assert!(purchase.model.starts_with("custom-model/job-"));
-    world.apply_plan(&plan, true).await;
-    assert_no_changes(&world.plan(&committed).await);
+    account.apply_plan(&plan, true).await;
+    assert_no_changes(&account.plan(&committed).await);
 
     // Under commitment: removing it is refused, and so is replacing it.
     let removed = without(&committed, &["kind: ProvisionedThroughput"]);
-    let plan = world.plan(&removed).await;
-    let c = change(&plan, "ProvisionedThroughput/serving");
-    assert_eq!(c.action, Action::Refused);
-    assert!(c.ops.is_empty());
-    assert!(c.reason.as_deref().unwrap_or("").contains("commitment"));
+    let plan = account.plan(&removed).await;
+    assert_refused(change(&plan, "ProvisionedThroughput/serving"), "commitment");
     assert_eq!(plan.blocking().count(), 1);
 
     let bigger = edit(&committed, "modelUnits: 1", "modelUnits: 2");
-    let plan = world.plan(&bigger).await;
+    let plan = account.plan(&bigger).await;
     let c = change(&plan, "ProvisionedThroughput/serving");
-    assert_eq!(c.action, Action::Refused);
-    assert!(c.ops.is_empty());
+    assert_refused(c, "commitment");
     assert!(field(c, "modelUnits").forces_replacement);
-    assert!(c.reason.as_deref().unwrap_or("").contains("commitment"));
 
     // After expiry (judged by the observation time, not a clock): deleted.
-    let mut observed = world.observed().await;
+    let mut observed = account.observed().await;
     let expiry = observed
         .find("ProvisionedThroughput", "serving")
         .and_then(|t| t.fact_str("commitmentExpirationTime"))
@@ -1161,10 +1046,10 @@ async fn commitment_is_a_purchase_and_holds_the_throughput_until_it_expires() {
 
 #[tokio::test]
 async fn a_commitment_added_later_replaces_with_a_purchase() {
-    let world = World::new(fast());
-    world.apply(BASE).await;
+    let account = Account::new(fast());
+    account.apply(BASE).await;
     let committed = edit(BASE, "commitment: none", "commitment: sixMonths");
-    let plan = world.plan(&committed).await;
+    let plan = account.plan(&committed).await;
     let c = change(&plan, "ProvisionedThroughput/serving");
     assert_eq!(c.action, Action::Replace);
     assert!(field(c, "commitment").forces_replacement);
@@ -1175,12 +1060,12 @@ async fn a_commitment_added_later_replaces_with_a_purchase() {
 
 #[tokio::test]
 async fn retraining_swaps_the_model_in_place_once_it_is_ready() {
-    let world = World::new(fast());
-    world.apply(BASE).await;
+    let account = Account::new(fast());
+    account.apply(BASE).await;
     let old_model = format!("custom-model/{}", model_of(BASE));
 
     let retrain = edit(BASE, MAX_1000, MAX_2000);
-    let plan = world.plan(&retrain).await;
+    let plan = account.plan(&retrain).await;
     let job = acting_change(&plan, "CustomizationJob/job");
     assert_eq!(job.action, Action::Replace);
     assert!(job.retrains);
@@ -1200,18 +1085,11 @@ async fn retraining_swaps_the_model_in_place_once_it_is_ready() {
     assert_eq!(f.after, Some(json!(new_model)));
 
     // Apply trains the new model; the swap is left for the next plan.
-    let report = world.apply_plan(&plan, true).await;
-    let pending = report
-        .results
-        .iter()
-        .find(|r| r.address.to_string() == "ProvisionedThroughput/serving")
-        .expect("a result");
-    assert!(
-        matches!(pending.outcome, Outcome::Pending { .. }),
-        "{pending:?}"
-    );
+    let report = account.apply_plan(&plan, true).await;
+    let pending = outcome_of(&report, "ProvisionedThroughput/serving");
+    assert!(matches!(pending, Outcome::Pending { .. }), "{pending:?}");
 
-    let plan = world.plan(&retrain).await;
+    let plan = account.plan(&retrain).await;
     let serving = change(&plan, "ProvisionedThroughput/serving");
     assert_eq!(serving.action, Action::Update);
     assert!(serving.purchase.is_none());
@@ -1228,10 +1106,10 @@ async fn retraining_swaps_the_model_in_place_once_it_is_ready() {
         .find(|c| format!("custom-model/{}", c.aws_name) == old_model)
         .expect("the old model is shown");
     assert_eq!(old.action, Action::NoOp);
-    world.apply_plan(&plan, true).await;
+    account.apply_plan(&plan, true).await;
 
     // Once nothing serves it, the superseded model is deleted, explicitly.
-    let plan = world.plan(&retrain).await;
+    let plan = account.plan(&retrain).await;
     let old = plan
         .changes
         .iter()
@@ -1240,8 +1118,8 @@ async fn retraining_swaps_the_model_in_place_once_it_is_ready() {
     assert_eq!(old.action, Action::Delete);
     assert!(old.deletes_data);
     assert_eq!(acting(&plan).len(), 1, "{:#?}", acting(&plan));
-    world.apply_plan(&plan, true).await;
-    assert_no_changes(&world.plan(&retrain).await);
+    account.apply_plan(&plan, true).await;
+    assert_no_changes(&account.plan(&retrain).await);
 }
 
 fn model_of(text: &str) -> String {
@@ -1261,12 +1139,7 @@ fn objects_this_stack_does_not_own_are_never_touched() {
     let d = desired(BASE);
     let mut observed = empty_account();
     // Same name, no ownership tags.
-    observed.resources.push(ObservedResource {
-        kind: "Bucket".into(),
-        aws_name: "demo-data".into(),
-        attrs: serde_json::Map::new(),
-        ..ObservedResource::default()
-    });
+    observed.resources.push(unowned("Bucket", "demo-data"));
     // Same name, another stack's.
     let role = d
         .resources
@@ -1276,39 +1149,27 @@ fn objects_this_stack_does_not_own_are_never_touched() {
     let mut tags = role.tags_with_ownership("other-stack");
     tags.insert(TAG_SPEC_HASH.into(), "0000".into());
     observed.resources.push(ObservedResource {
-        kind: "IamRole".into(),
-        aws_name: "demo-spare".into(),
         attrs: role.attrs.clone(),
         tags,
-        ..ObservedResource::default()
+        ..unowned("IamRole", "demo-spare")
     });
     // Another stack's, not declared here.
-    observed.resources.push(ObservedResource {
-        kind: "Bucket".into(),
-        aws_name: "other-data".into(),
-        tags: [
-            (TAG_STACK.to_string(), "other-stack".to_string()),
-            (TAG_ADDRESS.to_string(), "Bucket/data".to_string()),
-        ]
-        .into(),
-        ..ObservedResource::default()
-    });
+    observed.resources.push(owned_by(
+        "Bucket",
+        "other-data",
+        "other-stack",
+        "Bucket/data",
+    ));
     let p = plan(&d, &observed, &PlanOptions::default());
 
     let bucket = change(&p, "Bucket/data");
     assert_eq!(bucket.action, Action::Unmanaged);
     assert!(bucket.ops.is_empty());
-    assert!(
-        bucket
-            .reason
-            .as_deref()
-            .unwrap_or("")
-            .contains("bedform import")
-    );
+    assert!(reason(bucket).contains("bedform import"));
     let role = change(&p, "IamRole/spare-role");
     assert_eq!(role.action, Action::Unmanaged);
     assert!(role.ops.is_empty());
-    assert!(role.reason.as_deref().unwrap_or("").contains("other-stack"));
+    assert!(reason(role).contains("other-stack"));
     assert_eq!(p.blocking().count(), 2);
     assert_eq!(p.summary.unmanaged, 2);
     // No operation anywhere names them, nor the undeclared one.
@@ -1338,16 +1199,12 @@ fn objects_this_stack_does_not_own_are_never_touched() {
 fn a_resource_owned_by_another_address_of_this_stack_is_not_taken_over() {
     let d = desired(BASE);
     let mut observed = empty_account();
-    observed.resources.push(ObservedResource {
-        kind: "Bucket".into(),
-        aws_name: "demo-scratch".into(),
-        tags: [
-            (TAG_STACK.to_string(), STACK.to_string()),
-            (TAG_ADDRESS.to_string(), "Bucket/elsewhere".to_string()),
-        ]
-        .into(),
-        ..ObservedResource::default()
-    });
+    observed.resources.push(owned_by(
+        "Bucket",
+        "demo-scratch",
+        STACK,
+        "Bucket/elsewhere",
+    ));
     let p = plan(&d, &observed, &PlanOptions::default());
     let c = change(&p, "Bucket/scratch");
     assert_eq!(c.action, Action::Unmanaged);
@@ -1358,7 +1215,7 @@ fn a_resource_owned_by_another_address_of_this_stack_is_not_taken_over() {
 
 #[tokio::test]
 async fn prevent_destroy_refuses_deletes_and_replacements() {
-    let world = World::new(fast());
+    let account = Account::new(fast());
     let guarded = edit(
         BASE,
         "  roleName: demo-spare\n",
@@ -1369,8 +1226,8 @@ async fn prevent_destroy_refuses_deletes_and_replacements() {
         "  commitment: none\n",
         "  commitment: none\n  preventDestroy: true\n",
     );
-    world.apply(&guarded).await;
-    let observed = world.observed().await;
+    account.apply(&guarded).await;
+    let observed = account.observed().await;
     assert_eq!(
         observed
             .find("IamRole", "demo-spare")
@@ -1384,73 +1241,65 @@ async fn prevent_destroy_refuses_deletes_and_replacements() {
         "  roleName: demo-spare\n",
         "  roleName: demo-spare\n  path: /service-role/\n",
     );
-    let plan = world.plan(&moved).await;
-    let c = change(&plan, "IamRole/spare-role");
-    assert_eq!(c.action, Action::Refused);
-    assert!(c.ops.is_empty());
-    assert!(c.reason.as_deref().unwrap_or("").contains("preventDestroy"));
+    let plan = account.plan(&moved).await;
+    assert_refused(change(&plan, "IamRole/spare-role"), "preventDestroy");
 
     let bigger = edit(&guarded, "modelUnits: 1", "modelUnits: 3");
-    let plan = world.plan(&bigger).await;
-    let c = change(&plan, "ProvisionedThroughput/serving");
-    assert_eq!(c.action, Action::Refused);
-    assert!(c.ops.is_empty());
-    assert!(c.reason.as_deref().unwrap_or("").contains("preventDestroy"));
+    let plan = account.plan(&bigger).await;
+    assert_refused(
+        change(&plan, "ProvisionedThroughput/serving"),
+        "preventDestroy",
+    );
 
     // Removed from the manifests: the tag still guards it.
     let removed = without(
         &guarded,
         &["name: spare-role", "kind: ProvisionedThroughput"],
     );
-    let plan = world.plan(&removed).await;
+    let plan = account.plan(&removed).await;
     for address in ["IamRole/spare-role", "ProvisionedThroughput/serving"] {
-        let c = change(&plan, address);
-        assert_eq!(c.action, Action::Refused, "{address}");
-        assert!(c.ops.is_empty());
-        assert!(c.reason.as_deref().unwrap_or("").contains("preventDestroy"));
+        assert_refused(change(&plan, address), "preventDestroy");
     }
 
     // Lifting the guard is itself a reviewed change, after which delete is allowed.
-    let plan = world.plan(BASE).await;
+    let plan = account.plan(BASE).await;
     let c = change(&plan, "IamRole/spare-role");
     assert_eq!(c.action, Action::Update);
     assert_eq!(paths(c), ["tags"]);
-    world.apply_plan(&plan, true).await;
-    let plan = world.plan(&without(BASE, &["name: spare-role"])).await;
+    account.apply_plan(&plan, true).await;
+    let plan = account.plan(&without(BASE, &["name: spare-role"])).await;
     assert_eq!(change(&plan, "IamRole/spare-role").action, Action::Delete);
 }
 
 #[tokio::test]
 async fn prevent_destroy_on_a_bucket_refuses_its_rename() {
-    let world = World::new(fast());
+    let account = Account::new(fast());
     let guarded = edit(
         BASE,
         "bucketName: demo-scratch\n",
         "bucketName: demo-scratch\n  preventDestroy: true\n",
     );
-    world.apply(&guarded).await;
-    let plan = world
+    account.apply(&guarded).await;
+    let plan = account
         .plan(&edit(
             &guarded,
             "bucketName: demo-scratch",
             "bucketName: demo-scratch-2",
         ))
         .await;
-    let c = change(&plan, "Bucket/scratch");
-    assert_eq!(c.action, Action::Refused);
-    assert!(c.ops.is_empty());
+    assert_refused(change(&plan, "Bucket/scratch"), "preventDestroy");
 }
 
 // -------------------------------------------------------------- determinism
 
 #[tokio::test]
 async fn plans_are_deterministic_sorted_and_carry_stable_tokens() {
-    let world = World::new(fast());
+    let account = Account::new(fast());
     let no_serving = without(BASE, &["kind: ProvisionedThroughput"]);
-    world.apply(&no_serving).await;
+    account.apply(&no_serving).await;
     let text = edit(BASE, MAX_1000, MAX_2000);
     let text = edit(&text, "retentionDays: 30", "retentionDays: 90");
-    let observed = world.observed().await;
+    let observed = account.observed().await;
     let a = plan_of(&text, &observed);
     let b = plan_of(&text, &observed);
     let json_a = serde_json::to_string(&a).expect("json");
@@ -1523,29 +1372,47 @@ async fn plans_are_deterministic_sorted_and_carry_stable_tokens() {
 
 #[test]
 fn the_same_manifest_planned_from_another_folder_is_the_same_plan() {
-    let mut loaded = Loaded::default();
-    load_text(
+    let moved = desired_from(
         &Path::new("elsewhere").join("demo.yaml").to_string_lossy(),
         BASE,
-        &mut loaded,
     );
-    let moved = validate(&loaded, None).expect("valid");
-    let a = plan(&moved, &empty_account(), &PlanOptions::default());
+    let mut a = plan(&moved, &empty_account(), &PlanOptions::default());
     let b = plan(&desired(BASE), &empty_account(), &PlanOptions::default());
-    assert_eq!(a, b);
+    // Only where each change is declared differs; what it does and hashes do not.
+    for change in &mut a.changes {
+        let source = change
+            .source
+            .take()
+            .expect("declared changes carry their source");
+        assert!(source.starts_with("elsewhere"), "{source}");
+    }
+    let b_without_sources: Vec<_> = b
+        .changes
+        .iter()
+        .cloned()
+        .map(|mut c| {
+            c.source = None;
+            c
+        })
+        .collect();
+    assert_eq!(a.changes, b_without_sources);
+    assert_eq!(
+        (a.observed_fingerprint, a.summary),
+        (b.observed_fingerprint, b.summary)
+    );
 }
 
 #[tokio::test]
 async fn a_throughput_replacement_interrupted_after_the_create_is_resumed_not_undone() {
-    let world = World::new(fast());
-    world.apply(BASE).await;
+    let account = Account::new(fast());
+    account.apply(BASE).await;
     let bigger = edit(BASE, "modelUnits: 1", "modelUnits: 2");
-    let plan = world.plan(&bigger).await;
+    let plan = account.plan(&bigger).await;
     let c = change(&plan, "ProvisionedThroughput/serving");
     let new_name = c.aws_name.clone();
     // apply dies right after AWS accepted the new throughput.
-    world.sandbox.execute(&c.ops[0]).await.expect("create");
-    let resumed = world.plan(&bigger).await;
+    account.sandbox.execute(&c.ops[0]).await.expect("create");
+    let resumed = account.plan(&bigger).await;
     let all = changes(&resumed, "ProvisionedThroughput/serving");
     assert!(
         all.iter().all(|c| !c
@@ -1561,11 +1428,11 @@ async fn a_throughput_replacement_interrupted_after_the_create_is_resumed_not_un
         plan_change_ops(&plan),
         "the same operations, the same token"
     );
-    world.apply_plan(&resumed, true).await;
-    let observed = world.observed().await;
+    account.apply_plan(&resumed, true).await;
+    let observed = account.observed().await;
     assert_eq!(observed.of_kind("ProvisionedThroughput").count(), 1);
     assert!(observed.find("ProvisionedThroughput", &new_name).is_some());
-    assert_no_changes(&world.plan(&bigger).await);
+    assert_no_changes(&account.plan(&bigger).await);
 }
 
 fn plan_change_ops(plan: &Plan) -> Vec<Op> {
@@ -1574,36 +1441,32 @@ fn plan_change_ops(plan: &Plan) -> Vec<Op> {
 
 #[tokio::test]
 async fn a_rename_interrupted_after_the_create_finishes_with_the_delete() {
-    let world = World::new(fast());
-    world.apply(BASE).await;
+    let account = Account::new(fast());
+    account.apply(BASE).await;
     let renamed = edit(
         BASE,
         "bucketName: demo-scratch",
         "bucketName: demo-scratch-2",
     );
-    let plan = world.plan(&renamed).await;
+    let plan = account.plan(&renamed).await;
     let c = change(&plan, "Bucket/scratch");
-    world.sandbox.execute(&c.ops[0]).await.expect("create");
-    let resumed = world.plan(&renamed).await;
+    account.sandbox.execute(&c.ops[0]).await.expect("create");
+    let resumed = account.plan(&renamed).await;
     let c = acting_change(&resumed, "Bucket/scratch");
     assert_eq!(c.action, Action::Delete, "{c:#?}");
     assert_eq!(c.aws_name, "demo-scratch");
-    assert!(
-        c.reason.as_deref().unwrap_or("").contains("demo-scratch-2"),
-        "{:?}",
-        c.reason
-    );
-    world.apply_plan(&resumed, true).await;
-    let observed = world.observed().await;
+    assert!(reason(c).contains("demo-scratch-2"), "{:?}", c.reason);
+    account.apply_plan(&resumed, true).await;
+    let observed = account.observed().await;
     assert!(observed.find("Bucket", "demo-scratch").is_none());
-    assert_no_changes(&world.plan(&renamed).await);
+    assert_no_changes(&account.plan(&renamed).await);
 }
 
 #[tokio::test]
 async fn renaming_a_log_group_that_holds_events_needs_deletion_policy_delete() {
-    let world = World::new(fast());
-    world.apply(BASE).await;
-    let mut observed = world.observed().await;
+    let account = Account::new(fast());
+    account.apply(BASE).await;
+    let mut observed = account.observed().await;
     observed_mut(&mut observed, "LogGroup", "/demo/invocations")
         .facts
         .insert("storedBytes".into(), json!(2048));
@@ -1613,14 +1476,7 @@ async fn renaming_a_log_group_that_holds_events_needs_deletion_policy_delete() {
         "logGroupName: /demo/calls",
     );
     let p = plan_of(&renamed, &observed);
-    let c = change(&p, "LogGroup/logs");
-    assert_eq!(c.action, Action::Refused);
-    assert!(c.ops.is_empty());
-    assert!(
-        c.reason.as_deref().unwrap_or("").contains("2048 bytes"),
-        "{:?}",
-        c.reason
-    );
+    assert_refused(change(&p, "LogGroup/logs"), "2048 bytes");
 
     let allowed = edit(
         &renamed,
@@ -1640,16 +1496,16 @@ async fn renaming_a_log_group_that_holds_events_needs_deletion_policy_delete() {
 
 #[tokio::test]
 async fn prevent_destroy_on_a_job_keeps_superseded_models_without_blocking() {
-    let world = World::new(fast());
+    let account = Account::new(fast());
     let guarded = edit(
         BASE,
         "\n  role: {ref: role}\n",
         "\n  role: {ref: role}\n  preventDestroy: true\n",
     );
-    world.apply(&guarded).await;
+    account.apply(&guarded).await;
     let old_model = model_of(&guarded);
     let retrain = edit(&guarded, MAX_1000, MAX_2000);
-    let plan = world.plan(&retrain).await;
+    let plan = account.plan(&retrain).await;
     let job = acting_change(&plan, "CustomizationJob/job");
     assert_eq!(job.action, Action::Replace);
     assert!(
@@ -1657,12 +1513,12 @@ async fn prevent_destroy_on_a_job_keeps_superseded_models_without_blocking() {
             .iter()
             .any(|w| w.contains("previous model is kept"))
     );
-    world.apply_plan(&plan, true).await;
-    let swap = world.plan(&retrain).await;
-    world.apply_plan(&swap, true).await;
+    account.apply_plan(&plan, true).await;
+    let swap = account.plan(&retrain).await;
+    account.apply_plan(&swap, true).await;
 
     // Nothing serves the old model any more: kept, and the plan can still be applied.
-    let plan = world.plan(&retrain).await;
+    let plan = account.plan(&retrain).await;
     let old = plan
         .changes
         .iter()
@@ -1676,7 +1532,7 @@ async fn prevent_destroy_on_a_job_keeps_superseded_models_without_blocking() {
     assert_eq!(plan.blocking().count(), 0);
     assert_no_changes(&plan);
     assert!(
-        world
+        account
             .observed()
             .await
             .find("CustomModel", &old_model)

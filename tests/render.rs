@@ -3,20 +3,15 @@
 //! closing count, a warning for every destructive or costly change, sensitive values
 //! hidden, and JSON that is the plan itself.
 
-use std::collections::BTreeSet;
-use std::path::PathBuf;
+mod common;
 
-use bedform::manifest::{Loaded, load, load_text, validate};
-use bedform::model::{
-    DesiredResource, DesiredStack, ObservedAccount, ObservedResource, TAG_ADDRESS, TAG_STACK,
-};
+use std::collections::BTreeSet;
+
+use bedform::model::{DesiredResource, ObservedResource};
 use bedform::plan::{Action, Plan, PlanOptions, plan};
 use bedform::render::{Format, render};
+use common::{change, desired_from, empty_account, model_access, owned_by, quickstart, unowned};
 use serde_json::{Map, json};
-
-const ACCOUNT: &str = "123456789012";
-const REGION: &str = "us-east-1";
-const OBSERVED_AT: &str = "2026-01-15T12:00:00Z";
 
 fn snapshot_settings() -> insta::Settings {
     let mut settings = insta::Settings::clone_current();
@@ -35,22 +30,16 @@ fn snapshot_settings() -> insta::Settings {
         r#""observed_fingerprint": "[0-9a-f]{64}""#,
         r#""observed_fingerprint": "[fingerprint]""#,
     );
+    // Manifests written to a temporary folder.
+    settings.add_filter(
+        r#""source": "[^"]*/([^/"]+:\d+)""#,
+        r#""source": "[tmp]/$1""#,
+    );
     settings
 }
 
-fn empty_account() -> ObservedAccount {
-    ObservedAccount {
-        account_id: ACCOUNT.into(),
-        region: REGION.into(),
-        observed_at: OBSERVED_AT.into(),
-        resources: Vec::new(),
-    }
-}
-
 fn quickstart_plan() -> Plan {
-    let loaded = load(&[PathBuf::from("examples/quickstart")]);
-    let desired = validate(&loaded, Some(ACCOUNT)).expect("the quickstart validates");
-    plan(&desired, &empty_account(), &PlanOptions::default())
+    plan(&quickstart(), &empty_account(), &PlanOptions::default())
 }
 
 // ------------------------------------------------- a plan with every change
@@ -216,15 +205,6 @@ spec:
 /// Secret-ish content of the use-case form, which must never be printed.
 const FORM: &str = r#"{"companyName": "Acme Confidential", "intendedUsers": "0"}"#;
 
-fn desired(name: &str, text: &str) -> DesiredStack {
-    let mut loaded = Loaded::default();
-    load_text(name, text, &mut loaded);
-    match validate(&loaded, None) {
-        Ok(desired) => desired,
-        Err(diagnostics) => panic!("manifest does not validate: {diagnostics:?}"),
-    }
-}
-
 /// How a resource applied from `declared` looks in the account.
 fn as_applied(declared: &DesiredResource, stack: &str) -> ObservedResource {
     ObservedResource {
@@ -242,8 +222,8 @@ fn as_applied(declared: &DesiredResource, stack: &str) -> ObservedResource {
 fn every_change_plan() -> Plan {
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::write(dir.path().join("use-case.json"), FORM).expect("form");
-    let before = desired("before.yaml", BEFORE);
-    let after = desired(&dir.path().join("after.yaml").to_string_lossy(), AFTER);
+    let before = desired_from("before.yaml", BEFORE);
+    let after = desired_from(&dir.path().join("after.yaml").to_string_lossy(), AFTER);
     let mut observed = empty_account();
     for declared in &before.resources {
         let mut o = as_applied(declared, "demo");
@@ -283,31 +263,17 @@ fn every_change_plan() -> Plan {
         observed.resources.push(o);
     }
     // A bucket with the declared name that someone else made.
-    observed.resources.push(ObservedResource {
-        kind: "Bucket".into(),
-        aws_name: "demo-taken".into(),
-        ..ObservedResource::default()
-    });
+    observed.resources.push(unowned("Bucket", "demo-taken"));
     // Another stack's bucket: never in this plan.
-    observed.resources.push(ObservedResource {
-        kind: "Bucket".into(),
-        aws_name: "demo-neighbour".into(),
-        tags: [
-            (TAG_STACK.to_string(), "neighbour".to_string()),
-            (TAG_ADDRESS.to_string(), "Bucket/data".to_string()),
-        ]
-        .into(),
-        ..ObservedResource::default()
-    });
-    observed.resources.push(ObservedResource {
-        kind: "ModelAccess".into(),
-        aws_name: "model-access".into(),
-        attrs: Map::from_iter([(
-            "agreements".to_string(),
-            json!(["anthropic.claude-3-5-haiku-20241022-v1:0"]),
-        )]),
-        ..ObservedResource::default()
-    });
+    observed.resources.push(owned_by(
+        "Bucket",
+        "demo-neighbour",
+        "neighbour",
+        "Bucket/data",
+    ));
+    observed
+        .resources
+        .push(model_access(&["anthropic.claude-3-5-haiku-20241022-v1:0"]));
     plan(&after, &observed, &PlanOptions::default())
 }
 
@@ -356,30 +322,27 @@ fn the_every_change_plan_has_every_change() {
 
 // ------------------------------------------------------------------ snapshots
 
-#[test]
-fn quickstart_renderings() {
-    let plan = quickstart_plan();
+/// Snapshots the three renderings of `plan` as `{name}_human`, `{name}_markdown` and
+/// `{name}_json`.
+fn assert_renderings(name: &str, plan: Plan) {
     snapshot_settings().bind(|| {
-        insta::assert_snapshot!("quickstart_human", render(&plan, Format::Human, false));
+        insta::assert_snapshot!(format!("{name}_human"), render(&plan, Format::Human, false));
         insta::assert_snapshot!(
-            "quickstart_markdown",
+            format!("{name}_markdown"),
             render(&plan, Format::Markdown, false)
         );
-        insta::assert_snapshot!("quickstart_json", render(&plan, Format::Json, false));
+        insta::assert_snapshot!(format!("{name}_json"), render(&plan, Format::Json, false));
     });
 }
 
 #[test]
+fn quickstart_renderings() {
+    assert_renderings("quickstart", quickstart_plan());
+}
+
+#[test]
 fn every_change_renderings() {
-    let plan = every_change_plan();
-    snapshot_settings().bind(|| {
-        insta::assert_snapshot!("every_change_human", render(&plan, Format::Human, false));
-        insta::assert_snapshot!(
-            "every_change_markdown",
-            render(&plan, Format::Markdown, false)
-        );
-        insta::assert_snapshot!("every_change_json", render(&plan, Format::Json, false));
-    });
+    assert_renderings("every_change", every_change_plan());
 }
 
 // ----------------------------------------------------------------- properties
@@ -447,7 +410,7 @@ fn the_closing_count_is_exact() {
 
 #[test]
 fn no_changes_is_said_plainly() {
-    let empty = desired(
+    let empty = desired_from(
         "stack.yaml",
         "apiVersion: bedform/v1\nkind: Stack\nmetadata: {name: demo}\nspec: {region: us-east-1}\n",
     );
@@ -495,11 +458,8 @@ fn markdown_warns_about_every_destructive_or_costly_change() {
 #[test]
 fn sensitive_fields_are_never_printed() {
     let plan = every_change_plan();
-    let access = plan
-        .changes
-        .iter()
-        .find(|c| c.address.to_string() == "ModelAccess/access")
-        .expect("the form is sent");
+    // The form is sent.
+    let access = change(&plan, "ModelAccess/access");
     assert!(
         access
             .fields

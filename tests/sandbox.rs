@@ -3,55 +3,25 @@
 //! IAM propagation delay, the job quota, agreements, commitments, non-empty buckets,
 //! and a file it never clobbers.
 
+mod common;
+
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use bedform::apply::progress::Progress;
-use bedform::apply::{ApplyOptions, Outcome, RetryPolicy, apply};
+use bedform::apply::{Outcome, apply};
 use bedform::cloud::sandbox::{Sandbox, SandboxError, Timing};
 use bedform::cloud::{Cloud, ErrorClass};
 use bedform::manifest::{load, validate};
 use bedform::plan::{Action, Op, Plan, PlanOptions, plan};
+use common::{ACCOUNT, Account, REGION, apply_options, change, fast_clock, outcome_of, quickstart};
 use serde_json::{Map, Value, json};
 
-const ACCOUNT: &str = "123456789012";
-const REGION: &str = "us-east-1";
 const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/trainer";
 
 fn timing() -> Timing {
-    Timing {
-        // Long enough that "still training" holds on a loaded machine.
-        job_seconds: 1.0,
-        throughput_seconds: 0.5,
-        iam_propagation_seconds: 0.0,
-        commitment_month_seconds: 600.0,
-    }
-}
-
-struct Account {
-    dir: tempfile::TempDir,
-    sandbox: Sandbox,
-}
-
-impl Account {
-    fn new(timing: Timing) -> Account {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let sandbox =
-            Sandbox::open(&dir.path().join("sandbox.json"), ACCOUNT, REGION).expect("open sandbox");
-        sandbox.set_timing(timing).expect("timing");
-        Account { dir, sandbox }
-    }
-    fn path(&self) -> PathBuf {
-        self.dir.path().join("sandbox.json")
-    }
-    async fn status(&self, kind: &str, name: &str) -> Option<String> {
-        self.sandbox
-            .get(kind, name)
-            .await
-            .expect("get")
-            .and_then(|o| o.status)
-    }
+    // Long enough that "still training" holds on a loaded machine.
+    fast_clock(1.0, 0.5)
 }
 
 fn attrs(value: Value) -> Map<String, Value> {
@@ -93,6 +63,36 @@ fn job_attrs(base: &str, teacher: &str) -> Value {
 
 fn nova_job() -> Value {
     job_attrs("amazon.nova-lite-v1:0", "amazon.nova-pro-v1:0")
+}
+
+/// One model unit of `model`.
+fn throughput(model: &str, commitment: &str) -> Value {
+    json!({"model": model, "modelUnits": 1, "commitment": commitment})
+}
+
+/// Creates the throughput `pt`.
+async fn create_throughput(cloud: &Sandbox, model: &str, commitment: &str) {
+    cloud
+        .execute(&create(
+            "ProvisionedThroughput",
+            "pt",
+            throughput(model, commitment),
+            None,
+        ))
+        .await
+        .expect("create the throughput");
+}
+
+/// Starts a job under each of `names`, each training its own model.
+async fn start_jobs(cloud: &Sandbox, names: [&str; 2]) {
+    for name in names {
+        let mut a = nova_job();
+        a["customModelName"] = json!(format!("{name}-model"));
+        cloud
+            .execute(&create("CustomizationJob", name, a, None))
+            .await
+            .expect("within quota");
+    }
 }
 
 /// The bucket and role a job needs.
@@ -142,10 +142,7 @@ async fn names_are_unique() {
         .await
         .expect_err("role twice");
     assert_eq!(again.class, ErrorClass::Conflict);
-    let observed = cloud
-        .observe(&bedform::cloud::Scope::default())
-        .await
-        .expect("observe");
+    let observed = account.observed().await;
     assert_eq!(observed.of_kind("Bucket").count(), 1);
 }
 
@@ -160,10 +157,7 @@ async fn client_request_tokens_make_creates_idempotent() {
         .execute(&op)
         .await
         .expect("the same request again returns the original");
-    let observed = cloud
-        .observe(&bedform::cloud::Scope::default())
-        .await
-        .expect("observe");
+    let observed = account.observed().await;
     assert_eq!(observed.of_kind("CustomizationJob").count(), 1);
 
     let other = create("CustomizationJob", "job-b", nova_job(), Some("tok-1"));
@@ -172,27 +166,18 @@ async fn client_request_tokens_make_creates_idempotent() {
         .await
         .expect_err("token reused for another job");
     assert_eq!(e.class, ErrorClass::Conflict);
-    assert!(
-        cloud
-            .get("CustomizationJob", "job-b")
-            .await
-            .expect("get")
-            .is_none()
-    );
+    assert!(!account.exists("CustomizationJob", "job-b").await);
 
     // Throughput too: a retried purchase buys once.
     let buy = create(
         "ProvisionedThroughput",
         "pt",
-        json!({"model": "amazon.nova-lite-v1:0", "modelUnits": 1, "commitment": "none"}),
+        throughput("amazon.nova-lite-v1:0", "none"),
         Some("tok-pt"),
     );
     cloud.execute(&buy).await.expect("buy");
     cloud.execute(&buy).await.expect("buy again");
-    let observed = cloud
-        .observe(&bedform::cloud::Scope::default())
-        .await
-        .expect("observe");
+    let observed = account.observed().await;
     assert_eq!(observed.of_kind("ProvisionedThroughput").count(), 1);
 }
 
@@ -209,13 +194,7 @@ async fn a_job_completes_on_the_scaled_clock_and_produces_its_model() {
         account.status("CustomizationJob", "job-a").await.as_deref(),
         Some("InProgress")
     );
-    assert!(
-        cloud
-            .get("CustomModel", "student-model")
-            .await
-            .expect("get")
-            .is_none()
-    );
+    assert!(!account.exists("CustomModel", "student-model").await);
     sleep(1.2).await;
     assert_eq!(
         account.status("CustomizationJob", "job-a").await.as_deref(),
@@ -255,28 +234,14 @@ async fn a_stopped_job_does_not_complete() {
         account.status("CustomizationJob", "job-a").await.as_deref(),
         Some("Stopped")
     );
-    assert!(
-        cloud
-            .get("CustomModel", "student-model")
-            .await
-            .expect("get")
-            .is_none()
-    );
+    assert!(!account.exists("CustomModel", "student-model").await);
 }
 
 #[tokio::test]
 async fn throughput_goes_from_creating_to_in_service() {
     let account = Account::new(timing());
     let cloud = &account.sandbox;
-    cloud
-        .execute(&create(
-            "ProvisionedThroughput",
-            "pt",
-            json!({"model": "amazon.nova-lite-v1:0", "modelUnits": 1, "commitment": "none"}),
-            None,
-        ))
-        .await
-        .expect("create");
+    create_throughput(cloud, "amazon.nova-lite-v1:0", "none").await;
     assert_eq!(
         account
             .status("ProvisionedThroughput", "pt")
@@ -347,16 +312,9 @@ async fn apply_retries_iam_propagation_until_the_role_is_assumable() {
         iam_propagation_seconds: 0.3,
         ..timing()
     });
-    let desired = quickstart();
-    let observed = account
-        .sandbox
-        .observe(&bedform::cloud::Scope::default())
-        .await
-        .expect("observe");
-    let p = plan(&desired, &observed, &PlanOptions::default());
-    let report = apply(&account.sandbox, &p, &options(false), &Progress::quiet()).await;
-    assert!(!report.failed(), "{report:#?}");
-    let logging = result_of(&report, "InvocationLogging/invocation-logging");
+    let p = account.plan_stack(&quickstart()).await;
+    let report = account.apply_plan(&p, false).await;
+    let logging = outcome_of(&report, "InvocationLogging/invocation-logging");
     assert_eq!(logging, &Outcome::Done);
 }
 
@@ -365,14 +323,8 @@ async fn the_job_quota_queues_instead_of_failing() {
     let account = Account::new(timing());
     prepare_training(&account).await;
     let cloud = &account.sandbox;
-    for name in ["job-a", "job-b"] {
-        let mut a = nova_job();
-        a["customModelName"] = json!(format!("{name}-model"));
-        cloud
-            .execute(&create("CustomizationJob", name, a, None))
-            .await
-            .expect("within quota");
-    }
+    // Two jobs fill the account's quota.
+    start_jobs(cloud, ["job-a", "job-b"]).await;
     let e = cloud
         .execute(&create("CustomizationJob", "job-c", nova_job(), None))
         .await
@@ -383,23 +335,17 @@ async fn the_job_quota_queues_instead_of_failing() {
     // Through apply: queued, not failed.
     let job = create("CustomizationJob", "job-c", nova_job(), Some("tok-c"));
     let p = one_change_plan(Action::Create, "CustomizationJob", "job-c", vec![job]);
-    let report = apply(cloud, &p, &options(false), &Progress::quiet()).await;
+    let report = apply(cloud, &p, &apply_options(false), &Progress::quiet()).await;
     assert!(
         matches!(report.results[0].outcome, Outcome::Queued { .. }),
         "{report:#?}"
     );
     assert!(!report.failed());
-    assert!(
-        cloud
-            .get("CustomizationJob", "job-c")
-            .await
-            .expect("get")
-            .is_none()
-    );
+    assert!(!account.exists("CustomizationJob", "job-c").await);
 
     // Once the others finish, a later apply starts it.
     sleep(1.2).await;
-    let report = apply(cloud, &p, &options(false), &Progress::quiet()).await;
+    let report = apply(cloud, &p, &apply_options(false), &Progress::quiet()).await;
     assert!(
         matches!(&report.results[0].outcome, Outcome::Converging { status } if status == "InProgress"),
         "{report:#?}"
@@ -444,10 +390,7 @@ async fn marketplace_models_need_an_agreement() {
     cloud.execute(&agree(&[sonnet])).await.expect("agreement");
     cloud.execute(&op).await.expect("both agreed");
 
-    let observed = cloud
-        .observe(&bedform::cloud::Scope::default())
-        .await
-        .expect("observe");
+    let observed = account.observed().await;
     let access = observed
         .find("ModelAccess", "model-access")
         .expect("agreements are observed");
@@ -465,15 +408,7 @@ async fn a_committed_throughput_cannot_be_deleted_before_expiry() {
         ..timing()
     });
     let cloud = &account.sandbox;
-    cloud
-        .execute(&create(
-            "ProvisionedThroughput",
-            "pt",
-            json!({"model": "amazon.nova-lite-v1:0", "modelUnits": 1, "commitment": "oneMonth"}),
-            None,
-        ))
-        .await
-        .expect("buy");
+    create_throughput(cloud, "amazon.nova-lite-v1:0", "oneMonth").await;
     let observed = cloud
         .get("ProvisionedThroughput", "pt")
         .await
@@ -485,26 +420,14 @@ async fn a_committed_throughput_cannot_be_deleted_before_expiry() {
         .await
         .expect_err("committed");
     assert_eq!(e.class, ErrorClass::Conflict);
-    assert!(
-        cloud
-            .get("ProvisionedThroughput", "pt")
-            .await
-            .expect("get")
-            .is_some()
-    );
+    assert!(account.exists("ProvisionedThroughput", "pt").await);
     // Expiry is kept at whole seconds, rounded up: wait past it.
     sleep(1.6).await;
     cloud
         .execute(&delete("ProvisionedThroughput", "pt", false))
         .await
         .expect("deletable after expiry");
-    assert!(
-        cloud
-            .get("ProvisionedThroughput", "pt")
-            .await
-            .expect("get")
-            .is_none()
-    );
+    assert!(!account.exists("ProvisionedThroughput", "pt").await);
 }
 
 #[tokio::test]
@@ -526,7 +449,7 @@ async fn a_bucket_with_objects_is_deleted_only_when_emptied_first() {
         .execute(&delete("Bucket", "full", true))
         .await
         .expect("emptied, then deleted");
-    assert!(cloud.get("Bucket", "full").await.expect("get").is_none());
+    assert!(!account.exists("Bucket", "full").await);
     // Deleting what is gone is done (a re-run after a crash).
     cloud
         .execute(&delete("Bucket", "full", false))
@@ -544,15 +467,7 @@ async fn a_served_custom_model_cannot_be_deleted() {
         .await
         .expect("job");
     sleep(1.2).await;
-    cloud
-        .execute(&create(
-            "ProvisionedThroughput",
-            "pt",
-            json!({"model": "custom-model/student-model", "modelUnits": 1, "commitment": "none"}),
-            None,
-        ))
-        .await
-        .expect("serve it");
+    create_throughput(cloud, "custom-model/student-model", "none").await;
     let e = cloud
         .execute(&delete("CustomModel", "student-model", false))
         .await
@@ -646,34 +561,6 @@ async fn state_persists_across_reopening() {
 
 // ---------------------------------------------------------------- apply level
 
-fn quickstart() -> bedform::model::DesiredStack {
-    let loaded = load(&[PathBuf::from("examples/quickstart")]);
-    validate(&loaded, Some(ACCOUNT)).expect("the quickstart validates")
-}
-
-fn options(wait: bool) -> ApplyOptions {
-    ApplyOptions {
-        wait,
-        timeout: Duration::from_secs(10),
-        retry: RetryPolicy {
-            first_backoff: Duration::from_millis(20),
-            max_backoff: Duration::from_millis(100),
-            max_attempts: 3,
-            iam_propagation: Duration::from_secs(5),
-            poll: Duration::from_millis(20),
-        },
-    }
-}
-
-fn result_of<'a>(report: &'a bedform::apply::ApplyReport, address: &str) -> &'a Outcome {
-    &report
-        .results
-        .iter()
-        .find(|r| r.address.to_string() == address)
-        .unwrap_or_else(|| panic!("no result for {address}: {report:#?}"))
-        .outcome
-}
-
 /// A plan with one hand-written change (for driving apply directly).
 fn one_change_plan(action: Action, kind: &str, name: &str, ops: Vec<Op>) -> Plan {
     let mut change =
@@ -696,61 +583,33 @@ fn one_change_plan(action: Action, kind: &str, name: &str, ops: Vec<Op>) -> Plan
 async fn the_quickstart_converges_over_applies_without_waiting() {
     let account = Account::new(timing());
     let desired = quickstart();
-    let cloud = &account.sandbox;
 
-    let first = plan(
-        &desired,
-        &cloud
-            .observe(&bedform::cloud::Scope::default())
-            .await
-            .expect("observe"),
-        &PlanOptions::default(),
-    );
-    let report = apply(cloud, &first, &options(false), &Progress::quiet()).await;
-    assert!(!report.failed(), "{report:#?}");
+    let first = account.plan_stack(&desired).await;
+    let report = account.apply_plan(&first, false).await;
     assert!(
-        matches!(result_of(&report, "CustomizationJob/support-distilled"), Outcome::Converging { status } if status == "InProgress")
+        matches!(outcome_of(&report, "CustomizationJob/support-distilled"), Outcome::Converging { status } if status == "InProgress")
     );
     assert!(
-        matches!(result_of(&report, "ProvisionedThroughput/support-bot"), Outcome::Pending { reason } if reason.contains("support-distilled")),
+        matches!(outcome_of(&report, "ProvisionedThroughput/support-bot"), Outcome::Pending { reason } if reason.contains("support-distilled")),
         "{report:#?}"
     );
-    assert_eq!(result_of(&report, "Bucket/training-data"), &Outcome::Done);
+    assert_eq!(outcome_of(&report, "Bucket/training-data"), &Outcome::Done);
     assert!(
-        cloud
-            .observe(&bedform::cloud::Scope::default())
+        account
+            .observed()
             .await
-            .expect("observe")
             .of_kind("ProvisionedThroughput")
             .next()
             .is_none()
     );
 
     // While the job trains, the plan still shows the throughput waiting.
-    let second = plan(
-        &desired,
-        &cloud
-            .observe(&bedform::cloud::Scope::default())
-            .await
-            .expect("observe"),
-        &PlanOptions::default(),
-    );
-    let serving = second
-        .changes
-        .iter()
-        .find(|c| c.address.to_string() == "ProvisionedThroughput/support-bot")
-        .expect("throughput");
+    let second = account.plan_stack(&desired).await;
+    let serving = change(&second, "ProvisionedThroughput/support-bot");
     assert!(serving.waits_on.is_some());
 
     sleep(1.2).await;
-    let third = plan(
-        &desired,
-        &cloud
-            .observe(&bedform::cloud::Scope::default())
-            .await
-            .expect("observe"),
-        &PlanOptions::default(),
-    );
+    let third = account.plan_stack(&desired).await;
     let acting: Vec<String> = third
         .changes
         .iter()
@@ -758,21 +617,13 @@ async fn the_quickstart_converges_over_applies_without_waiting() {
         .map(|c| c.address.to_string())
         .collect();
     assert_eq!(acting, ["ProvisionedThroughput/support-bot"]);
-    let report = apply(cloud, &third, &options(false), &Progress::quiet()).await;
-    assert!(!report.failed(), "{report:#?}");
+    let report = account.apply_plan(&third, false).await;
     assert!(
-        matches!(result_of(&report, "ProvisionedThroughput/support-bot"), Outcome::Converging { status } if status == "Creating"),
+        matches!(outcome_of(&report, "ProvisionedThroughput/support-bot"), Outcome::Converging { status } if status == "Creating"),
         "{report:#?}"
     );
 
-    let last = plan(
-        &desired,
-        &cloud
-            .observe(&bedform::cloud::Scope::default())
-            .await
-            .expect("observe"),
-        &PlanOptions::default(),
-    );
+    let last = account.plan_stack(&desired).await;
     assert!(!last.has_changes(), "{:#?}", last.changes);
 }
 
@@ -780,29 +631,17 @@ async fn the_quickstart_converges_over_applies_without_waiting() {
 async fn apply_wait_follows_the_job_and_creates_the_throughput_in_one_run() {
     let account = Account::new(timing());
     let desired = quickstart();
-    let cloud = &account.sandbox;
-    let first = plan(
-        &desired,
-        &cloud
-            .observe(&bedform::cloud::Scope::default())
-            .await
-            .expect("observe"),
-        &PlanOptions::default(),
-    );
-    let report = apply(cloud, &first, &options(true), &Progress::quiet()).await;
-    assert!(!report.failed(), "{report:#?}");
+    let first = account.plan_stack(&desired).await;
+    let report = account.apply_plan(&first, true).await;
     assert_eq!(
-        result_of(&report, "ProvisionedThroughput/support-bot"),
+        outcome_of(&report, "ProvisionedThroughput/support-bot"),
         &Outcome::Done
     );
     assert_eq!(
-        result_of(&report, "CustomizationJob/support-distilled"),
+        outcome_of(&report, "CustomizationJob/support-distilled"),
         &Outcome::Done
     );
-    let observed = cloud
-        .observe(&bedform::cloud::Scope::default())
-        .await
-        .expect("observe");
+    let observed = account.observed().await;
     let throughput = observed
         .of_kind("ProvisionedThroughput")
         .next()
@@ -817,17 +656,11 @@ async fn apply_wait_starts_a_queued_job_when_a_slot_frees() {
     let account = Account::new(timing());
     prepare_training(&account).await;
     let cloud = &account.sandbox;
-    for name in ["other-a", "other-b"] {
-        let mut a = nova_job();
-        a["customModelName"] = json!(format!("{name}-model"));
-        cloud
-            .execute(&create("CustomizationJob", name, a, None))
-            .await
-            .expect("within quota");
-    }
+    // Two jobs fill the account's quota.
+    start_jobs(cloud, ["other-a", "other-b"]).await;
     let job = create("CustomizationJob", "job-c", nova_job(), Some("tok-c"));
     let p = one_change_plan(Action::Create, "CustomizationJob", "job-c", vec![job]);
-    let report = apply(cloud, &p, &options(true), &Progress::quiet()).await;
+    let report = apply(cloud, &p, &apply_options(true), &Progress::quiet()).await;
     assert_eq!(report.results[0].outcome, Outcome::Done, "{report:#?}");
     assert_eq!(
         account.status("CustomizationJob", "job-c").await.as_deref(),
@@ -840,16 +673,8 @@ async fn a_replaced_job_is_stopped_before_its_successor_starts() {
     let account = Account::new(timing());
     let desired = quickstart();
     let cloud = &account.sandbox;
-    let first = plan(
-        &desired,
-        &cloud
-            .observe(&bedform::cloud::Scope::default())
-            .await
-            .expect("observe"),
-        &PlanOptions::default(),
-    );
-    let report = apply(cloud, &first, &options(false), &Progress::quiet()).await;
-    assert!(!report.failed(), "{report:#?}");
+    let first = account.plan_stack(&desired).await;
+    account.apply_plan(&first, false).await;
     // Another job fills the account's second slot.
     let mut other = nova_job();
     other["trainingData"] = json!({"s3Uri": "s3://acme-support-bot-training/other.jsonl"});
@@ -868,16 +693,8 @@ async fn a_replaced_job_is_stopped_before_its_successor_starts() {
         std::fs::write(dir.path().join(entry.file_name()), text).expect("write");
     }
     let changed = validate(&load(&[dir.path().to_path_buf()]), Some(ACCOUNT)).expect("valid");
-    let second = plan(
-        &changed,
-        &cloud
-            .observe(&bedform::cloud::Scope::default())
-            .await
-            .expect("observe"),
-        &PlanOptions::default(),
-    );
-    let report = apply(cloud, &second, &options(false), &Progress::quiet()).await;
-    assert!(!report.failed(), "{report:#?}");
+    let second = account.plan_stack(&changed).await;
+    let report = account.apply_plan(&second, false).await;
     let job = report
         .results
         .iter()

@@ -18,17 +18,24 @@
 //! `tests/fixtures/valid/stack-only.yaml`, so it needs no Stack document of its own.
 //! A fixture that cannot hold comments (the empty file) keeps them in `NAME.expect`.
 
+mod common;
+
+use std::ffi::OsStr;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use assert_cmd::Command;
 use bedform::diag::Diagnostic;
 use bedform::manifest::{self, Loaded};
 use proptest::prelude::*;
 
+/// The top of the repository, where the fixtures' paths start.
+fn repository() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
 fn fixtures_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+    repository().join("tests/fixtures")
 }
 
 fn shared_stack() -> PathBuf {
@@ -292,12 +299,18 @@ metadata: {name: in-memory}
 spec: {region: us-east-1}
 ";
 
-#[test]
-fn all_errors_of_a_run_are_reported() {
+/// Loads `text` as the file `name` beside a valid Stack, and validates the two.
+fn validate_beside_stack(name: &str, text: &str) -> (Loaded, Vec<Diagnostic>) {
     let mut loaded = Loaded::default();
     manifest::load_text("stack.yaml", STACK, &mut loaded);
-    manifest::load_text("three.yaml", THREE_MISTAKES, &mut loaded);
-    let diagnostics = manifest::validate(&loaded, None).expect_err("three mistakes");
+    manifest::load_text(name, text, &mut loaded);
+    let diagnostics = manifest::validate(&loaded, None).err().unwrap_or_default();
+    (loaded, diagnostics)
+}
+
+#[test]
+fn all_errors_of_a_run_are_reported() {
+    let (loaded, diagnostics) = validate_beside_stack("three.yaml", THREE_MISTAKES);
     let found: Vec<(String, &str, Option<&str>)> = diagnostics
         .iter()
         .map(|d| {
@@ -345,11 +358,8 @@ fn a_duplicate_name_points_at_the_first_declaration() {
 fn a_lone_carriage_return_ends_a_line() {
     // YAML breaks lines at a lone `\r`; the reported line must be the one YAML saw,
     // and it must exist in the quoted source.
-    let mut loaded = Loaded::default();
-    manifest::load_text("stack.yaml", STACK, &mut loaded);
     let text = "apiVersion: bedform/v1\rkind: Bucket\rmetadata: {name: data}\rspec:\r  bucketNam: acme-data\r";
-    manifest::load_text("old-mac.yaml", text, &mut loaded);
-    let diagnostics = manifest::validate(&loaded, None).expect_err("a misspelt field");
+    let (loaded, diagnostics) = validate_beside_stack("old-mac.yaml", text);
     assert_eq!(diagnostics.len(), 1, "{}", describe(&loaded, &diagnostics));
     assert_eq!(diagnostics[0].location(&loaded.sources), "old-mac.yaml:5:3");
     let rendered = diagnostics[0].render(&loaded.sources, false);
@@ -361,11 +371,8 @@ fn a_lone_carriage_return_ends_a_line() {
 
 #[test]
 fn a_long_message_is_rendered_on_one_line_with_its_location() {
-    let mut loaded = Loaded::default();
-    manifest::load_text("stack.yaml", STACK, &mut loaded);
     let text = "apiVersion: bedform/v1\nkind: IamRole\nmetadata: {name: role}\nspec:\n  assumedBy: bedrock\n  permissionBoundary: x\n";
-    manifest::load_text("long.yaml", text, &mut loaded);
-    let diagnostics = manifest::validate(&loaded, None).expect_err("a misspelt field");
+    let (loaded, diagnostics) = validate_beside_stack("long.yaml", text);
     assert_eq!(diagnostics.len(), 1, "{}", describe(&loaded, &diagnostics));
     let d = &diagnostics[0];
     assert!(
@@ -381,29 +388,18 @@ fn a_long_message_is_rendered_on_one_line_with_its_location() {
     );
 }
 
-fn bedform() -> Command {
-    let mut command = Command::cargo_bin("bedform").expect("the bedform binary is built");
-    command
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
-        .env_remove("AWS_ENDPOINT_URL");
-    command
-}
-
 #[test]
 fn the_binary_prints_location_source_line_and_hint_and_exits_1() {
-    let output = bedform()
-        .args([
+    let common::Output { stdout, stderr, .. } = common::run(
+        repository(),
+        [
             "--no-color",
             "validate",
             "tests/fixtures/invalid/unknown-field-retention-day.yaml",
             "tests/fixtures/valid/stack-only.yaml",
-        ])
-        .output()
-        .expect("bedform runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "stderr:\n{stderr}");
+        ],
+    )
+    .expect(1);
     assert!(
         stdout.is_empty(),
         "diagnostics go to stderr; stdout:\n{stdout}"
@@ -416,10 +412,7 @@ fn the_binary_prints_location_source_line_and_hint_and_exits_1() {
         "did you mean `retentionDays`?",
         "1 error found.",
     ] {
-        assert!(
-            stderr.contains(expected),
-            "stderr lacks `{expected}`:\n{stderr}"
-        );
+        common::assert_contains(&stderr, expected);
     }
     assert!(
         !stderr.contains('\u{1b}'),
@@ -428,12 +421,11 @@ fn the_binary_prints_location_source_line_and_hint_and_exits_1() {
 }
 
 fn example_folders() -> Vec<PathBuf> {
-    let mut folders: Vec<PathBuf> =
-        std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples"))
-            .expect("examples/ exists")
-            .map(|entry| entry.expect("readable examples folder").path())
-            .filter(|p| p.is_dir())
-            .collect();
+    let mut folders: Vec<PathBuf> = std::fs::read_dir(repository().join("examples"))
+        .expect("examples/ exists")
+        .map(|entry| entry.expect("readable examples folder").path())
+        .filter(|p| p.is_dir())
+        .collect();
     folders.sort();
     assert!(!folders.is_empty(), "no example folders");
     folders
@@ -460,23 +452,20 @@ fn every_example_validates_through_the_library() {
 #[test]
 fn every_example_validates_through_the_binary() {
     for folder in example_folders() {
-        let output = bedform()
-            .arg("validate")
-            .arg(&folder)
-            .output()
-            .expect("bedform runs");
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        let stderr = String::from_utf8_lossy(&output.stderr);
+        let out = common::run(repository(), [OsStr::new("validate"), folder.as_os_str()]);
         assert_eq!(
-            output.status.code(),
-            Some(0),
-            "{}: stdout:\n{stdout}\nstderr:\n{stderr}",
-            folder.display()
+            out.code,
+            0,
+            "{}: stdout:\n{}\nstderr:\n{}",
+            folder.display(),
+            out.stdout,
+            out.stderr
         );
         assert!(
-            stdout.starts_with("Valid: stack `"),
-            "{}: stdout:\n{stdout}",
-            folder.display()
+            out.stdout.starts_with("Valid: stack `"),
+            "{}: stdout:\n{}",
+            folder.display(),
+            out.stdout
         );
     }
 }
@@ -528,10 +517,7 @@ fn apply_edits(seed: &str, edits: &[Edit]) -> String {
 /// Validates `text` as one file next to a valid Stack and renders every diagnostic;
 /// each one that has a position must point inside its file.
 fn check_no_panic(text: &str) -> Result<(), TestCaseError> {
-    let mut loaded = Loaded::default();
-    manifest::load_text("stack.yaml", STACK, &mut loaded);
-    manifest::load_text("fuzzed.yaml", text, &mut loaded);
-    let diagnostics = manifest::validate(&loaded, None).err().unwrap_or_default();
+    let (loaded, diagnostics) = validate_beside_stack("fuzzed.yaml", text);
     for d in &diagnostics {
         prop_assert!(!d.message.is_empty());
         if let (Some(file), Some(pos)) = (d.file, d.pos) {

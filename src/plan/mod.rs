@@ -203,6 +203,9 @@ pub struct Change {
     pub ops: Vec<Op>,
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub depends_on: BTreeSet<Address>,
+    /// `file:line` of the document that declares it (none for undeclared objects).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 impl Change {
@@ -225,6 +228,7 @@ impl Change {
             notes: Vec::new(),
             ops: Vec::new(),
             depends_on: BTreeSet::new(),
+            source: None,
         }
     }
     pub fn because(mut self, reason: impl Into<String>) -> Self {
@@ -405,6 +409,7 @@ pub fn plan(desired: &DesiredStack, observed: &ObservedAccount, options: &PlanOp
                 change
                     .depends_on
                     .extend(resource.depends_on.iter().cloned());
+                change.source = Some(resource.source.clone());
                 changes.push(change);
             }
         }

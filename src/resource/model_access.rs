@@ -217,9 +217,10 @@ impl KindBehaviour for Behaviour {
             }
         }
         if desired.absent {
+            // Amazon's models report an agreement as available without having one.
             let cancel: Vec<String> = models
                 .iter()
-                .filter(|m| existing.contains(*m))
+                .filter(|m| crate::models::needs_agreement(m) && existing.contains(*m))
                 .cloned()
                 .collect();
             if cancel.is_empty() {

@@ -421,13 +421,28 @@ async fn list_throughputs(aws: &Aws, scope: &Scope) -> Result<Vec<ObservedResour
     let mut found = Vec::new();
     let mut token: Option<String> = None;
     loop {
-        let page = aws
+        let page = match aws
             .bedrock
             .list_provisioned_model_throughputs()
             .set_next_token(token.clone())
             .send()
             .await
-            .map_err(|e| classify("bedrock:ListProvisionedModelThroughputs", "the region", e))?;
+        {
+            Ok(page) => page,
+            Err(e) if aws.emulator && super::errors::is_unimplemented(&e) => {
+                eprintln!(
+                    "warning: the endpoint does not implement bedrock:ListProvisionedModelThroughputs; planning as if the region had no provisioned throughput"
+                );
+                return Ok(Vec::new());
+            }
+            Err(e) => {
+                return Err(classify(
+                    "bedrock:ListProvisionedModelThroughputs",
+                    "the region",
+                    e,
+                ));
+            }
+        };
         for t in page.provisioned_model_summaries() {
             let mut facts = Map::new();
             if let Some(expiry) = t.commitment_expiration_time() {

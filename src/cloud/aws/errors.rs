@@ -17,20 +17,17 @@ where
         SdkError::ServiceError(service) => {
             let err = service.err();
             let status = service.raw().status().as_u16();
-            let unknown = format!("HTTP {status}");
-            let code = err.code().unwrap_or(&unknown);
-            let message = err.message().unwrap_or("").to_string();
-            let class = class_of(code, &message, status);
-            let text = match class {
+            match err.code() {
+                Some(code) => {
+                    describe(operation, object, code, err.message().unwrap_or(""), status)
+                }
                 // No error code: the response itself could not be read.
-                _ if err.code().is_none() => format!("{unknown}: {}", DisplayChain(err)),
-                ErrorClass::AccessDenied => format!(
-                    "{code}: {message} (the credentials are not allowed `{operation}` on {object})"
+                None => CloudError::new(
+                    class_of("", "", status),
+                    what,
+                    format!("HTTP {status}: {}", DisplayChain(err)),
                 ),
-                _ if message.is_empty() => code.to_string(),
-                _ => format!("{code}: {message}"),
-            };
-            CloudError::new(class, what, text)
+            }
         }
         SdkError::TimeoutError(_) | SdkError::ResponseError(_) => CloudError::new(
             ErrorClass::Transient,
@@ -59,6 +56,47 @@ where
         }
         _ => CloudError::new(ErrorClass::Fatal, what, format!("{}", DisplayChain(&error))),
     }
+}
+
+/// An answer with no AWS error code and status 404 or 5xx: an emulator without the
+/// operation. Only ever consulted when an endpoint URL is set.
+pub fn is_unimplemented<E: ProvideErrorMetadata>(error: &SdkError<E, HttpResponse>) -> bool {
+    match error {
+        SdkError::ServiceError(service) => {
+            let status = service.raw().status().as_u16();
+            service.err().code().is_none() && (status == 404 || status >= 500)
+        }
+        _ => false,
+    }
+}
+
+/// A 2xx answer whose body could not be read (no error code).
+pub fn is_unreadable<E: ProvideErrorMetadata>(error: &SdkError<E, HttpResponse>) -> bool {
+    match error {
+        SdkError::ServiceError(service) => {
+            service.err().code().is_none() && service.raw().status().is_success()
+        }
+        _ => false,
+    }
+}
+
+/// The error for an AWS error code and message from `operation` on `object`.
+pub fn describe(
+    operation: &str,
+    object: &str,
+    code: &str,
+    message: &str,
+    status: u16,
+) -> CloudError {
+    let class = class_of(code, message, status);
+    let text = match class {
+        ErrorClass::AccessDenied => {
+            format!("{code}: {message} (the credentials are not allowed `{operation}` on {object})")
+        }
+        _ if message.is_empty() => code.to_string(),
+        _ => format!("{code}: {message}"),
+    };
+    CloudError::new(class, format!("{operation} on {object}"), text)
 }
 
 /// The class of an error by its code and message (and the raw status line).
@@ -145,6 +183,30 @@ impl std::fmt::Display for DisplayChain<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn access_denied_names_the_action_and_object() {
+        let e = describe(
+            "bedrock:CreateProvisionedModelThroughput",
+            "provisioned throughput serve",
+            "AccessDeniedException",
+            "User is not authorized",
+            403,
+        );
+        assert_eq!(e.class, ErrorClass::AccessDenied);
+        assert_eq!(
+            e.to_string(),
+            "bedrock:CreateProvisionedModelThroughput on provisioned throughput serve: AccessDeniedException: User is not authorized (the credentials are not allowed `bedrock:CreateProvisionedModelThroughput` on provisioned throughput serve)"
+        );
+        let v = describe(
+            "bedrock:CreateModelCustomizationJob",
+            "customization job j",
+            "ValidationException",
+            "Could not assume provided IAM role arn:x",
+            400,
+        );
+        assert_eq!(v.class, ErrorClass::IamPropagation);
+    }
 
     #[test]
     fn classes() {

@@ -43,6 +43,8 @@ pub struct Aws {
     pub(crate) logs: aws_sdk_cloudwatchlogs::Client,
     pub(crate) bedrock: aws_sdk_bedrock::Client,
     pub(crate) region: String,
+    /// An endpoint URL was given: the other end may be an emulator.
+    pub(crate) emulator: bool,
     account: tokio::sync::OnceCell<String>,
 }
 
@@ -75,6 +77,7 @@ impl Aws {
             logs: aws_sdk_cloudwatchlogs::Client::new(&config),
             bedrock: aws_sdk_bedrock::Client::new(&config),
             region: settings.region.clone(),
+            emulator: settings.endpoint_url.is_some(),
             account: tokio::sync::OnceCell::new(),
         }
     }

@@ -136,15 +136,18 @@ async fn read(
             false
         }
     };
-    let versioning = aws
-        .s3
-        .get_bucket_versioning()
-        .bucket(name)
-        .send()
-        .await
-        .map_err(|e| classify("s3:GetBucketVersioning", &object, e))?
-        .status()
-        == Some(&BucketVersioningStatus::Enabled);
+    let versioning = match aws.s3.get_bucket_versioning().bucket(name).send().await {
+        Ok(out) => out.status() == Some(&BucketVersioningStatus::Enabled),
+        // Some emulators answer a never-versioned bucket with a body the SDK cannot
+        // read; AWS answers with an empty VersioningConfiguration.
+        Err(e) if aws.emulator && super::errors::is_unreadable(&e) => {
+            eprintln!(
+                "warning: could not read the versioning of bucket {name} from the endpoint; taking it as never versioned"
+            );
+            false
+        }
+        Err(e) => return Err(classify("s3:GetBucketVersioning", &object, e)),
+    };
     let objects = aws
         .s3
         .list_objects_v2()
