@@ -54,11 +54,7 @@ impl Backend {
     }
 
     /// The plan's changes as (address, action, AWS name, changed fields).
-    fn plan(
-        &self,
-        dir: &Path,
-        manifests: &str,
-    ) -> (i32, Vec<(String, String, String, Vec<String>)>) {
+    fn plan(&self, dir: &Path, manifests: &str) -> (i32, Vec<PlannedChange>) {
         let (code, stdout, stderr) = self.run(dir, &["plan", "--format", "json", manifests]);
         let plan: Value = serde_json::from_str(&stdout)
             .unwrap_or_else(|e| panic!("{}: {e}\n{stdout}\n{stderr}", self.name()));
