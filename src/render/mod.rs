@@ -76,11 +76,35 @@ pub fn headline(change: &Change) -> String {
 
 /// A value as shown in a plan.
 pub fn show_value(value: Option<&Value>, sensitive: bool) -> String {
-    match value {
+    match value.map(masked) {
         _ if sensitive => "(sensitive)".into(),
         None => "(none)".into(),
         Some(Value::String(s)) => format!("{s:?}"),
         Some(other) => other.to_string(),
+    }
+}
+
+/// Members the Bedrock API marks sensitive, wherever they appear in a value.
+const SENSITIVE_MEMBERS: &[&str] = &["requestMetadataFilters", "useCaseForm"];
+
+/// A value for display, with sensitive members replaced by `(sensitive)`. The plan
+/// itself (JSON, saved plans) keeps the real values: apply needs them.
+pub fn masked(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| {
+                    let shown = if SENSITIVE_MEMBERS.contains(&k.as_str()) {
+                        Value::String("(sensitive)".into())
+                    } else {
+                        masked(v)
+                    };
+                    (k.clone(), shown)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(masked).collect()),
+        other => other.clone(),
     }
 }
 
@@ -126,6 +150,8 @@ fn pretty_diff(
         return vec![(' ', "    (sensitive)".into())];
     }
     let pretty = |v: Option<&Value>| {
+        let v = v.map(masked);
+        let v = v.as_ref();
         v.map(|v| serde_json::to_string_pretty(v).unwrap_or_default())
             .unwrap_or_default()
     };
