@@ -385,7 +385,6 @@ struct ResourceDoc<'a> {
     pos: Pos,
     name: &'a Spanned<String>,
     spec: &'a AnySpec,
-    text: &'a str,
     references: Vec<Reference>,
 }
 
@@ -487,7 +486,6 @@ pub fn validate(
                     pos: doc.pos,
                     name,
                     spec,
-                    text,
                     references,
                 });
             }
@@ -760,7 +758,6 @@ pub fn validate(
             }
             Err(d) => diagnostics.push(d),
         }
-        let _ = doc.text;
     }
     if !diagnostics.is_empty() {
         return Err(diagnostics);
