@@ -117,12 +117,24 @@ pub fn field_lines(action: Action, field: &FieldDiff) -> Vec<(char, String)> {
     };
     let before = show_value(field.before.as_ref(), field.sensitive);
     let after = show_value(field.after.as_ref(), field.sensitive);
+    let forces = if action == Action::Create { "" } else { forces };
     match (field.before.is_some(), field.after.is_some()) {
-        (false, true) if action == Action::Create => {
-            vec![('+', format!("{} = {after}", field.path))]
-        }
-        (false, true) => vec![('+', format!("{} = {after}{forces}", field.path))],
-        (true, false) => vec![('-', format!("{} = {before}{forces}", field.path))],
+        (false, true) => whole_value(
+            '+',
+            &field.path,
+            field.after.as_ref(),
+            &after,
+            forces,
+            field.sensitive,
+        ),
+        (true, false) => whole_value(
+            '-',
+            &field.path,
+            field.before.as_ref(),
+            &before,
+            forces,
+            field.sensitive,
+        ),
         _ => {
             let short = before.len() + after.len() < 100;
             if short {
@@ -138,6 +150,28 @@ pub fn field_lines(action: Action, field: &FieldDiff) -> Vec<(char, String)> {
             }
         }
     }
+}
+
+/// A value added or removed whole: on one line when short, else pretty-printed
+/// below its name (policy documents, filters).
+fn whole_value(
+    sign: char,
+    path: &str,
+    value: Option<&Value>,
+    shown: &str,
+    forces: &str,
+    sensitive: bool,
+) -> Vec<(char, String)> {
+    let structured = matches!(value, Some(Value::Object(_) | Value::Array(_)));
+    if sensitive || !structured || shown.len() <= 80 {
+        return vec![(sign, format!("{path} = {shown}{forces}"))];
+    }
+    let pretty = value
+        .map(|v| serde_json::to_string_pretty(&masked(v)).unwrap_or_default())
+        .unwrap_or_default();
+    let mut lines = vec![(sign, format!("{path} ={forces}"))];
+    lines.extend(pretty.lines().map(|l| (sign, format!("    {l}"))));
+    lines
 }
 
 /// A line diff of two JSON values, pretty-printed.
