@@ -8,12 +8,14 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::apply::{self, ApplyOptions, Outcome, progress::Progress};
 use crate::cloud::aws::{Aws, AwsSettings};
-use crate::cloud::sandbox::Sandbox;
+use crate::cloud::sandbox::{Sandbox, SandboxError};
 use crate::cloud::{Cloud, Scope};
 use crate::diag::Sources;
 use crate::exit::ExitStatus;
+use crate::lock::{LockError, LockLocation, Session, StackLock};
 use crate::manifest;
-use crate::model::DesiredStack;
+use crate::model::{DesiredStack, ObservedAccount};
+use crate::plan::saved::{self, Mismatch};
 use crate::plan::{self, Plan, PlanOptions};
 use crate::render::{self, Format};
 
@@ -65,6 +67,16 @@ pub enum Command {
     Apply(ApplyArgs),
     /// Print the JSON Schema of the manifests
     Schema,
+    /// Release a stack lock left by an apply that no longer runs
+    Unlock(UnlockArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UnlockArgs {
+    /// The lock's id, as a refused apply printed it
+    pub id: String,
+    /// The stack's manifests, to find its `spec.lock` (not needed with --sandbox)
+    pub paths: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -118,6 +130,8 @@ pub enum CliError {
     Cloud(#[from] crate::cloud::CloudError),
     #[error(transparent)]
     Sandbox(#[from] crate::cloud::sandbox::SandboxError),
+    #[error(transparent)]
+    Lock(#[from] LockError),
 }
 
 fn fail(message: impl Into<String>) -> CliError {
@@ -195,6 +209,7 @@ async fn dispatch(cli: &Cli) -> Result<ExitStatus, CliError> {
         }
         Command::Plan(args) => plan_command(cli, args).await,
         Command::Apply(args) => apply_command(cli, args).await,
+        Command::Unlock(args) => unlock_command(cli, args).await,
     }
 }
 
@@ -331,52 +346,155 @@ async fn plan_command(cli: &Cli, args: &PlanArgs) -> Result<ExitStatus, CliError
 }
 
 fn write_plan(path: &Path, plan: &Plan) -> Result<(), CliError> {
-    std::fs::write(path, render::json(plan))
-        .map_err(|e| fail(format!("writing {}: {e}", path.display())))
+    let text = saved::encode(plan).map_err(|e| fail(format!("writing {}: {e}", path.display())))?;
+    std::fs::write(path, text).map_err(|e| fail(format!("writing {}: {e}", path.display())))
+}
+
+/// Refuses to apply the saved plan `file`; nothing has been changed at this point.
+fn refuse(file: &Path, why: impl std::fmt::Display) -> CliError {
+    fail(format!(
+        "{} cannot be applied: {why}; nothing was changed",
+        file.display()
+    ))
 }
 
 fn read_plan(path: &Path) -> Result<Plan, CliError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| fail(format!("reading {}: {e}", path.display())))?;
-    let plan: Plan = serde_json::from_str(&text)
-        .map_err(|e| fail(format!("{} is not a bedform plan: {e}", path.display())))?;
-    if plan.format_version != plan::FORMAT_VERSION {
-        return Err(fail(format!(
-            "{} has plan format {}, this bedform reads {}",
-            path.display(),
-            plan.format_version,
-            plan::FORMAT_VERSION
-        )));
-    }
-    Ok(plan)
+    saved::decode(&text).map_err(|e| refuse(path, e))
 }
 
 async fn apply_command(cli: &Cli, args: &ApplyArgs) -> Result<ExitStatus, CliError> {
-    let (plan, cloud) = match &args.plan {
+    let mut lock = Session::unlocked();
+    let outcome = apply_under_lock(cli, args, &mut lock).await;
+    // Whatever way apply ended, errors included, the stack lock is given back.
+    let held = lock.held().map(|r| r.id.clone()).unwrap_or_default();
+    if let Err(e) = lock.release().await {
+        eprintln!(
+            "error: the stack lock was not released: {e}; once no apply runs, release it with `{}`",
+            unlock_command_line(&cli.global, &held, &args.paths)
+        );
+        return match outcome {
+            Err(e) => Err(e),
+            Ok(_) => Ok(ExitStatus::Error),
+        };
+    }
+    outcome
+}
+
+/// `bedform unlock ID ...` as the user would type it for this apply's lock.
+fn unlock_command_line(global: &Global, id: &str, paths: &[PathBuf]) -> String {
+    match (&global.sandbox_file, global.sandbox) {
+        (Some(file), _) => format!("bedform --sandbox-file {} unlock {id}", file.display()),
+        (None, true) => format!("bedform --sandbox unlock {id}"),
+        (None, false) if paths.is_empty() => format!("bedform unlock {id} PATH..."),
+        (None, false) => {
+            let paths: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+            format!("bedform unlock {id} {}", paths.join(" "))
+        }
+    }
+}
+
+/// Takes the stack lock before the account is read for the plan, so the plan
+/// cannot go stale under a second apply; fails at once, naming the holder, if
+/// another apply holds it.
+async fn take_lock(
+    cli: &Cli,
+    args: &ApplyArgs,
+    cloud: &dyn Cloud,
+    stack: &str,
+    location: Option<&LockLocation>,
+    session: &mut Session,
+) -> Result<(), CliError> {
+    let Some(stack_lock) = cloud.stack_lock(location) else {
+        eprintln!(
+            "warning: stack `{stack}` declares no `spec.lock`, so this apply runs unlocked; declare `lock: {{bucket, key}}` in the Stack so that two applies cannot interleave"
+        );
+        return Ok(());
+    };
+    let command = match &args.plan {
+        Some(file) => format!("bedform apply --plan {}", file.display()),
+        None => {
+            let paths: Vec<String> = args.paths.iter().map(|p| p.display().to_string()).collect();
+            format!("bedform apply {}", paths.join(" "))
+        }
+    };
+    let command = if args.wait {
+        format!("{command} --wait")
+    } else {
+        command
+    };
+    *session = Session::new(Some(stack_lock), stack, &command);
+    session.acquire().await.map_err(|e| match e {
+        LockError::Held { object, record } => fail(format!(
+            "stack `{stack}` is locked by another apply: {record} ({object}). Nothing was changed. If that apply no longer runs, release its lock with `{}`",
+            unlock_command_line(&cli.global, &record.id, &args.paths)
+        )),
+        other => fail(format!("{other}; nothing was changed")),
+    })
+}
+
+async fn apply_under_lock(
+    cli: &Cli,
+    args: &ApplyArgs,
+    lock: &mut Session,
+) -> Result<ExitStatus, CliError> {
+    let (plan, cloud, desired) = match &args.plan {
         Some(file) => {
             let plan = read_plan(file)?;
-            let cloud = open_cloud(&cli.global, Some(&plan.account_id), &plan.region).await?;
+            let other_region = |found: String| Mismatch::Region {
+                planned: plan.region.clone(),
+                found,
+            };
+            if let Some(region) = &cli.global.region
+                && region != &plan.region
+            {
+                return Err(refuse(file, other_region(region.clone())));
+            }
+            let cloud = match open_cloud(&cli.global, Some(&plan.account_id), &plan.region).await {
+                Ok(cloud) => cloud,
+                Err(CliError::Sandbox(SandboxError::Region { path, found, .. })) => {
+                    let found = format!("{found}, the region of sandbox file {}", path.display());
+                    return Err(refuse(file, other_region(found)));
+                }
+                Err(e) => return Err(e),
+            };
             let account = cloud.caller_account().await?;
             if account != plan.account_id {
-                return Err(fail(format!(
-                    "the plan was made for account {}, but the credentials are for {account}; nothing was changed",
-                    plan.account_id
-                )));
+                let mismatch = Mismatch::Account {
+                    planned: plan.account_id.clone(),
+                    found: account,
+                };
+                return Err(refuse(file, mismatch));
             }
+            take_lock(
+                cli,
+                args,
+                cloud.as_ref(),
+                &plan.stack,
+                plan.lock.as_ref(),
+                lock,
+            )
+            .await?;
             let observed = cloud.observe(&plan.scope).await?;
-            if plan::fingerprint(&observed) != plan.observed_fingerprint {
-                return Err(fail(format!(
-                    "the account changed since {} was made (stale plan); run plan again. Nothing was changed",
-                    file.display()
-                )));
-            }
-            (plan, cloud)
+            saved::verify(&plan, &observed).map_err(|mismatch| refuse(file, mismatch))?;
+            (plan, cloud, None)
         }
         None => {
             let prepared = match prepare(&cli.global, &args.paths).await? {
                 Ok(p) => p,
                 Err(status) => return Ok(status),
             };
+            let stack = &prepared.desired.stack;
+            take_lock(
+                cli,
+                args,
+                prepared.cloud.as_ref(),
+                &stack.name,
+                stack.lock.as_ref(),
+                lock,
+            )
+            .await?;
             let observed = prepared
                 .cloud
                 .observe(&Scope::of(&prepared.desired))
@@ -389,7 +507,7 @@ async fn apply_command(cli: &Cli, args: &ApplyArgs) -> Result<ExitStatus, CliErr
                 "{}",
                 render::render(&plan, Format::Human, stdout_color(&cli.global))
             );
-            (plan, prepared.cloud)
+            (plan, prepared.cloud, Some(prepared.desired))
         }
     };
     if plan.blocking().next().is_some() {
@@ -443,7 +561,22 @@ async fn apply_command(cli: &Cli, args: &ApplyArgs) -> Result<ExitStatus, CliErr
         ..ApplyOptions::default()
     };
     let progress = Progress::stderr();
-    let report = apply::apply(cloud.as_ref(), &plan, &options, &progress).await;
+    // Later rounds of --wait plan again from fresh state; a saved plan continues.
+    let plan_options = PlanOptions {
+        retry_failed: args.retry_failed,
+    };
+    let replan = desired.as_ref().map(|desired| {
+        move |observed: &ObservedAccount| plan::plan(desired, observed, &plan_options)
+    });
+    let report = apply::apply_in_rounds(
+        cloud.as_ref(),
+        &plan,
+        replan.as_ref().map(|f| f as apply::Replan<'_>),
+        lock,
+        &options,
+        &progress,
+    )
+    .await;
     let mut failed = false;
     println!();
     for result in &report.results {
@@ -485,5 +618,53 @@ async fn apply_command(cli: &Cli, args: &ApplyArgs) -> Result<ExitStatus, CliErr
         return Ok(ExitStatus::Error);
     }
     println!("\nApply complete.");
+    Ok(ExitStatus::Success)
+}
+
+async fn unlock_command(cli: &Cli, args: &UnlockArgs) -> Result<ExitStatus, CliError> {
+    let lock = match sandbox_path(&cli.global) {
+        Some(path) => StackLock::for_sandbox(&path),
+        None => {
+            if args.paths.is_empty() {
+                return Err(fail(
+                    "name the manifests of the stack whose lock to release: bedform unlock ID PATH... (or --sandbox)",
+                ));
+            }
+            let loaded = manifest::load(&args.paths);
+            let desired = match manifest::validate(&loaded, None) {
+                Ok(desired) => desired,
+                Err(diagnostics) => {
+                    return Ok(report_diagnostics(
+                        &loaded.sources,
+                        &diagnostics,
+                        stderr_color(&cli.global),
+                    ));
+                }
+            };
+            let stack = &desired.stack;
+            let Some(location) = &stack.lock else {
+                return Err(fail(format!(
+                    "stack `{}` declares no `spec.lock`; apply takes no lock for it on AWS, so there is none to release",
+                    stack.name
+                )));
+            };
+            let settings = AwsSettings {
+                region: cli
+                    .global
+                    .region
+                    .clone()
+                    .unwrap_or_else(|| stack.region.clone()),
+                profile: cli.global.profile.clone(),
+                endpoint_url: cli.global.endpoint_url.clone(),
+            };
+            let aws = Aws::connect(&settings).await;
+            match aws.stack_lock(Some(location)) {
+                Some(lock) => lock,
+                None => return Err(fail("the AWS adapter has no stack lock")),
+            }
+        }
+    };
+    let released = lock.release(&args.id).await?;
+    println!("Released {released} ({}).", lock.object());
     Ok(ExitStatus::Success)
 }

@@ -8,6 +8,7 @@ pub mod cloud;
 pub mod diag;
 pub mod exit;
 pub mod hash;
+pub mod lock;
 pub mod manifest;
 pub mod model;
 pub mod models;

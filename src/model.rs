@@ -191,6 +191,8 @@ pub struct StackInfo {
     pub region: String,
     pub account_id: Option<String>,
     pub tags: BTreeMap<String, String>,
+    /// Where apply takes the stack's lock on AWS (`spec.lock`).
+    pub lock: Option<crate::lock::LockLocation>,
 }
 
 /// The validated manifests: the stack and its resources in dependency order.

@@ -211,7 +211,7 @@ fn saved_plan_applies_exactly_and_refuses_when_stale() {
         .expect(0);
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(plan_file).unwrap()).unwrap();
-    assert_eq!(json["format_version"], "1.0");
+    assert_eq!(json["format_version"], "1.1");
     env.run(&["--sandbox", "apply", "--plan", plan_file, "--auto-approve"])
         .expect(0);
     env.run(&["--sandbox", "plan", "--detailed-exitcode", path])

@@ -1312,8 +1312,8 @@ async fn plans_are_deterministic_sorted_and_carry_stable_tokens() {
         serde_json::to_string(&plan_of(&text, &shuffled)).expect("json")
     );
     assert_eq!(
-        a.observed_fingerprint,
-        plan_of(&text, &shuffled).observed_fingerprint
+        a.observed_fingerprints,
+        plan_of(&text, &shuffled).observed_fingerprints
     );
 
     let addresses: Vec<String> = a.changes.iter().map(|c| c.address.to_string()).collect();
@@ -1397,8 +1397,8 @@ fn the_same_manifest_planned_from_another_folder_is_the_same_plan() {
         .collect();
     assert_eq!(a.changes, b_without_sources);
     assert_eq!(
-        (a.observed_fingerprint, a.summary),
-        (b.observed_fingerprint, b.summary)
+        (a.observed_fingerprints, a.summary),
+        (b.observed_fingerprints, b.summary)
     );
 }
 

@@ -572,8 +572,9 @@ fn one_change_plan(action: Action, kind: &str, name: &str, ops: Vec<Op>) -> Plan
         stack: "s".into(),
         account_id: ACCOUNT.into(),
         region: REGION.into(),
-        observed_fingerprint: String::new(),
+        observed_fingerprints: Default::default(),
         scope: Default::default(),
+        lock: None,
         summary: bedform::plan::Summary::of(std::slice::from_ref(&change)),
         changes: vec![change],
     }

@@ -1,18 +1,25 @@
-//! Executes a plan: job stops first (they free quota), then changes in dependency
-//! order (independent ones together), deletes of what is no longer declared last,
-//! every operation retried by the class of its error, waits reported as pending
-//! unless asked to wait.
+//! Executes a plan in rounds. A round sends what can be sent now, under the stack
+//! lock: job stops first (they free quota), then changes in dependency order
+//! (independent ones together), deletes of what is no longer declared last, every
+//! operation retried by the class of its error; a change whose wait is not over is
+//! pending. Then the lock is given back, and what converges (jobs training,
+//! throughput being created) is followed without it: the lock is never held while
+//! waiting. With `--wait`, once something awaited is ready, the lock is taken again
+//! and the next round runs, planned again from what the account holds.
 
 pub mod progress;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
+use tokio::time::Instant;
+
 use futures::future::join_all;
 use serde::Serialize;
 
 use crate::cloud::{Cloud, CloudError, ErrorClass};
-use crate::model::Address;
+use crate::lock::Session;
+use crate::model::{Address, ObservedAccount};
 use crate::plan::{Action, Change, Op, Plan, WaitOn};
 use crate::resource::customization_job as job;
 use crate::resource::provisioned_throughput as pt;
@@ -128,98 +135,581 @@ fn is_teardown(change: &Change) -> bool {
     matches!(change.action, Action::Delete | Action::Forget)
 }
 
-/// Applies `plan` to `cloud`.
+/// Whether apply has anything to do for a change.
+fn acts(change: &Change) -> bool {
+    !change.ops.is_empty() || change.waits_on.is_some()
+}
+
+/// Plans again from freshly observed state, for a later round.
+pub type Replan<'a> = &'a (dyn Fn(&ObservedAccount) -> Plan + Send + Sync);
+
+/// Applies `plan` to `cloud`, unlocked, following what converges when asked to wait.
+/// Later rounds continue the changes of `plan` itself.
 pub async fn apply(
     cloud: &dyn Cloud,
     plan: &Plan,
     options: &ApplyOptions,
     progress: &Progress,
 ) -> ApplyReport {
-    let changes: Vec<&Change> = plan
-        .changes
-        .iter()
-        .filter(|c| !c.ops.is_empty() || c.waits_on.is_some())
-        .collect();
-    let (stops, changes): (Vec<&Change>, Vec<&Change>) =
-        changes.into_iter().partition(|c| c.action == Action::Stop);
-    let (teardown, build): (Vec<&Change>, Vec<&Change>) =
-        changes.into_iter().partition(|c| is_teardown(c));
+    apply_in_rounds(
+        cloud,
+        plan,
+        None,
+        &mut Session::unlocked(),
+        options,
+        progress,
+    )
+    .await
+}
+
+/// What keeps a change from being finished after a round.
+enum Follow {
+    /// Waits for an object another change produces (a model in training).
+    Dependency(WaitOn),
+    /// A job or throughput converging; with `then_continue`, the change's remaining
+    /// operations run in a later round once it is ready (the old throughput of a
+    /// replacement is deleted only once the new one serves).
+    Converging {
+        kind: String,
+        name: String,
+        then_continue: bool,
+    },
+    /// Refused for the account's quota; tried again in a later round.
+    Quota { since: Instant },
+    /// Ready, but the operations can only be planned from fresh state.
+    Replan,
+}
+
+/// A change a round left unfinished: its result in the report, the operations
+/// still to send, and what it waits for.
+struct Unfinished {
+    entry: usize,
+    change: Change,
+    follow: Follow,
+    /// Ready for the next round.
+    due: bool,
+}
+
+/// One change to run in a round, and its entry in the report if an earlier round
+/// started it.
+struct Work {
+    change: Change,
+    entry: Option<usize>,
+}
+
+/// How a round left one change.
+struct Step {
+    entry: Option<usize>,
+    result: ChangeResult,
+    rest: Option<(Change, Follow)>,
+}
+
+/// Applies `plan` in rounds (see the module documentation). The first round runs
+/// under whatever `lock` holds now: the caller takes it before planning, so that
+/// the plan cannot go stale under a second apply. Every round ends by giving the
+/// lock back, and later rounds take it again. `replan` makes the plan of later
+/// rounds from fresh state; without it they continue the changes of `plan`.
+pub async fn apply_in_rounds(
+    cloud: &dyn Cloud,
+    plan: &Plan,
+    replan: Option<Replan<'_>>,
+    lock: &mut Session,
+    options: &ApplyOptions,
+    progress: &Progress,
+) -> ApplyReport {
+    let deadline = Instant::now() + options.timeout;
     let mut report = ApplyReport::default();
     let mut finished: BTreeMap<Address, bool> = BTreeMap::new();
-
-    // Jobs that are replaced or no longer declared stop first: they hold the slots
-    // of the job quota their successors need.
-    for change in stops {
-        report
-            .results
-            .push(run_change(cloud, change, options, progress).await);
-    }
-
-    // Creates and updates in dependency waves.
-    let in_plan: BTreeSet<&Address> = build.iter().map(|c| &c.address).collect();
-    let mut remaining: Vec<&Change> = build;
-    while !remaining.is_empty() {
-        let (ready, blocked): (Vec<&Change>, Vec<&Change>) = remaining.into_iter().partition(|c| {
-            c.depends_on
-                .iter()
-                .all(|d| !in_plan.contains(d) || finished.contains_key(d))
-        });
-        if ready.is_empty() {
-            for change in blocked {
-                report.results.push(result(
-                    change,
-                    Vec::new(),
-                    Outcome::Skipped {
-                        reason: "its dependencies could not be ordered".into(),
-                    },
+    let mut unfinished: Vec<Unfinished> = Vec::new();
+    let mut work: Vec<Work> = plan
+        .changes
+        .iter()
+        .filter(|c| acts(c))
+        .map(|c| Work {
+            change: c.clone(),
+            entry: None,
+        })
+        .collect();
+    loop {
+        let steps = round(cloud, work, &finished, options, progress).await;
+        let held = lock.held().map(|r| r.id.clone());
+        if let Err(e) = lock.release().await {
+            // Still held: the next release (or the caller's last) tries again.
+            progress.line(&format!("warning: the stack lock was not released: {e}"));
+        }
+        for step in steps {
+            let entry = record(&mut report, step.entry, step.result);
+            finished.insert(
+                report.results[entry].address.clone(),
+                !matches!(
+                    report.results[entry].outcome,
+                    Outcome::Failed { .. } | Outcome::Skipped { .. }
+                ),
+            );
+            let Some((change, follow)) = step.rest else {
+                continue;
+            };
+            // Without --wait, only a replacement's delete is seen through: it was
+            // part of the change, and the old throughput serves until then.
+            let followed = match &follow {
+                Follow::Converging { then_continue, .. } => options.wait || *then_continue,
+                // Once only: a change planned again that still cannot act is left
+                // for a later apply rather than planned in a loop.
+                Follow::Replan => options.wait && replan.is_some() && step.entry.is_none(),
+                Follow::Dependency(_) | Follow::Quota { .. } => options.wait,
+            };
+            if !followed {
+                continue;
+            }
+            if let (Follow::Quota { .. }, Outcome::Queued { reason }) =
+                (&follow, &report.results[entry].outcome)
+                && step.entry.is_none()
+            {
+                progress.line(&format!(
+                    "  queued {}: {reason}; waiting for a free slot",
+                    change.address
                 ));
+            }
+            unfinished.retain(|u| u.entry != entry);
+            let due = matches!(follow, Follow::Replan);
+            unfinished.push(Unfinished {
+                entry,
+                change,
+                follow,
+                due,
+            });
+        }
+        if unfinished.is_empty() {
+            break;
+        }
+        if let Some(id) = &held {
+            progress.line(&format!(
+                "Released lock {id}; following what converges without it."
+            ));
+        }
+        if !follow(
+            cloud,
+            &mut unfinished,
+            &mut report,
+            deadline,
+            options,
+            progress,
+        )
+        .await
+        {
+            break;
+        }
+        // Something is ready: another round, under the lock again.
+        if let Err(e) = relock(lock, deadline, options, progress).await {
+            for u in unfinished.iter().filter(|u| u.due) {
+                report.results[u.entry].outcome = Outcome::Pending {
+                    reason: format!(
+                        "the stack lock could not be taken again ({e}); a later apply does it"
+                    ),
+                };
             }
             break;
         }
-        let runs = ready.iter().map(|change| {
-            let failed_dep = change
+        if let Some(record) = lock.held() {
+            progress.line(&format!("Took lock {} for the next round.", record.id));
+        }
+        work = match next_round(cloud, plan, replan, &mut unfinished, &mut report).await {
+            Ok(work) => work,
+            Err(e) => {
+                for u in unfinished.iter().filter(|u| u.due) {
+                    report.results[u.entry].outcome = Outcome::Failed {
+                        error: format!("reading the account for the next round: {e}"),
+                    };
+                }
+                if let Err(e) = lock.release().await {
+                    progress.line(&format!("warning: the stack lock was not released: {e}"));
+                }
+                break;
+            }
+        };
+    }
+    report
+}
+
+/// Puts `result` in the report, in place of the entry an earlier round started.
+fn record(report: &mut ApplyReport, entry: Option<usize>, result: ChangeResult) -> usize {
+    match entry.and_then(|i| report.results.get_mut(i).map(|r| (i, r))) {
+        Some((i, earlier)) => {
+            let mut done = std::mem::take(&mut earlier.done);
+            done.extend(result.done);
+            *earlier = ChangeResult { done, ..result };
+            i
+        }
+        None => {
+            report.results.push(result);
+            report.results.len() - 1
+        }
+    }
+}
+
+/// Takes the lock for a later round. Another apply holds it only while it sends
+/// operations, so a held lock is tried again until the deadline.
+async fn relock(
+    lock: &mut Session,
+    deadline: Instant,
+    options: &ApplyOptions,
+    progress: &Progress,
+) -> Result<(), crate::lock::LockError> {
+    let mut announced = false;
+    loop {
+        match lock.acquire().await {
+            Err(e @ crate::lock::LockError::Held { .. }) if Instant::now() < deadline => {
+                if !announced {
+                    progress.line(&format!("Waiting for the stack lock: {e}"));
+                    announced = true;
+                }
+                tokio::time::sleep(options.retry.poll).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// The work of the next round: the changes that are due, planned again from fresh
+/// state when `replan` is given, else what is left of them. A fresh plan is held to
+/// what was reviewed: it acts only on the addresses still unfinished, and never buys
+/// what the reviewed plan did not.
+async fn next_round(
+    cloud: &dyn Cloud,
+    plan: &Plan,
+    replan: Option<Replan<'_>>,
+    unfinished: &mut Vec<Unfinished>,
+    report: &mut ApplyReport,
+) -> Result<Vec<Work>, CloudError> {
+    // Read first: if that fails, what was due stays unfinished, for the caller.
+    let fresh = match replan {
+        Some(replan) => Some(replan(&cloud.observe(&plan.scope).await?)),
+        None => None,
+    };
+    let due: Vec<Unfinished>;
+    (due, *unfinished) = std::mem::take(unfinished).into_iter().partition(|u| u.due);
+    let Some(fresh) = fresh else {
+        return Ok(due
+            .into_iter()
+            .map(|u| Work {
+                change: u.change,
+                entry: Some(u.entry),
+            })
+            .collect());
+    };
+    let addresses: BTreeSet<&Address> = due.iter().map(|u| &u.change.address).collect();
+    let mut work = Vec::new();
+    let mut claimed: BTreeSet<usize> = BTreeSet::new();
+    for change in fresh.changes {
+        if !addresses.contains(&change.address) || !(acts(&change) || change.action.blocks_apply())
+        {
+            continue;
+        }
+        // The entry this change continues: same object first, else same address.
+        let entry = due
+            .iter()
+            .filter(|u| u.change.address == change.address && !claimed.contains(&u.entry))
+            .min_by_key(|u| u.change.aws_name != change.aws_name)
+            .map(|u| u.entry);
+        if let Some(entry) = entry {
+            claimed.insert(entry);
+        }
+        let reviewed_purchase = plan
+            .changes
+            .iter()
+            .any(|c| c.address == change.address && c.purchase.is_some());
+        let refusal = if change.action.blocks_apply() {
+            Some(Outcome::Failed {
+                error: format!(
+                    "the plan made for this round refuses it: {}",
+                    change.reason.as_deref().unwrap_or("see plan")
+                ),
+            })
+        } else if change.purchase.is_some() && !reviewed_purchase {
+            Some(Outcome::Skipped {
+                reason: "planned again, it now buys committed throughput, which the reviewed plan did not; run apply again to review it".into(),
+            })
+        } else {
+            None
+        };
+        match refusal {
+            Some(outcome) => {
+                record(report, entry, result(&change, Vec::new(), outcome));
+            }
+            None => work.push(Work { change, entry }),
+        }
+    }
+    // Nothing left to do for it: the account already has it.
+    for u in due.iter().filter(|u| !claimed.contains(&u.entry)) {
+        report.results[u.entry].outcome = Outcome::Done;
+    }
+    Ok(work)
+}
+
+/// Follows what is unfinished, without the lock, until something is due for a
+/// round (true) or nothing more will happen in this apply (false). Results are
+/// updated as things end.
+async fn follow(
+    cloud: &dyn Cloud,
+    unfinished: &mut Vec<Unfinished>,
+    report: &mut ApplyReport,
+    deadline: Instant,
+    options: &ApplyOptions,
+    progress: &Progress,
+) -> bool {
+    let mut bars: BTreeMap<usize, progress::Bar<'_>> = BTreeMap::new();
+    for u in unfinished.iter() {
+        let label = match &u.follow {
+            Follow::Dependency(wait) => format!("{} ({})", wait.address, wait.reason),
+            Follow::Converging { kind, name, .. } => format!("{kind} {name}"),
+            Follow::Quota { .. } | Follow::Replan => continue,
+        };
+        bars.insert(u.entry, progress.bar(&label));
+    }
+    loop {
+        let mut ended_entries: Vec<usize> = Vec::new();
+        for u in unfinished.iter_mut().filter(|u| !u.due) {
+            let bar = bars.get(&u.entry);
+            // How it ended, if it did, and the word its progress bar ends with.
+            let ended: Option<(Outcome, String)> = match &u.follow {
+                Follow::Dependency(wait) => match dependency(cloud, wait).await {
+                    Ok(Readiness::Ready) => {
+                        u.due = true;
+                        None
+                    }
+                    Ok(Readiness::Training {
+                        status,
+                        stage,
+                        progress,
+                    }) => {
+                        if let Some(bar) = bar {
+                            bar.update(&status, stage.as_deref(), progress);
+                        }
+                        None
+                    }
+                    Ok(Readiness::Absent) => None,
+                    Err(e) => Some((
+                        Outcome::Failed {
+                            error: e.to_string(),
+                        },
+                        "failed".into(),
+                    )),
+                },
+                Follow::Converging {
+                    kind,
+                    name,
+                    then_continue,
+                } => match cloud.get(kind, name).await {
+                    Ok(Some(observed)) => {
+                        let status = observed.status.clone().unwrap_or_default();
+                        let outcome = if is_transitional(&status) {
+                            if let Some(bar) = bar {
+                                bar.update(
+                                    &status,
+                                    observed.fact_str("stage"),
+                                    observed.facts.get("progress").and_then(|p| p.as_f64()),
+                                );
+                            }
+                            None
+                        } else if *then_continue && status == pt::IN_SERVICE {
+                            u.due = true;
+                            None
+                        } else if *then_continue {
+                            Some(Outcome::Failed {
+                                error: format!(
+                                    "new throughput `{name}` is {status}; the old one was kept"
+                                ),
+                            })
+                        } else if status == job::COMPLETED || status == pt::IN_SERVICE {
+                            Some(Outcome::Done)
+                        } else {
+                            Some(Outcome::Failed {
+                                error: format!("{kind} `{name}` ended {status}"),
+                            })
+                        };
+                        if u.due
+                            && let Some(bar) = bar
+                        {
+                            bar.finish(&status);
+                        }
+                        outcome.map(|o| (o, status))
+                    }
+                    Ok(None) => Some((
+                        Outcome::Failed {
+                            error: format!("waiting for {kind} {name}: it no longer exists"),
+                        },
+                        "gone".into(),
+                    )),
+                    Err(e) => Some((
+                        Outcome::Failed {
+                            error: e.to_string(),
+                        },
+                        "failed".into(),
+                    )),
+                },
+                Follow::Quota { since } => {
+                    // Slots free when jobs end, which takes long: try gently.
+                    u.due = since.elapsed() >= options.retry.max_backoff;
+                    None
+                }
+                Follow::Replan => None,
+            };
+            if let Some((outcome, last_word)) = ended {
+                if let Some(bar) = bar {
+                    bar.finish(&last_word);
+                }
+                report.results[u.entry].outcome = outcome;
+                ended_entries.push(u.entry);
+            } else if u.due
+                && matches!(u.follow, Follow::Dependency(_))
+                && let Some(bar) = bar
+            {
+                bar.finish("ready");
+            }
+        }
+        unfinished.retain(|u| !ended_entries.contains(&u.entry));
+        if unfinished.iter().any(|u| u.due) {
+            for u in unfinished.iter().filter(|u| !u.due) {
+                if let Some(bar) = bars.get(&u.entry) {
+                    bar.finish("following after the next round");
+                }
+            }
+            return true;
+        }
+        if unfinished.is_empty() {
+            return false;
+        }
+        if Instant::now() >= deadline {
+            for u in unfinished.iter() {
+                if let Some(bar) = bars.get(&u.entry) {
+                    bar.finish("timed out");
+                }
+                if let Follow::Converging { kind, name, .. } = &u.follow
+                    && let Outcome::Converging { status } = &report.results[u.entry].outcome
+                {
+                    report.results[u.entry].outcome = Outcome::Failed {
+                        error: format!(
+                            "waiting for {kind} {name}: still {status} after the timeout; `bedform status` follows it"
+                        ),
+                    };
+                }
+            }
+            return false;
+        }
+        tokio::time::sleep(options.retry.poll).await;
+    }
+}
+
+fn is_transitional(status: &str) -> bool {
+    matches!(
+        status,
+        job::IN_PROGRESS | job::STOPPING | pt::CREATING | pt::UPDATING
+    )
+}
+
+/// Runs one round: job stops, then creates and updates in dependency waves, then
+/// teardown. `earlier` holds how changes of earlier rounds ended.
+async fn round(
+    cloud: &dyn Cloud,
+    work: Vec<Work>,
+    earlier: &BTreeMap<Address, bool>,
+    options: &ApplyOptions,
+    progress: &Progress,
+) -> Vec<Step> {
+    let (stops, work): (Vec<Work>, Vec<Work>) = work
+        .into_iter()
+        .partition(|w| w.change.action == Action::Stop);
+    let (teardown, build): (Vec<Work>, Vec<Work>) =
+        work.into_iter().partition(|w| is_teardown(&w.change));
+    let mut steps = Vec::new();
+    let mut finished: BTreeMap<Address, bool> = earlier.clone();
+
+    // Jobs that are replaced or no longer declared stop first: they hold the slots
+    // of the job quota their successors need.
+    for w in stops {
+        steps.push(run_change(cloud, w, options, progress).await);
+    }
+
+    // Creates and updates in dependency waves.
+    let in_round: BTreeSet<Address> = build.iter().map(|w| w.change.address.clone()).collect();
+    let mut this_round: BTreeSet<Address> = BTreeSet::new();
+    let mut remaining = build;
+    while !remaining.is_empty() {
+        let (ready, blocked): (Vec<Work>, Vec<Work>) = remaining.into_iter().partition(|w| {
+            w.change
+                .depends_on
+                .iter()
+                .all(|d| !in_round.contains(d) || this_round.contains(d))
+        });
+        if ready.is_empty() {
+            for w in blocked {
+                steps.push(Step {
+                    entry: w.entry,
+                    result: result(
+                        &w.change,
+                        Vec::new(),
+                        Outcome::Skipped {
+                            reason: "its dependencies could not be ordered".into(),
+                        },
+                    ),
+                    rest: None,
+                });
+            }
+            break;
+        }
+        let runs = ready.into_iter().map(|w| {
+            let failed_dep = w
+                .change
                 .depends_on
                 .iter()
                 .find(|d| finished.get(*d) == Some(&false))
                 .cloned();
             async move {
                 if let Some(dep) = failed_dep {
-                    return result(
-                        change,
-                        Vec::new(),
-                        Outcome::Skipped {
-                            reason: format!("{dep} did not finish"),
-                        },
-                    );
+                    return Step {
+                        entry: w.entry,
+                        result: result(
+                            &w.change,
+                            Vec::new(),
+                            Outcome::Skipped {
+                                reason: format!("{dep} did not finish"),
+                            },
+                        ),
+                        rest: None,
+                    };
                 }
-                run_change(cloud, change, options, progress).await
+                run_change(cloud, w, options, progress).await
             }
         });
-        for outcome in join_all(runs).await {
+        for step in join_all(runs).await {
             let ok = !matches!(
-                outcome.outcome,
+                step.result.outcome,
                 Outcome::Failed { .. } | Outcome::Skipped { .. }
             );
-            finished.insert(outcome.address.clone(), ok);
-            report.results.push(outcome);
+            finished.insert(step.result.address.clone(), ok);
+            this_round.insert(step.result.address.clone());
+            steps.push(step);
         }
         remaining = blocked;
     }
 
     // Then what is no longer declared, dependents first.
     let mut teardown = teardown;
-    teardown.sort_by_key(|c| {
+    teardown.sort_by_key(|w| {
         (
-            c.ops.first().map(op_kind).map(delete_rank).unwrap_or(9),
-            c.address.clone(),
+            w.change
+                .ops
+                .first()
+                .map(op_kind)
+                .map(delete_rank)
+                .unwrap_or(9),
+            w.change.address.clone(),
         )
     });
-    for change in teardown {
-        report
-            .results
-            .push(run_change(cloud, change, options, progress).await);
+    for w in teardown {
+        steps.push(run_change(cloud, w, options, progress).await);
     }
-    report
+    steps
 }
 
 fn op_kind(op: &Op) -> &str {
@@ -242,98 +732,128 @@ fn result(change: &Change, done: Vec<String>, outcome: Outcome) -> ChangeResult 
     }
 }
 
+/// Sends what can be sent of one change now, waiting for nothing.
 async fn run_change(
     cloud: &dyn Cloud,
-    change: &Change,
+    w: Work,
     options: &ApplyOptions,
     progress: &Progress,
-) -> ChangeResult {
+) -> Step {
+    let Work { mut change, entry } = w;
     let mut done = Vec::new();
-    if let Some(wait) = &change.waits_on {
-        match await_dependency(cloud, wait, options, progress).await {
-            Ok(true) => {}
-            Ok(false) => {
+    let step = |change: &Change, done: Vec<String>, outcome, rest| Step {
+        entry,
+        result: result(change, done, outcome),
+        rest,
+    };
+    if let Some(wait) = change.waits_on.clone() {
+        match dependency(cloud, &wait).await {
+            Ok(Readiness::Ready) => {}
+            Ok(Readiness::Training { .. } | Readiness::Absent) => {
                 progress.line(&format!("{}: pending, {}", change.address, wait.reason));
-                return result(
-                    change,
+                let outcome = Outcome::Pending {
+                    reason: format!("waits on {}: {}", wait.address, wait.reason),
+                };
+                return step(
+                    &change.clone(),
                     done,
-                    Outcome::Pending {
-                        reason: format!("waits on {}: {}", wait.address, wait.reason),
-                    },
+                    outcome,
+                    Some((change, Follow::Dependency(wait))),
                 );
             }
             Err(e) => {
-                return result(
-                    change,
+                return step(
+                    &change,
                     done,
                     Outcome::Failed {
                         error: e.to_string(),
                     },
+                    None,
                 );
             }
         }
         if change.ops.is_empty() {
-            return result(
-                change,
+            let outcome = Outcome::Pending {
+                reason: "the awaited model is ready; run apply again to swap it in".into(),
+            };
+            return step(
+                &change.clone(),
                 done,
-                Outcome::Pending {
-                    reason: "the awaited model is ready; run apply again to swap it in".into(),
-                },
+                outcome,
+                Some((change, Follow::Replan)),
             );
         }
+        // What it waited for is there: a later round need not check again.
+        change.waits_on = None;
     }
-    for (index, op) in change.ops.iter().enumerate() {
+    let ops = std::mem::take(&mut change.ops);
+    for (index, op) in ops.iter().enumerate() {
         // A throughput being replaced keeps serving until its successor is in service.
         if let (Op::Delete { kind, .. }, true) = (op, change.create_before_destroy)
             && kind == pt::KIND
-            && let Some(Op::Create { name, .. }) = change
-                .ops
+            && let Some(Op::Create { name, .. }) = ops
                 .get(..index)
                 .and_then(|before| before.iter().find(|o| matches!(o, Op::Create { .. })))
         {
-            match converge(cloud, pt::KIND, name, options, progress).await {
-                Ok(status) if status == pt::IN_SERVICE => {}
-                Ok(status) => {
-                    return result(
-                        change,
-                        done,
-                        Outcome::Failed {
-                            error: format!(
-                                "new throughput `{name}` is {status}; the old one was kept"
-                            ),
-                        },
-                    );
-                }
+            let status = match cloud.get(pt::KIND, name).await {
+                Ok(found) => found
+                    .and_then(|o| o.status)
+                    .unwrap_or_else(|| "gone".into()),
                 Err(e) => {
-                    return result(
-                        change,
+                    return step(
+                        &change,
                         done,
                         Outcome::Failed {
                             error: e.to_string(),
                         },
+                        None,
                     );
                 }
+            };
+            if is_transitional(&status) {
+                let follow = Follow::Converging {
+                    kind: pt::KIND.into(),
+                    name: name.clone(),
+                    then_continue: true,
+                };
+                change.ops = ops[index..].to_vec();
+                return step(
+                    &change.clone(),
+                    done,
+                    Outcome::Converging { status },
+                    Some((change, follow)),
+                );
+            }
+            if status != pt::IN_SERVICE {
+                let error = format!("new throughput `{name}` is {status}; the old one was kept");
+                return step(&change, done, Outcome::Failed { error }, None);
             }
         }
         progress.line(&format!("{}: {}", change.address, op.describe()));
-        match execute_within_quota(cloud, op, options, progress).await {
+        match execute_with_retry(cloud, op, &options.retry, progress).await {
             Ok(()) => done.push(op.describe()),
             Err(e) if e.class == ErrorClass::QuotaExceeded => {
-                return result(change, done, Outcome::Queued { reason: e.message });
+                change.ops = ops[index..].to_vec();
+                let follow = Follow::Quota {
+                    since: Instant::now(),
+                };
+                let outcome = Outcome::Queued { reason: e.message };
+                return step(&change.clone(), done, outcome, Some((change, follow)));
             }
             Err(e) => {
-                return result(
-                    change,
+                return step(
+                    &change,
                     done,
                     Outcome::Failed {
                         error: e.to_string(),
                     },
+                    None,
                 );
             }
         }
     }
     // What keeps converging after AWS accepted it.
-    let created = change.ops.iter().rev().find_map(|op| match op {
+    let created = ops.iter().rev().find_map(|op| match op {
         Op::Create { kind, name, .. } | Op::Update { kind, name, .. }
             if kind == job::KIND || kind == pt::KIND =>
         {
@@ -341,70 +861,42 @@ async fn run_change(
         }
         _ => None,
     });
-    if let Some((kind, name)) = created {
-        if options.wait {
-            match converge(cloud, &kind, &name, options, progress).await {
-                Ok(status) if status == job::COMPLETED || status == pt::IN_SERVICE => {}
-                Ok(status) => {
-                    return result(
-                        change,
-                        done,
-                        Outcome::Failed {
-                            error: format!("{kind} `{name}` ended {status}"),
-                        },
-                    );
-                }
-                Err(e) => {
-                    return result(
-                        change,
-                        done,
-                        Outcome::Failed {
-                            error: e.to_string(),
-                        },
-                    );
-                }
-            }
-        } else if let Ok(Some(observed)) = cloud.get(&kind, &name).await
-            && let Some(status) = observed.status
-            && status != job::COMPLETED
-            && status != pt::IN_SERVICE
-        {
-            return result(change, done, Outcome::Converging { status });
+    let Some((kind, name)) = created else {
+        return step(&change, done, Outcome::Done, None);
+    };
+    let status = match cloud.get(&kind, &name).await {
+        Ok(Some(observed)) => observed.status,
+        _ => None,
+    };
+    let follow = Follow::Converging {
+        kind: kind.clone(),
+        name: name.clone(),
+        then_continue: false,
+    };
+    match status {
+        Some(s) if s == job::COMPLETED || s == pt::IN_SERVICE => {
+            step(&change, done, Outcome::Done, None)
         }
-    }
-    result(change, done, Outcome::Done)
-}
-
-/// Runs one operation; with `wait`, an operation refused for the account's quota is
-/// tried again as slots free up, until the timeout.
-async fn execute_within_quota(
-    cloud: &dyn Cloud,
-    op: &Op,
-    options: &ApplyOptions,
-    progress: &Progress,
-) -> Result<(), CloudError> {
-    let deadline = tokio::time::Instant::now() + options.timeout;
-    let mut announced = false;
-    loop {
-        match execute_with_retry(cloud, op, &options.retry, progress).await {
-            Err(e)
-                if e.class == ErrorClass::QuotaExceeded
-                    && options.wait
-                    && tokio::time::Instant::now() < deadline =>
-            {
-                if !announced {
-                    progress.line(&format!(
-                        "  queued {}: {}; waiting for a free slot",
-                        op.describe(),
-                        e.message
-                    ));
-                    announced = true;
-                }
-                // Slots free when jobs end, which takes long: poll gently.
-                tokio::time::sleep(options.retry.max_backoff).await;
-            }
-            other => return other,
+        Some(status) if is_transitional(&status) || !options.wait => step(
+            &change.clone(),
+            done,
+            Outcome::Converging { status },
+            Some((change, follow)),
+        ),
+        Some(status) => {
+            let error = format!("{kind} `{name}` ended {status}");
+            step(&change, done, Outcome::Failed { error }, None)
         }
+        // Not readable right now: following it tells.
+        None if options.wait => step(
+            &change.clone(),
+            done,
+            Outcome::Converging {
+                status: String::new(),
+            },
+            Some((change, follow)),
+        ),
+        None => step(&change, done, Outcome::Done, None),
     }
 }
 
@@ -446,97 +938,49 @@ pub async fn execute_with_retry(
     }
 }
 
-/// Whether the awaited object exists; with `--wait`, waits for it.
-async fn await_dependency(
-    cloud: &dyn Cloud,
-    wait: &WaitOn,
-    options: &ApplyOptions,
-    progress: &Progress,
-) -> Result<bool, CloudError> {
-    let deadline = tokio::time::Instant::now() + options.timeout;
-    let bar = progress.bar(&format!("{} ({})", wait.address, wait.reason));
-    loop {
-        let job = match &wait.job {
-            Some(name) => cloud.get(job::KIND, name).await?,
-            None => None,
-        };
-        // The model counts once its job has completed, not merely when it is listed.
-        let trained = wait.job.is_none()
-            || job.as_ref().and_then(|j| j.status.as_deref()) == Some(job::COMPLETED);
-        if trained && cloud.get(&wait.kind, &wait.name).await?.is_some() {
-            bar.finish("ready");
-            return Ok(true);
-        }
-        if !options.wait || tokio::time::Instant::now() >= deadline {
-            bar.finish("not ready");
-            return Ok(false);
-        }
-        // Follow the job that trains it, so its progress shows.
-        if let Some(j) = &job {
-            if matches!(j.status.as_deref(), Some(job::FAILED) | Some(job::STOPPED)) {
-                bar.finish("failed");
-                return Err(CloudError::new(
-                    ErrorClass::Conflict,
-                    format!("waiting for {}", wait.address),
-                    format!(
-                        "job `{}` ended {}",
-                        j.aws_name,
-                        j.status.as_deref().unwrap_or("?")
-                    ),
-                ));
-            }
-            bar.update(
-                j.status.as_deref().unwrap_or(""),
-                j.fact_str("stage"),
-                j.facts.get("progress").and_then(|p| p.as_f64()),
-            );
-        }
-        tokio::time::sleep(options.retry.poll).await;
-    }
+/// Where an awaited object stands.
+enum Readiness {
+    Ready,
+    /// Its job is still running.
+    Training {
+        status: String,
+        stage: Option<String>,
+        progress: Option<f64>,
+    },
+    /// Not there yet, and no job of this account is seen producing it.
+    Absent,
 }
 
-/// Follows a job or throughput until it leaves its transitional states.
-pub async fn converge(
-    cloud: &dyn Cloud,
-    kind: &str,
-    name: &str,
-    options: &ApplyOptions,
-    progress: &Progress,
-) -> Result<String, CloudError> {
-    let deadline = tokio::time::Instant::now() + options.timeout;
-    let bar = progress.bar(&format!("{kind} {name}"));
-    loop {
-        let observed = cloud.get(kind, name).await?;
-        let Some(observed) = observed else {
-            bar.finish("gone");
-            return Err(CloudError::new(
-                ErrorClass::NotFound,
-                format!("waiting for {kind} {name}"),
-                "it no longer exists",
-            ));
-        };
-        let status = observed.status.clone().unwrap_or_default();
-        let transitional = matches!(
-            status.as_str(),
-            job::IN_PROGRESS | job::STOPPING | pt::CREATING | pt::UPDATING
-        );
-        if !transitional {
-            bar.finish(&status);
-            return Ok(status);
-        }
-        bar.update(
-            &status,
-            observed.fact_str("stage"),
-            observed.facts.get("progress").and_then(|p| p.as_f64()),
-        );
-        if tokio::time::Instant::now() >= deadline {
-            bar.finish("timed out");
-            return Err(CloudError::new(
-                ErrorClass::Transient,
-                format!("waiting for {kind} {name}"),
-                format!("still {status} after the timeout; `bedform status` follows it"),
-            ));
-        }
-        tokio::time::sleep(options.retry.poll).await;
+/// Whether the awaited object exists; an error if the job producing it ended
+/// without it.
+async fn dependency(cloud: &dyn Cloud, wait: &WaitOn) -> Result<Readiness, CloudError> {
+    let job = match &wait.job {
+        Some(name) => cloud.get(job::KIND, name).await?,
+        None => None,
+    };
+    // The model counts once its job has completed, not merely when it is listed.
+    let trained = wait.job.is_none()
+        || job.as_ref().and_then(|j| j.status.as_deref()) == Some(job::COMPLETED);
+    if trained && cloud.get(&wait.kind, &wait.name).await?.is_some() {
+        return Ok(Readiness::Ready);
     }
+    let Some(j) = job else {
+        return Ok(Readiness::Absent);
+    };
+    if matches!(j.status.as_deref(), Some(job::FAILED) | Some(job::STOPPED)) {
+        return Err(CloudError::new(
+            ErrorClass::Conflict,
+            format!("waiting for {}", wait.address),
+            format!(
+                "job `{}` ended {}",
+                j.aws_name,
+                j.status.as_deref().unwrap_or("?")
+            ),
+        ));
+    }
+    Ok(Readiness::Training {
+        status: j.status.clone().unwrap_or_default(),
+        stage: j.fact_str("stage").map(str::to_string),
+        progress: j.facts.get("progress").and_then(|p| p.as_f64()),
+    })
 }

@@ -7,6 +7,7 @@ pub mod sandbox;
 
 use async_trait::async_trait;
 
+use crate::lock::{LockLocation, StackLock};
 pub use crate::model::Scope;
 use crate::model::{ObservedAccount, ObservedResource};
 use crate::plan::Op;
@@ -74,4 +75,10 @@ pub trait Cloud: Send + Sync {
     async fn get(&self, kind: &str, name: &str) -> Result<Option<ObservedResource>, CloudError>;
     /// Performs one operation of a plan.
     async fn execute(&self, op: &Op) -> Result<(), CloudError>;
+    /// Where apply takes the stack's lock in this account, given the Stack's
+    /// `spec.lock`; none when the stack declares no lock and the account needs one.
+    fn stack_lock(&self, location: Option<&LockLocation>) -> Option<StackLock> {
+        let _ = location;
+        None
+    }
 }

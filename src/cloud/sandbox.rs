@@ -14,6 +14,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::{Cloud, CloudError, ErrorClass};
+use crate::lock::{LockLocation, StackLock};
 use crate::model::{ObservedAccount, ObservedResource};
 use crate::models;
 use crate::plan::Op;
@@ -231,6 +232,14 @@ impl Sandbox {
             .state
             .lock()
             .map_err(|_| err(ErrorClass::Fatal, operation, "sandbox state lock poisoned"))?;
+        // Another process (an apply in its locked round while this one waits
+        // unlocked) may have changed the account since: start from the file.
+        if let Some(current) = self
+            .reload()
+            .map_err(|e| err(ErrorClass::Fatal, operation, e))?
+        {
+            *state = current;
+        }
         advance(&mut state, now());
         let result = f(&mut state);
         self.save(&state).map_err(|e| {
@@ -241,6 +250,25 @@ impl Sandbox {
             )
         })?;
         result
+    }
+
+    /// The state in the file, if there is a file yet.
+    fn reload(&self) -> Result<Option<State>, String> {
+        let bytes = match std::fs::read(&self.path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(format!("reading {}: {e}", self.path.display())),
+        };
+        let state: State = serde_json::from_slice(&bytes)
+            .map_err(|e| format!("{} is no longer a sandbox: {e}", self.path.display()))?;
+        if state.format != FORMAT {
+            return Err(format!(
+                "{} now has sandbox format {}, not {FORMAT}",
+                self.path.display(),
+                state.format
+            ));
+        }
+        Ok(Some(state))
     }
 
     fn save(&self, state: &State) -> std::io::Result<()> {
@@ -959,5 +987,10 @@ impl Cloud for Sandbox {
                 Ok(())
             }
         })
+    }
+
+    /// The sandbox always locks, in a file beside its own.
+    fn stack_lock(&self, _location: Option<&LockLocation>) -> Option<StackLock> {
+        Some(StackLock::for_sandbox(&self.path))
     }
 }

@@ -2,6 +2,7 @@
 //! (the observation time comes in with the observed state), sorted output.
 
 pub mod generic;
+pub mod saved;
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
@@ -13,8 +14,23 @@ use crate::model::{
     Address, DesiredResource, DesiredStack, ObservedAccount, ObservedResource, TAG_ADDRESS,
 };
 
-/// Version of the JSON plan format (`plan --format json`, `plan --out`).
-pub const FORMAT_VERSION: &str = "1.0";
+/// Version of the JSON plan format (`plan --format json`, `plan --out`). A reader
+/// accepts only the version it was built for; any change of shape bumps it.
+///
+/// - 1.0: one whole-account `observed_fingerprint`.
+/// - 1.1: `observed_fingerprints`, one per observed object, so a stale plan names
+///   what changed; files written by `plan --out` carry a `checksum` (see [`saved`]).
+pub const FORMAT_VERSION: &str = "1.1";
+
+/// Facts that move while nothing the plan depends on does (a job's stage and
+/// percentage). Fingerprints leave them out so progress alone never makes a saved
+/// plan stale; a job's `status` is kept, since a job finishing changes the plan.
+const VOLATILE_FACTS: &[&str] = &["stage", "progress"];
+
+/// Amounts of data that grow all the time (a bucket or log group receiving
+/// invocation logs). The plan only asks whether there is any, so fingerprints keep
+/// just that.
+const DATA_FACTS: &[&str] = &["objectCount", "storedBytes"];
 
 /// What will happen to one resource.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -310,11 +326,15 @@ pub struct Plan {
     pub stack: String,
     pub account_id: String,
     pub region: String,
-    /// Hash of the observed state the plan was made from.
-    pub observed_fingerprint: String,
+    /// What the plan was made from: per observed object (`Kind/aws-name`), a hash of
+    /// what was read, so `apply --plan` can name the objects that changed since.
+    pub observed_fingerprints: BTreeMap<String, String>,
     /// What was read from the account, so a saved plan is checked against the same.
     #[serde(default)]
     pub scope: crate::model::Scope,
+    /// The stack's lock on AWS (`spec.lock`), which `apply --plan` takes too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lock: Option<crate::lock::LockLocation>,
     pub changes: Vec<Change>,
     pub summary: Summary,
 }
@@ -439,21 +459,78 @@ pub fn plan(desired: &DesiredStack, observed: &ObservedAccount, options: &PlanOp
         stack: desired.stack.name.clone(),
         account_id: observed.account_id.clone(),
         region: observed.region.clone(),
-        observed_fingerprint: fingerprint(observed),
+        observed_fingerprints: fingerprints(observed),
         scope: crate::model::Scope::of(desired),
+        lock: desired.stack.lock.clone(),
         changes,
         summary,
     }
 }
 
-/// Hash of the observed state, minus the observation time.
-pub fn fingerprint(observed: &ObservedAccount) -> String {
-    let mut resources: Vec<&ObservedResource> = observed.resources.iter().collect();
-    resources.sort_by(|a, b| (&a.kind, &a.aws_name).cmp(&(&b.kind, &b.aws_name)));
-    let value = serde_json::json!({
-        "account": observed.account_id,
-        "region": observed.region,
-        "resources": resources,
-    });
-    crate::hash::digest(&value)
+/// Per observed object, keyed `Kind/aws-name`, the hash of what was read (see
+/// [`fingerprint`]). The observation time is not part of it.
+pub fn fingerprints(observed: &ObservedAccount) -> BTreeMap<String, String> {
+    let mut by_key: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for resource in &observed.resources {
+        by_key
+            .entry(fingerprint_key(&resource.kind, &resource.aws_name))
+            .or_default()
+            .push(fingerprint(resource));
+    }
+    by_key
+        .into_iter()
+        .map(|(key, mut hashes)| {
+            // Names are unique per kind in AWS; should two objects share one, the
+            // pair counts, in an order that does not depend on how they were listed.
+            let hash = if hashes.len() == 1 {
+                hashes.remove(0)
+            } else {
+                hashes.sort();
+                crate::hash::digest_str(&hashes.join("\n"))
+            };
+            (key, hash)
+        })
+        .collect()
+}
+
+/// The key of an observed object in [`Plan::observed_fingerprints`].
+pub fn fingerprint_key(kind: &str, aws_name: &str) -> String {
+    format!("{kind}/{aws_name}")
+}
+
+/// Hash of one observed object, without its [`VOLATILE_FACTS`].
+pub fn fingerprint(resource: &ObservedResource) -> String {
+    // Destructured so that a new observed field must be classified to compile.
+    let ObservedResource {
+        kind,
+        aws_name,
+        arn,
+        attrs,
+        tags,
+        status,
+        status_message,
+        facts,
+    } = resource;
+    let facts: Map<String, Value> = facts
+        .iter()
+        .filter(|(key, _)| !VOLATILE_FACTS.contains(&key.as_str()))
+        .map(|(key, value)| {
+            let value = if DATA_FACTS.contains(&key.as_str()) {
+                Value::Bool(value.as_u64().unwrap_or(0) > 0)
+            } else {
+                value.clone()
+            };
+            (key.clone(), value)
+        })
+        .collect();
+    crate::hash::digest(&serde_json::json!({
+        "kind": kind,
+        "awsName": aws_name,
+        "arn": arn,
+        "attrs": attrs,
+        "tags": tags,
+        "status": status,
+        "statusMessage": status_message,
+        "facts": facts,
+    }))
 }

@@ -4,6 +4,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::ValidateCx;
+use crate::lock::LockLocation;
 use crate::manifest::spanned::{KeyedMap, Spanned};
 use crate::model::StackInfo;
 
@@ -19,6 +20,21 @@ pub struct StackSpec {
     /// Tags added to every taggable resource.
     #[serde(default)]
     pub tags: KeyedMap<String>,
+    /// Where apply takes the stack's lock on AWS, so that only one apply runs at a
+    /// time. Without it apply runs unlocked (and says so); the sandbox always locks.
+    #[serde(default)]
+    pub lock: Option<Spanned<LockSpec>>,
+}
+
+/// An S3 object that apply creates with a conditional put while it changes the
+/// account, and deletes when it is done.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LockSpec {
+    /// An existing bucket in the stack's region, writable by whoever applies.
+    pub bucket: Spanned<String>,
+    /// The object key, e.g. `bedform/support-bot.lock`.
+    pub key: Spanned<String>,
 }
 
 impl StackSpec {
@@ -35,6 +51,22 @@ impl StackSpec {
                 "an account id is exactly 12 digits, leading zeros included: accountId: \"012345678901\"",
             );
         }
+        if let Some(lock) = &self.lock {
+            if let Err(problem) = crate::names::check_bucket_name(&lock.bucket) {
+                cx.error(
+                    lock.bucket.pos,
+                    format!("`lock.bucket` `{}` {problem}", lock.bucket.value),
+                );
+            }
+            let key = &lock.key;
+            if key.is_empty() || key.len() > 1024 || key.ends_with('/') {
+                cx.error_hint(
+                    key.pos,
+                    format!("`lock.key` `{}` is not an object key", key.value),
+                    "an S3 key of 1 to 1024 bytes that names an object, not a folder: key: bedform/support-bot.lock",
+                );
+            }
+        }
         for (key, pos, value) in self.tags.iter_with_pos() {
             if let Err(problem) = crate::names::check_tag(key, value) {
                 cx.error(pos, format!("`tags`: {problem}"));
@@ -48,6 +80,10 @@ impl StackSpec {
             region: self.region.value.clone(),
             account_id: self.account_id.as_ref().map(|a| a.value.clone()),
             tags: (*self.tags).clone(),
+            lock: self.lock.as_ref().map(|l| LockLocation {
+                bucket: l.bucket.value.clone(),
+                key: l.key.value.clone(),
+            }),
         }
     }
 }

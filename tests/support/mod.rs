@@ -1,9 +1,12 @@
 //! Test support: a `moto_server` on a free loopback port, behind the proxy in
-//! `moto_proxy.py` that works around moto's deviations from AWS.
+//! `moto_proxy.py` that works around moto's deviations from AWS, counts requests
+//! and injects the faults a test asks for ([`Faults`]).
 
 #![allow(dead_code)]
 
-use std::net::TcpListener;
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -44,12 +47,136 @@ fn wait_for_port(port: u16, child: &mut Child, what: &str) {
     panic!("{what} did not listen on 127.0.0.1:{port}");
 }
 
+/// A fault the proxy can answer a request with instead of moto's answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// The service's throttling error, as its protocol spells it.
+    Throttle,
+    /// HTTP 500 with the service's internal-error code.
+    Internal,
+    /// HTTP 503 with the service's unavailable code.
+    Unavailable,
+    /// The connection is reset before the request reaches moto.
+    Reset,
+    /// The request takes effect in moto, then the connection is reset: the answer
+    /// is lost and a retry repeats a request that already succeeded.
+    Lost,
+}
+
+impl Fault {
+    pub const ALL: [Fault; 5] = [
+        Fault::Throttle,
+        Fault::Internal,
+        Fault::Unavailable,
+        Fault::Reset,
+        Fault::Lost,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Fault::Throttle => "throttle",
+            Fault::Internal => "internal",
+            Fault::Unavailable => "unavailable",
+            Fault::Reset => "reset",
+            Fault::Lost => "lost",
+        }
+    }
+}
+
+/// What the proxy does to the requests of the client under test, from the moment
+/// the settings are given: requests are numbered from 1 in order of arrival.
+#[derive(Clone, Debug, Default)]
+pub struct Faults {
+    /// Seeds the proxy's RNG: the same requests in the same order get the same faults.
+    pub seed: u64,
+    /// Fraction of requests answered with a fault drawn from `kinds`.
+    pub rate: f64,
+    pub kinds: Vec<Fault>,
+    /// Added to every request.
+    pub latency_ms: u64,
+    /// Request `k` and every later one are held unanswered and never reach moto,
+    /// so the client can be killed at that point ([`Moto::reached`]).
+    pub kill_at: Option<u64>,
+    /// Request `k` itself reaches moto and only its answer is held: the client
+    /// dies after AWS acted but before it learnt so.
+    pub kill_after_effect: bool,
+}
+
+impl Faults {
+    /// `rate` of requests faulted, with every kind of fault.
+    pub fn mixed(seed: u64, rate: f64) -> Faults {
+        Faults {
+            seed,
+            rate,
+            kinds: Fault::ALL.to_vec(),
+            ..Faults::default()
+        }
+    }
+
+    /// Holds request `k` and all after it; with `after_effect`, request `k` takes
+    /// effect in moto first.
+    pub fn kill_at(k: u64, after_effect: bool) -> Faults {
+        Faults {
+            kill_at: Some(k),
+            kill_after_effect: after_effect,
+            ..Faults::default()
+        }
+    }
+
+    fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "seed": self.seed,
+            "rate": self.rate,
+            "kinds": self.kinds.iter().map(|k| k.name()).collect::<Vec<_>>(),
+            "latencyMs": self.latency_ms,
+            "killAt": self.kill_at,
+            "killAfterEffect": self.kill_after_effect,
+        })
+    }
+}
+
+/// What the proxy has seen since the fault settings were last given.
+#[derive(Clone, Debug, Default)]
+pub struct FaultStatus {
+    /// Requests of the client under test.
+    pub requests: u64,
+    /// Faults injected, by kind (`hold` for requests held by `kill_at`).
+    pub injected: BTreeMap<String, u64>,
+}
+
+/// One request to the proxy's control endpoints; the answer's body as JSON.
+fn control(port: u16, method: &str, path: &str, body: &str) -> serde_json::Value {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect to the moto proxy");
+    let timeout = Some(Duration::from_secs(60));
+    stream.set_read_timeout(timeout).expect("read timeout");
+    stream.set_write_timeout(timeout).expect("write timeout");
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("send to the moto proxy");
+    let mut answer = String::new();
+    stream
+        .read_to_string(&mut answer)
+        .expect("answer from the moto proxy");
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or_else(|| {
+        panic!("{method} {path}: not an HTTP answer from the moto proxy: {answer}")
+    });
+    assert!(
+        head.starts_with("HTTP/1.1 200") || head.starts_with("HTTP/1.0 200"),
+        "{method} {path}: {head}\n{body}"
+    );
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("{method} {path}: {e}: {body}"))
+}
+
 /// A fresh emulated account, reachable at [`Moto::endpoint`].
 pub struct Moto {
     moto: Child,
     proxy: Child,
     pub endpoint: String,
     pub moto_port: u16,
+    pub proxy_port: u16,
 }
 
 impl Moto {
@@ -78,7 +205,66 @@ impl Moto {
             proxy,
             endpoint: format!("http://127.0.0.1:{proxy_port}"),
             moto_port,
+            proxy_port,
         }
+    }
+
+    /// Replaces the proxy's fault settings and restarts its request numbering;
+    /// requests held by the previous settings are released (their connections reset).
+    pub fn set_faults(&self, faults: &Faults) {
+        control(
+            self.proxy_port,
+            "POST",
+            "/__faults",
+            &faults.to_json().to_string(),
+        );
+    }
+
+    /// No more faults, latency or held requests.
+    pub fn clear_faults(&self) {
+        control(self.proxy_port, "POST", "/__faults", "{}");
+    }
+
+    /// Requests seen and faults injected since the settings were last given.
+    pub fn fault_status(&self) -> FaultStatus {
+        let status = control(self.proxy_port, "GET", "/__faults", "");
+        FaultStatus {
+            requests: status["seq"].as_u64().unwrap_or(0),
+            injected: status["injected"]
+                .as_object()
+                .map(|m| {
+                    m.iter()
+                        .map(|(k, v)| (k.clone(), v.as_u64().unwrap_or(0)))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        }
+    }
+
+    /// Whether request `k` (since the settings were last given) has arrived; with
+    /// `kill_after_effect`, whether moto has answered it.
+    pub fn reached(&self, k: u64) -> bool {
+        control(self.proxy_port, "GET", &format!("/__reached?k={k}"), "")["reached"]
+            .as_bool()
+            .unwrap_or(false)
+    }
+
+    /// Requests by `service:operation` since the start or the last reset.
+    pub fn counts(&self) -> BTreeMap<String, u64> {
+        control(self.proxy_port, "GET", "/__counts", "")
+            .as_object()
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| (k.clone(), v.as_u64().unwrap_or(0)))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// An empty account again (moto, the proxy's Bedrock stub, counts and faults),
+    /// without the cost of starting new processes.
+    pub fn reset(&self) {
+        control(self.proxy_port, "POST", "/__reset", "");
     }
 
     /// Environment for the bedform binary and SDK clients: dummy credentials, the

@@ -8,6 +8,9 @@ It works around moto 5.2.5's deviations from AWS, each named where it is handled
   rejects any other root.
 - GetModelCustomizationJob's outputModelName is "<jobName>-<customModelName>";
   AWS returns the customModelName the job was created with.
+- CreateBucket's CreateBucketConfiguration may carry Tags (AWS applies them with
+  the bucket, so it is never untagged); moto ignores them. The proxy applies them
+  with a PutBucketTagging of its own once moto has created the bucket.
 - moto has no provisioned throughput, model agreements, model availability or
   use-case form (HTTP 500). Those operations are answered by a small in-memory
   stub below (`Stub`), which follows the API's shapes and rules: unique names,
@@ -15,14 +18,27 @@ It works around moto 5.2.5's deviations from AWS, each named where it is handled
   before it is a ConflictException), pages of two summaries (so pagination is
   exercised), offers whose tokens change on every listing, tags on throughput ARNs.
 
-It also counts requests by operation (GET /__counts) for the tests.
+It also counts requests by operation (GET /__counts) for the tests, and injects
+faults the tests configure at run time (see `Faults`):
+- POST /__faults with JSON {"seed", "rate", "kinds", "latencyMs", "killAt",
+  "killAfterEffect"}
+  replaces the fault settings, restarts the request sequence and releases any
+  request held by the previous settings; POST /__faults with {} turns faults off.
+- GET /__faults: the request sequence number and what was injected so far.
+- GET /__reached?k=K: whether request K of the sequence has arrived (with
+  "killAfterEffect", once moto has answered it).
+- POST /__reset: empties moto and the stub, the counts and the fault settings.
+Control requests (paths starting /__) are never counted, faulted or held.
 
 Usage: python moto_proxy.py LISTEN_PORT MOTO_PORT
 """
 
 import http.client
 import json
+import random
 import re
+import socket
+import struct
 import sys
 import threading
 import time
@@ -225,10 +241,167 @@ STUB = Stub()
 STUB_LOCK = threading.Lock()
 
 
+class Faults:
+    """Faults injected into the requests of the client under test.
+
+    Each request is numbered from 1 in order of arrival since the settings were last
+    replaced. A request is faulted with probability `rate`, the fault drawn from
+    `kinds`, by an RNG seeded with `seed`, so a run's faults depend only on the order
+    of its requests:
+    - "throttle": the service's throttling error (S3 `SlowDown` 503, IAM and STS
+      `Throttling` 400, CloudWatch Logs `ThrottlingException` 400, Bedrock
+      `ThrottlingException` 429: each as its protocol spells errors);
+    - "internal" / "unavailable": the service's 500 / 503 error;
+    - "reset": the connection is reset before the request reaches moto;
+    - "lost": the request reaches moto, then the connection is reset, so the
+      client never sees the answer (a retry repeats a request that took effect).
+    `latencyMs` is added to every request. With `killAt` K, request K and every
+    later one are held unanswered and never reach moto (the test kills the client
+    meanwhile), until the settings are replaced or `HOLD_SECONDS` pass; then
+    their connections are reset. With `killAfterEffect`, request K itself reaches
+    moto first and only its answer is held.
+    """
+
+    KINDS = ("throttle", "internal", "unavailable", "reset", "lost")
+    HOLD_SECONDS = 60.0
+
+    def __init__(self, config=None):
+        config = config or {}
+        self.rate = float(config.get("rate", 0.0))
+        self.kinds = [k for k in config.get("kinds", self.KINDS) if k in self.KINDS] or list(self.KINDS)
+        self.rng = random.Random(config.get("seed", 0))
+        self.latency = float(config.get("latencyMs", 0)) / 1000.0
+        self.kill_at = config.get("killAt")
+        self.kill_after_effect = bool(config.get("killAfterEffect"))
+        # Request K is on its way to moto: not reached until moto has answered.
+        self.in_effect = False
+        self.seq = 0
+        self.injected = {}
+        self.released = threading.Event()
+
+    def next(self):
+        """Numbers a request and decides its fate: (latency, None | kind | "hold")."""
+        self.seq += 1
+        if self.kill_at is not None and self.seq == int(self.kill_at) and self.kill_after_effect:
+            fate = "answer held"
+            self.in_effect = True
+        elif self.kill_at is not None and self.seq >= int(self.kill_at):
+            fate = "hold"
+        elif self.rate > 0 and self.rng.random() < self.rate:
+            fate = self.rng.choice(self.kinds)
+        else:
+            fate = None
+        if fate:
+            self.injected[fate] = self.injected.get(fate, 0) + 1
+        return self.latency, fate
+
+    def status(self):
+        return {"seq": self.seq, "injected": dict(self.injected), "killAt": self.kill_at}
+
+    def reached(self, k):
+        return self.seq >= k and not self.in_effect
+
+
+FAULTS = Faults()
+FAULTS_LOCK = threading.Lock()
+
+
+def replace_faults(config):
+    global FAULTS
+    with FAULTS_LOCK:
+        old, FAULTS = FAULTS, Faults(config)
+    old.released.set()
+
+
+# (status, error code, message) by fault and service; the protocol decides the shape.
+ERRORS = {
+    "throttle": {
+        "s3": (503, "SlowDown", "Please reduce your request rate."),
+        "iam": (400, "Throttling", "Rate exceeded"),
+        "sts": (400, "Throttling", "Rate exceeded"),
+        "logs": (400, "ThrottlingException", "Rate exceeded"),
+        "bedrock": (429, "ThrottlingException", "Too many requests, please wait before trying again."),
+    },
+    "internal": {
+        "s3": (500, "InternalError", "We encountered an internal error. Please try again."),
+        "iam": (500, "ServiceFailure", "Service failure"),
+        "sts": (500, "InternalFailure", "Internal failure"),
+        "logs": (500, "InternalFailure", "Internal failure"),
+        "bedrock": (500, "InternalServerException", "Internal server error"),
+    },
+    "unavailable": {
+        "s3": (503, "ServiceUnavailable", "Service is unable to handle request."),
+        "iam": (503, "ServiceUnavailable", "Service unavailable"),
+        "sts": (503, "ServiceUnavailable", "Service unavailable"),
+        "logs": (503, "ServiceUnavailableException", "Service unavailable"),
+        "bedrock": (503, "ServiceUnavailableException", "Service unavailable"),
+    },
+}
+
+
+def error_response(service, fault):
+    """(status, headers, body) of the fault's error as `service` would send it."""
+    status, code, message = ERRORS[fault].get(service, ERRORS[fault]["bedrock"])
+    request_id = "fault-injected"
+    if service == "s3":
+        body = (
+            f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code>'
+            f"<Message>{message}</Message><RequestId>{request_id}</RequestId></Error>"
+        )
+        return status, {"Content-Type": "application/xml", "x-amz-request-id": request_id}, body.encode()
+    if service in ("iam", "sts"):
+        kind = "Receiver" if status >= 500 else "Sender"
+        body = (
+            f"<ErrorResponse><Error><Type>{kind}</Type><Code>{code}</Code>"
+            f"<Message>{message}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>"
+        )
+        return status, {"Content-Type": "text/xml", "x-amzn-RequestId": request_id}, body.encode()
+    if service == "logs":
+        body = json.dumps({"__type": code, "message": message})
+        headers = {"Content-Type": "application/x-amz-json-1.1", "x-amzn-ErrorType": code}
+        return status, dict(headers, **{"x-amzn-RequestId": request_id}), body.encode()
+    body = json.dumps({"message": message})
+    headers = {"Content-Type": "application/json", "x-amzn-ErrorType": code, "x-amzn-RequestId": request_id}
+    return status, headers, body.encode()
+
+
 def service_of(headers):
     auth = headers.get("Authorization", "")
     match = re.search(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/", auth)
     return match.group(1) if match else "unknown"
+
+
+CREATE_TAGS = re.compile(rb"<Tags>(.*?)</Tags>", re.S)
+
+
+def create_bucket_tags(command, path, body):
+    """The bucket and tag elements of a CreateBucket that carries tags, or None."""
+    parsed = urllib.parse.urlsplit(path)
+    bucket = parsed.path.strip("/")
+    if command != "PUT" or parsed.query or not bucket or "/" in bucket:
+        return None
+    found = CREATE_TAGS.search(body)
+    if not found or b"<CreateBucketConfiguration" not in body:
+        return None
+    return bucket, found.group(1)
+
+
+def tag_created_bucket(headers, bucket, tags):
+    """What AWS does with a CreateBucket's tags, done to moto afterwards."""
+    body = b"<Tagging><TagSet>" + tags + b"</TagSet></Tagging>"
+    kept = {
+        k: v
+        for k, v in headers.items()
+        if k.lower() not in ("host", "content-length", "content-md5", "x-amz-content-sha256")
+        and not k.lower().startswith(("x-amz-checksum", "x-amz-sdk-checksum"))
+    }
+    kept["Host"] = f"127.0.0.1:{MOTO_PORT}"
+    kept["Content-Length"] = str(len(body))
+    kept["x-amz-content-sha256"] = "UNSIGNED-PAYLOAD"
+    conn = http.client.HTTPConnection("127.0.0.1", MOTO_PORT, timeout=60)
+    conn.request("PUT", f"/{bucket}?tagging", body=body, headers=kept)
+    conn.getresponse().read()
+    conn.close()
 
 
 def fix_output_model_name(data):
@@ -252,15 +425,28 @@ class Proxy(BaseHTTPRequestHandler):
     def handle_any(self):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
+        if self.path.startswith("/__"):
+            return self.control(body)
         service = service_of(self.headers)
         target = self.headers.get("X-Amz-Target") or ""
         operation = target.split(".")[-1] if target else f"{self.command} {self.path.split('?')[0]}"
-        if self.path == "/__counts":
-            with LOCK:
-                return self.reply(200, json.dumps(COUNTS).encode(), "application/json")
         with LOCK:
             key = f"{service}:{operation}"
             COUNTS[key] = COUNTS.get(key, 0) + 1
+        with FAULTS_LOCK:
+            faults = FAULTS
+            latency, fate = faults.next()
+        if latency:
+            time.sleep(latency)
+        if fate == "hold":
+            # As if the client died here: the request never reaches moto.
+            faults.released.wait(Faults.HOLD_SECONDS)
+            return self.reset()
+        if fate == "reset":
+            return self.reset()
+        if fate in ERRORS:
+            status, headers, data = error_response(service, fate)
+            return self.send(status, headers, data)
         if service == "bedrock":
             parsed = urllib.parse.urlsplit(self.path)
             try:
@@ -271,7 +457,14 @@ class Proxy(BaseHTTPRequestHandler):
                 with STUB_LOCK:
                     answer = STUB.handle(self.command, parsed.path, urllib.parse.parse_qs(parsed.query), payload)
             except StubError as e:
-                return self.reply(e.status, json.dumps({"message": e.message}).encode(), "application/json", e.code)
+                answer = None
+                error = e
+            else:
+                error = None
+            if fate in ("lost", "answer held") and (answer is not None or error is not None):
+                return self.drop(fate, faults)
+            if error is not None:
+                return self.reply(error.status, json.dumps({"message": error.message}).encode(), "application/json", error.code)
             if answer is not None:
                 status, data = answer
                 return self.reply(status, json.dumps(data).encode(), "application/json")
@@ -282,37 +475,122 @@ class Proxy(BaseHTTPRequestHandler):
         conn.request(self.command, self.path, body=body, headers=headers)
         response = conn.getresponse()
         data = response.read()
+        conn.close()
+        created_tags = create_bucket_tags(self.command, self.path, body) if service == "s3" else None
+        if created_tags and response.status == 200:
+            tag_created_bucket(headers, *created_tags)
+        if fate in ("lost", "answer held"):
+            return self.drop(fate, faults)
         if service == "bedrock":
             data = TIME.sub(rb'"\1T\2Z"', data)
         if service == "bedrock" and b'"outputModelName"' in data:
             data = fix_output_model_name(data)
         if service == "s3" and b"<GetBucketVersioningResponse" in data:
             data = data.replace(b"GetBucketVersioningResponse", b"VersioningConfiguration")
-        self.send_response(response.status)
-        for key, value in response.getheaders():
-            if key.lower() in ("content-length", "transfer-encoding", "connection", "server", "date"):
-                continue
+        headers = {
+            key: value
+            for key, value in response.getheaders()
+            if key.lower() not in ("content-length", "transfer-encoding", "connection", "server", "date")
+        }
+        self.send(response.status, headers, data)
+
+    def control(self, body):
+        """The tests' own requests: counts, fault settings, reset."""
+        try:
+            return self.control_request(body)
+        except Exception as e:  # the test shows it, rather than an empty answer
+            return self.reply(500, json.dumps({"message": repr(e)}).encode(), "application/json")
+
+    def control_request(self, body):
+        parsed = urllib.parse.urlsplit(self.path)
+        if parsed.path == "/__counts":
+            with LOCK:
+                return self.reply(200, json.dumps(COUNTS).encode(), "application/json")
+        if parsed.path == "/__faults" and self.command == "POST":
+            try:
+                config = json.loads(body) if body else {}
+            except ValueError as e:
+                return self.reply(400, json.dumps({"message": str(e)}).encode(), "application/json")
+            replace_faults(config)
+            return self.reply(200, b"{}", "application/json")
+        if parsed.path == "/__faults":
+            with FAULTS_LOCK:
+                status = FAULTS.status()
+            return self.reply(200, json.dumps(status).encode(), "application/json")
+        if parsed.path == "/__reached":
+            k = int(urllib.parse.parse_qs(parsed.query).get("k", ["1"])[0])
+            with FAULTS_LOCK:
+                seq, reached = FAULTS.seq, FAULTS.reached(k)
+            return self.reply(200, json.dumps({"reached": reached, "seq": seq}).encode(), "application/json")
+        if parsed.path == "/__reset" and self.command == "POST":
+            global STUB
+            replace_faults({})
+            for attempt in range(3):
+                try:
+                    conn = http.client.HTTPConnection("127.0.0.1", MOTO_PORT, timeout=60)
+                    conn.request("POST", "/moto-api/reset", body=b"", headers={"Content-Length": "0"})
+                    conn.getresponse().read()
+                    conn.close()
+                    break
+                except (OSError, http.client.HTTPException):
+                    if attempt == 2:
+                        raise
+                    time.sleep(0.2)
+            with STUB_LOCK:
+                STUB = Stub()
+            with LOCK:
+                COUNTS.clear()
+            return self.reply(200, b"{}", "application/json")
+        return self.reply(404, json.dumps({"message": f"no control endpoint {parsed.path}"}).encode(), "application/json")
+
+    def drop(self, fate, faults):
+        """The request took effect; its answer is lost at once or held first."""
+        if fate == "answer held":
+            with FAULTS_LOCK:
+                faults.in_effect = False
+            faults.released.wait(Faults.HOLD_SECONDS)
+        return self.reset()
+
+    def reset(self):
+        """Resets the connection (RST, no answer); see `Server.shutdown_request`."""
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.close_connection = True
+
+    def send(self, status, headers, data):
+        self.send_response(status)
+        for key, value in headers.items():
             self.send_header(key, value)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(data)
-        conn.close()
 
     def reply(self, status, data, content_type, error_type=None):
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
+        headers = {"Content-Type": content_type}
         if error_type:
-            self.send_header("x-amzn-ErrorType", error_type)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+            headers["x-amzn-ErrorType"] = error_type
+        self.send(status, headers, data)
 
     do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = do_PATCH = handle_any
 
 
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def shutdown_request(self, request):
+        # A connection to reset is closed at once (with SO_LINGER 0 that sends RST);
+        # the default shutdown would first send a polite FIN.
+        try:
+            linger = struct.unpack("ii", request.getsockopt(socket.SOL_SOCKET, socket.SO_LINGER, 8))
+        except OSError:
+            linger = (0, 0)
+        if linger[0]:
+            self.close_request(request)
+        else:
+            super().shutdown_request(request)
+
+
 if __name__ == "__main__":
-    server = ThreadingHTTPServer(("127.0.0.1", LISTEN_PORT), Proxy)
-    server.daemon_threads = True
+    server = Server(("127.0.0.1", LISTEN_PORT), Proxy)
     print("ready", flush=True)
     server.serve_forever()

@@ -111,7 +111,12 @@ pub async fn observe(aws: &Aws, scope: &Scope) -> Result<Vec<ObservedResource>, 
             if let Some(r) = out.role() {
                 role.attrs.insert(
                     "description".into(),
-                    r.description().map(|d| json!(d)).unwrap_or(Value::Null),
+                    // UpdateRole can only set a description, so one cleared (or
+                    // never given, after a re-run create) reads back as "".
+                    r.description()
+                        .filter(|d| !d.is_empty())
+                        .map(|d| json!(d))
+                        .unwrap_or(Value::Null),
                 );
                 role.attrs.insert(
                     "maxSessionDuration".into(),

@@ -20,6 +20,7 @@ use aws_config::timeout::TimeoutConfig;
 use serde_json::Value;
 
 use super::{Cloud, CloudError, ErrorClass, Scope};
+use crate::lock::{LockLocation, StackLock};
 use crate::model::{ObservedAccount, ObservedResource};
 use crate::plan::Op;
 pub use errors::classify;
@@ -53,7 +54,10 @@ impl Aws {
     pub async fn connect(settings: &AwsSettings) -> Aws {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .region(aws_config::Region::new(settings.region.clone()))
-            .retry_config(RetryConfig::adaptive().with_max_attempts(4))
+            // Standard, not adaptive: adaptive's client-side rate limiter measures the
+            // low send rate of a CLI and answers one throttling error with pauses of
+            // up to 20 s on every later request; apply retries operations itself.
+            .retry_config(RetryConfig::standard().with_max_attempts(4))
             .timeout_config(
                 TimeoutConfig::builder()
                     .connect_timeout(Duration::from_secs(10))
@@ -185,5 +189,12 @@ impl Cloud for Aws {
             iam::KIND => iam::execute(self, op).await,
             _ => bedrock::execute(self, op).await,
         }
+    }
+
+    fn stack_lock(&self, location: Option<&LockLocation>) -> Option<StackLock> {
+        location.map(|location| StackLock::S3 {
+            client: self.s3.clone(),
+            location: location.clone(),
+        })
     }
 }

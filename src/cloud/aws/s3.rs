@@ -181,13 +181,20 @@ pub async fn execute(aws: &Aws, op: &Op) -> Result<(), CloudError> {
             name, attrs, tags, ..
         } => {
             let object = format!("bucket {name}");
-            let mut create = aws.s3.create_bucket().bucket(name);
+            // Ownership tags go with the create: a bucket made by an apply killed
+            // before a later PutBucketTagging would be "not managed" forever.
+            let mut configuration = CreateBucketConfiguration::builder();
+            if !tags.is_empty() {
+                configuration = configuration.set_tags(Some(tag_set(&object, tags)?));
+            }
             if aws.region != "us-east-1" {
-                create = create.create_bucket_configuration(
-                    CreateBucketConfiguration::builder()
-                        .location_constraint(BucketLocationConstraint::from(aws.region.as_str()))
-                        .build(),
-                );
+                configuration = configuration
+                    .location_constraint(BucketLocationConstraint::from(aws.region.as_str()));
+            }
+            let configuration = configuration.build();
+            let mut create = aws.s3.create_bucket().bucket(name);
+            if configuration != CreateBucketConfiguration::builder().build() {
+                create = create.create_bucket_configuration(configuration);
             }
             match create.send().await {
                 Ok(_) => {}
@@ -199,6 +206,8 @@ pub async fn execute(aws: &Aws, op: &Op) -> Result<(), CloudError> {
                     }
                 }
             }
+            // Again, for a bucket that was already ours and for endpoints that
+            // ignore tags on create.
             put_tags(aws, name, tags).await?;
             configure(aws, name, attrs, false).await
         }
@@ -250,6 +259,19 @@ pub async fn execute(aws: &Aws, op: &Op) -> Result<(), CloudError> {
     }
 }
 
+fn tag_set(object: &str, tags: &BTreeMap<String, String>) -> Result<Vec<Tag>, CloudError> {
+    tags.iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| {
+            CloudError::new(
+                ErrorClass::Validation,
+                format!("s3:PutBucketTagging on {object}"),
+                e.to_string(),
+            )
+        })
+}
+
 async fn put_tags(
     aws: &Aws,
     name: &str,
@@ -265,19 +287,8 @@ async fn put_tags(
             .map_err(|e| classify("s3:PutBucketTagging", &object, e))?;
         return Ok(());
     }
-    let tag_set = tags
-        .iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| {
-            CloudError::new(
-                ErrorClass::Validation,
-                format!("s3:PutBucketTagging on {object}"),
-                e.to_string(),
-            )
-        })?;
     let tagging = Tagging::builder()
-        .set_tag_set(Some(tag_set))
+        .set_tag_set(Some(tag_set(&object, tags)?))
         .build()
         .map_err(|e| {
             CloudError::new(
