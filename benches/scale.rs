@@ -47,37 +47,40 @@ struct Measured {
     ok: bool,
 }
 
-/// Runs the bedform binary and measures wall time and the child's peak memory.
+/// Runs the bedform binary and measures its wall time and its own peak memory
+/// (`wait4` on its pid: the emulator's processes are not counted).
 fn run_bedform(args: &[&str], env: &[(&'static str, String)], dir: &Path) -> Measured {
     let binary = PathBuf::from(env!("CARGO_BIN_EXE_bedform"));
     let started = Instant::now();
-    let status = Command::new(binary)
+    let child = Command::new(binary)
         .current_dir(dir)
         .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .env("NO_COLOR", "1")
         .args(args)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
-        .status()
+        .spawn()
         .expect("run bedform");
+    let pid = child.id() as libc::pid_t;
+    let mut status: libc::c_int = 0;
+    // SAFETY: wait4 reaps exactly this child and writes only into `status` and
+    // `usage`; the `Child` handle is never waited on afterwards.
+    let (reaped, usage) = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        let reaped = libc::wait4(pid, &mut status, 0, &mut usage);
+        (reaped, usage)
+    };
+    drop(child);
     let wall = started.elapsed();
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        -1
+    };
     Measured {
         wall,
-        peak_rss_kib: children_peak_rss_kib(),
-        ok: status.success() || status.code() == Some(2),
-    }
-}
-
-/// The largest resident set of any child waited for so far (Linux reports KiB).
-fn children_peak_rss_kib() -> i64 {
-    // SAFETY: getrusage writes into the struct we pass and nothing else.
-    unsafe {
-        let mut usage: libc::rusage = std::mem::zeroed();
-        if libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) == 0 {
-            usage.ru_maxrss
-        } else {
-            -1
-        }
+        peak_rss_kib: if reaped == pid { usage.ru_maxrss } else { -1 },
+        ok: reaped == pid && (code == 0 || code == 2),
     }
 }
 
@@ -167,7 +170,7 @@ fn main() {
                 ("plan (all exist)", &replan),
             ] {
                 println!(
-                    "  {label}: {:.2} s, peak memory so far {} MiB{}",
+                    "  {label}: {:.2} s, peak memory {} MiB{}",
                     m.wall.as_secs_f64(),
                     m.peak_rss_kib / 1024,
                     if m.ok { "" } else { " (FAILED)" }
