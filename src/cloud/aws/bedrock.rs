@@ -160,29 +160,25 @@ async fn observe_custom_models(
     aws: &Aws,
     scope: &Scope,
 ) -> Result<Vec<ObservedResource>, CloudError> {
-    let mut summaries = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let page = aws
-            .bedrock
-            .list_custom_models()
-            .set_next_token(token.clone())
-            .send()
-            .await
-            .map_err(|e| classify("bedrock:ListCustomModels", "the region", e))?;
-        for m in page.model_summaries() {
-            summaries.push((
+    let summaries: Vec<_> = aws
+        .bedrock
+        .list_custom_models()
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| classify("bedrock:ListCustomModels", "the region", e))?
+        .into_iter()
+        .map(|m| {
+            (
                 m.model_name().to_string(),
                 m.model_arn().to_string(),
                 normalise_model(m.base_model_arn()),
                 m.model_status().map(|s| s.as_str().to_string()),
-            ));
-        }
-        token = page.next_token().map(str::to_string);
-        if token.is_none() {
-            break;
-        }
-    }
+            )
+        })
+        .collect();
     let found: Vec<Option<ObservedResource>> = futures::stream::iter(summaries)
         .map(|(name, arn, base, status)| async move {
             let tags = tags_of(aws, &arn, &format!("custom model {name}")).await?;
@@ -205,24 +201,18 @@ async fn observe_custom_models(
 }
 
 async fn observe_jobs(aws: &Aws, scope: &Scope) -> Result<Vec<ObservedResource>, CloudError> {
-    let mut summaries = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let page = aws
-            .bedrock
-            .list_model_customization_jobs()
-            .set_next_token(token.clone())
-            .send()
-            .await
-            .map_err(|e| classify("bedrock:ListModelCustomizationJobs", "the region", e))?;
-        for j in page.model_customization_job_summaries() {
-            summaries.push((j.job_name().to_string(), j.job_arn().to_string()));
-        }
-        token = page.next_token().map(str::to_string);
-        if token.is_none() {
-            break;
-        }
-    }
+    let summaries: Vec<(String, String)> = aws
+        .bedrock
+        .list_model_customization_jobs()
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| classify("bedrock:ListModelCustomizationJobs", "the region", e))?
+        .into_iter()
+        .map(|j| (j.job_name().to_string(), j.job_arn().to_string()))
+        .collect();
     let found: Vec<Option<ObservedResource>> = futures::stream::iter(summaries)
         .map(|(name, arn)| async move {
             let tags = tags_of(aws, &arn, &format!("customization job {name}")).await?;
@@ -418,32 +408,33 @@ fn commitment(d: Option<&CommitmentDuration>) -> &'static str {
 }
 
 async fn list_throughputs(aws: &Aws, scope: &Scope) -> Result<Vec<ObservedResource>, CloudError> {
-    let mut found = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let page = match aws
-            .bedrock
-            .list_provisioned_model_throughputs()
-            .set_next_token(token.clone())
-            .send()
-            .await
-        {
-            Ok(page) => page,
-            Err(e) if aws.emulator && super::errors::is_unimplemented(&e) => {
-                eprintln!(
-                    "warning: the endpoint does not implement bedrock:ListProvisionedModelThroughputs; planning as if the region had no provisioned throughput"
-                );
-                return Ok(Vec::new());
-            }
-            Err(e) => {
-                return Err(classify(
-                    "bedrock:ListProvisionedModelThroughputs",
-                    "the region",
-                    e,
-                ));
-            }
-        };
-        for t in page.provisioned_model_summaries() {
+    let summaries = match aws
+        .bedrock
+        .list_provisioned_model_throughputs()
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+    {
+        Ok(summaries) => summaries,
+        Err(e) if aws.emulator && super::errors::is_unimplemented(&e) => {
+            eprintln!(
+                "warning: the endpoint does not implement bedrock:ListProvisionedModelThroughputs; planning as if the region had no provisioned throughput"
+            );
+            return Ok(Vec::new());
+        }
+        Err(e) => {
+            return Err(classify(
+                "bedrock:ListProvisionedModelThroughputs",
+                "the region",
+                e,
+            ));
+        }
+    };
+    let found: Vec<ObservedResource> = summaries
+        .iter()
+        .map(|t| {
             let mut facts = Map::new();
             if let Some(expiry) = t.commitment_expiration_time() {
                 facts.insert(
@@ -452,7 +443,7 @@ async fn list_throughputs(aws: &Aws, scope: &Scope) -> Result<Vec<ObservedResour
                 );
             }
             facts.insert("creationTime".into(), json!(smithy_time(t.creation_time())));
-            found.push(ObservedResource {
+            ObservedResource {
                 kind: pt::KIND.into(),
                 aws_name: t.provisioned_model_name().to_string(),
                 arn: Some(t.provisioned_model_arn().to_string()),
@@ -470,13 +461,9 @@ async fn list_throughputs(aws: &Aws, scope: &Scope) -> Result<Vec<ObservedResour
                 status: Some(t.status().as_str().to_string()),
                 facts,
                 ..ObservedResource::default()
-            });
-        }
-        token = page.next_token().map(str::to_string);
-        if token.is_none() {
-            break;
-        }
-    }
+            }
+        })
+        .collect();
     let tagged: Vec<Option<ObservedResource>> = futures::stream::iter(found)
         .map(|mut t| async move {
             let arn = t.arn.clone().unwrap_or_default();

@@ -21,38 +21,33 @@ struct Group {
 }
 
 async fn list(aws: &Aws, prefix: Option<&str>) -> Result<Vec<Group>, CloudError> {
-    let mut groups = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let page = aws
-            .logs
-            .describe_log_groups()
-            .set_log_group_name_prefix(prefix.map(str::to_string))
-            .set_next_token(token.clone())
-            .send()
-            .await
-            .map_err(|e| classify("logs:DescribeLogGroups", "the region", e))?;
-        for g in page.log_groups() {
-            let Some(name) = g.log_group_name() else {
-                continue;
-            };
+    let groups = aws
+        .logs
+        .describe_log_groups()
+        .set_log_group_name_prefix(prefix.map(str::to_string))
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| classify("logs:DescribeLogGroups", "the region", e))?;
+    Ok(groups
+        .iter()
+        .filter_map(|g| {
+            let name = g.log_group_name()?;
             let arn = g
                 .arn()
                 .map(|a| a.trim_end_matches(":*").to_string())
                 .unwrap_or_else(|| format!("arn:aws:logs:{}:{}:log-group:{name}", aws.region, ""));
-            groups.push(Group {
+            Some(Group {
                 name: name.to_string(),
                 arn,
                 retention: g.retention_in_days(),
                 kms: g.kms_key_id().map(str::to_string),
                 stored: g.stored_bytes().unwrap_or(0),
-            });
-        }
-        token = page.next_token().map(str::to_string);
-        if token.is_none() {
-            return Ok(groups);
-        }
-    }
+            })
+        })
+        .collect())
 }
 
 async fn tags(aws: &Aws, group: &Group) -> Result<BTreeMap<String, String>, CloudError> {
