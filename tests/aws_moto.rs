@@ -721,3 +721,27 @@ fn logging_only_against_moto_without_the_proxy() {
         "{stderr}"
     );
 }
+
+#[test]
+fn removing_a_tag_from_a_throughput_converges() {
+    let moto = Moto::start();
+    let dir = TempDir::new().unwrap();
+    let manifest = dir.path().join("stack.yaml");
+    let path = manifest.to_str().unwrap();
+    let tagged = |tags: &str| {
+        format!(
+            "{SERVING}{}",
+            throughput("serve", 1, "none", &format!("  tags: {tags}\n"))
+        )
+    };
+    std::fs::write(&manifest, tagged("{owner: ml, cost-centre: c42}")).unwrap();
+    bedform(&moto, dir.path(), &["apply", "--auto-approve", path]).expect(0);
+    bedform(&moto, dir.path(), &["plan", "--detailed-exitcode", path]).expect(0);
+
+    std::fs::write(&manifest, tagged("{owner: ml}")).unwrap();
+    let plan = bedform(&moto, dir.path(), &["plan", "--detailed-exitcode", path]).expect(2);
+    assert!(plan.stdout.contains("tags"), "{}", plan.stdout);
+    bedform(&moto, dir.path(), &["apply", "--auto-approve", path]).expect(0);
+    let clean = bedform(&moto, dir.path(), &["plan", "--detailed-exitcode", path]).expect(0);
+    assert!(clean.stdout.contains("No changes."), "{}", clean.stdout);
+}

@@ -1051,10 +1051,22 @@ async fn update_throughput(
             .map_err(|e| classify(op, &format!("provisioned throughput {id}"), e))?;
     }
     if fields.iter().any(|f| f == "tags") {
+        let object = format!("provisioned throughput {name}");
         let arn = get(aws, pt::KIND, name)
             .await?
             .and_then(|t| t.arn)
             .unwrap_or_default();
+        let current = tags_of(aws, &arn, &object).await?;
+        let stale = super::stale_tag_keys(current.keys().map(String::as_str), tags);
+        if !stale.is_empty() {
+            aws.bedrock
+                .untag_resource()
+                .resource_arn(&arn)
+                .set_tag_keys(Some(stale))
+                .send()
+                .await
+                .map_err(|e| classify("bedrock:UntagResource", &object, e))?;
+        }
         aws.bedrock
             .tag_resource()
             .resource_arn(arn)

@@ -394,12 +394,7 @@ async fn set_tags(
         .send()
         .await
         .map_err(|e| classify("iam:ListRoleTags", &object, e))?;
-    let stale: Vec<String> = current
-        .tags()
-        .iter()
-        .map(|t| t.key().to_string())
-        .filter(|k| !tags.contains_key(k))
-        .collect();
+    let stale = super::stale_tag_keys(current.tags().iter().map(|t| t.key()), tags);
     if !stale.is_empty() {
         aws.iam
             .untag_role()

@@ -255,12 +255,7 @@ async fn set_tags(
         ));
     };
     let resource = arn(current.arn.clone(), name);
-    let stale: Vec<String> = current
-        .tags
-        .keys()
-        .filter(|k| !tags.contains_key(*k))
-        .cloned()
-        .collect();
+    let stale = super::stale_tag_keys(current.tags.keys().map(String::as_str), tags);
     if !stale.is_empty() {
         aws.logs
             .untag_resource()

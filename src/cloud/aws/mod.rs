@@ -118,6 +118,19 @@ pub(crate) fn tag_map<'a>(
         .collect()
 }
 
+/// The keys to remove so that an object carrying `current` tags ends up with
+/// exactly `wanted` (declared tags are authoritative).
+pub(crate) fn stale_tag_keys<'a>(
+    current: impl IntoIterator<Item = &'a str>,
+    wanted: &BTreeMap<String, String>,
+) -> Vec<String> {
+    current
+        .into_iter()
+        .filter(|k| !wanted.contains_key(*k))
+        .map(str::to_string)
+        .collect()
+}
+
 /// The current UTC time in RFC 3339.
 fn now_rfc3339() -> String {
     time::OffsetDateTime::now_utc()
