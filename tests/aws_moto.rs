@@ -1,9 +1,12 @@
 //! The AWS adapter over the wire: the bedform binary against `moto_server` through
 //! the real SDK, with results checked with the SDK directly.
 
+mod common;
 mod support;
 
-use std::path::{Path, PathBuf};
+use common::{copy_example, runtime};
+
+use std::path::Path;
 
 use assert_cmd::Command;
 use support::Moto;
@@ -41,26 +44,6 @@ impl Run {
         );
         self
     }
-}
-
-fn copy_example(dir: &Path, name: &str) -> PathBuf {
-    let from = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("examples")
-        .join(name);
-    let to = dir.join(name);
-    std::fs::create_dir_all(&to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
-    }
-    to
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
 }
 
 #[test]

@@ -25,16 +25,7 @@ impl Env {
 
     /// Copies an example into the temp folder and returns its path.
     fn example(&self, name: &str) -> PathBuf {
-        let from = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("examples")
-            .join(name);
-        let to = self.dir.path().join(name);
-        std::fs::create_dir_all(&to).unwrap();
-        for entry in std::fs::read_dir(from).unwrap() {
-            let entry = entry.unwrap();
-            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
-        }
-        to
+        common::copy_example(self.dir.path(), name)
     }
 
     fn edit(&self, file: &Path, from: &str, to: &str) {

@@ -19,7 +19,7 @@ use bedform::cloud::sandbox::Sandbox;
 use bedform::cloud::{Cloud, CloudError, ErrorClass, Scope};
 use bedform::model::{ObservedAccount, ObservedResource, TAG_ADDRESS, TAG_STACK};
 use bedform::plan::Op;
-use common::{Account, apply_options, fast_clock, quickstart};
+use common::{Account, apply_options, fast_clock, quickstart, runtime};
 use support::{Fault, Faults, Moto};
 use tempfile::TempDir;
 
@@ -69,13 +69,7 @@ const ROLES: [&str; 2] = ["bedrock-invocation-logging", "bedrock-trainer"];
 /// The logging-only example and [`TRAINING`]: a bucket, a log group, two roles,
 /// invocation logging, a customization job and a throughput, in `dir`.
 fn stack(dir: &Path) -> PathBuf {
-    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/logging-only");
-    let to = dir.join("logging-only");
-    std::fs::create_dir_all(&to).expect("stack folder");
-    for entry in std::fs::read_dir(from).expect("the example") {
-        let entry = entry.expect("an example file");
-        std::fs::copy(entry.path(), to.join(entry.file_name())).expect("copy the example");
-    }
+    let to = common::copy_example(dir, "logging-only");
     std::fs::write(to.join("training.yaml"), TRAINING).expect("the training stack");
     to
 }
@@ -138,13 +132,6 @@ fn assert_converged(moto: &Moto, dir: &Path, stack: &Path, context: &str) {
 }
 
 // ------------------------------------------------------- what the emulator holds
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a runtime")
-}
 
 /// Exactly one bucket, one log group, the two roles, invocation logging into that
 /// group, one job and one throughput, read with the SDK directly (faults must be

@@ -37,16 +37,9 @@ impl Env {
 
     /// Copies an example into the folder and returns its path.
     fn example(&self, name: &str) -> String {
-        let from = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("examples")
-            .join(name);
-        let to = self.dir.path().join(name);
-        std::fs::create_dir_all(&to).expect("mkdir");
-        for entry in std::fs::read_dir(from).expect("example") {
-            let entry = entry.expect("entry");
-            std::fs::copy(entry.path(), to.join(entry.file_name())).expect("copy");
-        }
-        to.to_string_lossy().into_owned()
+        common::copy_example(self.dir.path(), name)
+            .to_string_lossy()
+            .into_owned()
     }
 
     /// Runs bedform against the sandbox kept in `sandbox`.

@@ -1,25 +1,15 @@
 //! Secrets stay out of what bedform prints: sensitive API fields are masked in the
 //! human and markdown plans, and credentials never appear in output or errors.
 
+mod common;
 mod support;
+
+use common::copy_example;
 
 use std::path::Path;
 
 use assert_cmd::Command;
 use tempfile::TempDir;
-
-fn copy_example(dir: &Path, name: &str) -> std::path::PathBuf {
-    let from = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("examples")
-        .join(name);
-    let to = dir.join(name);
-    std::fs::create_dir_all(&to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
-    }
-    to
-}
 
 fn sandbox_plan(dir: &Path, stack: &Path, format: &str) -> String {
     let out = Command::cargo_bin("bedform")

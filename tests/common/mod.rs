@@ -237,6 +237,28 @@ impl Output {
 }
 
 /// Fails the test, showing `text`, unless `text` contains `part`.
+/// Copies the example folder `examples/NAME` into `dir` and returns the copy's path.
+pub fn copy_example(dir: &Path, name: &str) -> PathBuf {
+    let from = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples")
+        .join(name);
+    let to = dir.join(name);
+    std::fs::create_dir_all(&to).expect("the example's folder");
+    for entry in std::fs::read_dir(from).expect("the example") {
+        let entry = entry.expect("an example file");
+        std::fs::copy(entry.path(), to.join(entry.file_name())).expect("copy the example");
+    }
+    to
+}
+
+/// A runtime for tests that call async code from a plain `#[test]`.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime")
+}
+
 pub fn assert_contains(text: &str, part: &str) {
     assert!(text.contains(part), "no `{part}` in:\n{text}");
 }
