@@ -340,14 +340,12 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// Whether apply would do anything now: a change that only waits on another
+    /// resource, with nothing to send, is not one.
     pub fn has_changes(&self) -> bool {
         self.changes
             .iter()
-            .any(|c| c.is_change() && c.action != Action::Wait)
-            || self
-                .changes
-                .iter()
-                .any(|c| c.action == Action::Wait && !c.ops.is_empty())
+            .any(|c| c.is_change() && (c.action != Action::Wait || !c.ops.is_empty()))
     }
     pub fn blocking(&self) -> impl Iterator<Item = &Change> {
         self.changes.iter().filter(|c| c.action.blocks_apply())
