@@ -35,10 +35,11 @@ async fn list(aws: &Aws, prefix: Option<&str>) -> Result<Vec<Group>, CloudError>
         .iter()
         .filter_map(|g| {
             let name = g.log_group_name()?;
+            // `arn` ends in `:*`; `logGroupArn` is the same without it.
             let arn = g
                 .arn()
                 .map(|a| a.trim_end_matches(":*").to_string())
-                .unwrap_or_else(|| format!("arn:aws:logs:{}:{}:log-group:{name}", aws.region, ""));
+                .or_else(|| g.log_group_arn().map(str::to_string))?;
             Some(Group {
                 name: name.to_string(),
                 arn,
