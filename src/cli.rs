@@ -52,6 +52,9 @@ pub struct Global {
     /// No colours (also NO_COLOR, or when stdout is not a terminal)
     #[arg(long, global = true)]
     pub no_color: bool,
+    /// Your own provisioned throughput price table, used before bedform's
+    #[arg(long, global = true, env = "BEDFORM_PRICES", value_name = "FILE")]
+    pub prices: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -311,6 +314,7 @@ async fn open_cloud(
 }
 
 async fn plan_command(cli: &Cli, args: &PlanArgs) -> Result<ExitStatus, CliError> {
+    let options = plan_options(&cli.global, args.retry_failed)?;
     let prepared = match prepare(&cli.global, &args.paths).await? {
         Ok(p) => p,
         Err(status) => return Ok(status),
@@ -319,9 +323,6 @@ async fn plan_command(cli: &Cli, args: &PlanArgs) -> Result<ExitStatus, CliError
         .cloud
         .observe(&Scope::of(&prepared.desired))
         .await?;
-    let options = PlanOptions {
-        retry_failed: args.retry_failed,
-    };
     let plan = plan::plan(&prepared.desired, &observed, &options);
     print!(
         "{}",
@@ -342,6 +343,18 @@ async fn plan_command(cli: &Cli, args: &PlanArgs) -> Result<ExitStatus, CliError
         ExitStatus::Changes
     } else {
         ExitStatus::Success
+    })
+}
+
+/// How to plan: the user's choices and price table.
+fn plan_options(global: &Global, retry_failed: bool) -> Result<PlanOptions, CliError> {
+    let prices = match &global.prices {
+        Some(path) => crate::pricing::Prices::with_user_file(path).map_err(fail)?,
+        None => crate::pricing::Prices::default(),
+    };
+    Ok(PlanOptions {
+        retry_failed,
+        prices,
     })
 }
 
@@ -439,6 +452,8 @@ async fn apply_under_lock(
     args: &ApplyArgs,
     lock: &mut Session,
 ) -> Result<ExitStatus, CliError> {
+    // Later rounds of --wait plan again from fresh state; a saved plan continues.
+    let plan_options = plan_options(&cli.global, args.retry_failed)?;
     let (plan, cloud, desired) = match &args.plan {
         Some(file) => {
             let plan = read_plan(file)?;
@@ -499,10 +514,7 @@ async fn apply_under_lock(
                 .cloud
                 .observe(&Scope::of(&prepared.desired))
                 .await?;
-            let options = PlanOptions {
-                retry_failed: args.retry_failed,
-            };
-            let plan = plan::plan(&prepared.desired, &observed, &options);
+            let plan = plan::plan(&prepared.desired, &observed, &plan_options);
             print!(
                 "{}",
                 render::render(&plan, Format::Human, stdout_color(&cli.global))
@@ -561,10 +573,6 @@ async fn apply_under_lock(
         ..ApplyOptions::default()
     };
     let progress = Progress::stderr();
-    // Later rounds of --wait plan again from fresh state; a saved plan continues.
-    let plan_options = PlanOptions {
-        retry_failed: args.retry_failed,
-    };
     let replan = desired.as_ref().map(|desired| {
         move |observed: &ObservedAccount| plan::plan(desired, observed, &plan_options)
     });

@@ -15,6 +15,7 @@ pub mod models;
 pub mod names;
 pub mod plan;
 pub mod policy;
+pub mod pricing;
 pub mod render;
 pub mod resource;
 

@@ -202,7 +202,7 @@ fn saved_plan_applies_exactly_and_refuses_when_stale() {
         .expect(0);
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(plan_file).unwrap()).unwrap();
-    assert_eq!(json["format_version"], "1.1");
+    assert_eq!(json["format_version"], bedform::plan::FORMAT_VERSION);
     env.run(&["--sandbox", "apply", "--plan", plan_file, "--auto-approve"])
         .expect(0);
     env.run(&["--sandbox", "plan", "--detailed-exitcode", path])
@@ -302,4 +302,52 @@ fn validate_reports_and_exits_one() {
     let out = env.run(&["validate", stack.to_str().unwrap()]).expect(1);
     assert_contains(&out.stderr, "distillation.yaml:");
     assert_contains(&out.stderr, "`modelUnits` is 0; it must be at least 1");
+}
+
+#[test]
+fn plan_prices_a_purchase_from_the_users_price_table() {
+    let env = Env::new();
+    let stack = env.example("quickstart");
+    env.edit(
+        &stack.join("distillation.yaml"),
+        "commitment: none",
+        "commitment: oneMonth",
+    );
+    let path = stack.to_str().unwrap();
+    // bedform's own table has no Nova prices: said unknown.
+    let plan = env.run(&["--sandbox", "plan", path]).expect(0);
+    assert_contains(
+        &plan.stdout,
+        "ProvisionedThroughput/support-bot: 1 × custom model of amazon.nova-lite-v1:0, one-month commitment: price unknown",
+    );
+    let prices = env.dir.path().join("prices.yaml");
+    std::fs::write(
+        &prices,
+        "source: our rate card\ndate: \"2026-11-01\"\nprices:\n  - {model: amazon.nova-lite-v1:0, region: us-east-1, custom: true, oneMonth: 12.25}\n",
+    )
+    .unwrap();
+    let prices_arg = prices.to_str().unwrap();
+    let plan = env
+        .run(&[
+            "--sandbox",
+            "--prices",
+            prices_arg,
+            "plan",
+            "--format",
+            "markdown",
+            path,
+        ])
+        .expect(0);
+    assert_contains(
+        &plan.stdout,
+        "| `ProvisionedThroughput/support-bot` | custom model of `amazon.nova-lite-v1:0` | 1 | one-month commitment (730 h) | $12.25 | $12.25 | $8,942.50 |",
+    );
+    assert_contains(&plan.stdout, "our rate card, as of 2026-11-01");
+    // A broken table stops the plan before the account is read.
+    std::fs::write(&prices, "source: x\nprices: [{model: m}]\n").unwrap();
+    let failed = env
+        .run(&["--sandbox", "--prices", prices_arg, "plan", path])
+        .expect(1);
+    assert_contains(&failed.stderr, "prices.yaml");
+    assert!(failed.stdout.is_empty(), "{}", failed.stdout);
 }

@@ -861,7 +861,14 @@ async fn a_failed_job_is_shown_and_retried_only_when_asked() {
         c.warnings
     );
 
-    let retry = plan(&desired, &observed, &PlanOptions { retry_failed: true });
+    let retry = plan(
+        &desired,
+        &observed,
+        &PlanOptions {
+            retry_failed: true,
+            ..PlanOptions::default()
+        },
+    );
     let c = change(&retry, "CustomizationJob/job");
     assert_eq!(c.action, Action::Create);
     assert_eq!(c.aws_name, format!("{name}-r2"));
@@ -878,7 +885,14 @@ async fn a_failed_job_is_shown_and_retried_only_when_asked() {
     let mut second = observed_mut(&mut observed, "CustomizationJob", &name).clone();
     second.aws_name = format!("{name}-r2");
     observed.resources.push(second);
-    let retry = plan(&desired, &observed, &PlanOptions { retry_failed: true });
+    let retry = plan(
+        &desired,
+        &observed,
+        &PlanOptions {
+            retry_failed: true,
+            ..PlanOptions::default()
+        },
+    );
     assert_eq!(
         change(&retry, "CustomizationJob/job").aws_name,
         format!("{name}-r3")

@@ -70,6 +70,20 @@ spec:
 ---
 apiVersion: bedform/v1
 kind: IamRole
+metadata: {name: reader}
+spec:
+  roleName: demo-reader
+  assumedBy: bedrock
+  inlinePolicies:
+    read:
+      Version: "2012-10-17"
+      Statement:
+        - Effect: Allow
+          Action: s3:GetObject
+          Resource: "arn:aws:s3:::demo-data/*"
+---
+apiVersion: bedform/v1
+kind: IamRole
 metadata: {name: old-role}
 spec:
   roleName: demo-old-role
@@ -151,6 +165,20 @@ spec:
   assumedBy: bedrock
 ---
 apiVersion: bedform/v1
+kind: IamRole
+metadata: {name: reader}
+spec:
+  roleName: demo-reader
+  assumedBy: bedrock
+  inlinePolicies:
+    read:
+      Version: "2012-10-17"
+      Statement:
+        - Effect: Allow
+          Action: [s3:GetObject, s3:PutObject]
+          Resource: "arn:aws:s3:::demo-data/*"
+---
+apiVersion: bedform/v1
 kind: Bucket
 metadata: {name: fresh}
 spec:
@@ -198,7 +226,7 @@ apiVersion: bedform/v1
 kind: ProvisionedThroughput
 metadata: {name: reserved}
 spec:
-  model: amazon.nova-pro-v1:0
+  model: anthropic.claude-v2:1
   modelUnits: 1
   commitment: sixMonths
 "#;
@@ -395,7 +423,7 @@ fn the_closing_count_is_exact() {
     );
     let plan = every_change_plan();
     let text = render(&plan, Format::Human, false);
-    let line = "Plan: 2 to create, 2 to update, 3 to replace, 1 to delete, 1 to stop, 1 to release, 1 waiting, 1 refused, 1 not managed.";
+    let line = "Plan: 2 to create, 3 to update, 3 to replace, 1 to delete, 1 to stop, 1 to release, 1 waiting, 1 refused, 1 not managed.";
     assert!(text.lines().any(|l| l == line), "no `{line}` in\n{text}");
     assert!(render(&plan, Format::Markdown, false).contains(&format!("**{line}**")));
     // A plan that cannot be applied says so last.
@@ -406,7 +434,7 @@ fn the_closing_count_is_exact() {
             .is_some_and(|l| l.starts_with("Error: this plan cannot be applied: 2 change(s)")),
         "{text}"
     );
-    assert!(text.contains("Purchase: ProvisionedThroughput/reserved buys 1 model unit(s) of amazon.nova-pro-v1:0 with a sixMonths commitment"));
+    assert!(text.contains("Purchase: ProvisionedThroughput/reserved buys 1 model unit(s) of anthropic.claude-v2:1 with a sixMonths commitment"));
 }
 
 #[test]
@@ -524,4 +552,272 @@ fn regex_lite_strip(text: &str) -> String {
         }
     }
     out
+}
+
+// ------------------------------------------------------ permissions and size
+
+#[test]
+fn every_permission_change_is_warned_with_a_readable_diff() {
+    let plan = every_change_plan();
+    let text = render(&plan, Format::Markdown, false);
+    let warning = text
+        .lines()
+        .find(|l| l.starts_with("> - 🔐 **IamRole/reader**"))
+        .unwrap_or_else(|| panic!("no permission warning in\n{text}"));
+    assert!(warning.contains("`inlinePolicies`"), "{warning}");
+    // The diff sits above the fold, line by line, with the added action alone on a
+    // `+` line and the removed form on a `-` line.
+    let above_fold = text.split("<details>").next().unwrap_or_default();
+    let section = above_fold
+        .split("#### Permission changes")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no permission section above the fold in\n{text}"));
+    assert!(
+        section.contains("**IamRole/reader** (demo-reader)"),
+        "{section}"
+    );
+    assert!(
+        section.contains("\n-         \"Action\": \"s3:GetObject\",\n"),
+        "{section}"
+    );
+    assert!(
+        section.contains("\n+           \"s3:PutObject\"\n"),
+        "{section}"
+    );
+    // Roles whose policies do not change are not in it.
+    assert!(!section.contains("IamRole/role"), "{section}");
+    // A new role's trust and permission policies are shown too (quickstart).
+    let quickstart = render(&quickstart_plan(), Format::Markdown, false);
+    for address in ["IamRole/distillation-role", "IamRole/logging-role"] {
+        assert!(
+            quickstart.contains(&format!("> - 🔐 **{address}** changes who may do what: `inlinePolicies`, `trustPolicy` (diff below)")),
+            "no warning for {address} in\n{quickstart}"
+        );
+    }
+    assert!(
+        quickstart.contains("+       \"Principal\": {"),
+        "{quickstart}"
+    );
+}
+
+/// A plan with `count` new log groups with long names, so its comment is large.
+fn large_plan(count: usize) -> Plan {
+    let mut text = String::from(
+        "apiVersion: bedform/v1\nkind: Stack\nmetadata: {name: big}\nspec: {region: us-east-1, accountId: \"123456789012\"}\n",
+    );
+    for i in 0..count {
+        text.push_str(&format!(
+            "---\napiVersion: bedform/v1\nkind: LogGroup\nmetadata: {{name: logs-{i}}}\nspec:\n  logGroupName: /big/invocations/{}-{i}\n  retentionDays: 30\n  deletionPolicy: delete\n",
+            "x".repeat(120)
+        ));
+    }
+    let mut desired = desired_from("big.yaml", &text);
+    let mut observed = empty_account();
+    // Half of them exist already, owned and removed from the manifests: deletes,
+    // whose warnings must all survive the cut.
+    let removed: Vec<DesiredResource> = desired.resources.drain(count / 2..).collect();
+    for gone in &removed {
+        observed.resources.push(as_applied(gone, "big"));
+    }
+    plan(&desired, &observed, &PlanOptions::default())
+}
+
+#[test]
+fn a_comment_too_long_for_a_pull_request_is_cut_and_says_so() {
+    use bedform::render::markdown::{COMMENT_LIMIT, render_within};
+    let plan = large_plan(600);
+    let whole = render_within(&plan, usize::MAX);
+    assert!(whole.len() > COMMENT_LIMIT, "the test plan is too small");
+    assert!(!whole.contains("Cut to fit"));
+    let text = render(&plan, Format::Markdown, false);
+    assert!(text.len() <= COMMENT_LIMIT, "{} bytes", text.len());
+    assert!(text.chars().count() <= COMMENT_LIMIT);
+    // What a reviewer must see is all there: the count and every warning.
+    assert!(text.contains(&bedform::render::summary_line(&plan.summary)));
+    let deletes = plan
+        .changes
+        .iter()
+        .filter(|c| c.action == Action::Delete)
+        .count();
+    assert_eq!(deletes, 300);
+    assert_eq!(text.matches("> - 🗑️ **LogGroup/").count(), deletes);
+    // The note says what was cut, and the fences still close.
+    let shown = text.matches("\n# LogGroup/").count();
+    assert!(
+        shown > 0 && shown < plan.changes.len(),
+        "{shown} details shown"
+    );
+    let note = format!(
+        "left out the last {} of {} change details",
+        plan.changes.len() - shown,
+        plan.changes.len()
+    );
+    assert!(
+        text.contains(&note),
+        "no `{note}` in the tail:\n{}",
+        &text[text.len() - 600..]
+    );
+    assert!(text.contains(&format!("the first {shown} shown")));
+    assert_eq!(text.matches("```").count() % 2, 0, "unclosed code fence");
+    assert!(text.trim_end().ends_with("or the saved plan file."));
+    // Any limit is kept, down to one too small for the details at all.
+    for limit in [20_000, 5_000] {
+        let cut = render_within(&plan, limit);
+        assert!(cut.len() <= limit, "{} > {limit}", cut.len());
+        assert!(cut.contains("Cut to fit"));
+    }
+}
+
+// ----------------------------------------------------------------------- cost
+
+fn throughput_plan(model: &str, units: u64, commitment: &str, options: &PlanOptions) -> Plan {
+    let text = format!(
+        "apiVersion: bedform/v1\nkind: Stack\nmetadata: {{name: demo}}\nspec: {{region: us-east-1, accountId: \"123456789012\"}}\n---\napiVersion: bedform/v1\nkind: ProvisionedThroughput\nmetadata: {{name: serving}}\nspec:\n  model: {model}\n  modelUnits: {units}\n  commitment: {commitment}\n"
+    );
+    plan(&desired_from("pt.yaml", &text), &empty_account(), options)
+}
+
+#[test]
+fn a_purchase_shows_its_hourly_price_and_term_total_in_every_format() {
+    // 2 units × $63.00 (one month of Claude 2.1 in us-east-1) × 730 hours.
+    let plan = throughput_plan(
+        "anthropic.claude-v2:1",
+        2,
+        "oneMonth",
+        &PlanOptions::default(),
+    );
+    let cost = change(&plan, "ProvisionedThroughput/serving")
+        .cost
+        .clone()
+        .expect("a cost");
+    assert_eq!(cost.usd_per_unit_hour, Some(63.0));
+    assert_eq!(cost.usd_per_hour, Some(126.0));
+    assert_eq!(cost.term_hours, Some(730));
+    assert_eq!(cost.usd_term_total, Some(91_980.0));
+    assert!(
+        cost.source
+            .contains("https://aws.amazon.com/bedrock/pricing/"),
+        "{}",
+        cost.source
+    );
+    let human = render(&plan, Format::Human, false);
+    assert!(
+        human.contains("ProvisionedThroughput/serving: 2 × anthropic.claude-v2:1, one-month commitment: $63.00 per unit-hour = $126.00 per hour, $91,980.00 for the whole term (730 hours)"),
+        "{human}"
+    );
+    let markdown = render(&plan, Format::Markdown, false);
+    assert!(
+        markdown.contains("| `ProvisionedThroughput/serving` | `anthropic.claude-v2:1` | 2 | one-month commitment (730 h) | $63.00 | $126.00 | $91,980.00 |"),
+        "{markdown}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&render(&plan, Format::Json, false)).expect("json");
+    let serving = json["changes"]
+        .as_array()
+        .and_then(|c| {
+            c.iter()
+                .find(|c| c["address"] == "ProvisionedThroughput/serving")
+        })
+        .expect("the change");
+    assert_eq!(serving["cost"]["usd_term_total"], json!(91_980.0));
+    assert_eq!(serving["cost"]["usd_per_unit_hour"], json!(63.0));
+}
+
+#[test]
+fn an_unknown_price_is_said_unknown_never_guessed() {
+    let plan = throughput_plan(
+        "amazon.nova-pro-v1:0",
+        1,
+        "sixMonths",
+        &PlanOptions::default(),
+    );
+    let cost = change(&plan, "ProvisionedThroughput/serving")
+        .cost
+        .clone()
+        .expect("a cost");
+    assert_eq!(cost.usd_per_unit_hour, None);
+    assert_eq!(cost.usd_term_total, None);
+    assert!(
+        cost.source.starts_with(
+            "unknown: no six-month commitment price for `amazon.nova-pro-v1:0` in us-east-1"
+        ),
+        "{}",
+        cost.source
+    );
+    for format in [Format::Human, Format::Markdown] {
+        let text = render(&plan, format, false);
+        let section = text
+            .split("Cost of provisioned throughput (USD)")
+            .nth(1)
+            .unwrap_or_else(|| panic!("no cost section in\n{text}"));
+        assert!(section.contains("unknown"), "{section}");
+        assert!(!section.contains('$'), "a price was printed:\n{section}");
+    }
+}
+
+#[test]
+fn the_users_price_table_comes_first() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("prices.yaml");
+    std::fs::write(
+        &file,
+        "source: our negotiated rates\ndate: \"2026-10-01\"\nprices:\n  - {model: amazon.nova-pro-v1:0, region: us-east-1, sixMonths: 10.5}\n  - {model: anthropic.claude-v2:1, region: \"*\", oneMonth: 50}\n",
+    )
+    .expect("write");
+    let options = PlanOptions {
+        prices: bedform::pricing::Prices::with_user_file(&file).expect("a valid table"),
+        ..PlanOptions::default()
+    };
+    let nova = throughput_plan("amazon.nova-pro-v1:0", 1, "sixMonths", &options);
+    let cost = change(&nova, "ProvisionedThroughput/serving")
+        .cost
+        .clone()
+        .expect("cost");
+    assert_eq!(cost.usd_term_total, Some(45_990.0));
+    assert!(
+        cost.source
+            .contains("our negotiated rates, as of 2026-10-01"),
+        "{}",
+        cost.source
+    );
+    // The user's figure wins over bedform's own for the same model.
+    let claude = throughput_plan("anthropic.claude-v2:1", 1, "oneMonth", &options);
+    let cost = change(&claude, "ProvisionedThroughput/serving")
+        .cost
+        .clone()
+        .expect("cost");
+    assert_eq!(cost.usd_per_unit_hour, Some(50.0));
+    // Terms the user's table leaves out still come from bedform's.
+    let six = throughput_plan("anthropic.claude-v2:1", 1, "sixMonths", &options);
+    let cost = change(&six, "ProvisionedThroughput/serving")
+        .cost
+        .clone()
+        .expect("cost");
+    assert_eq!(cost.usd_per_unit_hour, Some(35.0));
+    // A broken table is an error that names the file, not a silent fallback.
+    std::fs::write(
+        &file,
+        "source: x\ndate: y\nprices:\n  - {model: m, region: r, oneMonth: -3}\n",
+    )
+    .expect("write");
+    let err = bedform::pricing::Prices::with_user_file(&file).expect_err("negative price");
+    assert!(
+        err.contains("prices.yaml") && err.contains("positive"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_shipped_price_table_says_where_its_figures_come_from() {
+    let table = bedform::pricing::builtin();
+    assert!(table.source.starts_with("https://"), "{}", table.source);
+    assert!(!table.date.is_empty());
+    assert!(table.prices.len() >= 20);
+    // No entry prices a model the pricing page did not.
+    assert!(
+        !table
+            .prices
+            .iter()
+            .any(|e| e.model.starts_with("amazon.nova"))
+    );
 }

@@ -20,7 +20,8 @@ use crate::model::{
 /// - 1.0: one whole-account `observed_fingerprint`.
 /// - 1.1: `observed_fingerprints`, one per observed object, so a stale plan names
 ///   what changed; files written by `plan --out` carry a `checksum` (see [`saved`]).
-pub const FORMAT_VERSION: &str = "1.1";
+/// - 1.2: a `cost` on changes that create provisioned throughput.
+pub const FORMAT_VERSION: &str = "1.2";
 
 /// Facts that move while nothing the plan depends on does (a job's stage and
 /// percentage). Fingerprints leave them out so progress alone never makes a saved
@@ -199,6 +200,9 @@ pub struct Change {
     pub create_before_destroy: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub purchase: Option<Purchase>,
+    /// What the provisioned throughput it creates costs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<crate::pricing::Cost>,
     /// Starts a training job (costs money and hours).
     #[serde(default, skip_serializing_if = "is_false")]
     pub retrains: bool,
@@ -235,6 +239,7 @@ impl Change {
             drift: false,
             create_before_destroy: false,
             purchase: None,
+            cost: None,
             retrains: false,
             deletes_data: false,
             status: None,
@@ -350,6 +355,12 @@ impl Plan {
     pub fn blocking(&self) -> impl Iterator<Item = &Change> {
         self.changes.iter().filter(|c| c.action.blocks_apply())
     }
+    /// Changes that create provisioned throughput, with what it costs.
+    pub fn costs(&self) -> impl Iterator<Item = (&Change, &crate::pricing::Cost)> {
+        self.changes
+            .iter()
+            .filter_map(|c| c.cost.as_ref().map(|cost| (c, cost)))
+    }
     pub fn purchases(&self) -> impl Iterator<Item = (&Change, &Purchase)> {
         self.changes
             .iter()
@@ -362,6 +373,8 @@ impl Plan {
 pub struct PlanOptions {
     /// Re-plan jobs that failed or were stopped outside bedform, under a new name.
     pub retry_failed: bool,
+    /// Prices of provisioned throughput, for the cost of a purchase.
+    pub prices: crate::pricing::Prices,
 }
 
 /// What a kind's planner can see.

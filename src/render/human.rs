@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
-use super::{field_lines, headline, summary_line};
+use super::{field_lines, summary_line};
 use crate::plan::{Action, Change, Plan};
 
 struct Paint {
@@ -106,6 +106,7 @@ pub fn render(plan: &Plan, color: bool) -> String {
         }
     }
     render_status(&mut out, &unchanged_with_status);
+    render_costs(&mut out, plan);
     let _ = writeln!(out, "\n{}", paint.bold(&summary_line(&plan.summary)));
     for (change, purchase) in plan.purchases() {
         let _ = writeln!(
@@ -137,6 +138,52 @@ pub fn render(plan: &Plan, color: bool) -> String {
     out
 }
 
+/// What the provisioned throughput in the plan costs, one line per resource.
+fn render_costs(out: &mut String, plan: &Plan) {
+    use crate::pricing::{commitment_words, dollars, group_thousands};
+    let mut sources: Vec<&str> = Vec::new();
+    for (n, (change, cost)) in plan.costs().enumerate() {
+        if n == 0 {
+            let _ = writeln!(out, "\nCost of provisioned throughput (USD):");
+        }
+        let model = match (&cost.priced_model, cost.custom) {
+            (Some(model), false) => model.clone(),
+            (Some(model), true) => format!("custom model of {model}"),
+            (None, _) => "custom model of unknown base".into(),
+        };
+        let what = format!(
+            "{} × {model}, {}",
+            cost.model_units,
+            commitment_words(&cost.commitment)
+        );
+        let price = match (cost.usd_per_unit_hour, cost.usd_per_hour) {
+            (Some(unit), Some(hour)) => {
+                if !sources.contains(&cost.source.as_str()) {
+                    sources.push(&cost.source);
+                }
+                let term = match (cost.usd_term_total, cost.term_hours) {
+                    (Some(total), Some(hours)) => format!(
+                        ", {} for the whole term ({} hours)",
+                        dollars(total),
+                        group_thousands(hours)
+                    ),
+                    _ => ", billed every hour until deleted".into(),
+                };
+                format!(
+                    "{} per unit-hour = {} per hour{term}",
+                    dollars(unit),
+                    dollars(hour)
+                )
+            }
+            _ => format!("price {}", cost.source),
+        };
+        let _ = writeln!(out, "  {}: {what}: {price}", change.address);
+    }
+    for source in sources {
+        let _ = writeln!(out, "  Prices from {source}.");
+    }
+}
+
 fn legend_text(action: Action, create_before_destroy: bool) -> &'static str {
     match (action, create_before_destroy) {
         (Action::Replace, true) => "create replacement, then delete",
@@ -147,17 +194,9 @@ fn legend_text(action: Action, create_before_destroy: bool) -> &'static str {
 
 fn render_change(out: &mut String, paint: &Paint, change: &Change) {
     let symbol = change.action.symbol(change.create_before_destroy);
-    let _ = writeln!(out, "\n  # {}", headline(change));
-    if let Some(reason) = &change.reason {
-        let _ = writeln!(out, "  # ({reason})");
-    }
-    if let Some(status) = &change.status {
-        let message = change
-            .status_message
-            .as_deref()
-            .map(|m| format!(": {m}"))
-            .unwrap_or_default();
-        let _ = writeln!(out, "  # status: {status}{message}");
+    let _ = writeln!(out);
+    for line in super::change_comments(change) {
+        let _ = writeln!(out, "  {line}");
     }
     let head = paint.paint(symbol, &format!("{symbol:>3}"));
     if change.fields.is_empty() {

@@ -74,6 +74,23 @@ pub fn headline(change: &Change) -> String {
     format!("{}{name} {what}", change.address)
 }
 
+/// The comment lines above a change: its headline, why, and its status in AWS.
+pub fn change_comments(change: &Change) -> Vec<String> {
+    let mut lines = vec![format!("# {}", headline(change))];
+    if let Some(reason) = &change.reason {
+        lines.push(format!("# ({reason})"));
+    }
+    if let Some(status) = &change.status {
+        let message = change
+            .status_message
+            .as_deref()
+            .map(|m| format!(": {m}"))
+            .unwrap_or_default();
+        lines.push(format!("# status: {status}{message}"));
+    }
+    lines
+}
+
 /// A value as shown in a plan.
 pub fn show_value(value: Option<&Value>, sensitive: bool) -> String {
     match value.map(masked) {
@@ -171,6 +188,83 @@ fn whole_value(
         .unwrap_or_default();
     let mut lines = vec![(sign, format!("{path} ={forces}"))];
     lines.extend(pretty.lines().map(|l| (sign, format!("    {l}"))));
+    lines
+}
+
+/// A permission policy field as a line diff of its pretty-printed JSON, whatever
+/// its size, so a reviewer reads each statement granted or taken away.
+pub fn policy_lines(field: &FieldDiff) -> Vec<(char, String)> {
+    pretty_diff(field.before.as_ref(), field.after.as_ref(), field.sensitive)
+        .into_iter()
+        .map(|(sign, line)| {
+            let line = line.strip_prefix("    ").unwrap_or(&line).to_string();
+            (sign, line)
+        })
+        .collect()
+}
+
+/// One row of the cost table, as text.
+pub struct CostRow {
+    pub address: String,
+    /// The model priced, in backticks: `` `id` `` or ``custom model of `id` ``.
+    pub priced_as: String,
+    pub units: u64,
+    pub term: String,
+    pub per_unit_hour: String,
+    pub per_hour: String,
+    pub term_total: String,
+    pub source: String,
+}
+
+/// The cost of every throughput the plan creates, for the cost tables.
+pub fn cost_rows(plan: &Plan) -> Vec<CostRow> {
+    use crate::pricing::dollars;
+    plan.costs()
+        .map(|(change, cost)| {
+            let unknown = || "unknown".to_string();
+            CostRow {
+                address: change.address.to_string(),
+                priced_as: match (&cost.priced_model, cost.custom) {
+                    (Some(model), false) => format!("`{model}`"),
+                    (Some(model), true) => format!("custom model of `{model}`"),
+                    (None, _) => "custom model of unknown base".into(),
+                },
+                units: cost.model_units,
+                term: match cost.term_hours {
+                    Some(hours) => format!(
+                        "{} ({} h)",
+                        crate::pricing::commitment_words(&cost.commitment),
+                        crate::pricing::group_thousands(hours)
+                    ),
+                    None => "no commitment (hourly)".into(),
+                },
+                per_unit_hour: cost.usd_per_unit_hour.map(dollars).unwrap_or_else(unknown),
+                per_hour: cost.usd_per_hour.map(dollars).unwrap_or_else(unknown),
+                term_total: match (cost.term_hours, cost.usd_term_total) {
+                    (None, _) => "no term".into(),
+                    (Some(_), Some(total)) => dollars(total),
+                    (Some(_), None) => unknown(),
+                },
+                source: cost.source.clone(),
+            }
+        })
+        .collect()
+}
+
+/// The distinct sources of the prices in `rows` (or why they are unknown), each
+/// said once: `Prices: ...` or `ProvisionedThroughput/x: unknown: ...`.
+pub fn cost_sources(rows: &[CostRow]) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    for row in rows {
+        let line = if row.source.starts_with("unknown") {
+            format!("`{}`: price {}", row.address, row.source)
+        } else {
+            format!("Prices: {}", row.source)
+        };
+        if !lines.contains(&line) {
+            lines.push(line);
+        }
+    }
     lines
 }
 

@@ -166,6 +166,38 @@ fn purchase(desired: &DesiredResource) -> Option<Purchase> {
     })
 }
 
+/// What creating the declared throughput costs, priced as its foundation model or,
+/// for a custom model, as the custom model's base model.
+fn cost(cx: &PlanCx<'_>, desired: &DesiredResource) -> crate::pricing::Cost {
+    cost_of_attrs(cx, &desired.attrs)
+}
+
+/// The cost of a throughput with these attributes (declared or observed).
+fn cost_of_attrs(cx: &PlanCx<'_>, attrs: &Map<String, Value>) -> crate::pricing::Cost {
+    let model = attrs
+        .get("model")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let custom =
+        crate::models::custom_model_name(model).is_some() || model.contains(":custom-model/");
+    let priced = match crate::models::custom_model_name(model) {
+        Some(_) => base_model_of(cx, model),
+        None if custom => None,
+        None => Some(model.to_string()),
+    };
+    crate::pricing::Cost::of(
+        &cx.options.prices,
+        priced.as_deref(),
+        custom,
+        attrs.get("modelUnits").and_then(Value::as_u64).unwrap_or(0),
+        attrs
+            .get("commitment")
+            .and_then(Value::as_str)
+            .unwrap_or("none"),
+        &cx.observed.region,
+    )
+}
+
 /// What the throughput must wait for: a custom model that does not exist yet.
 fn waits_on(cx: &PlanCx<'_>, desired: &DesiredResource) -> Option<WaitOn> {
     let model = desired.attr_str("model")?;
@@ -258,6 +290,7 @@ impl KindBehaviour for Behaviour {
                 .with_fields(generic::created_fields(desired))
                 .with_op(create_op(cx, desired, &desired.aws_name));
             change.purchase = purchase(desired);
+            change.cost = Some(cost(cx, desired));
             if let Some(wait) = wait {
                 change.notes.push(format!(
                     "created once {} completes ({})",
@@ -435,8 +468,13 @@ fn replace(
         .with_status(observed);
     change.create_before_destroy = true;
     change.purchase = purchase(desired);
+    change.cost = Some(cost(cx, desired));
+    let old_hourly = cost_of_attrs(cx, &observed.attrs)
+        .usd_per_hour
+        .map(|hour| format!(", which costs {} per hour", crate::pricing::dollars(hour)))
+        .unwrap_or_default();
     change.warnings.push(format!(
-        "both throughputs are billed while the new one is created (`{new_name}` beside `{}`)",
+        "both throughputs are billed while the new one is created (`{new_name}` beside `{}`{old_hourly})",
         observed.aws_name
     ));
     if new_name != desired.aws_name {

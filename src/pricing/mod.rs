@@ -1,0 +1,351 @@
+//! Prices of provisioned throughput, so a plan says what a purchase costs.
+//!
+//! bedform ships a price table (`prices.yaml` beside this file) with the source and
+//! date of its figures; a user's own table (`--prices FILE`) comes first. A model
+//! that no table prices is said to be unknown, never guessed.
+
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+
+use serde::{Deserialize, Serialize};
+
+/// Hours AWS bills per month of commitment in its estimates (8,760 / 12).
+pub const HOURS_PER_MONTH: u64 = 730;
+
+/// The table shipped with bedform.
+const BUILTIN: &str = include_str!("prices.yaml");
+
+/// One price table file.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PriceTable {
+    /// Where the figures come from (a URL or a document).
+    pub source: String,
+    /// When they were read from the source (YYYY-MM-DD).
+    pub date: String,
+    /// Only USD is understood.
+    #[serde(default = "usd")]
+    pub currency: String,
+    pub prices: Vec<PriceEntry>,
+    /// The file the table was read from (set by the loader).
+    #[serde(skip)]
+    pub origin: String,
+}
+
+fn usd() -> String {
+    "USD".into()
+}
+
+/// Prices of one model in one region, per model unit per hour.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PriceEntry {
+    /// Foundation model id (`anthropic.claude-v2:1`). A custom model is priced as
+    /// its base model.
+    pub model: String,
+    /// A region, or `*` for every region.
+    pub region: String,
+    /// Prices custom models trained from `model`, which otherwise are priced as
+    /// `model` itself.
+    #[serde(default)]
+    pub custom: bool,
+    #[serde(default)]
+    pub no_commitment: Option<f64>,
+    #[serde(default)]
+    pub one_month: Option<f64>,
+    #[serde(default)]
+    pub six_months: Option<f64>,
+}
+
+impl PriceEntry {
+    fn for_commitment(&self, commitment: &str) -> Option<f64> {
+        match commitment {
+            "none" => self.no_commitment,
+            "oneMonth" => self.one_month,
+            "sixMonths" => self.six_months,
+            _ => None,
+        }
+    }
+}
+
+/// A price found, with where it comes from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Quote {
+    pub per_unit_hour: f64,
+    /// `file (source, as of date)`.
+    pub source: String,
+}
+
+/// Price tables in order of precedence: the user's first, then bedform's own.
+#[derive(Clone, Debug)]
+pub struct Prices {
+    tables: Vec<Arc<PriceTable>>,
+}
+
+impl Default for Prices {
+    fn default() -> Self {
+        Prices {
+            tables: vec![builtin()],
+        }
+    }
+}
+
+/// bedform's own table, read once.
+pub fn builtin() -> Arc<PriceTable> {
+    static TABLE: OnceLock<Arc<PriceTable>> = OnceLock::new();
+    TABLE
+        .get_or_init(|| {
+            // A test reads the shipped table, so a broken one never ships.
+            let table = parse(BUILTIN, "bedform's price table")
+                .unwrap_or_else(|e| panic!("the built-in price table is invalid: {e}"));
+            Arc::new(table)
+        })
+        .clone()
+}
+
+/// Reads a price table, checking that every figure is a usable price.
+pub fn parse(text: &str, origin: &str) -> Result<PriceTable, String> {
+    let mut table: PriceTable =
+        serde_saphyr::from_str(text).map_err(|e| format!("{origin}: {e}"))?;
+    table.origin = origin.to_string();
+    if table.currency != "USD" {
+        return Err(format!(
+            "{origin}: currency `{}` is not supported; prices must be in USD",
+            table.currency
+        ));
+    }
+    for entry in &table.prices {
+        for (term, price) in [
+            ("noCommitment", entry.no_commitment),
+            ("oneMonth", entry.one_month),
+            ("sixMonths", entry.six_months),
+        ] {
+            if let Some(price) = price
+                && !(price.is_finite() && price > 0.0)
+            {
+                return Err(format!(
+                    "{origin}: the {term} price of `{}` in {} must be a positive number of USD per model unit per hour, not {price}",
+                    entry.model, entry.region
+                ));
+            }
+        }
+    }
+    Ok(table)
+}
+
+impl Prices {
+    /// bedform's table behind the user's table in `path`.
+    pub fn with_user_file(path: &Path) -> Result<Prices, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("reading the price table {}: {e}", path.display()))?;
+        let user = parse(&text, &path.display().to_string())?;
+        Ok(Prices {
+            tables: vec![Arc::new(user), builtin()],
+        })
+    }
+
+    /// The price per model unit per hour of `model` (or, when `custom`, of a custom
+    /// model trained from it) in `region` under `commitment` (`none`, `oneMonth`,
+    /// `sixMonths`), from the first table that has one.
+    pub fn quote(
+        &self,
+        model: &str,
+        region: &str,
+        commitment: &str,
+        custom: bool,
+    ) -> Option<Quote> {
+        let candidates = model_candidates(model);
+        // A custom model's own price first, then its base model's.
+        let kinds: &[bool] = if custom { &[true, false] } else { &[false] };
+        for table in &self.tables {
+            for (wanted_region, &wanted_custom) in [region, "*"]
+                .into_iter()
+                .flat_map(|r| kinds.iter().map(move |k| (r, k)))
+            {
+                for candidate in &candidates {
+                    let found = table
+                        .prices
+                        .iter()
+                        .filter(|e| {
+                            e.region == wanted_region
+                                && &e.model == candidate
+                                && e.custom == wanted_custom
+                        })
+                        .find_map(|e| e.for_commitment(commitment));
+                    if let Some(per_unit_hour) = found {
+                        return Some(Quote {
+                            per_unit_hour,
+                            source: format!(
+                                "{} ({}, as of {})",
+                                table.origin, table.source, table.date
+                            ),
+                        });
+                    }
+                }
+            }
+        }
+        None
+    }
+}
+
+/// The model id and, for a context-window variant (`amazon.titan-text-express-v1:0:8k`),
+/// the model it is a variant of.
+fn model_candidates(model: &str) -> Vec<String> {
+    let id = crate::models::normalise_model(model);
+    let mut candidates = vec![id.clone()];
+    if let Some((base, suffix)) = id.rsplit_once(':')
+        && base.contains(':')
+        && suffix.ends_with('k')
+        && suffix[..suffix.len() - 1]
+            .chars()
+            .all(|c| c.is_ascii_digit())
+    {
+        candidates.push(base.to_string());
+    }
+    candidates
+}
+
+/// Hours in a commitment term, none for no commitment.
+pub fn term_hours(commitment: &str) -> Option<u64> {
+    match commitment {
+        "oneMonth" => Some(HOURS_PER_MONTH),
+        "sixMonths" => Some(6 * HOURS_PER_MONTH),
+        _ => None,
+    }
+}
+
+/// What a throughput change costs, as the plan carries it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Cost {
+    /// The model priced: the throughput's foundation model, or a custom model's base
+    /// model (unknown when the custom model's base cannot be told).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priced_model: Option<String>,
+    /// The throughput serves a custom model of `priced_model`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub custom: bool,
+    pub model_units: u64,
+    /// `none`, `oneMonth` or `sixMonths`.
+    pub commitment: String,
+    /// Hours billed for the commitment term (730 a month, as AWS estimates).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub term_hours: Option<u64>,
+    /// USD per model unit per hour.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usd_per_unit_hour: Option<f64>,
+    /// USD per hour for all the units.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usd_per_hour: Option<f64>,
+    /// USD for the whole commitment term.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usd_term_total: Option<f64>,
+    /// Where the price comes from, or why it is unknown.
+    pub source: String,
+}
+
+impl Cost {
+    /// The cost of `model_units` of `priced_model` (a custom model's base model when
+    /// `custom`) under `commitment` in `region`.
+    pub fn of(
+        prices: &Prices,
+        priced_model: Option<&str>,
+        custom: bool,
+        model_units: u64,
+        commitment: &str,
+        region: &str,
+    ) -> Cost {
+        let quote = priced_model.and_then(|m| prices.quote(m, region, commitment, custom));
+        let term_hours = term_hours(commitment);
+        let source = match (&quote, priced_model) {
+            (Some(quote), _) => quote.source.clone(),
+            (None, Some(model)) => format!(
+                "unknown: no {} price for {}`{model}` in {region} in the price tables; give one with --prices FILE",
+                commitment_words(commitment),
+                if custom { "custom models of " } else { "" }
+            ),
+            (None, None) => {
+                "unknown: the custom model's base model is not known yet, so it cannot be priced"
+                    .to_string()
+            }
+        };
+        let per_unit = quote.map(|q| q.per_unit_hour);
+        let per_hour = per_unit.map(|p| cents(p * model_units as f64));
+        Cost {
+            priced_model: priced_model.map(crate::models::normalise_model),
+            custom,
+            model_units,
+            commitment: commitment.to_string(),
+            term_hours,
+            usd_per_unit_hour: per_unit,
+            usd_per_hour: per_hour,
+            usd_term_total: per_hour
+                .zip(term_hours)
+                .map(|(hour, hours)| cents(hour * hours as f64)),
+            source,
+        }
+    }
+
+    pub fn is_known(&self) -> bool {
+        self.usd_per_unit_hour.is_some()
+    }
+}
+
+/// `no-commitment`, `one-month` or `six-month` as said in a sentence.
+pub fn commitment_words(commitment: &str) -> &'static str {
+    match commitment {
+        "oneMonth" => "one-month commitment",
+        "sixMonths" => "six-month commitment",
+        _ => "no-commitment",
+    }
+}
+
+fn cents(amount: f64) -> f64 {
+    (amount * 100.0).round() / 100.0
+}
+
+/// `$1,234.56`.
+pub fn dollars(amount: f64) -> String {
+    let cents = (amount * 100.0).round() as u64;
+    format!("${}.{:02}", group_thousands(cents / 100), cents % 100)
+}
+
+/// `4,380`.
+pub fn group_thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    grouped
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dollars_are_grouped_with_cents() {
+        assert_eq!(dollars(0.5), "$0.50");
+        assert_eq!(dollars(63.0), "$63.00");
+        assert_eq!(dollars(45_990.0), "$45,990.00");
+        assert_eq!(dollars(1_234_567.891), "$1,234,567.89");
+    }
+
+    #[test]
+    fn context_window_variants_are_priced_as_their_model() {
+        assert_eq!(
+            model_candidates("amazon.titan-text-express-v1:0:8k"),
+            vec![
+                "amazon.titan-text-express-v1:0:8k".to_string(),
+                "amazon.titan-text-express-v1:0".to_string()
+            ]
+        );
+        assert_eq!(
+            model_candidates("arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-v2:1"),
+            vec!["anthropic.claude-v2:1".to_string()]
+        );
+    }
+}
