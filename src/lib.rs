@@ -17,6 +17,7 @@ pub mod plan;
 pub mod policy;
 pub mod render;
 pub mod resource;
+pub mod status;
 
 pub use cli::run;
 pub use exit::ExitStatus;

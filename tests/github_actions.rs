@@ -447,6 +447,11 @@ fn the_merge_applies_the_saved_plan_and_buys_only_when_labelled() {
         })
         .collect();
     assert!(!applies.is_empty());
+    let reports_status = all_bedform_lines(&workflow)
+        .iter()
+        .filter(|(job, _, _)| job == "apply")
+        .any(|(_, _, line)| matches!(parse(line).command, Command::Status(_)));
+    assert!(reports_status, "the apply job shows what still converges");
     for (_, args) in &applies {
         assert!(args.paths.is_empty(), "only the saved plan is applied");
         let file = args.plan.as_ref().expect("apply --plan");
