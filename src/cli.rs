@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::apply::{self, ApplyOptions, Outcome, progress::Progress};
+use crate::apply::{self, ApplyOptions, Interrupt, Outcome, RetryPolicy, progress::Progress};
 use crate::cloud::aws::{Aws, AwsSettings};
 use crate::cloud::sandbox::{Sandbox, SandboxError};
 use crate::cloud::{Cloud, Scope};
@@ -18,6 +18,7 @@ use crate::model::{DesiredStack, ObservedAccount};
 use crate::plan::saved::{self, Mismatch};
 use crate::plan::{self, Plan, PlanOptions};
 use crate::render::{self, Format};
+use crate::status::{self, Followed, Status};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -68,6 +69,9 @@ pub enum Command {
     Plan(PlanArgs),
     /// Make the account match the manifests
     Apply(ApplyArgs),
+    /// Show what is still converging (jobs training, throughput being created);
+    /// changes nothing
+    Status(StatusArgs),
     /// Print the JSON Schema of the manifests
     Schema,
     /// Release a stack lock left by an apply that no longer runs
@@ -80,6 +84,18 @@ pub struct UnlockArgs {
     pub id: String,
     /// The stack's manifests, to find its `spec.lock` (not needed with --sandbox)
     pub paths: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Follow what converges until it is done
+    #[arg(long)]
+    pub wait: bool,
+    /// Longest wait, in seconds, with --wait
+    #[arg(long, value_name = "SECONDS", default_value_t = 6 * 3600)]
+    pub timeout: u64,
 }
 
 #[derive(Debug, Args)]
@@ -168,13 +184,17 @@ where
             return ExitStatus::Error;
         }
     };
-    match runtime.block_on(dispatch(&cli)) {
+    let status = match runtime.block_on(dispatch(&cli)) {
         Ok(status) => status,
         Err(e) => {
             eprintln!("error: {e}");
             ExitStatus::Error
         }
-    }
+    };
+    // An interrupted confirmation prompt leaves a thread reading stdin; it must
+    // not keep the process from ending.
+    runtime.shutdown_background();
+    status
 }
 
 fn stderr_color(global: &Global) -> bool {
@@ -212,6 +232,7 @@ async fn dispatch(cli: &Cli) -> Result<ExitStatus, CliError> {
         }
         Command::Plan(args) => plan_command(cli, args).await,
         Command::Apply(args) => apply_command(cli, args).await,
+        Command::Status(args) => status_command(cli, args).await,
         Command::Unlock(args) => unlock_command(cli, args).await,
     }
 }
@@ -378,8 +399,20 @@ fn read_plan(path: &Path) -> Result<Plan, CliError> {
 }
 
 async fn apply_command(cli: &Cli, args: &ApplyArgs) -> Result<ExitStatus, CliError> {
+    let interrupt = Interrupt::on_ctrl_c();
     let mut lock = Session::unlocked();
-    let outcome = apply_under_lock(cli, args, &mut lock).await;
+    let outcome = tokio::select! {
+        outcome = apply_under_lock(cli, args, &mut lock, &interrupt) => outcome,
+        // A second Ctrl-C abandons the request in flight. Creates carry idempotency
+        // tokens and find what an earlier attempt made, so a re-run carries on.
+        () = interrupt.pressed(2) => {
+            eprintln!(
+                "Interrupted again: abandoned the request in flight. Run `{}` to see what took effect.",
+                bedform_line(&cli.global, "plan", &args.paths)
+            );
+            Ok(ExitStatus::Interrupted)
+        }
+    };
     // Whatever way apply ended, errors included, the stack lock is given back.
     let held = lock.held().map(|r| r.id.clone()).unwrap_or_default();
     if let Err(e) = lock.release().await {
@@ -393,6 +426,33 @@ async fn apply_command(cli: &Cli, args: &ApplyArgs) -> Result<ExitStatus, CliErr
         };
     }
     outcome
+}
+
+/// `bedform [global flags] COMMAND PATH...` as the user would type it to go on
+/// from this run.
+fn bedform_line(global: &Global, command: &str, paths: &[PathBuf]) -> String {
+    let mut line = String::from("bedform");
+    match (&global.sandbox_file, global.sandbox) {
+        (Some(file), _) => line.push_str(&format!(" --sandbox-file {}", file.display())),
+        (None, true) => line.push_str(" --sandbox"),
+        (None, false) => {}
+    }
+    if let Some(region) = &global.region {
+        line.push_str(&format!(" --region {region}"));
+    }
+    if let Some(profile) = &global.profile {
+        line.push_str(&format!(" --profile {profile}"));
+    }
+    line.push(' ');
+    line.push_str(command);
+    if paths.is_empty() {
+        line.push_str(" PATH...");
+    }
+    for path in paths {
+        line.push(' ');
+        line.push_str(&path.display().to_string());
+    }
+    line
 }
 
 /// `bedform unlock ID ...` as the user would type it for this apply's lock.
@@ -447,13 +507,57 @@ async fn take_lock(
     })
 }
 
+/// A plan approved for apply, and the account it is applied to.
+struct Approved {
+    plan: Plan,
+    cloud: Box<dyn Cloud>,
+    /// The manifests, to plan later rounds from (none for a saved plan).
+    desired: Option<DesiredStack>,
+}
+
 async fn apply_under_lock(
     cli: &Cli,
     args: &ApplyArgs,
     lock: &mut Session,
+    interrupt: &Interrupt,
 ) -> Result<ExitStatus, CliError> {
-    // Later rounds of --wait plan again from fresh state; a saved plan continues.
     let plan_options = plan_options(&cli.global, args.retry_failed)?;
+    // Until something is sent, Ctrl-C simply stops.
+    let approved = tokio::select! {
+        approved = approve(cli, args, lock, &plan_options) => approved?,
+        () = interrupt.pressed(1) => {
+            eprintln!("Interrupted; nothing was changed.");
+            return Ok(ExitStatus::Interrupted);
+        }
+    };
+    let Approved {
+        plan,
+        cloud,
+        desired,
+    } = match approved {
+        Ok(approved) => approved,
+        Err(status) => return Ok(status),
+    };
+    send(
+        cli,
+        args,
+        lock,
+        interrupt,
+        plan,
+        cloud.as_ref(),
+        desired.as_ref().map(|desired| (desired, &plan_options)),
+    )
+    .await
+}
+
+/// Takes the lock, plans (or reads the saved plan and checks it is not stale),
+/// and asks for approval. Changes nothing.
+async fn approve(
+    cli: &Cli,
+    args: &ApplyArgs,
+    lock: &mut Session,
+    plan_options: &PlanOptions,
+) -> Result<Result<Approved, ExitStatus>, CliError> {
     let (plan, cloud, desired) = match &args.plan {
         Some(file) => {
             let plan = read_plan(file)?;
@@ -498,7 +602,7 @@ async fn apply_under_lock(
         None => {
             let prepared = match prepare(&cli.global, &args.paths).await? {
                 Ok(p) => p,
-                Err(status) => return Ok(status),
+                Err(status) => return Ok(Err(status)),
             };
             let stack = &prepared.desired.stack;
             take_lock(
@@ -514,7 +618,7 @@ async fn apply_under_lock(
                 .cloud
                 .observe(&Scope::of(&prepared.desired))
                 .await?;
-            let plan = plan::plan(&prepared.desired, &observed, &plan_options);
+            let plan = plan::plan(&prepared.desired, &observed, plan_options);
             print!(
                 "{}",
                 render::render(&plan, Format::Human, stdout_color(&cli.global))
@@ -524,13 +628,13 @@ async fn apply_under_lock(
     };
     if plan.blocking().next().is_some() {
         eprintln!("error: the plan has refused changes (marked x or ?); nothing was changed");
-        return Ok(ExitStatus::Error);
+        return Ok(Err(ExitStatus::Error));
     }
     if !plan.has_changes() {
         if args.plan.is_some() {
             println!("No changes in the saved plan.");
         }
-        return Ok(ExitStatus::Success);
+        return Ok(Err(ExitStatus::Success));
     }
     if plan.purchases().next().is_some() && !args.allow_commitment {
         let list: Vec<String> = plan
@@ -546,38 +650,74 @@ async fn apply_under_lock(
             "error: this plan buys provisioned throughput with a commitment term: {}. Re-run with --allow-commitment to buy it; nothing was changed",
             list.join("; ")
         );
-        return Ok(ExitStatus::Error);
+        return Ok(Err(ExitStatus::Error));
     }
     if !args.auto_approve {
         if !std::io::stdin().is_terminal() {
             eprintln!(
                 "error: apply needs confirmation but standard input is not a terminal; pass --auto-approve (after reviewing the plan). Nothing was changed"
             );
-            return Ok(ExitStatus::Error);
+            return Ok(Err(ExitStatus::Error));
         }
         eprint!(
             "Apply these changes to account {}? Only 'yes' is accepted: ",
             plan.account_id
         );
         let _ = std::io::stderr().flush();
-        let mut answer = String::new();
-        let _ = std::io::stdin().read_line(&mut answer);
+        // Read on a blocking thread, so that Ctrl-C at the prompt is heard.
+        let answer = tokio::task::spawn_blocking(|| {
+            let mut answer = String::new();
+            let _ = std::io::stdin().read_line(&mut answer);
+            answer
+        })
+        .await
+        .unwrap_or_default();
         if answer.trim() != "yes" {
             eprintln!("Apply cancelled; nothing was changed.");
-            return Ok(ExitStatus::Error);
+            return Ok(Err(ExitStatus::Error));
         }
     }
+    Ok(Ok(Approved {
+        plan,
+        cloud,
+        desired,
+    }))
+}
+
+/// Sends the approved plan in rounds and reports how each change ended. Ctrl-C
+/// stops sending and waiting cleanly (see [`apply`]).
+async fn send(
+    cli: &Cli,
+    args: &ApplyArgs,
+    lock: &mut Session,
+    interrupt: &Interrupt,
+    plan: Plan,
+    cloud: &dyn Cloud,
+    // The manifests and options later rounds plan from (none for a saved plan).
+    replan_from: Option<(&DesiredStack, &PlanOptions)>,
+) -> Result<ExitStatus, CliError> {
     let options = ApplyOptions {
         wait: args.wait,
         timeout: Duration::from_secs(args.timeout),
+        interrupt: interrupt.clone(),
         ..ApplyOptions::default()
     };
     let progress = Progress::stderr();
-    let replan = desired.as_ref().map(|desired| {
-        move |observed: &ObservedAccount| plan::plan(desired, observed, &plan_options)
+    // Later rounds of --wait plan again from fresh state; a saved plan continues.
+    let replan = replan_from.map(|(desired, options)| {
+        move |observed: &ObservedAccount| plan::plan(desired, observed, options)
+    });
+    let notice = tokio::spawn({
+        let interrupt = interrupt.clone();
+        async move {
+            interrupt.pressed(1).await;
+            eprintln!(
+                "Interrupted: sending nothing more and no longer waiting; the lock is given back before bedform exits. Ctrl-C again abandons a request in flight."
+            );
+        }
     });
     let report = apply::apply_in_rounds(
-        cloud.as_ref(),
+        cloud,
         &plan,
         replan.as_ref().map(|f| f as apply::Replan<'_>),
         lock,
@@ -585,13 +725,14 @@ async fn apply_under_lock(
         &progress,
     )
     .await;
+    notice.abort();
     let mut failed = false;
     println!();
     for result in &report.results {
         let line = match &result.outcome {
             Outcome::Done => format!("{}: done", result.address),
             Outcome::Converging { status } => format!(
-                "{}: accepted, {status} (follow with apply --wait)",
+                "{}: accepted, {status} (`bedform status --wait` follows it)",
                 result.address
             ),
             Outcome::Pending { reason } => format!("{}: pending, {reason}", result.address),
@@ -615,11 +756,20 @@ async fn apply_under_lock(
                 failed = true;
                 format!("{}: skipped, {reason}", result.address)
             }
+            Outcome::Interrupted { reason } => format!("{}: not sent, {reason}", result.address),
         };
         println!("{line}");
-        if matches!(result.outcome, Outcome::Failed { .. }) && !result.done.is_empty() {
-            println!("  completed before the failure: {}", result.done.join("; "));
+        if matches!(
+            result.outcome,
+            Outcome::Failed { .. } | Outcome::Interrupted { .. }
+        ) && !result.done.is_empty()
+        {
+            println!("  completed before it stopped: {}", result.done.join("; "));
         }
+    }
+    if interrupt.is_set() {
+        print_interrupted(&cli.global, &args.paths, &report);
+        return Ok(ExitStatus::Interrupted);
     }
     if failed {
         println!("\nApply incomplete: some changes failed (above). Run plan to see what is left.");
@@ -627,6 +777,169 @@ async fn apply_under_lock(
     }
     println!("\nApply complete.");
     Ok(ExitStatus::Success)
+}
+
+/// After an interrupted apply: what was not sent, what still converges, and the
+/// commands that go on from here.
+fn print_interrupted(global: &Global, paths: &[PathBuf], report: &apply::ApplyReport) {
+    let with = |pick: fn(&Outcome) -> bool| -> Vec<String> {
+        report
+            .results
+            .iter()
+            .filter(|r| pick(&r.outcome))
+            .map(|r| r.address.to_string())
+            .collect()
+    };
+    let not_sent = with(|o| matches!(o, Outcome::Interrupted { .. }));
+    let converging = with(|o| matches!(o, Outcome::Converging { .. }));
+    let later = with(|o| matches!(o, Outcome::Pending { .. } | Outcome::Queued { .. }));
+    println!("\nInterrupted. Nothing in AWS was stopped, and the stack lock was given back.");
+    if !not_sent.is_empty() {
+        println!("Not sent: {}.", not_sent.join(", "));
+    }
+    if !converging.is_empty() {
+        println!(
+            "Still converging: {}. `{}` resumes following it.",
+            converging.join(", "),
+            bedform_line(global, "status --wait", paths)
+        );
+    }
+    if !not_sent.is_empty() || !later.is_empty() {
+        let mut what = not_sent;
+        what.extend(later);
+        println!(
+            "`{}` makes what is left ({}).",
+            bedform_line(global, "apply --wait", paths),
+            what.join(", ")
+        );
+    }
+}
+
+/// Where the stack stands: observed now, planned (purely) against the manifests.
+async fn read_status(prepared: &Prepared) -> Result<Status, CliError> {
+    let observed = prepared
+        .cloud
+        .observe(&Scope::of(&prepared.desired))
+        .await?;
+    let plan = plan::plan(&prepared.desired, &observed, &PlanOptions::default());
+    Ok(Status::of(&plan, &observed))
+}
+
+async fn status_command(cli: &Cli, args: &StatusArgs) -> Result<ExitStatus, CliError> {
+    let interrupt = Interrupt::on_ctrl_c();
+    let read = async {
+        let prepared = match prepare(&cli.global, &args.paths).await? {
+            Ok(p) => p,
+            Err(status) => return Ok(Err(status)),
+        };
+        let status = read_status(&prepared).await?;
+        Ok::<_, CliError>(Ok((prepared, status)))
+    };
+    let (prepared, mut status) = tokio::select! {
+        read = read => match read? {
+            Ok(read) => read,
+            Err(status) => return Ok(status),
+        },
+        () = interrupt.pressed(1) => {
+            eprintln!("Interrupted.");
+            return Ok(ExitStatus::Interrupted);
+        }
+    };
+    let stack = &prepared.desired.stack;
+    let resume = bedform_line(&cli.global, "status --wait", &args.paths);
+    if args.wait && !status.converging.is_empty() {
+        let progress = Progress::stderr();
+        let followed = status::follow(
+            prepared.cloud.as_ref(),
+            status.converging.clone(),
+            Duration::from_secs(args.timeout),
+            RetryPolicy::default().poll,
+            &progress,
+            &interrupt,
+        )
+        .await?;
+        let still = match followed {
+            Followed::Settled => None,
+            Followed::TimedOut(still) => Some((still, ExitStatus::Error)),
+            Followed::Interrupted(still) => Some((still, ExitStatus::Interrupted)),
+        };
+        if let Some((still, exit)) = still {
+            println!("Still converging in stack `{}`:", stack.name);
+            for c in &still {
+                println!("  {}: {}", c.label(), c.describe());
+            }
+            if exit == ExitStatus::Interrupted {
+                println!(
+                    "\nStopped following; nothing in AWS was stopped. `{resume}` resumes following it."
+                );
+            } else {
+                println!(
+                    "\nStill converging after the timeout of {} s; nothing in AWS was stopped. `{resume}` follows it again.",
+                    args.timeout
+                );
+            }
+            return Ok(exit);
+        }
+        status = read_status(&prepared).await?;
+    }
+    println!("Stack `{}` in {}:", stack.name, stack.region);
+    if !status.converging.is_empty() {
+        println!("\nConverging:");
+        for c in &status.converging {
+            println!("  {}: {}", c.label(), c.describe());
+        }
+    }
+    if !status.failed.is_empty() {
+        println!("\nFailed:");
+        for f in &status.failed {
+            let message = f
+                .message
+                .as_deref()
+                .map(|m| format!(": {m}"))
+                .unwrap_or_default();
+            println!("  {} ({}): {}{message}", f.address, f.aws_name, f.status);
+        }
+    }
+    if !status.for_apply.is_empty() {
+        println!("\nChanges only an apply makes:");
+        for change in &status.for_apply {
+            let why = match (&change.waits_on, &change.reason) {
+                (Some(wait), _) => format!(", waiting on {}: {}", wait.address, wait.reason),
+                (None, Some(reason)) => format!(", {reason}"),
+                (None, None) => String::new(),
+            };
+            println!("  {}: {}{why}", change.address, change.action.describe());
+        }
+    }
+    println!();
+    if status.converged() {
+        println!("All converged: nothing is converging and the account matches the manifests.");
+        return Ok(ExitStatus::Success);
+    }
+    if !status.converging.is_empty() {
+        println!("Follow what converges with `{resume}`.");
+    }
+    if !status.for_apply.is_empty() {
+        println!(
+            "`{}` makes the changes, waiting for what they wait on; `{}` shows them in full.",
+            bedform_line(&cli.global, "apply --wait", &args.paths),
+            bedform_line(&cli.global, "plan", &args.paths)
+        );
+    }
+    if !status.failed.is_empty() {
+        if status
+            .failed
+            .iter()
+            .any(|f| f.address.starts_with("CustomizationJob/"))
+        {
+            println!(
+                "A failed job is trained again only when asked: `{}`.",
+                bedform_line(&cli.global, "apply --retry-failed", &args.paths)
+            );
+        }
+        return Ok(ExitStatus::Error);
+    }
+    Ok(ExitStatus::Changes)
 }
 
 async fn unlock_command(cli: &Cli, args: &UnlockArgs) -> Result<ExitStatus, CliError> {

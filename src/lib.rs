@@ -18,6 +18,7 @@ pub mod policy;
 pub mod pricing;
 pub mod render;
 pub mod resource;
+pub mod status;
 
 pub use cli::run;
 pub use exit::ExitStatus;

@@ -420,11 +420,26 @@ fn the_binary_prints_location_source_line_and_hint_and_exits_1() {
     );
 }
 
+/// Example stacks keep their manifests in `*.yaml` files; other examples (the CI
+/// workflow, a `*.yml`) hold none.
+fn holds_manifests(folder: &Path) -> bool {
+    std::fs::read_dir(folder)
+        .expect("readable example folder")
+        .any(|entry| {
+            entry
+                .expect("readable example file")
+                .path()
+                .extension()
+                .is_some_and(|e| e == "yaml")
+        })
+}
+
+/// The example folders that hold a stack.
 fn example_folders() -> Vec<PathBuf> {
     let mut folders: Vec<PathBuf> = std::fs::read_dir(repository().join("examples"))
         .expect("examples/ exists")
         .map(|entry| entry.expect("readable examples folder").path())
-        .filter(|p| p.is_dir())
+        .filter(|p| p.is_dir() && holds_manifests(p))
         .collect();
     folders.sort();
     assert!(!folders.is_empty(), "no example folders");

@@ -6,7 +6,12 @@
 //! throughput being created) is followed without it: the lock is never held while
 //! waiting. With `--wait`, once something awaited is ready, the lock is taken again
 //! and the next round runs, planned again from what the account holds.
+//!
+//! An [`Interrupt`] (Ctrl-C) stops this cleanly: nothing more is sent (the
+//! operation in flight is finished, a retry in its backoff is given up), the lock
+//! is given back, following stops, and the report says what was not sent.
 
+pub mod interrupt;
 pub mod progress;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -23,6 +28,7 @@ use crate::model::{Address, ObservedAccount};
 use crate::plan::{Action, Change, Op, Plan, WaitOn};
 use crate::resource::customization_job as job;
 use crate::resource::provisioned_throughput as pt;
+pub use interrupt::Interrupt;
 use progress::Progress;
 
 #[derive(Clone, Debug)]
@@ -33,6 +39,8 @@ pub struct ApplyOptions {
     pub timeout: Duration,
     /// Backoff settings (shortened in tests).
     pub retry: RetryPolicy,
+    /// Stops sending and following when pressed.
+    pub interrupt: Interrupt,
 }
 
 impl Default for ApplyOptions {
@@ -41,6 +49,7 @@ impl Default for ApplyOptions {
             wait: false,
             timeout: Duration::from_secs(6 * 3600),
             retry: RetryPolicy::default(),
+            interrupt: Interrupt::never(),
         }
     }
 }
@@ -93,6 +102,10 @@ pub enum Outcome {
     Skipped {
         reason: String,
     },
+    /// Not sent (or not all of it) because apply was interrupted.
+    Interrupted {
+        reason: String,
+    },
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -115,6 +128,12 @@ impl ApplyReport {
         self.results
             .iter()
             .any(|r| matches!(r.outcome, Outcome::Failed { .. } | Outcome::Skipped { .. }))
+    }
+    /// Whether an interrupt kept any change from being sent in full.
+    pub fn interrupted(&self) -> bool {
+        self.results
+            .iter()
+            .any(|r| matches!(r.outcome, Outcome::Interrupted { .. }))
     }
 }
 
@@ -279,7 +298,7 @@ pub async fn apply_in_rounds(
                 due,
             });
         }
-        if unfinished.is_empty() {
+        if unfinished.is_empty() || options.interrupt.is_set() {
             break;
         }
         if let Some(id) = &held {
@@ -358,12 +377,14 @@ async fn relock(
     let mut announced = false;
     loop {
         match lock.acquire().await {
-            Err(e @ crate::lock::LockError::Held { .. }) if Instant::now() < deadline => {
+            Err(e @ crate::lock::LockError::Held { .. })
+                if Instant::now() < deadline && !options.interrupt.is_set() =>
+            {
                 if !announced {
                     progress.line(&format!("Waiting for the stack lock: {e}"));
                     announced = true;
                 }
-                tokio::time::sleep(options.retry.poll).await;
+                options.interrupt.sleep(options.retry.poll).await;
             }
             other => return other,
         }
@@ -596,7 +617,14 @@ async fn follow(
             }
             return false;
         }
-        tokio::time::sleep(options.retry.poll).await;
+        if options.interrupt.sleep(options.retry.poll).await {
+            for u in unfinished.iter() {
+                if let Some(bar) = bars.get(&u.entry) {
+                    bar.finish("no longer followed (interrupted)");
+                }
+            }
+            return false;
+        }
     }
 }
 
@@ -746,6 +774,10 @@ async fn run_change(
         result: result(change, done, outcome),
         rest,
     };
+    if options.interrupt.is_set() {
+        let reason = "apply was interrupted before it was sent".to_string();
+        return step(&change, done, Outcome::Interrupted { reason }, None);
+    }
     if let Some(wait) = change.waits_on.clone() {
         match dependency(cloud, &wait).await {
             Ok(Readiness::Ready) => {}
@@ -788,6 +820,15 @@ async fn run_change(
     }
     let ops = std::mem::take(&mut change.ops);
     for (index, op) in ops.iter().enumerate() {
+        if options.interrupt.is_set() {
+            let reason = if done.is_empty() {
+                "apply was interrupted before it was sent".to_string()
+            } else {
+                format!("apply was interrupted before `{}` was sent", op.describe())
+            };
+            change.ops = ops[index..].to_vec();
+            return step(&change, done, Outcome::Interrupted { reason }, None);
+        }
         // A throughput being replaced keeps serving until its successor is in service.
         if let (Op::Delete { kind, .. }, true) = (op, change.create_before_destroy)
             && kind == pt::KIND
@@ -830,8 +871,17 @@ async fn run_change(
             }
         }
         progress.line(&format!("{}: {}", change.address, op.describe()));
-        match execute_with_retry(cloud, op, &options.retry, progress).await {
+        match execute_with_retry(cloud, op, &options.retry, &options.interrupt, progress).await {
             Ok(()) => done.push(op.describe()),
+            // A retry given up for the interrupt: the last attempt did not succeed.
+            Err(e) if e.class.is_retryable() && options.interrupt.is_set() => {
+                let reason = format!(
+                    "apply was interrupted while retrying `{}` (last answer: {})",
+                    op.describe(),
+                    e.message
+                );
+                return step(&change, done, Outcome::Interrupted { reason }, None);
+            }
             Err(e) if e.class == ErrorClass::QuotaExceeded => {
                 change.ops = ops[index..].to_vec();
                 let follow = Follow::Quota {
@@ -900,11 +950,13 @@ async fn run_change(
     }
 }
 
-/// Runs one operation, retrying what the error class says is worth retrying.
+/// Runs one operation, retrying what the error class says is worth retrying; once
+/// `interrupt` is pressed, the next retry is given up and the last error returned.
 pub async fn execute_with_retry(
     cloud: &dyn Cloud,
     op: &Op,
     retry: &RetryPolicy,
+    interrupt: &Interrupt,
     progress: &Progress,
 ) -> Result<(), CloudError> {
     let started = tokio::time::Instant::now();
@@ -921,7 +973,7 @@ pub async fn execute_with_retry(
                     }
                     _ => false,
                 };
-                if !retry_more {
+                if !retry_more || interrupt.is_set() {
                     return Err(e);
                 }
                 progress.line(&format!(
@@ -930,7 +982,9 @@ pub async fn execute_with_retry(
                     backoff.as_secs_f64(),
                     e.message
                 ));
-                tokio::time::sleep(backoff).await;
+                if interrupt.sleep(backoff).await {
+                    return Err(e);
+                }
                 backoff = (backoff * 2).min(retry.max_backoff);
                 attempt += 1;
             }

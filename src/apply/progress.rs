@@ -1,9 +1,15 @@
-//! Progress on stderr: bars on a terminal, plain lines otherwise.
+//! Progress on stderr: bars on a terminal, plain lines otherwise. Plain lines are
+//! printed when something changes, and repeated every so often while nothing does,
+//! so that a log (a CI job) shows the wait is alive.
 
+use std::cell::{Cell, RefCell};
 use std::io::IsTerminal;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+
+/// How often an unchanged plain line is repeated.
+const HEARTBEAT: Duration = Duration::from_secs(60);
 
 pub struct Progress {
     multi: Option<MultiProgress>,
@@ -53,44 +59,80 @@ impl Progress {
             progress: self,
             bar,
             label: label.to_string(),
-            last: std::cell::RefCell::new(String::new()),
+            started: Instant::now(),
+            last: RefCell::new(String::new()),
+            last_at: Cell::new(Instant::now()),
         }
     }
+}
+
+/// A customization job's stages as `GetModelCustomizationJob` reports them in
+/// `statusDetails`, in the order they run.
+const STAGES: [(&str, &str); 3] = [
+    ("Validation", "validation"),
+    ("DataProcessing", "data processing"),
+    ("Training", "training"),
+];
+
+/// `data processing (stage 2 of 3)` for a known stage; other names as they are.
+pub fn describe_stage(stage: &str) -> String {
+    match STAGES.iter().position(|(name, _)| *name == stage) {
+        Some(i) => format!("{} (stage {} of {})", STAGES[i].1, i + 1, STAGES.len()),
+        None => stage.to_string(),
+    }
+}
+
+/// How far through its stages a job is, when it reports no percentage.
+fn stage_fraction(stage: &str) -> Option<f64> {
+    STAGES
+        .iter()
+        .position(|(name, _)| *name == stage)
+        .map(|i| i as f64 / STAGES.len() as f64)
+}
+
+/// `InProgress, training (stage 3 of 3), 45%`: what a bar or a plain line says.
+pub fn describe(status: &str, stage: Option<&str>, fraction: Option<f64>) -> String {
+    let mut text = status.to_string();
+    if let Some(stage) = stage {
+        text.push_str(", ");
+        text.push_str(&describe_stage(stage));
+    }
+    if let Some(f) = fraction {
+        text.push_str(&format!(", {:.0}%", (f.clamp(0.0, 1.0) * 100.0).floor()));
+    }
+    text
 }
 
 pub struct Bar<'a> {
     progress: &'a Progress,
     bar: Option<ProgressBar>,
     label: String,
-    last: std::cell::RefCell<String>,
+    started: Instant,
+    last: RefCell<String>,
+    last_at: Cell<Instant>,
 }
 
 impl Bar<'_> {
     pub fn update(&self, status: &str, stage: Option<&str>, fraction: Option<f64>) {
-        let message = match stage {
-            Some(stage) => format!("{status}: {stage}"),
-            None => status.to_string(),
-        };
         match &self.bar {
             Some(bar) => {
-                if let Some(f) = fraction {
+                if let Some(f) = fraction.or_else(|| stage.and_then(stage_fraction)) {
                     bar.set_position((f.clamp(0.0, 1.0) * 100.0) as u64);
                 }
-                bar.set_message(message);
+                bar.set_message(describe(status, stage, None));
             }
             None => {
-                // Plain lines only when something changed.
-                let line = match fraction {
-                    Some(f) => format!(
-                        "{}: {message} {:.0}%",
-                        self.label,
-                        (f.clamp(0.0, 1.0) * 100.0).floor()
-                    ),
-                    None => format!("{}: {message}", self.label),
-                };
-                if *self.last.borrow() != line {
+                let line = format!("{}: {}", self.label, describe(status, stage, fraction));
+                let changed = *self.last.borrow() != line;
+                if changed {
                     self.progress.line(&line);
                     *self.last.borrow_mut() = line;
+                    self.last_at.set(Instant::now());
+                } else if self.last_at.get().elapsed() >= HEARTBEAT {
+                    let minutes = self.started.elapsed().as_secs() / 60;
+                    self.progress
+                        .line(&format!("{line} (still, after {minutes} min)"));
+                    self.last_at.set(Instant::now());
                 }
             }
         }
@@ -100,5 +142,25 @@ impl Bar<'_> {
             Some(bar) => bar.finish_with_message(status.to_string()),
             None => self.progress.line(&format!("{}: {status}", self.label)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stages_are_named_with_their_place() {
+        assert_eq!(
+            describe("InProgress", Some("DataProcessing"), Some(0.354)),
+            "InProgress, data processing (stage 2 of 3), 35%"
+        );
+        assert_eq!(
+            describe("InProgress", Some("Training"), None),
+            "InProgress, training (stage 3 of 3)"
+        );
+        assert_eq!(describe("Creating", None, None), "Creating");
+        assert_eq!(describe_stage("Evaluation"), "Evaluation");
+        assert_eq!(stage_fraction("Validation"), Some(0.0));
     }
 }

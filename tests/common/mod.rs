@@ -141,6 +141,7 @@ pub fn apply_options(wait: bool) -> ApplyOptions {
             iam_propagation: Duration::from_secs(5),
             poll: Duration::from_millis(20),
         },
+        ..ApplyOptions::default()
     }
 }
 
