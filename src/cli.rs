@@ -76,6 +76,38 @@ pub enum Command {
     Schema,
     /// Release a stack lock left by an apply that no longer runs
     Unlock(UnlockArgs),
+    /// Adopt existing objects the manifests declare, by giving them the stack's
+    /// ownership tags
+    Import(ImportArgs),
+    /// Write manifests for the Bedrock resources of an existing account
+    Export(ExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// ADDRESS AWS-ID PATH... (ADDRESS is Kind/name; AWS-ID the object's name or
+    /// ARN); with --all, only PATH...
+    #[arg(required = true, value_name = "ADDRESS AWS-ID PATH")]
+    pub args: Vec<String>,
+    /// Adopt every declared resource whose object exists without an owner
+    #[arg(long)]
+    pub all: bool,
+    /// Do not ask for confirmation
+    #[arg(long)]
+    pub auto_approve: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Kinds to export (default: all that export supports)
+    #[arg(long, value_delimiter = ',', value_name = "KIND,...")]
+    pub kinds: Vec<String>,
+    /// Folder to write the manifests to (default: print them)
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Name of the exported stack
+    #[arg(long, default_value = "exported", value_name = "NAME")]
+    pub stack: String,
 }
 
 #[derive(Debug, Args)]
@@ -234,6 +266,8 @@ async fn dispatch(cli: &Cli) -> Result<ExitStatus, CliError> {
         Command::Apply(args) => apply_command(cli, args).await,
         Command::Status(args) => status_command(cli, args).await,
         Command::Unlock(args) => unlock_command(cli, args).await,
+        Command::Import(args) => import_command(cli, args).await,
+        Command::Export(args) => export_command(cli, args).await,
     }
 }
 
@@ -988,4 +1022,214 @@ async fn unlock_command(cli: &Cli, args: &UnlockArgs) -> Result<ExitStatus, CliE
     let released = lock.release(&args.id).await?;
     println!("Released {released} ({}).", lock.object());
     Ok(ExitStatus::Success)
+}
+
+/// Asks "yes" on a terminal; `Ok(false)` when the user declines. Refuses without
+/// a terminal: `what` names the flag that skips the question.
+fn confirm(question: &str, command: &str) -> Result<bool, CliError> {
+    if !std::io::stdin().is_terminal() {
+        return Err(fail(format!(
+            "{command} needs confirmation but standard input is not a terminal; pass --auto-approve (after reviewing the above). Nothing was changed"
+        )));
+    }
+    eprint!("{question} Only 'yes' is accepted: ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    let _ = std::io::stdin().read_line(&mut answer);
+    Ok(answer.trim() == "yes")
+}
+
+fn show_value(value: Option<&serde_json::Value>) -> String {
+    value.map_or_else(|| "(none)".to_string(), |v| v.to_string())
+}
+
+/// Prints what importing one resource tags, and what the next plan will show.
+fn show_adoption(adopted: &crate::adopt::Adopted) {
+    println!("{}", adopted.address);
+    for target in &adopted.targets {
+        println!("  tag {} `{}`:", target.kind, target.aws_name);
+        for (key, value) in &target.tags {
+            println!("    + {key} = {value}");
+        }
+    }
+    if adopted.in_sync() {
+        println!("  It matches its document: the next plan shows no change for it.");
+    } else {
+        println!(
+            "  It differs from its document; `{}` is left off, so the next plan shows these as changes to apply:",
+            crate::model::TAG_SPEC_HASH
+        );
+        for field in &adopted.differences {
+            println!(
+                "    ~ {}: {} -> {}",
+                field.path,
+                show_value(field.before.as_ref()),
+                show_value(field.after.as_ref())
+            );
+        }
+    }
+}
+
+async fn import_command(cli: &Cli, args: &ImportArgs) -> Result<ExitStatus, CliError> {
+    let (target, paths): (Option<(&str, &str)>, Vec<PathBuf>) = if args.all {
+        (None, args.args.iter().map(PathBuf::from).collect())
+    } else {
+        match args.args.as_slice() {
+            [address, aws_id, paths @ ..] if !paths.is_empty() => (
+                Some((address.as_str(), aws_id.as_str())),
+                paths.iter().map(PathBuf::from).collect(),
+            ),
+            _ => {
+                return Err(fail(
+                    "usage: bedform import ADDRESS AWS-ID PATH... (or bedform import --all PATH...)",
+                ));
+            }
+        }
+    };
+    let prepared = match prepare(&cli.global, &paths).await? {
+        Ok(p) => p,
+        Err(status) => return Ok(status),
+    };
+    let observed = prepared
+        .cloud
+        .observe(&Scope::of(&prepared.desired))
+        .await?;
+    let adoptions = match target {
+        Some((address, aws_id)) => {
+            match crate::adopt::import_one(&prepared.desired, &observed, address, aws_id) {
+                Ok(crate::adopt::Verdict::Adopt(adopted)) => vec![adopted],
+                Ok(crate::adopt::Verdict::AlreadyManaged { address, aws_name }) => {
+                    println!(
+                        "{address} is already managed by this stack (`{aws_name}` carries its tags); nothing to import."
+                    );
+                    return Ok(ExitStatus::Success);
+                }
+                Ok(crate::adopt::Verdict::NotNeeded { address, why }) => {
+                    println!("{address}: nothing to import: {why}.");
+                    return Ok(ExitStatus::Success);
+                }
+                Err(refusal) => {
+                    return Err(fail(format!("{refusal}. Nothing was changed")));
+                }
+            }
+        }
+        None => {
+            let survey = crate::adopt::import_all(&prepared.desired, &observed);
+            for refusal in &survey.refused {
+                eprintln!("warning: not imported: {refusal}");
+            }
+            if survey.adopt.is_empty() {
+                println!("Nothing to import: no declared object exists without an owner.");
+                return Ok(if survey.refused.is_empty() {
+                    ExitStatus::Success
+                } else {
+                    ExitStatus::Error
+                });
+            }
+            survey.adopt
+        }
+    };
+    for adopted in &adoptions {
+        show_adoption(adopted);
+    }
+    let count: usize = adoptions.iter().map(|a| a.targets.len()).sum();
+    let question = format!(
+        "\nTag {count} object{} in account {} for stack `{}`?",
+        if count == 1 { "" } else { "s" },
+        observed.account_id,
+        prepared.desired.stack.name
+    );
+    if !args.auto_approve && !confirm(&question, "import")? {
+        eprintln!("Import cancelled; nothing was changed.");
+        return Ok(ExitStatus::Error);
+    }
+    for adopted in &adoptions {
+        for target in &adopted.targets {
+            prepared
+                .cloud
+                .add_tags(&target.kind, &target.aws_name, &target.tags)
+                .await?;
+        }
+        println!("Imported {}.", adopted.address);
+    }
+    println!("\nRun plan to see what is left to apply.");
+    Ok(ExitStatus::Success)
+}
+
+async fn export_command(cli: &Cli, args: &ExportArgs) -> Result<ExitStatus, CliError> {
+    let kinds = crate::export::kinds(&args.kinds).map_err(|e| fail(e.to_string()))?;
+    if let Err(problem) = crate::names::check_address_name(&args.stack) {
+        return Err(fail(format!("--stack `{}` {problem}", args.stack)));
+    }
+    let region = cli
+        .global
+        .region
+        .clone()
+        .or_else(|| std::env::var("AWS_REGION").ok())
+        .or_else(|| std::env::var("AWS_DEFAULT_REGION").ok())
+        .ok_or_else(|| fail("export needs a region: pass --region REGION"))?;
+    let cloud = open_cloud(&cli.global, None, &region).await?;
+    let observed = cloud
+        .observe(&crate::model::Scope::everything(&args.stack))
+        .await?;
+    let export = crate::export::export(&observed, &kinds);
+    let files = crate::export::files(&args.stack, &observed, &export.documents)
+        .map_err(|e| fail(format!("writing the manifests: {e}")))?;
+    for skipped in &export.skipped {
+        eprintln!("note: {skipped}");
+    }
+    for warning in &export.warnings {
+        eprintln!("warning: {warning}");
+    }
+    let problems = crate::export::check(&files, &observed);
+    for problem in &problems {
+        eprintln!("warning: the export will not plan clean: {problem}");
+    }
+    match &args.out {
+        None => {
+            // The Stack first, as a reader expects.
+            let texts: Vec<&str> = files
+                .get("stack.yaml")
+                .into_iter()
+                .chain(
+                    files
+                        .iter()
+                        .filter(|(k, _)| *k != "stack.yaml")
+                        .map(|(_, v)| v),
+                )
+                .map(String::as_str)
+                .collect();
+            print!("{}", texts.join("---\n"));
+        }
+        Some(dir) => {
+            for name in files.keys() {
+                let path = dir.join(name);
+                if path.exists() {
+                    return Err(fail(format!(
+                        "{} exists; export writes only new files. Nothing was written",
+                        path.display()
+                    )));
+                }
+            }
+            std::fs::create_dir_all(dir)
+                .map_err(|e| fail(format!("creating {}: {e}", dir.display())))?;
+            for (name, text) in &files {
+                let path = dir.join(name);
+                std::fs::write(&path, text)
+                    .map_err(|e| fail(format!("writing {}: {e}", path.display())))?;
+            }
+            let dir = dir.display();
+            println!(
+                "Wrote {} document{} for stack `{}` to {dir}. Next, to manage them:\n  bedform validate {dir}\n  bedform import --all {dir}    # shows the objects, then tags them as this stack's\n  bedform plan --detailed-exitcode {dir}",
+                export.documents.len(),
+                if export.documents.len() == 1 { "" } else { "s" },
+                args.stack
+            );
+        }
+    }
+    Ok(if problems.is_empty() {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Error
+    })
 }

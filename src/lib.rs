@@ -2,11 +2,13 @@
 //! state, the account is read into observed state, a pure planner compares them, and
 //! the executor applies the plan.
 
+pub mod adopt;
 pub mod apply;
 pub mod cli;
 pub mod cloud;
 pub mod diag;
 pub mod exit;
+pub mod export;
 pub mod hash;
 pub mod lock;
 pub mod manifest;

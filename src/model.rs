@@ -221,6 +221,9 @@ pub struct Scope {
     pub models: BTreeSet<String>,
     /// Whether a use-case form is declared.
     pub use_case_form: bool,
+    /// Read every object of the region, owned or not (`bedform export`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub everything: bool,
 }
 
 impl Scope {
@@ -275,9 +278,20 @@ impl Scope {
             .insert(name.to_string());
     }
     pub fn declares(&self, kind: &str, name: &str) -> bool {
-        self.declared
-            .get(kind)
-            .is_some_and(|names| names.contains(name))
+        self.everything
+            || self
+                .declared
+                .get(kind)
+                .is_some_and(|names| names.contains(name))
+    }
+
+    /// Everything of the region, for `bedform export`.
+    pub fn everything(stack: &str) -> Scope {
+        Scope {
+            stack: stack.to_string(),
+            everything: true,
+            ..Scope::default()
+        }
     }
     pub fn declares_kind(&self, kind: &str) -> bool {
         self.declared

@@ -728,3 +728,346 @@ fn removing_a_tag_from_a_throughput_converges() {
     let clean = bedform(&moto, dir.path(), &["plan", "--detailed-exitcode", path]).expect(0);
     assert!(clean.stdout.contains("No changes."), "{}", clean.stdout);
 }
+
+const BEDROCK_TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"bedrock.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+
+/// An account built by hand with the SDK (not by bedform): export writes
+/// manifests for it, they validate, `import --all` adopts the objects, and the
+/// plan then has no changes.
+#[test]
+fn export_then_import_of_a_hand_built_account_plans_clean() {
+    let moto = Moto::start();
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    let rt = runtime();
+    let config = rt.block_on(moto.sdk_config());
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&config);
+    let iam = aws_sdk_iam::Client::new(&config);
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&config)
+            .force_path_style(true)
+            .build(),
+    );
+    let bedrock = aws_sdk_bedrock::Client::new(&config);
+    rt.block_on(async {
+        logs.create_log_group()
+            .log_group_name("/bedrock/invocations")
+            .tags("team", "ml")
+            .send()
+            .await
+            .unwrap();
+        logs.put_retention_policy()
+            .log_group_name("/bedrock/invocations")
+            .retention_in_days(30)
+            .send()
+            .await
+            .unwrap();
+        s3.create_bucket()
+            .bucket("hand-made-invocation-logs")
+            .send()
+            .await
+            .unwrap();
+        let role = iam
+            .create_role()
+            .role_name("BedrockLogging")
+            .assume_role_policy_document(BEDROCK_TRUST)
+            .send()
+            .await
+            .unwrap();
+        let role_arn = role.role().unwrap().arn().to_string();
+        iam.put_role_policy()
+            .role_name("BedrockLogging")
+            .policy_name("write-logs")
+            .policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["logs:CreateLogStream","logs:PutLogEvents"],"Resource":"*"}]}"#)
+            .send()
+            .await
+            .unwrap();
+        // A role that does not trust Bedrock is not exported.
+        iam.create_role()
+            .role_name("unrelated")
+            .assume_role_policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#)
+            .send()
+            .await
+            .unwrap();
+        use aws_sdk_bedrock::types::{
+            CloudWatchConfig, CustomizationType, LoggingConfig, OutputDataConfig, S3Config,
+            TrainingDataConfig,
+        };
+        bedrock
+            .put_model_invocation_logging_configuration()
+            .logging_config(
+                LoggingConfig::builder()
+                    .cloud_watch_config(
+                        CloudWatchConfig::builder()
+                            .log_group_name("/bedrock/invocations")
+                            .role_arn(&role_arn)
+                            .build()
+                            .unwrap(),
+                    )
+                    .s3_config(
+                        S3Config::builder()
+                            .bucket_name("hand-made-invocation-logs")
+                            .key_prefix("logs/")
+                            .build()
+                            .unwrap(),
+                    )
+                    .text_data_delivery_enabled(true)
+                    .image_data_delivery_enabled(false)
+                    .embedding_data_delivery_enabled(false)
+                    .video_data_delivery_enabled(false)
+                    .audio_data_delivery_enabled(false)
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+        bedrock
+            .create_model_customization_job()
+            .job_name("my-tuning-job")
+            .custom_model_name("my-tuned-model")
+            .role_arn(&role_arn)
+            .base_model_identifier("amazon.titan-text-express-v1")
+            .customization_type(CustomizationType::FineTuning)
+            .hyper_parameters("epochCount", "2")
+            .training_data_config(
+                TrainingDataConfig::builder()
+                    .s3_uri("s3://hand-made-invocation-logs/train.jsonl")
+                    .build(),
+            )
+            .output_data_config(
+                OutputDataConfig::builder()
+                    .s3_uri("s3://hand-made-invocation-logs/out/")
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+            .await
+            .unwrap();
+        bedrock
+            .create_provisioned_model_throughput()
+            .provisioned_model_name("serving")
+            .model_id("amazon.nova-lite-v1:0")
+            .model_units(1)
+            .send()
+            .await
+            .unwrap();
+    });
+
+    let exported = bedform(
+        &moto,
+        d,
+        &[
+            "export",
+            "--region",
+            "us-east-1",
+            "--stack",
+            "adopted",
+            "--out",
+            "exported",
+        ],
+    )
+    .expect(0);
+    assert!(
+        exported.stdout.contains("Wrote 6 documents"),
+        "{}\n{}",
+        exported.stdout,
+        exported.stderr
+    );
+    let roles = std::fs::read_to_string(d.join("exported/iam-role.yaml")).unwrap();
+    assert!(roles.contains("roleName: BedrockLogging"), "{roles}");
+    assert!(!roles.contains("unrelated"), "{roles}");
+    let jobs = std::fs::read_to_string(d.join("exported/customization-job.yaml")).unwrap();
+    assert!(jobs.contains("jobName: my-tuning-job"), "{jobs}");
+    assert!(jobs.contains("customModelName: my-tuned-model"), "{jobs}");
+    let logging = std::fs::read_to_string(d.join("exported/invocation-logging.yaml")).unwrap();
+    assert!(logging.contains("ref: bedrocklogging"), "{logging}");
+
+    bedform(&moto, d, &["validate", "exported"]).expect(0);
+    let unadopted = bedform(&moto, d, &["plan", "exported"]).expect(1);
+    assert!(
+        unadopted
+            .stdout
+            .contains("exists but was not created by this stack"),
+        "{}",
+        unadopted.stdout
+    );
+    let imported = bedform(&moto, d, &["import", "--all", "--auto-approve", "exported"]).expect(0);
+    assert!(
+        imported.stdout.contains("Imported CustomizationJob/"),
+        "{}",
+        imported.stdout
+    );
+    let clean = bedform(&moto, d, &["plan", "--detailed-exitcode", "exported"]).expect(0);
+    assert!(clean.stdout.contains("No changes."), "{}", clean.stdout);
+
+    // The tags went where they belong, and the user's own stayed.
+    let group = rt
+        .block_on(
+            logs.describe_log_groups()
+                .log_group_name_prefix("/bedrock/invocations")
+                .send(),
+        )
+        .unwrap();
+    let arn = group.log_groups()[0]
+        .arn()
+        .unwrap()
+        .trim_end_matches(":*")
+        .to_string();
+    let tags = rt
+        .block_on(logs.list_tags_for_resource().resource_arn(&arn).send())
+        .unwrap();
+    let tags = tags.tags().unwrap();
+    assert_eq!(
+        tags.get("bedform:stack").map(String::as_str),
+        Some("adopted")
+    );
+    assert_eq!(tags.get("team").map(String::as_str), Some("ml"));
+}
+
+/// On the wire: an unowned role is refused by plan until imported; a role of
+/// another stack is never imported; a differing log group plans its difference.
+#[test]
+fn import_over_the_wire() {
+    let moto = Moto::start();
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    let rt = runtime();
+    let config = rt.block_on(moto.sdk_config());
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&config);
+    let iam = aws_sdk_iam::Client::new(&config);
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&config)
+            .force_path_style(true)
+            .build(),
+    );
+    rt.block_on(async {
+        iam.create_role()
+            .role_name("bedrock-logging")
+            .assume_role_policy_document(BEDROCK_TRUST)
+            .send()
+            .await
+            .unwrap();
+        iam.create_role()
+            .role_name("theirs")
+            .assume_role_policy_document(BEDROCK_TRUST)
+            .tags(
+                aws_sdk_iam::types::Tag::builder()
+                    .key("bedform:stack")
+                    .value("other")
+                    .build()
+                    .unwrap(),
+            )
+            .tags(
+                aws_sdk_iam::types::Tag::builder()
+                    .key("bedform:address")
+                    .value("IamRole/theirs")
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+            .await
+            .unwrap();
+        logs.create_log_group()
+            .log_group_name("/outside/made")
+            .send()
+            .await
+            .unwrap();
+        s3.create_bucket()
+            .bucket("outside-made")
+            .send()
+            .await
+            .unwrap();
+    });
+    let trust = r#"{Version: "2012-10-17", Statement: [{Effect: Allow, Principal: {Service: bedrock.amazonaws.com}, Action: "sts:AssumeRole"}]}"#;
+    let manifest = format!(
+        "{STACK}---\napiVersion: bedform/v1\nkind: IamRole\nmetadata: {{name: logging-role}}\nspec:\n  roleName: bedrock-logging\n  trustPolicy: {trust}\n---\napiVersion: bedform/v1\nkind: IamRole\nmetadata: {{name: theirs}}\nspec:\n  trustPolicy: {trust}\n{}---\napiVersion: bedform/v1\nkind: Bucket\nmetadata: {{name: data}}\nspec:\n  bucketName: outside-made\n  blockPublicAccess: false\n",
+        log_group("made", "/outside/made", "")
+    );
+    std::fs::write(d.join("stack.yaml"), manifest).unwrap();
+    let plan = bedform(&moto, d, &["plan", "stack.yaml"]).expect(1);
+    assert!(
+        plan.stdout.contains("? IamRole/logging-role"),
+        "{}",
+        plan.stdout
+    );
+
+    let no_tty = bedform(
+        &moto,
+        d,
+        &[
+            "import",
+            "IamRole/logging-role",
+            "bedrock-logging",
+            "stack.yaml",
+        ],
+    )
+    .expect(1);
+    assert!(
+        no_tty.stderr.contains("not a terminal"),
+        "{}",
+        no_tty.stderr
+    );
+    let other = bedform(
+        &moto,
+        d,
+        &[
+            "import",
+            "--auto-approve",
+            "IamRole/theirs",
+            "theirs",
+            "stack.yaml",
+        ],
+    )
+    .expect(1);
+    assert!(
+        other.stderr.contains("belongs to stack `other`"),
+        "{}",
+        other.stderr
+    );
+    let unknown = bedform(
+        &moto,
+        d,
+        &[
+            "import",
+            "--auto-approve",
+            "Bucket/nope",
+            "nope",
+            "stack.yaml",
+        ],
+    )
+    .expect(1);
+    assert!(
+        unknown.stderr.contains("is not declared"),
+        "{}",
+        unknown.stderr
+    );
+
+    for (address, id) in [
+        ("IamRole/logging-role", "bedrock-logging"),
+        ("LogGroup/made", "/outside/made"),
+        ("Bucket/data", "arn:aws:s3:::outside-made"),
+    ] {
+        bedform(
+            &moto,
+            d,
+            &["import", "--auto-approve", address, id, "stack.yaml"],
+        )
+        .expect(0);
+    }
+    // Only the log group differs (no retention in AWS, 7 days declared), and the
+    // other stack's role is still refused.
+    let plan = bedform(&moto, d, &["plan", "stack.yaml"]).expect(1);
+    assert!(plan.stdout.contains("~ LogGroup/made"), "{}", plan.stdout);
+    assert!(plan.stdout.contains("retentionDays"), "{}", plan.stdout);
+    assert!(
+        !plan.stdout.contains("Changed outside bedform"),
+        "{}",
+        plan.stdout
+    );
+    assert!(plan.stdout.contains("? IamRole/theirs"), "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains("Plan: 0 to create, 1 to update"),
+        "{}",
+        plan.stdout
+    );
+}

@@ -5,6 +5,8 @@
 pub mod aws;
 pub mod sandbox;
 
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
 
 use crate::lock::{LockLocation, StackLock};
@@ -75,6 +77,21 @@ pub trait Cloud: Send + Sync {
     async fn get(&self, kind: &str, name: &str) -> Result<Option<ObservedResource>, CloudError>;
     /// Performs one operation of a plan.
     async fn execute(&self, op: &Op) -> Result<(), CloudError>;
+    /// Adds `tags` to an existing object, keeping its other tags and changing
+    /// nothing else (`bedform import`).
+    async fn add_tags(
+        &self,
+        kind: &str,
+        name: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<(), CloudError> {
+        let _ = tags;
+        Err(CloudError::new(
+            ErrorClass::Fatal,
+            format!("tag {kind} {name}"),
+            "this account cannot tag objects",
+        ))
+    }
     /// Where apply takes the stack's lock in this account, given the Stack's
     /// `spec.lock`; none when the stack declares no lock and the account needs one.
     fn stack_lock(&self, location: Option<&LockLocation>) -> Option<StackLock> {

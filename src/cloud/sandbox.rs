@@ -989,6 +989,27 @@ impl Cloud for Sandbox {
         })
     }
 
+    async fn add_tags(
+        &self,
+        kind: &str,
+        name: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<(), CloudError> {
+        self.with_state("TagResource", |state| {
+            let Some(object) = state.get_mut(kind, name) else {
+                return Err(err(
+                    ErrorClass::NotFound,
+                    format!("TagResource {kind} {name}"),
+                    "ResourceNotFoundException",
+                ));
+            };
+            object
+                .tags
+                .extend(tags.iter().map(|(k, v)| (k.clone(), v.clone())));
+            Ok(())
+        })
+    }
+
     /// The sandbox always locks, in a file beside its own.
     fn stack_lock(&self, _location: Option<&LockLocation>) -> Option<StackLock> {
         Some(StackLock::for_sandbox(&self.path))

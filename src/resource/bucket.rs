@@ -4,7 +4,9 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::{Common, KindBehaviour, LowerCx, Lowered, ResourceSpec, ValidateCx};
+use super::{
+    Common, ExportCx, Exported, KindBehaviour, LowerCx, Lowered, ResourceSpec, ValidateCx,
+};
 use crate::diag::Diagnostic;
 use crate::manifest::refs::Reference;
 use crate::manifest::spanned::{KeyedMap, Spanned};
@@ -118,22 +120,9 @@ impl ResourceSpec for BucketSpec {
             ));
         }
         let arn = format!("arn:aws:s3:::{name}");
-        let policy = self.allow_bedrock_log_delivery.then(|| {
-            crate::policy::normalise(&json!({
-                "Version": "2012-10-17",
-                "Statement": [{
-                    "Sid": "AllowBedrockLogDelivery",
-                    "Effect": "Allow",
-                    "Principal": {"Service": "bedrock.amazonaws.com"},
-                    "Action": "s3:PutObject",
-                    "Resource": format!("{arn}/*"),
-                    "Condition": {
-                        "StringEquals": {"aws:SourceAccount": cx.account_id},
-                        "ArnLike": {"aws:SourceArn": format!("arn:aws:bedrock:{}:{}:*", cx.stack.region, cx.account_id)}
-                    }
-                }]
-            }))
-        });
+        let policy = self
+            .allow_bedrock_log_delivery
+            .then(|| log_delivery_policy(&name, &cx.stack.region, cx.account_id));
         let encryption = match &self.encryption {
             None => json!({"sse": "s3"}),
             Some(e) => json!({
@@ -159,6 +148,24 @@ impl ResourceSpec for BucketSpec {
             ),
         })
     }
+}
+
+/// The bucket policy `allowBedrockLogDelivery: true` stands for, normalised.
+pub fn log_delivery_policy(bucket: &str, region: &str, account: &str) -> Value {
+    crate::policy::normalise(&json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "AllowBedrockLogDelivery",
+            "Effect": "Allow",
+            "Principal": {"Service": "bedrock.amazonaws.com"},
+            "Action": "s3:PutObject",
+            "Resource": format!("arn:aws:s3:::{bucket}/*"),
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": account},
+                "ArnLike": {"aws:SourceArn": format!("arn:aws:bedrock:{region}:{account}:*")}
+            }
+        }]
+    }))
 }
 
 /// Drops `null` members of an object.
@@ -191,6 +198,55 @@ fn objects(observed: &ObservedResource) -> Option<String> {
 }
 
 impl KindBehaviour for Behaviour {
+    fn name_field(&self) -> &'static str {
+        "`bucketName`"
+    }
+
+    fn export(&self, cx: &ExportCx<'_>, observed: &ObservedResource) -> Result<Exported, String> {
+        let mut out = Exported::default();
+        let name = &observed.aws_name;
+        out.set("bucketName", json!(name));
+        match observed.attrs.get("policy").filter(|p| !p.is_null()) {
+            None => {}
+            Some(policy)
+                if *policy
+                    == log_delivery_policy(name, &cx.observed.region, &cx.observed.account_id) =>
+            {
+                out.set("allowBedrockLogDelivery", json!(true));
+            }
+            Some(_) => {
+                return Err(
+                    "its bucket policy is not the one `allowBedrockLogDelivery` declares, and a Bucket declares no other"
+                        .into(),
+                );
+            }
+        }
+        let encryption = observed
+            .attrs
+            .get("encryption")
+            .cloned()
+            .unwrap_or(Value::Null);
+        match encryption.get("sse").and_then(Value::as_str) {
+            Some("kms") if encryption.get("kmsKeyId").is_some() => {
+                out.set("encryption", encryption)
+            }
+            Some("kms") => {
+                return Err(
+                    "it is encrypted with the AWS managed KMS key, which a Bucket cannot declare"
+                        .into(),
+                );
+            }
+            _ => {}
+        }
+        if observed.attrs.get("blockPublicAccess") == Some(&Value::Bool(false)) {
+            out.set("blockPublicAccess", json!(false));
+        }
+        if observed.attrs.get("versioning") == Some(&Value::Bool(true)) {
+            out.set("versioning", json!(true));
+        }
+        out.tags_of(observed);
+        Ok(out)
+    }
     fn plan(&self, cx: &PlanCx<'_>, desired: &DesiredResource) -> Vec<Change> {
         let changes = generic::plan_declared(self, cx, desired);
         // A bucket that holds objects is deleted (by a rename or `state`) only with

@@ -11,7 +11,9 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::bucket::{strip_nulls, validate_tags};
-use super::{Common, KindBehaviour, LowerCx, Lowered, ResourceSpec, ValidateCx};
+use super::{
+    Common, ExportCx, Exported, KindBehaviour, LowerCx, Lowered, ResourceSpec, ValidateCx,
+};
 use crate::diag::Diagnostic;
 use crate::manifest::refs::{RefOr, Reference};
 use crate::manifest::spanned::{KeyedMap, Spanned};
@@ -69,10 +71,27 @@ pub struct CustomizationJobSpec {
     /// Prefix of the custom model name (default metadata.name); the spec hash is appended.
     #[serde(default)]
     pub custom_model_name: Option<Spanned<String>>,
+    /// The exact names of a job that bedform did not name (one `bedform export`
+    /// found in the account). They hold while the training fields hash to
+    /// `trainingHash`; once those change, the new job takes the usual
+    /// `PREFIX-HASH` names.
+    #[serde(default)]
+    pub adopted: Option<Spanned<AdoptedNames>>,
     #[serde(default)]
     pub prevent_destroy: bool,
     #[serde(default)]
     pub tags: Option<KeyedMap<Option<String>>>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AdoptedNames {
+    /// The existing job's name.
+    pub job_name: String,
+    /// The name of the custom model it trains.
+    pub custom_model_name: String,
+    /// The hash of the training fields the job was trained with (8 hex digits).
+    pub training_hash: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
@@ -294,6 +313,23 @@ impl ResourceSpec for CustomizationJobSpec {
                 cx.error(pos, format!("`{field}` `{text}` {problem}"));
             }
         }
+        if let Some(adopted) = &self.adopted {
+            for (field, name) in [
+                ("adopted.jobName", &adopted.job_name),
+                ("adopted.customModelName", &adopted.custom_model_name),
+            ] {
+                if let Err(problem) = crate::names::check_bedrock_name(name) {
+                    cx.error(adopted.pos, format!("`{field}` `{name}` {problem}"));
+                }
+            }
+            let hash = &adopted.training_hash;
+            if hash.len() != 8 || !hash.chars().all(|c| matches!(c, '0'..='9' | 'a'..='f')) {
+                cx.error(
+                    adopted.pos,
+                    format!("`adopted.trainingHash` `{hash}` is not 8 lowercase hex digits"),
+                );
+            }
+        }
         if let Some(key) = &self.kms_key_id
             && !key.contains("${")
             && key.starts_with("arn:")
@@ -362,12 +398,7 @@ impl ResourceSpec for CustomizationJobSpec {
         attrs.insert("trainingData".into(), training);
         attrs.insert("validationData".into(), Value::Array(validation));
         attrs.insert("hyperParameters".into(), Value::Object(hyper));
-        let training_hash = crate::hash::short_hash(&Value::Object(
-            TRAINING_FIELDS
-                .iter()
-                .map(|f| (f.to_string(), attrs.get(*f).cloned().unwrap_or(Value::Null)))
-                .collect(),
-        ));
+        let training_hash = training_hash(&attrs);
         let job_prefix = self
             .job_name
             .as_ref()
@@ -378,8 +409,15 @@ impl ResourceSpec for CustomizationJobSpec {
             .as_ref()
             .map(|n| n.value.as_str())
             .unwrap_or(cx.name);
-        let job_name = format!("{job_prefix}-{training_hash}");
-        let model_name = format!("{model_prefix}-{training_hash}");
+        let (job_name, model_name) = match &self.adopted {
+            Some(adopted) if adopted.training_hash == training_hash => {
+                (adopted.job_name.clone(), adopted.custom_model_name.clone())
+            }
+            _ => (
+                format!("{job_prefix}-{training_hash}"),
+                format!("{model_prefix}-{training_hash}"),
+            ),
+        };
         attrs.insert(
             "outputS3Uri".into(),
             json!(cx.interpolate(&self.output.s3_uri)),
@@ -414,6 +452,35 @@ impl ResourceSpec for CustomizationJobSpec {
             hash_extra: Some(json!({"preventDestroy": self.prevent_destroy})),
         })
     }
+}
+
+/// The short hash of a job's training fields, in the attributes' normalised shape:
+/// the suffix of the names bedform gives a job and its model.
+pub fn training_hash(attrs: &Map<String, Value>) -> String {
+    crate::hash::short_hash(&Value::Object(
+        TRAINING_FIELDS
+            .iter()
+            .map(|f| (f.to_string(), attrs.get(*f).cloned().unwrap_or(Value::Null)))
+            .collect(),
+    ))
+}
+
+/// An observed job's training data in the shape `lower` gives it.
+fn lowered_training_data(attrs: &Map<String, Value>) -> Option<Value> {
+    let mut data = attrs.get("trainingData").filter(|v| !v.is_null())?.clone();
+    if let Some(Value::Object(logs)) = data.get_mut("invocationLogs") {
+        logs.entry("usePromptResponse").or_insert(json!(false));
+    }
+    Some(data)
+}
+
+/// The training hash the exported document of an observed job lowers to.
+fn exported_training_hash(attrs: &Map<String, Value>) -> String {
+    let mut normalised = attrs.clone();
+    if let Some(data) = lowered_training_data(attrs) {
+        normalised.insert("trainingData".into(), data);
+    }
+    training_hash(&normalised)
 }
 
 fn check_uri(cx: &mut ValidateCx<'_>, field: &str, uri: &Spanned<String>) {
@@ -491,6 +558,156 @@ fn attempt_name(base: &str, attempt: u32) -> String {
 }
 
 impl KindBehaviour for Behaviour {
+    fn name_field(&self) -> &'static str {
+        "`jobName` (a prefix the spec hash follows) or `adopted.jobName`"
+    }
+
+    fn export_selects(&self, _cx: &ExportCx<'_>, observed: &ObservedResource) -> bool {
+        !matches!(
+            observed.status.as_deref(),
+            Some(FAILED | STOPPED | STOPPING)
+        )
+    }
+
+    fn export_document_name(&self, observed: &ObservedResource) -> Option<String> {
+        let hash = exported_training_hash(&observed.attrs);
+        observed
+            .aws_name
+            .strip_suffix(&format!("-{hash}"))
+            .map(str::to_string)
+    }
+
+    fn export_needs(
+        &self,
+        cx: &ExportCx<'_>,
+        observed: &ObservedResource,
+    ) -> Vec<(String, String)> {
+        let role = observed.attrs.get("roleArn").and_then(Value::as_str);
+        cx.observed
+            .of_kind("IamRole")
+            .filter(|r| r.arn.is_some() && r.arn.as_deref() == role)
+            .map(|r| (r.kind.clone(), r.aws_name.clone()))
+            .collect()
+    }
+
+    fn export(&self, cx: &ExportCx<'_>, observed: &ObservedResource) -> Result<Exported, String> {
+        let attrs = &observed.attrs;
+        let get = |key: &str| attrs.get(key).filter(|v| !v.is_null()).cloned();
+        let mut out = Exported::default();
+        let kind = match attrs.get("customizationType").and_then(Value::as_str) {
+            Some("DISTILLATION") => "distillation",
+            Some("CONTINUED_PRE_TRAINING") => "continuedPreTraining",
+            _ => "fineTuning",
+        };
+        out.set("type", json!(kind));
+        out.set("baseModel", get("baseModel").unwrap_or(Value::Null));
+        match get("teacher") {
+            Some(teacher) => out.set("teacher", teacher),
+            None if kind == "distillation" => {
+                return Err(
+                    "AWS did not return its teacher model, which a distillation job declares"
+                        .into(),
+                );
+            }
+            None => {}
+        }
+        let training = match lowered_training_data(attrs) {
+            Some(Value::Object(data)) => {
+                if data
+                    .get("invocationLogs")
+                    .is_some_and(|logs| logs.get("requestMetadataFilters").is_some())
+                {
+                    out.warnings.push(
+                        "`trainingData.invocationLogs.requestMetadataFilters` is written in clear: AWS marks request metadata filters sensitive, and the manifest must hold them for the job's training hash to match; review them before committing".into(),
+                    );
+                }
+                Value::Object(data)
+            }
+            _ => return Err("AWS did not return its training data".into()),
+        };
+        out.set("trainingData", training);
+        if let Some(Value::Array(v)) =
+            get("validationData").filter(|v| v.as_array().is_some_and(|a| !a.is_empty()))
+        {
+            out.set("validationData", Value::Array(v));
+        }
+        out.set(
+            "output",
+            json!({"s3Uri": get("outputS3Uri").unwrap_or(Value::Null)}),
+        );
+        let role = attrs
+            .get("roleArn")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        out.set(
+            "role",
+            cx.reference_by_arn("IamRole", role).unwrap_or(json!(role)),
+        );
+        if let Some(Value::Object(h)) =
+            get("hyperParameters").filter(|v| v.as_object().is_some_and(|m| !m.is_empty()))
+        {
+            out.set("hyperParameters", Value::Object(h));
+        }
+        out.set(
+            "kmsKeyId",
+            get("customModelKmsKeyId").unwrap_or(Value::Null),
+        );
+        out.set("vpcConfig", get("vpcConfig").unwrap_or(Value::Null));
+        let hash = exported_training_hash(attrs);
+        let model = attrs
+            .get("customModelName")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let name = cx
+            .names
+            .get(&(KIND.to_string(), observed.aws_name.clone()))
+            .cloned()
+            .unwrap_or_default();
+        let default = format!("{name}-{hash}");
+        if observed.aws_name != default || model != default {
+            out.set(
+                "adopted",
+                json!({"jobName": observed.aws_name, "customModelName": model, "trainingHash": hash}),
+            );
+        }
+        out.tags_of(observed);
+        Ok(out)
+    }
+
+    fn owned_objects(&self, desired: &DesiredResource) -> Vec<(String, String)> {
+        let mut objects = vec![(KIND.to_string(), desired.aws_name.clone())];
+        if let Some(model) = model_name_of(desired) {
+            objects.push((CUSTOM_MODEL.to_string(), model.to_string()));
+        }
+        objects
+    }
+
+    fn adoption_refusal(
+        &self,
+        desired: &DesiredResource,
+        observed: &ObservedResource,
+    ) -> Option<String> {
+        if observed.kind != KIND {
+            return None;
+        }
+        let differing: Vec<&str> = TRAINING_FIELDS
+            .iter()
+            .chain(&["customModelName"])
+            .copied()
+            .filter(|f| {
+                desired.attrs.get(*f).filter(|v| !v.is_null())
+                    != observed.attrs.get(*f).filter(|v| !v.is_null())
+            })
+            .collect();
+        (!differing.is_empty()).then(|| {
+            format!(
+                "job `{}` was run with other `{}` than the manifest declares; a job cannot be changed, so adopting it would hide what it trained. Declare what it ran (`bedform export` writes it), or let the plan train a new job",
+                observed.aws_name,
+                differing.join("`, `")
+            )
+        })
+    }
+
     fn plan(&self, cx: &PlanCx<'_>, desired: &DesiredResource) -> Vec<Change> {
         let address = &desired.address;
         let model_name = model_name_of(desired).unwrap_or_default().to_string();

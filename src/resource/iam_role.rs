@@ -8,11 +8,13 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::bucket::validate_tags;
-use super::{Common, KindBehaviour, LowerCx, Lowered, ResourceSpec, ValidateCx};
+use super::{
+    Common, ExportCx, Exported, KindBehaviour, LowerCx, Lowered, ResourceSpec, ValidateCx,
+};
 use crate::diag::{Diagnostic, Loc};
 use crate::manifest::refs::Reference;
 use crate::manifest::spanned::{KeyedMap, Spanned};
-use crate::model::DeletionPolicy;
+use crate::model::{DeletionPolicy, ObservedResource};
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -250,7 +252,82 @@ pub fn bedrock_trust_policy(region: &str, account: &str) -> Value {
 pub struct Behaviour;
 pub static BEHAVIOUR: Behaviour = Behaviour;
 
+/// Whether a trust policy lets bedrock.amazonaws.com assume the role.
+pub fn trusts_bedrock(policy: &Value) -> bool {
+    let statements = match policy.get("Statement") {
+        Some(Value::Array(list)) => list.iter().collect::<Vec<_>>(),
+        Some(one) => vec![one],
+        None => Vec::new(),
+    };
+    statements.iter().any(|s| {
+        s.get("Effect").and_then(Value::as_str) == Some("Allow")
+            && match s.get("Principal").and_then(|p| p.get("Service")) {
+                Some(Value::String(service)) => service == "bedrock.amazonaws.com",
+                Some(Value::Array(services)) => services
+                    .iter()
+                    .any(|v| v.as_str() == Some("bedrock.amazonaws.com")),
+                _ => false,
+            }
+    })
+}
+
 impl KindBehaviour for Behaviour {
+    fn name_field(&self) -> &'static str {
+        "`roleName`"
+    }
+
+    fn export_selects(&self, _cx: &ExportCx<'_>, observed: &ObservedResource) -> bool {
+        observed
+            .attrs
+            .get("trustPolicy")
+            .is_some_and(trusts_bedrock)
+    }
+
+    fn export(&self, cx: &ExportCx<'_>, observed: &ObservedResource) -> Result<Exported, String> {
+        let mut out = Exported::default();
+        out.set("roleName", json!(observed.aws_name));
+        let trust = observed
+            .attrs
+            .get("trustPolicy")
+            .cloned()
+            .unwrap_or(Value::Null);
+        let shorthand = crate::policy::normalise(&bedrock_trust_policy(
+            &cx.observed.region,
+            &cx.observed.account_id,
+        ));
+        if trust == shorthand {
+            out.set("assumedBy", json!("bedrock"));
+        } else {
+            out.set("trustPolicy", trust);
+        }
+        let path = observed
+            .attrs
+            .get("path")
+            .and_then(Value::as_str)
+            .unwrap_or("/");
+        if path != "/" {
+            out.set("path", json!(path));
+        }
+        for key in ["inlinePolicies", "managedPolicyArns"] {
+            match observed.attrs.get(key) {
+                Some(Value::Object(m)) if !m.is_empty() => out.set(key, Value::Object(m.clone())),
+                Some(Value::Array(a)) if !a.is_empty() => out.set(key, Value::Array(a.clone())),
+                _ => {}
+            }
+        }
+        for key in ["description", "permissionsBoundary"] {
+            out.set(key, observed.attrs.get(key).cloned().unwrap_or(Value::Null));
+        }
+        let session = observed
+            .attrs
+            .get("maxSessionDuration")
+            .and_then(Value::as_u64);
+        if let Some(seconds) = session.filter(|s| *s != 3600) {
+            out.set("maxSessionDuration", json!(seconds));
+        }
+        out.tags_of(observed);
+        Ok(out)
+    }
     fn forces_replacement(&self, field: &str) -> bool {
         field == "path"
     }

@@ -7,7 +7,10 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::{Common, KindBehaviour, LowerCx, Lowered, ResourceSpec, State, ValidateCx};
+use super::{
+    Adoption, Common, ExportCx, Exported, KindBehaviour, LowerCx, Lowered, ResourceSpec, State,
+    ValidateCx,
+};
 use crate::diag::Diagnostic;
 use crate::manifest::refs::{RefOr, Reference};
 use crate::manifest::spanned::Spanned;
@@ -243,6 +246,115 @@ impl KindBehaviour for Behaviour {
     fn taggable(&self) -> bool {
         false
     }
+    fn adoption(&self) -> Adoption {
+        Adoption::NotNeeded(
+            "invocation logging is a setting of the account and region, not an object that takes tags: bedform plans it from its document alone (and removes it only on `state: absent`), so there is nothing to import; the next plan shows how the current configuration differs from the document",
+        )
+    }
+    fn export_selects(&self, _cx: &ExportCx<'_>, _observed: &ObservedResource) -> bool {
+        true
+    }
+
+    fn export_needs(
+        &self,
+        cx: &ExportCx<'_>,
+        observed: &ObservedResource,
+    ) -> Vec<(String, String)> {
+        let mut needs = Vec::new();
+        let cw = observed.attrs.get("cloudWatchConfig");
+        let text = |v: Option<&Value>, key: &str| {
+            v.and_then(|v| v.get(key))
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        };
+        if let Some(group) = text(cw, "logGroupName") {
+            needs.push(("LogGroup".to_string(), group));
+        }
+        if let Some(role) = text(cw, "roleArn")
+            && let Some(found) = cx
+                .observed
+                .of_kind("IamRole")
+                .find(|r| r.arn.as_deref() == Some(role.as_str()))
+        {
+            needs.push(("IamRole".to_string(), found.aws_name.clone()));
+        }
+        let large = cw.and_then(|c| c.get("largeDataDeliveryS3Config"));
+        for bucket in [
+            text(large, "bucketName"),
+            text(observed.attrs.get("s3Config"), "bucketName"),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            needs.push(("Bucket".to_string(), bucket));
+        }
+        needs
+    }
+
+    fn export(&self, cx: &ExportCx<'_>, observed: &ObservedResource) -> Result<Exported, String> {
+        let mut out = Exported::default();
+        let text = |v: &Value, key: &str| {
+            v.get(key)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
+        let prefix = |v: &Value| {
+            Some(text(v, "keyPrefix"))
+                .filter(|p| !p.is_empty())
+                .map(Value::String)
+                .unwrap_or(Value::Null)
+        };
+        if let Some(cw) = observed
+            .attrs
+            .get("cloudWatchConfig")
+            .filter(|v| !v.is_null())
+        {
+            let group = text(cw, "logGroupName");
+            let role = text(cw, "roleArn");
+            let mut section = Map::new();
+            section.insert(
+                "logGroup".into(),
+                cx.reference_or("LogGroup", &group, &group),
+            );
+            section.insert(
+                "role".into(),
+                cx.reference_by_arn("IamRole", &role)
+                    .unwrap_or(Value::String(role)),
+            );
+            if let Some(large) = cw.get("largeDataDeliveryS3Config").filter(|v| !v.is_null()) {
+                let bucket = text(large, "bucketName");
+                section.insert(
+                    "largeDataBucket".into(),
+                    cx.reference_or("Bucket", &bucket, &bucket),
+                );
+                if let Value::String(p) = prefix(large) {
+                    section.insert("largeDataKeyPrefix".into(), Value::String(p));
+                }
+            }
+            out.set("cloudWatch", Value::Object(section));
+        }
+        if let Some(s3) = observed.attrs.get("s3Config").filter(|v| !v.is_null()) {
+            let bucket = text(s3, "bucketName");
+            let mut section = Map::new();
+            section.insert("bucket".into(), cx.reference_or("Bucket", &bucket, &bucket));
+            if let Value::String(p) = prefix(s3) {
+                section.insert("keyPrefix".into(), Value::String(p));
+            }
+            out.set("s3", Value::Object(section));
+        }
+        let deliver: Vec<Value> = DELIVERY_FLAGS
+            .iter()
+            .filter(|(_, key)| observed.attrs.get(*key) == Some(&Value::Bool(true)))
+            .map(|(flag, _)| json!(format!("{flag:?}").to_lowercase()))
+            .collect();
+        if deliver.is_empty() {
+            return Err("it delivers nothing (every delivery flag is off)".into());
+        }
+        out.set("deliver", Value::Array(deliver));
+        Ok(out)
+    }
+
     /// Never deleted by omission: it carries no ownership tags.
     fn plan_orphan(&self, _cx: &PlanCx<'_>, _observed: &ObservedResource) -> Vec<Change> {
         Vec::new()

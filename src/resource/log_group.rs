@@ -5,7 +5,9 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::bucket::{DeletionPolicySchema, validate_tags};
-use super::{Common, KindBehaviour, LowerCx, Lowered, ResourceSpec, ValidateCx};
+use super::{
+    Common, ExportCx, Exported, KindBehaviour, LowerCx, Lowered, ResourceSpec, ValidateCx,
+};
 use crate::diag::Diagnostic;
 use crate::manifest::refs::Reference;
 use crate::manifest::spanned::{KeyedMap, Spanned};
@@ -124,6 +126,32 @@ fn events(observed: &ObservedResource) -> Option<String> {
 }
 
 impl KindBehaviour for Behaviour {
+    fn name_field(&self) -> &'static str {
+        "`logGroupName`"
+    }
+
+    fn export(&self, _cx: &ExportCx<'_>, observed: &ObservedResource) -> Result<Exported, String> {
+        let mut out = Exported::default();
+        out.set("logGroupName", json!(observed.aws_name));
+        if let Some(days) = observed.attrs.get("retentionDays").and_then(Value::as_u64) {
+            if !LOG_RETENTION_DAYS.iter().any(|d| u64::from(*d) == days) {
+                return Err(format!(
+                    "its retention of {days} days is not one CloudWatch Logs accepts"
+                ));
+            }
+            out.set("retentionDays", json!(days));
+        }
+        out.set(
+            "kmsKeyId",
+            observed
+                .attrs
+                .get("kmsKeyId")
+                .cloned()
+                .unwrap_or(Value::Null),
+        );
+        out.tags_of(observed);
+        Ok(out)
+    }
     fn plan(&self, cx: &PlanCx<'_>, desired: &DesiredResource) -> Vec<Change> {
         // A rename deletes the old group with its events: only with `deletionPolicy: delete`.
         generic::plan_declared(self, cx, desired)

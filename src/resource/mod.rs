@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 use crate::diag::{Diagnostic, FileId, Loc};
 use crate::manifest::refs::{Placeholder, RefOr, Reference, interpolate};
 use crate::manifest::spanned::{Pos, Spanned};
-use crate::model::{DeletionPolicy, DesiredResource, ObservedResource, StackInfo};
+use crate::model::{DeletionPolicy, DesiredResource, ObservedAccount, ObservedResource, StackInfo};
 use crate::plan::{Change, PlanCx};
 
 pub mod bucket;
@@ -63,8 +63,60 @@ pub struct Lowered {
     pub hash_extra: Option<Value>,
 }
 
+/// What `bedform import` does for a kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Adoption {
+    /// The object takes the ownership tags.
+    Tags,
+    /// Nothing to import: the kind takes no tags and is planned from its document
+    /// alone. The text says why, for the user.
+    NotNeeded(&'static str),
+}
+
 /// How the planner treats a kind.
 pub trait KindBehaviour: Sync {
+    /// Whether an existing object can be adopted by tagging it.
+    fn adoption(&self) -> Adoption {
+        Adoption::Tags
+    }
+    /// The manifest field that gives the object its AWS name, for messages.
+    fn name_field(&self) -> &'static str {
+        "metadata.name"
+    }
+    /// The AWS objects (kind, name) that carry a declared resource's ownership tags.
+    fn owned_objects(&self, desired: &DesiredResource) -> Vec<(String, String)> {
+        vec![(desired.address.kind.clone(), desired.aws_name.clone())]
+    }
+    /// Why `observed` cannot be adopted as `desired` although the names match
+    /// (a job that trained something else), if it cannot.
+    fn adoption_refusal(
+        &self,
+        _desired: &DesiredResource,
+        _observed: &ObservedResource,
+    ) -> Option<String> {
+        None
+    }
+    /// Whether `bedform export` writes a document for this object on its own.
+    fn export_selects(&self, _cx: &ExportCx<'_>, _observed: &ObservedResource) -> bool {
+        false
+    }
+    /// The `metadata.name` an exported document takes, when the kind knows better
+    /// than the AWS name (a job's name without its hash suffix).
+    fn export_document_name(&self, _observed: &ObservedResource) -> Option<String> {
+        None
+    }
+    /// Objects (kind, AWS name) this object's document refers to, exported with it.
+    fn export_needs(
+        &self,
+        _cx: &ExportCx<'_>,
+        _observed: &ObservedResource,
+    ) -> Vec<(String, String)> {
+        Vec::new()
+    }
+    /// The `spec` of a document that declares `observed` as it is, or why none can.
+    fn export(&self, _cx: &ExportCx<'_>, _observed: &ObservedResource) -> Result<Exported, String> {
+        Err("bedform does not export this kind".into())
+    }
     /// True when a change of `field` (top-level attribute name) can only be made by
     /// replacing the resource.
     fn forces_replacement(&self, _field: &str) -> bool {
@@ -81,6 +133,63 @@ pub trait KindBehaviour: Sync {
     /// Plans an object this stack owns that no declared resource claimed.
     fn plan_orphan(&self, cx: &PlanCx<'_>, observed: &ObservedResource) -> Vec<Change> {
         crate::plan::generic::plan_orphan(self, cx, observed)
+    }
+}
+
+/// What a kind's export sees: the account read, and the documents exported so far
+/// (so that fields refer to them with `{ref: NAME}`).
+pub struct ExportCx<'a> {
+    pub observed: &'a ObservedAccount,
+    /// (kind, AWS name) → `metadata.name` of the documents exported.
+    pub names: BTreeMap<(String, String), String>,
+}
+
+impl ExportCx<'_> {
+    /// `{ref: NAME}` for an exported object.
+    pub fn reference(&self, kind: &str, aws_name: &str) -> Option<Value> {
+        self.names
+            .get(&(kind.to_string(), aws_name.to_string()))
+            .map(|name| serde_json::json!({ "ref": name }))
+    }
+    /// `{ref: NAME}` for the exported object with this ARN.
+    pub fn reference_by_arn(&self, kind: &str, arn: &str) -> Option<Value> {
+        let object = self
+            .observed
+            .of_kind(kind)
+            .find(|o| o.arn.as_deref() == Some(arn))?;
+        self.reference(kind, &object.aws_name)
+    }
+    /// `{ref: NAME}` when the object is exported, else the literal.
+    pub fn reference_or(&self, kind: &str, aws_name: &str, literal: &str) -> Value {
+        self.reference(kind, aws_name)
+            .unwrap_or_else(|| Value::String(literal.to_string()))
+    }
+}
+
+/// An exported document's `spec`, and what the user should know about it.
+#[derive(Clone, Debug, Default)]
+pub struct Exported {
+    pub spec: Map<String, Value>,
+    pub warnings: Vec<String>,
+}
+
+impl Exported {
+    /// Sets `key` unless `value` is null.
+    pub fn set(&mut self, key: &str, value: Value) {
+        if !value.is_null() {
+            self.spec.insert(key.to_string(), value);
+        }
+    }
+    /// The object's own tags (not bedform's), if it has any.
+    pub fn tags_of(&mut self, observed: &ObservedResource) {
+        let tags: BTreeMap<String, String> = observed
+            .user_tags()
+            .into_iter()
+            .filter(|(k, _)| !k.starts_with("aws:"))
+            .collect();
+        if !tags.is_empty() {
+            self.set("tags", serde_json::json!(tags));
+        }
     }
 }
 

@@ -8,7 +8,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::{Common, KindBehaviour, LowerCx, Lowered, ResourceSpec, State, ValidateCx};
+use super::{Adoption, Common, KindBehaviour, LowerCx, Lowered, ResourceSpec, State, ValidateCx};
 use crate::diag::{Diagnostic, Loc};
 use crate::manifest::refs::Reference;
 use crate::manifest::spanned::Spanned;
@@ -193,6 +193,11 @@ fn agreements(observed: Option<&ObservedResource>) -> BTreeSet<String> {
 impl KindBehaviour for Behaviour {
     fn taggable(&self) -> bool {
         false
+    }
+    fn adoption(&self) -> Adoption {
+        Adoption::NotNeeded(
+            "model agreements and the use-case form take no tags: bedform plans them from the ModelAccess document alone, so there is nothing to import; the next plan shows which agreements are missing",
+        )
     }
 
     fn plan(&self, cx: &PlanCx<'_>, desired: &DesiredResource) -> Vec<Change> {

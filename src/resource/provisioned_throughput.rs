@@ -8,7 +8,9 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::bucket::validate_tags;
-use super::{Common, KindBehaviour, LowerCx, Lowered, ResourceSpec, ValidateCx};
+use super::{
+    Common, ExportCx, Exported, KindBehaviour, LowerCx, Lowered, ResourceSpec, ValidateCx,
+};
 use crate::diag::Diagnostic;
 use crate::manifest::refs::{RefOr, Reference};
 use crate::manifest::spanned::{KeyedMap, Spanned};
@@ -266,6 +268,75 @@ fn base_model_of(cx: &PlanCx<'_>, model: &str) -> Option<String> {
 }
 
 impl KindBehaviour for Behaviour {
+    fn name_field(&self) -> &'static str {
+        "`provisionedModelName`"
+    }
+
+    fn export_selects(&self, _cx: &ExportCx<'_>, observed: &ObservedResource) -> bool {
+        observed.status.as_deref() != Some(FAILED)
+    }
+
+    fn export_needs(
+        &self,
+        cx: &ExportCx<'_>,
+        observed: &ObservedResource,
+    ) -> Vec<(String, String)> {
+        let model = observed
+            .attrs
+            .get("model")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let Some(name) = crate::models::custom_model_name(model) else {
+            return Vec::new();
+        };
+        cx.observed
+            .of_kind(crate::resource::customization_job::KIND)
+            .filter(|j| j.attrs.get("customModelName").and_then(Value::as_str) == Some(name))
+            .map(|j| (j.kind.clone(), j.aws_name.clone()))
+            .collect()
+    }
+
+    fn export(&self, cx: &ExportCx<'_>, observed: &ObservedResource) -> Result<Exported, String> {
+        let mut out = Exported::default();
+        out.set("provisionedModelName", json!(observed.aws_name));
+        let model = observed
+            .attrs
+            .get("model")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let model = match crate::models::custom_model_name(model) {
+            Some(name) => cx
+                .observed
+                .of_kind(crate::resource::customization_job::KIND)
+                .filter(|j| j.attrs.get("customModelName").and_then(Value::as_str) == Some(name))
+                .find_map(|j| cx.reference(&j.kind, &j.aws_name))
+                .ok_or_else(|| {
+                    format!(
+                        "it serves custom model `{name}`, which no exported CustomizationJob trains; a throughput names a custom model only through its job"
+                    )
+                })?,
+            None => json!(model),
+        };
+        out.set("model", model);
+        out.set(
+            "modelUnits",
+            observed
+                .attrs
+                .get("modelUnits")
+                .cloned()
+                .unwrap_or(Value::Null),
+        );
+        if let Some(term) = observed
+            .attrs
+            .get("commitment")
+            .and_then(Value::as_str)
+            .filter(|c| *c != "none")
+        {
+            out.set("commitment", json!(term));
+        }
+        out.tags_of(observed);
+        Ok(out)
+    }
     fn forces_replacement(&self, field: &str) -> bool {
         matches!(field, "modelUnits" | "commitment")
     }

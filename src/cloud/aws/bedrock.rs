@@ -613,6 +613,34 @@ pub async fn get(
     }
 }
 
+/// Adds `tags` to a job, custom model or throughput, keeping its other tags.
+pub async fn add_tags(
+    aws: &Aws,
+    kind: &str,
+    name: &str,
+    tags: &BTreeMap<String, String>,
+) -> Result<(), CloudError> {
+    let object = format!("{kind} {name}");
+    let arn = get(aws, kind, name)
+        .await?
+        .and_then(|o| o.arn)
+        .ok_or_else(|| {
+            CloudError::new(
+                ErrorClass::NotFound,
+                format!("bedrock:TagResource on {object}"),
+                "it does not exist or takes no tags",
+            )
+        })?;
+    aws.bedrock
+        .tag_resource()
+        .resource_arn(arn)
+        .set_tags(Some(bedrock_tags(tags)?))
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| classify("bedrock:TagResource", &object, e))
+}
+
 fn bedrock_tags(tags: &BTreeMap<String, String>) -> Result<Vec<Tag>, CloudError> {
     tags.iter()
         .map(|(k, v)| Tag::builder().key(k).value(v).build())

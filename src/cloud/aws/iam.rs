@@ -381,6 +381,22 @@ async fn policies(aws: &Aws, name: &str, attrs: &Map<String, Value>) -> Result<(
     Ok(())
 }
 
+/// Adds `tags` to the role, keeping its other tags.
+pub async fn add_tags(
+    aws: &Aws,
+    name: &str,
+    tags: &BTreeMap<String, String>,
+) -> Result<(), CloudError> {
+    aws.iam
+        .tag_role()
+        .role_name(name)
+        .set_tags(Some(iam_tags(tags)?))
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| classify("iam:TagRole", &format!("role {name}"), e))
+}
+
 async fn set_tags(
     aws: &Aws,
     name: &str,

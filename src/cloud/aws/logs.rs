@@ -241,6 +241,30 @@ async fn retention(aws: &Aws, name: &str, attrs: &Map<String, Value>) -> Result<
     }
 }
 
+/// Adds `tags` to the group, keeping its other tags.
+pub async fn add_tags(
+    aws: &Aws,
+    name: &str,
+    tags: &BTreeMap<String, String>,
+) -> Result<(), CloudError> {
+    let object = format!("log group {name}");
+    let Some(current) = get(aws, name).await? else {
+        return Err(CloudError::new(
+            ErrorClass::NotFound,
+            format!("logs:TagResource on {object}"),
+            "the log group does not exist",
+        ));
+    };
+    aws.logs
+        .tag_resource()
+        .resource_arn(arn(current.arn, name))
+        .set_tags(Some(tags.clone().into_iter().collect()))
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| classify("logs:TagResource", &object, e))
+}
+
 /// Makes the group's tags exactly `tags`.
 async fn set_tags(
     aws: &Aws,

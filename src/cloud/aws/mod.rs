@@ -204,6 +204,20 @@ impl Cloud for Aws {
         }
     }
 
+    async fn add_tags(
+        &self,
+        kind: &str,
+        name: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<(), CloudError> {
+        match kind {
+            s3::KIND => s3::add_tags(self, name, tags).await,
+            logs::KIND => logs::add_tags(self, name, tags).await,
+            iam::KIND => iam::add_tags(self, name, tags).await,
+            _ => bedrock::add_tags(self, kind, name, tags).await,
+        }
+    }
+
     fn stack_lock(&self, location: Option<&LockLocation>) -> Option<StackLock> {
         location.map(|location| StackLock::S3 {
             client: self.s3.clone(),

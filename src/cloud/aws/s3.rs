@@ -259,6 +259,28 @@ pub async fn execute(aws: &Aws, op: &Op) -> Result<(), CloudError> {
     }
 }
 
+/// Adds `tags` to the bucket's tag set, keeping the others (S3 replaces the set
+/// whole, so it is read first).
+pub async fn add_tags(
+    aws: &Aws,
+    name: &str,
+    tags: &BTreeMap<String, String>,
+) -> Result<(), CloudError> {
+    let object = format!("bucket {name}");
+    let mut all = match aws.s3.get_bucket_tagging().bucket(name).send().await {
+        Ok(out) => super::tag_map(out.tag_set().iter().map(|t| (t.key(), t.value()))),
+        Err(e) => {
+            let e = classify("s3:GetBucketTagging", &object, e);
+            if !not_found(&e) || e.message.contains("NoSuchBucket") {
+                return Err(e);
+            }
+            BTreeMap::new()
+        }
+    };
+    all.extend(tags.iter().map(|(k, v)| (k.clone(), v.clone())));
+    put_tags(aws, name, &all).await
+}
+
 fn tag_set(object: &str, tags: &BTreeMap<String, String>) -> Result<Vec<Tag>, CloudError> {
     tags.iter()
         .map(|(k, v)| Tag::builder().key(k).value(v).build())
