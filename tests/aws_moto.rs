@@ -117,8 +117,31 @@ fn logging_only_applies_then_plans_clean_and_reports_drift() {
             .any(|t| t.key() == "bedform:stack" && t.value() == "logging-only")
     );
 
+    moto.reset_counts();
     let clean = bedform(&moto, dir.path(), &["plan", "--detailed-exitcode", path]).expect(0);
     assert!(clean.stdout.contains("No changes."), "{}", clean.stdout);
+    // The stack's own objects were found with their tags in pages: no tag read per
+    // bucket or log group, no GetRole per role.
+    let counts = moto.counts();
+    assert!(
+        counts.get("tagging:GetResources").is_some_and(|&n| n >= 2),
+        "{counts:?}"
+    );
+    assert!(
+        counts.contains_key("iam:GetAccountAuthorizationDetails"),
+        "{counts:?}"
+    );
+    assert!(counts.contains_key("iam:ListRoles"), "{counts:?}");
+    for per_object in [
+        "logs:ListTagsForResource",
+        "s3:GET bucket ?tagging",
+        "iam:GetRole",
+    ] {
+        assert!(
+            !counts.contains_key(per_object),
+            "{per_object} in {counts:?}"
+        );
+    }
 
     // Changed behind bedform's back: drift, in its own section.
     rt.block_on(

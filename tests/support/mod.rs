@@ -261,6 +261,11 @@ impl Moto {
             .unwrap_or_default()
     }
 
+    /// Zeroes the request counts, leaving the account as it is.
+    pub fn reset_counts(&self) {
+        control(self.proxy_port, "POST", "/__reset_counts", "");
+    }
+
     /// An empty account again (moto, the proxy's Bedrock stub, counts and faults),
     /// without the cost of starting new processes.
     pub fn reset(&self) {

@@ -28,6 +28,7 @@ faults the tests configure at run time (see `Faults`):
 - GET /__reached?k=K: whether request K of the sequence has arrived (with
   "killAfterEffect", once moto has answered it).
 - POST /__reset: empties moto and the stub, the counts and the fault settings.
+- POST /__reset_counts: zeroes the counts only.
 Control requests (paths starting /__) are never counted, faulted or held.
 
 Usage: python moto_proxy.py LISTEN_PORT MOTO_PORT
@@ -371,6 +372,25 @@ def service_of(headers):
     return match.group(1) if match else "unknown"
 
 
+def operation_of(command, path, headers, body):
+    """A name for the request's operation: the JSON target, the Query protocol's
+    Action (IAM, STS), or for REST calls the method with the path (Bedrock) or, for
+    S3, the sub-resource asked for (`GET ?tagging`)."""
+    target = headers.get("X-Amz-Target") or ""
+    if target:
+        return target.split(".")[-1]
+    parsed = urllib.parse.urlsplit(path)
+    if command == "POST" and parsed.path == "/" and body:
+        action = urllib.parse.parse_qs(body.decode("utf-8", "replace")).get("Action")
+        if action:
+            return action[0]
+    if service_of(headers) == "s3":
+        keys = sorted(k for k in urllib.parse.parse_qs(parsed.query, keep_blank_values=True) if k != "x-id")
+        depth = "object" if parsed.path.strip("/").count("/") else "bucket"
+        return f"{command} {depth}{' ?' + '&'.join(keys) if keys else ''}"
+    return f"{command} {parsed.path}"
+
+
 CREATE_TAGS = re.compile(rb"<Tags>(.*?)</Tags>", re.S)
 
 
@@ -428,8 +448,7 @@ class Proxy(BaseHTTPRequestHandler):
         if self.path.startswith("/__"):
             return self.control(body)
         service = service_of(self.headers)
-        target = self.headers.get("X-Amz-Target") or ""
-        operation = target.split(".")[-1] if target else f"{self.command} {self.path.split('?')[0]}"
+        operation = operation_of(self.command, self.path, self.headers, body)
         with LOCK:
             key = f"{service}:{operation}"
             COUNTS[key] = COUNTS.get(key, 0) + 1
@@ -506,6 +525,10 @@ class Proxy(BaseHTTPRequestHandler):
         if parsed.path == "/__counts":
             with LOCK:
                 return self.reply(200, json.dumps(COUNTS).encode(), "application/json")
+        if parsed.path == "/__reset_counts" and self.command == "POST":
+            with LOCK:
+                COUNTS.clear()
+            return self.reply(200, b"{}", "application/json")
         if parsed.path == "/__faults" and self.command == "POST":
             try:
                 config = json.loads(body) if body else {}

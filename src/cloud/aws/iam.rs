@@ -97,33 +97,59 @@ pub async fn observe(aws: &Aws, scope: &Scope) -> Result<Vec<ObservedResource>, 
             break;
         }
     }
-    // Description and session length are not in the listing: one GetRole each, for
-    // the roles bedform manages only.
+    if roles.is_empty() {
+        return Ok(roles);
+    }
+    // Description and session length are not in that listing but are in ListRoles,
+    // also read in pages, so the cost stays one of pages, not of roles.
+    let mut settings: BTreeMap<String, (Option<String>, Option<i32>)> = BTreeMap::new();
+    let mut pages = aws.iam.list_roles().max_items(1000).into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| classify("iam:ListRoles", "the account", e))?;
+        for role in page.roles() {
+            settings.insert(
+                role.role_name().to_string(),
+                (
+                    role.description().map(str::to_string),
+                    role.max_session_duration(),
+                ),
+            );
+        }
+    }
     futures::stream::iter(roles)
-        .map(|mut role| async move {
-            let out = aws
-                .iam
-                .get_role()
-                .role_name(&role.aws_name)
-                .send()
-                .await
-                .map_err(|e| classify("iam:GetRole", &format!("role {}", role.aws_name), e))?;
-            if let Some(r) = out.role() {
+        .map(|mut role| {
+            let listed = settings.get(&role.aws_name).cloned();
+            async move {
+                // A role created between the two listings: read it alone.
+                let (description, max_session) = match listed {
+                    Some(listed) => listed,
+                    None => {
+                        let out = aws.iam.get_role().role_name(&role.aws_name).send().await;
+                        let out = out.map_err(|e| {
+                            classify("iam:GetRole", &format!("role {}", role.aws_name), e)
+                        })?;
+                        let r = out.role();
+                        (
+                            r.and_then(|r| r.description()).map(str::to_string),
+                            r.and_then(|r| r.max_session_duration()),
+                        )
+                    }
+                };
+                // UpdateRole can only set a description, so one cleared (or never
+                // given, after a re-run create) reads back as "".
                 role.attrs.insert(
                     "description".into(),
-                    // UpdateRole can only set a description, so one cleared (or
-                    // never given, after a re-run create) reads back as "".
-                    r.description()
+                    description
                         .filter(|d| !d.is_empty())
                         .map(|d| json!(d))
                         .unwrap_or(Value::Null),
                 );
                 role.attrs.insert(
                     "maxSessionDuration".into(),
-                    json!(r.max_session_duration().unwrap_or(3600)),
+                    json!(max_session.unwrap_or(3600)),
                 );
+                Ok::<_, CloudError>(role)
             }
-            Ok::<_, CloudError>(role)
         })
         .buffer_unordered(READ_CONCURRENCY)
         .try_collect()

@@ -94,9 +94,22 @@ fn observed(group: &Group, tags: BTreeMap<String, String>) -> ObservedResource {
 
 pub async fn observe(aws: &Aws, scope: &Scope) -> Result<Vec<ObservedResource>, CloudError> {
     let groups = list(aws, None).await?;
-    let found: Vec<Option<ObservedResource>> = futures::stream::iter(groups)
-        .map(|group| async move {
-            let tags = tags(aws, &group).await?;
+    // This stack's groups come with their tags in pages; only declared groups the
+    // index does not list as this stack's need a tag read of their own.
+    let mut owned = super::tagged::owned(aws, &scope.stack, "logs").await?;
+    let wanted: Vec<(Group, Option<BTreeMap<String, String>>)> = groups
+        .into_iter()
+        .filter_map(|group| match owned.remove(&group.arn) {
+            Some(tags) => Some((group, Some(tags))),
+            None => scope.declares(KIND, &group.name).then_some((group, None)),
+        })
+        .collect();
+    let found: Vec<Option<ObservedResource>> = futures::stream::iter(wanted)
+        .map(|(group, known)| async move {
+            let tags = match known {
+                Some(tags) => tags,
+                None => tags(aws, &group).await?,
+            };
             let owned = tags
                 .get(crate::model::TAG_STACK)
                 .is_some_and(|s| s == &scope.stack);

@@ -9,6 +9,7 @@ mod errors;
 mod iam;
 mod logs;
 mod s3;
+mod tagged;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -42,6 +43,7 @@ pub struct Aws {
     pub(crate) s3: aws_sdk_s3::Client,
     pub(crate) iam: aws_sdk_iam::Client,
     pub(crate) logs: aws_sdk_cloudwatchlogs::Client,
+    pub(crate) tagging: aws_sdk_resourcegroupstagging::Client,
     pub(crate) bedrock: aws_sdk_bedrock::Client,
     pub(crate) region: String,
     /// An endpoint URL was given: the other end may be an emulator.
@@ -79,6 +81,7 @@ impl Aws {
             s3: aws_sdk_s3::Client::from_conf(s3_config),
             iam: aws_sdk_iam::Client::new(&config),
             logs: aws_sdk_cloudwatchlogs::Client::new(&config),
+            tagging: aws_sdk_resourcegroupstagging::Client::new(&config),
             bedrock: aws_sdk_bedrock::Client::new(&config),
             region: settings.region.clone(),
             emulator: settings.endpoint_url.is_some(),

@@ -41,8 +41,23 @@ pub async fn observe(aws: &Aws, scope: &Scope) -> Result<Vec<ObservedResource>, 
             break;
         }
     }
-    let found: Vec<Option<ObservedResource>> = futures::stream::iter(names)
-        .map(|name| async move { read(aws, scope, &name, false).await })
+    // This stack's buckets come with their tags in pages; only declared buckets the
+    // index does not list as this stack's need a tag read of their own.
+    let mut owned: BTreeMap<String, BTreeMap<String, String>> =
+        super::tagged::owned(aws, &scope.stack, "s3")
+            .await?
+            .into_iter()
+            .filter_map(|(arn, tags)| Some((arn.strip_prefix("arn:aws:s3:::")?.to_string(), tags)))
+            .collect();
+    let wanted: Vec<(String, Option<BTreeMap<String, String>>)> = names
+        .into_iter()
+        .filter_map(|name| match owned.remove(&name) {
+            Some(tags) => Some((name, Some(tags))),
+            None => scope.declares(KIND, &name).then_some((name, None)),
+        })
+        .collect();
+    let found: Vec<Option<ObservedResource>> = futures::stream::iter(wanted)
+        .map(|(name, tags)| async move { read(aws, scope, &name, tags, false).await })
         .buffer_unordered(READ_CONCURRENCY)
         .try_collect()
         .await?;
@@ -50,33 +65,38 @@ pub async fn observe(aws: &Aws, scope: &Scope) -> Result<Vec<ObservedResource>, 
 }
 
 pub async fn get(aws: &Aws, name: &str) -> Result<Option<ObservedResource>, CloudError> {
-    read(aws, &Scope::default(), name, true).await
+    read(aws, &Scope::default(), name, None, true).await
 }
 
 fn not_found(e: &CloudError) -> bool {
     e.class == ErrorClass::NotFound
 }
 
-/// Reads one bucket; only its tags unless it is declared or owned (or `full`).
+/// Reads one bucket, with its `tags` when they are known already; only its tags
+/// unless it is declared or owned (or `full`).
 async fn read(
     aws: &Aws,
     scope: &Scope,
     name: &str,
+    tags: Option<BTreeMap<String, String>>,
     full: bool,
 ) -> Result<Option<ObservedResource>, CloudError> {
     let object = format!("bucket {name}");
-    let tags = match aws.s3.get_bucket_tagging().bucket(name).send().await {
-        Ok(out) => super::tag_map(out.tag_set().iter().map(|t| (t.key(), t.value()))),
-        Err(e) => {
-            let e = classify("s3:GetBucketTagging", &object, e);
-            if e.class == ErrorClass::NotFound && e.message.contains("NoSuchBucket") {
-                return Ok(None);
+    let tags = match tags {
+        Some(tags) => tags,
+        None => match aws.s3.get_bucket_tagging().bucket(name).send().await {
+            Ok(out) => super::tag_map(out.tag_set().iter().map(|t| (t.key(), t.value()))),
+            Err(e) => {
+                let e = classify("s3:GetBucketTagging", &object, e);
+                if e.class == ErrorClass::NotFound && e.message.contains("NoSuchBucket") {
+                    return Ok(None);
+                }
+                if !not_found(&e) {
+                    return Err(e);
+                }
+                BTreeMap::new()
             }
-            if !not_found(&e) {
-                return Err(e);
-            }
-            BTreeMap::new()
-        }
+        },
     };
     let owned = tags
         .get(crate::model::TAG_STACK)
