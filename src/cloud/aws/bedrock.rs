@@ -30,11 +30,12 @@ fn invalid(operation: &str, e: impl std::fmt::Display) -> CloudError {
 }
 
 pub async fn observe(aws: &Aws, scope: &Scope) -> Result<Vec<ObservedResource>, CloudError> {
+    let index = TagIndex::read(aws, scope).await?;
     let (logging, models, jobs, throughputs, access) = tokio::try_join!(
         observe_logging(aws),
-        observe_custom_models(aws, scope),
-        observe_jobs(aws, scope),
-        list_throughputs(aws, scope),
+        observe_custom_models(aws, scope, &index),
+        observe_jobs(aws, scope, &index),
+        list_throughputs(aws, scope, &index),
         observe_model_access(aws, scope),
     )?;
     let names: HashMap<String, String> = models
@@ -145,6 +146,68 @@ async fn tags_of(
     ))
 }
 
+/// The stack's Bedrock objects with their tags, from the Resource Groups Tagging
+/// API in pages. Whether that index covers a type of Bedrock object (custom models,
+/// customization jobs, provisioned throughput) is not something bedform assumes: a
+/// type counts as covered once the index lists one of the stack's objects of it.
+/// Objects of other types have their tags read one by one, as do declared objects
+/// the index does not list (it trails fresh tags by a little).
+struct TagIndex {
+    owned: BTreeMap<String, BTreeMap<String, String>>,
+    covered: std::collections::BTreeSet<String>,
+}
+
+/// `custom-model` of `arn:aws:bedrock:REGION:ACCOUNT:custom-model/...`.
+fn arn_type(arn: &str) -> &str {
+    let resource = arn.splitn(6, ':').nth(5).unwrap_or_default();
+    resource.split('/').next().unwrap_or_default()
+}
+
+impl TagIndex {
+    async fn read(aws: &Aws, scope: &Scope) -> Result<TagIndex, CloudError> {
+        let owned = super::tagged::owned(aws, &scope.stack, "bedrock").await?;
+        let covered = owned.keys().map(|arn| arn_type(arn).to_string()).collect();
+        Ok(TagIndex { owned, covered })
+    }
+
+    /// The tags of the object at `arn`, or none when it is neither this stack's nor
+    /// `declared`, so its tags do not matter.
+    async fn tags(
+        &self,
+        aws: &Aws,
+        arn: &str,
+        object: &str,
+        declared: bool,
+    ) -> Result<Option<BTreeMap<String, String>>, CloudError> {
+        match self.lookup(arn, declared) {
+            Lookup::Known(tags) => Ok(Some(tags.clone())),
+            Lookup::NotNeeded => Ok(None),
+            Lookup::Read => tags_of(aws, arn, object).await.map(Some),
+        }
+    }
+
+    fn lookup(&self, arn: &str, declared: bool) -> Lookup<'_> {
+        if let Some(tags) = self.owned.get(arn) {
+            return Lookup::Known(tags);
+        }
+        if !declared && self.covered.contains(arn_type(arn)) {
+            return Lookup::NotNeeded;
+        }
+        Lookup::Read
+    }
+}
+
+/// What the tag index knows of one object.
+#[derive(Debug, PartialEq)]
+enum Lookup<'a> {
+    /// The stack's, with these tags.
+    Known(&'a BTreeMap<String, String>),
+    /// Not the stack's, and not declared: its tags do not matter.
+    NotNeeded,
+    /// Unknown to the index: read its tags.
+    Read,
+}
+
 fn owned_or_declared(
     scope: &Scope,
     kind: &str,
@@ -159,6 +222,7 @@ fn owned_or_declared(
 async fn observe_custom_models(
     aws: &Aws,
     scope: &Scope,
+    index: &TagIndex,
 ) -> Result<Vec<ObservedResource>, CloudError> {
     let summaries: Vec<_> = aws
         .bedrock
@@ -181,7 +245,11 @@ async fn observe_custom_models(
         .collect();
     let found: Vec<Option<ObservedResource>> = futures::stream::iter(summaries)
         .map(|(name, arn, base, status)| async move {
-            let tags = tags_of(aws, &arn, &format!("custom model {name}")).await?;
+            let object = format!("custom model {name}");
+            let declared = scope.declares(CUSTOM_MODEL, &name);
+            let Some(tags) = index.tags(aws, &arn, &object, declared).await? else {
+                return Ok(None);
+            };
             Ok::<_, CloudError>(
                 owned_or_declared(scope, CUSTOM_MODEL, &name, &tags).then(|| ObservedResource {
                     kind: CUSTOM_MODEL.into(),
@@ -200,7 +268,11 @@ async fn observe_custom_models(
     Ok(found.into_iter().flatten().collect())
 }
 
-async fn observe_jobs(aws: &Aws, scope: &Scope) -> Result<Vec<ObservedResource>, CloudError> {
+async fn observe_jobs(
+    aws: &Aws,
+    scope: &Scope,
+    index: &TagIndex,
+) -> Result<Vec<ObservedResource>, CloudError> {
     let summaries: Vec<(String, String)> = aws
         .bedrock
         .list_model_customization_jobs()
@@ -215,17 +287,19 @@ async fn observe_jobs(aws: &Aws, scope: &Scope) -> Result<Vec<ObservedResource>,
         .collect();
     let found: Vec<Option<ObservedResource>> = futures::stream::iter(summaries)
         .map(|(name, arn)| async move {
-            let tags = tags_of(aws, &arn, &format!("customization job {name}")).await?;
-            let declared = scope.declared.get(job::KIND).is_some_and(|names| {
-                names.iter().any(|d| {
-                    name == *d
-                        || name
-                            .strip_prefix(d.as_str())
+            let declared = scope.declares(job::KIND, &name)
+                || scope.declared.get(job::KIND).is_some_and(|names| {
+                    names.iter().any(|d| {
+                        name.strip_prefix(d.as_str())
                             .is_some_and(|r| r.starts_with("-r"))
-                })
-            });
-            if !declared && !owned_or_declared(scope, job::KIND, &name, &tags) {
+                    })
+                });
+            let object = format!("customization job {name}");
+            let Some(tags) = index.tags(aws, &arn, &object, declared).await? else {
                 return Ok::<_, CloudError>(None);
+            };
+            if !declared && !owned_or_declared(scope, job::KIND, &name, &tags) {
+                return Ok(None);
             }
             let mut observed = read_job(aws, &name).await?;
             if let Some(o) = observed.as_mut() {
@@ -407,7 +481,11 @@ fn commitment(d: Option<&CommitmentDuration>) -> &'static str {
     }
 }
 
-async fn list_throughputs(aws: &Aws, scope: &Scope) -> Result<Vec<ObservedResource>, CloudError> {
+async fn list_throughputs(
+    aws: &Aws,
+    scope: &Scope,
+    index: &TagIndex,
+) -> Result<Vec<ObservedResource>, CloudError> {
     let summaries = match aws
         .bedrock
         .list_provisioned_model_throughputs()
@@ -467,7 +545,12 @@ async fn list_throughputs(aws: &Aws, scope: &Scope) -> Result<Vec<ObservedResour
     let tagged: Vec<Option<ObservedResource>> = futures::stream::iter(found)
         .map(|mut t| async move {
             let arn = t.arn.clone().unwrap_or_default();
-            t.tags = tags_of(aws, &arn, &format!("provisioned throughput {}", t.aws_name)).await?;
+            let object = format!("provisioned throughput {}", t.aws_name);
+            let declared = scope.declares(pt::KIND, &t.aws_name);
+            let Some(tags) = index.tags(aws, &arn, &object, declared).await? else {
+                return Ok(None);
+            };
+            t.tags = tags;
             Ok::<_, CloudError>(
                 owned_or_declared(scope, pt::KIND, &t.aws_name, &t.tags).then_some(t),
             )
@@ -1204,4 +1287,47 @@ async fn update_model_access(aws: &Aws, attrs: &Map<String, Value>) -> Result<()
             })?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tag_index_tests {
+    use super::*;
+
+    const JOB: &str = "arn:aws:bedrock:us-east-1:123456789012:model-customization-job/amazon.nova-lite-v1:0:300k/abcdefghijkl";
+    const OTHER_JOB: &str = "arn:aws:bedrock:us-east-1:123456789012:model-customization-job/amazon.nova-lite-v1:0:300k/zzzzzzzzzzzz";
+    const THROUGHPUT: &str =
+        "arn:aws:bedrock:us-east-1:123456789012:provisioned-model/abcdefghijkl";
+
+    fn index(owned: &[&str]) -> TagIndex {
+        let owned: BTreeMap<String, BTreeMap<String, String>> = owned
+            .iter()
+            .map(|arn| {
+                let tags = BTreeMap::from([("bedform:stack".to_string(), "demo".to_string())]);
+                (arn.to_string(), tags)
+            })
+            .collect();
+        let covered = owned.keys().map(|arn| arn_type(arn).to_string()).collect();
+        TagIndex { owned, covered }
+    }
+
+    #[test]
+    fn the_type_of_an_arn_is_its_resource_kind() {
+        assert_eq!(arn_type(JOB), "model-customization-job");
+        assert_eq!(arn_type(THROUGHPUT), "provisioned-model");
+        assert_eq!(arn_type("not-an-arn"), "");
+    }
+
+    #[test]
+    fn only_types_the_index_has_shown_it_covers_are_trusted() {
+        let index = index(&[JOB]);
+        assert!(matches!(index.lookup(JOB, false), Lookup::Known(_)));
+        // Jobs are covered: an unlisted, undeclared job is someone else's.
+        assert_eq!(index.lookup(OTHER_JOB, false), Lookup::NotNeeded);
+        // ... but a declared one may just be fresh: read it.
+        assert_eq!(index.lookup(OTHER_JOB, true), Lookup::Read);
+        // Throughputs are not known to be covered: read, declared or not.
+        assert_eq!(index.lookup(THROUGHPUT, false), Lookup::Read);
+        // An index that listed nothing proves nothing.
+        assert_eq!(self::index(&[]).lookup(JOB, false), Lookup::Read);
+    }
 }
