@@ -8,6 +8,7 @@ mod bedrock;
 mod errors;
 mod iam;
 mod logs;
+mod runtime;
 mod s3;
 
 use std::collections::BTreeMap;
@@ -43,6 +44,7 @@ pub struct Aws {
     pub(crate) iam: aws_sdk_iam::Client,
     pub(crate) logs: aws_sdk_cloudwatchlogs::Client,
     pub(crate) bedrock: aws_sdk_bedrock::Client,
+    pub(crate) runtime: aws_sdk_bedrockruntime::Client,
     pub(crate) region: String,
     /// An endpoint URL was given: the other end may be an emulator.
     pub(crate) emulator: bool,
@@ -80,6 +82,7 @@ impl Aws {
             iam: aws_sdk_iam::Client::new(&config),
             logs: aws_sdk_cloudwatchlogs::Client::new(&config),
             bedrock: aws_sdk_bedrock::Client::new(&config),
+            runtime: aws_sdk_bedrockruntime::Client::new(&config),
             region: settings.region.clone(),
             emulator: settings.endpoint_url.is_some(),
             account: tokio::sync::OnceCell::new(),
@@ -216,6 +219,20 @@ impl Cloud for Aws {
             iam::KIND => iam::add_tags(self, name, tags).await,
             _ => bedrock::add_tags(self, kind, name, tags).await,
         }
+    }
+
+    fn inference_unavailable(&self) -> Option<&'static str> {
+        None
+    }
+
+    async fn converse(
+        &self,
+        model_arn: &str,
+        name: &str,
+        prompt: &str,
+        max_tokens: u32,
+    ) -> Result<crate::check::Answer, CloudError> {
+        runtime::converse(self, model_arn, name, prompt, max_tokens).await
     }
 
     fn stack_lock(&self, location: Option<&LockLocation>) -> Option<StackLock> {
