@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use crate::cloud::{Cloud, CloudError, ErrorClass};
+use crate::cloud::Cloud;
 use crate::model::{Address, DesiredStack, ObservedAccount, ObservedResource, TAG_ADDRESS};
 use crate::resource::provisioned_throughput as pt;
 
@@ -227,8 +227,9 @@ pub async fn run(
         let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         let verdict = match answer {
             Ok(answer) => judge(check, &answer, latency_ms),
+            // AccessDenied names the action the check needs (`bedrock:InvokeModel`).
             Err(e) => Verdict::Error {
-                error: describe_error(&e),
+                error: e.to_string(),
             },
         };
         results.push(CheckResult {
@@ -238,15 +239,6 @@ pub async fn run(
         });
     }
     results
-}
-
-fn describe_error(e: &CloudError) -> String {
-    match e.class {
-        ErrorClass::AccessDenied => {
-            format!("{e}; checks need `bedrock:InvokeModel` on the provisioned model")
-        }
-        _ => e.to_string(),
-    }
 }
 
 #[cfg(test)]
