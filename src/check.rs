@@ -105,7 +105,7 @@ pub fn judge(check: &SmokeCheck, answer: &Answer, latency_ms: u64) -> Verdict {
             _ => String::new(),
         };
         reasons.push(format!(
-            "the answer does not contain {expected:?}; it begins {}{stopped}",
+            "the answer does not contain {expected:?}; {}{stopped}",
             excerpt(&answer.text)
         ));
     }
@@ -126,17 +126,18 @@ pub fn judge(check: &SmokeCheck, answer: &Answer, latency_ms: u64) -> Verdict {
     }
 }
 
-/// The start of an answer, on one line, quoted.
+/// The answer, or its start when it is long, on one line and quoted.
 fn excerpt(text: &str) -> String {
     let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
     if flat.is_empty() {
-        return "(empty)".to_string();
+        return "the answer is empty".to_string();
     }
-    let mut short: String = flat.chars().take(EXCERPT_CHARS).collect();
+    let short: String = flat.chars().take(EXCERPT_CHARS).collect();
     if short.len() < flat.len() {
-        short.push('…');
+        format!("it begins {:?}", format!("{short}…"))
+    } else {
+        format!("it reads {short:?}")
     }
-    format!("{short:?}")
 }
 
 /// The throughput that serves a declared resource: the one carrying its address
@@ -285,7 +286,10 @@ mod tests {
             reasons[0].contains("does not contain \"hello\""),
             "{reasons:?}"
         );
-        assert!(reasons[0].contains("\"Bonjour xxx"), "{reasons:?}");
+        assert!(
+            reasons[0].contains("it begins \"Bonjour xxx"),
+            "{reasons:?}"
+        );
         assert!(reasons[0].contains('…'), "{reasons:?}");
         assert!(reasons[0].len() < 250, "{reasons:?}");
     }

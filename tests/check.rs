@@ -152,7 +152,7 @@ fn apply_wait_and_check_run_the_prompt_against_the_provisioned_model() {
     bedform(&moto, dir.path(), &["check", path])
         .expect(1)
         .says(r#"ProvisionedThroughput/greeter: FAILED in "#)
-        .says(r#"the answer does not contain "hello"; it begins "Bonjour tout le monde""#)
+        .says(r#"the answer does not contain "hello"; it reads "Bonjour tout le monde""#)
         .says("Checks: 0 passed, 1 failed, 1 skipped.");
 
     // Changing the check changes nothing in AWS.
@@ -204,7 +204,7 @@ fn a_failed_check_fails_apply_wait_but_the_changes_stay() {
     )
     .expect(1)
     .says("ProvisionedThroughput/greeter: done")
-    .says(r#"does not contain "hello"; it begins "I cannot help with that""#)
+    .says(r#"does not contain "hello"; it reads "I cannot help with that""#)
     .says("a check failed (above); the changes stay applied");
     assert!(provisioned_arn(&moto, "greeter").contains(":provisioned-model/"));
     bedform(&moto, dir.path(), &["plan", "--detailed-exitcode", path])
@@ -281,4 +281,115 @@ fn the_sandbox_says_it_cannot_run_checks() {
         "cannot run checks: the sandbox simulates no model",
     );
     assert!(!checked.stdout.contains("passed"), "{}", checked.stdout);
+}
+
+/// An account that answers Converse with a fixed text and records the models asked.
+struct Answering {
+    asked: std::sync::Mutex<Vec<String>>,
+}
+
+#[async_trait::async_trait]
+impl bedform::cloud::Cloud for Answering {
+    async fn caller_account(&self) -> Result<String, bedform::cloud::CloudError> {
+        Ok(common::ACCOUNT.into())
+    }
+    async fn observe(
+        &self,
+        _scope: &bedform::cloud::Scope,
+    ) -> Result<bedform::model::ObservedAccount, bedform::cloud::CloudError> {
+        Ok(common::empty_account())
+    }
+    async fn get(
+        &self,
+        _kind: &str,
+        _name: &str,
+    ) -> Result<Option<bedform::model::ObservedResource>, bedform::cloud::CloudError> {
+        Ok(None)
+    }
+    async fn execute(&self, _op: &bedform::plan::Op) -> Result<(), bedform::cloud::CloudError> {
+        panic!("a check changes nothing");
+    }
+    fn inference_unavailable(&self) -> Option<&'static str> {
+        None
+    }
+    async fn converse(
+        &self,
+        model_arn: &str,
+        _name: &str,
+        _prompt: &str,
+        _max_tokens: u32,
+    ) -> Result<bedform::check::Answer, bedform::cloud::CloudError> {
+        self.asked.lock().unwrap().push(model_arn.to_string());
+        Ok(bedform::check::Answer {
+            text: "hello".into(),
+            stop_reason: Some("end_turn".into()),
+        })
+    }
+}
+
+/// During a replacement two throughputs carry the address: the check goes to the
+/// one in service, not to the one still being created; someone else's throughput
+/// of the declared name is never sent a prompt.
+#[test]
+fn a_check_goes_to_the_throughput_in_service() {
+    let stack = desired(&format!(
+        "{SERVING}{}{}",
+        throughput("serve", &check("hello", "")),
+        throughput("theirs", &check("hello", ""))
+    ));
+    let in_state = |name: &str, status: &str| bedform::model::ObservedResource {
+        status: Some(status.into()),
+        arn: Some(format!(
+            "arn:aws:bedrock:us-east-1:123456789012:provisioned-model/{name}"
+        )),
+        ..common::owned_by(
+            "ProvisionedThroughput",
+            name,
+            "serving",
+            "ProvisionedThroughput/serve",
+        )
+    };
+    let mut observed = common::empty_account();
+    observed.resources = vec![
+        in_state("serve", "InService"),
+        in_state("serve-1a2b3c4d", "Creating"),
+        bedform::model::ObservedResource {
+            status: Some("InService".into()),
+            arn: Some("arn:aws:bedrock:us-east-1:123456789012:provisioned-model/theirs".into()),
+            ..common::unowned("ProvisionedThroughput", "theirs")
+        },
+    ];
+    let cloud = Answering {
+        asked: std::sync::Mutex::new(Vec::new()),
+    };
+    let results = runtime().block_on(bedform::check::run(&cloud, &stack, &observed, None));
+    let lines: Vec<String> = results.iter().map(|r| r.line()).collect();
+    assert!(
+        lines[0].starts_with("ProvisionedThroughput/serve: passed in "),
+        "{lines:?}"
+    );
+    assert_eq!(
+        lines[1],
+        "ProvisionedThroughput/theirs: skipped, `theirs` exists but is not managed by this stack"
+    );
+    assert_eq!(
+        *cloud.asked.lock().unwrap(),
+        ["arn:aws:bedrock:us-east-1:123456789012:provisioned-model/serve"]
+    );
+
+    // When only the new one is in service, it is the one checked.
+    observed.resources[0].status = Some("Updating".into());
+    observed.resources[1].status = Some("InService".into());
+    cloud.asked.lock().unwrap().clear();
+    let results = runtime().block_on(bedform::check::run(&cloud, &stack, &observed, None));
+    assert_eq!(
+        results[0].aws_name.as_deref(),
+        Some("serve-1a2b3c4d"),
+        "{results:?}"
+    );
+    assert!(
+        cloud.asked.lock().unwrap()[0].ends_with("/serve-1a2b3c4d"),
+        "{:?}",
+        cloud.asked.lock().unwrap()
+    );
 }
