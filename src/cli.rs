@@ -7,6 +7,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::apply::{self, ApplyOptions, Interrupt, Outcome, RetryPolicy, progress::Progress};
+use crate::check;
 use crate::cloud::aws::{Aws, AwsSettings};
 use crate::cloud::sandbox::{Sandbox, SandboxError};
 use crate::cloud::{Cloud, Scope};
@@ -72,6 +73,9 @@ pub enum Command {
     /// Show what is still converging (jobs training, throughput being created);
     /// changes nothing
     Status(StatusArgs),
+    /// Run the smoke checks (`check:`) of the declared provisioned throughputs
+    /// that are InService; changes nothing
+    Check(CheckArgs),
     /// Print the JSON Schema of the manifests
     Schema,
     /// Release a stack lock left by an apply that no longer runs
@@ -128,6 +132,12 @@ pub struct StatusArgs {
     /// Longest wait, in seconds, with --wait
     #[arg(long, value_name = "SECONDS", default_value_t = 6 * 3600)]
     pub timeout: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -265,6 +275,7 @@ async fn dispatch(cli: &Cli) -> Result<ExitStatus, CliError> {
         Command::Plan(args) => plan_command(cli, args).await,
         Command::Apply(args) => apply_command(cli, args).await,
         Command::Status(args) => status_command(cli, args).await,
+        Command::Check(args) => check_command(cli, args).await,
         Command::Unlock(args) => unlock_command(cli, args).await,
         Command::Import(args) => import_command(cli, args).await,
         Command::Export(args) => export_command(cli, args).await,
@@ -809,6 +820,17 @@ async fn send(
         println!("\nApply incomplete: some changes failed (above). Run plan to see what is left.");
         return Ok(ExitStatus::Error);
     }
+    let checks = match replan_from {
+        Some((desired, _)) if args.wait => checks_after_apply(cloud, desired, &report).await?,
+        _ => None,
+    };
+    if checks == Some(false) {
+        println!(
+            "\nApply complete, but a check failed (above); the changes stay applied. `{}` runs the checks again.",
+            bedform_line(&cli.global, "check", &args.paths)
+        );
+        return Ok(ExitStatus::Error);
+    }
     println!("\nApply complete.");
     Ok(ExitStatus::Success)
 }
@@ -974,6 +996,79 @@ async fn status_command(cli: &Cli, args: &StatusArgs) -> Result<ExitStatus, CliE
         return Ok(ExitStatus::Error);
     }
     Ok(ExitStatus::Changes)
+}
+
+/// Prints check results; true when all that ran passed.
+fn print_checks(results: &[check::CheckResult]) -> bool {
+    for result in results {
+        println!("  {}", result.line());
+    }
+    let count =
+        |pick: fn(&check::Verdict) -> bool| results.iter().filter(|r| pick(&r.verdict)).count();
+    let passed = count(|v| matches!(v, check::Verdict::Passed { .. }));
+    let failed = count(|v| {
+        matches!(
+            v,
+            check::Verdict::Failed { .. } | check::Verdict::Error { .. }
+        )
+    });
+    let skipped = count(|v| matches!(v, check::Verdict::Skipped { .. }));
+    println!("\nChecks: {passed} passed, {failed} failed, {skipped} skipped.");
+    failed == 0
+}
+
+async fn check_command(cli: &Cli, args: &CheckArgs) -> Result<ExitStatus, CliError> {
+    let prepared = match prepare(&cli.global, &args.paths).await? {
+        Ok(p) => p,
+        Err(status) => return Ok(status),
+    };
+    if let Some(why) = prepared.cloud.inference_unavailable() {
+        return Err(fail(format!("cannot run checks: {why}")));
+    }
+    let observed = prepared
+        .cloud
+        .observe(&Scope::of(&prepared.desired))
+        .await?;
+    let results = check::run(prepared.cloud.as_ref(), &prepared.desired, &observed, None).await;
+    println!(
+        "Checks of stack `{}` in {}:",
+        prepared.desired.stack.name, prepared.desired.stack.region
+    );
+    if results.is_empty() {
+        println!("  (the stack declares no provisioned throughput)");
+    }
+    Ok(if print_checks(&results) {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Error
+    })
+}
+
+/// After `apply --wait`: the checks of the throughputs this apply created or
+/// changed, now in service. `Some(false)` when one failed.
+async fn checks_after_apply(
+    cloud: &dyn Cloud,
+    desired: &DesiredStack,
+    report: &apply::ApplyReport,
+) -> Result<Option<bool>, CliError> {
+    let changed: std::collections::BTreeSet<crate::model::Address> = report
+        .results
+        .iter()
+        .filter(|r| matches!(r.outcome, Outcome::Done))
+        .filter(|r| desired.get(&r.address).is_some_and(|d| d.check.is_some()))
+        .map(|r| r.address.clone())
+        .collect();
+    if changed.is_empty() {
+        return Ok(None);
+    }
+    if let Some(why) = cloud.inference_unavailable() {
+        println!("\nChecks not run: {why}.");
+        return Ok(None);
+    }
+    let observed = cloud.observe(&Scope::of(desired)).await?;
+    let results = check::run(cloud, desired, &observed, Some(&changed)).await;
+    println!("\nChecks of the throughputs this apply created or changed:");
+    Ok(Some(print_checks(&results)))
 }
 
 async fn unlock_command(cli: &Cli, args: &UnlockArgs) -> Result<ExitStatus, CliError> {

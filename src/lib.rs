@@ -4,6 +4,7 @@
 
 pub mod adopt;
 pub mod apply;
+pub mod check;
 pub mod cli;
 pub mod cloud;
 pub mod diag;

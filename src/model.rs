@@ -95,6 +95,9 @@ pub struct DesiredResource {
     pub depends_on: BTreeSet<Address>,
     /// `file:line` of the document, for messages.
     pub source: String,
+    /// A smoke check of the resource once it serves (never compared with AWS).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check: Option<crate::check::SmokeCheck>,
 }
 
 impl DesiredResource {

@@ -98,4 +98,25 @@ pub trait Cloud: Send + Sync {
         let _ = location;
         None
     }
+    /// Why this account cannot run model inference (smoke checks), if it cannot.
+    fn inference_unavailable(&self) -> Option<&'static str> {
+        Some("this account cannot run model inference")
+    }
+    /// Sends `prompt` as one user message to the provisioned model `model_arn`
+    /// (named `name`, for messages) through the Converse API.
+    async fn converse(
+        &self,
+        model_arn: &str,
+        name: &str,
+        prompt: &str,
+        max_tokens: u32,
+    ) -> Result<crate::check::Answer, CloudError> {
+        let _ = (model_arn, prompt, max_tokens);
+        Err(CloudError::new(
+            ErrorClass::Fatal,
+            format!("bedrock:InvokeModel on provisioned throughput {name}"),
+            self.inference_unavailable()
+                .unwrap_or("this account cannot run model inference"),
+        ))
+    }
 }

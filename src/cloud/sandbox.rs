@@ -1011,6 +1011,12 @@ impl Cloud for Sandbox {
     }
 
     /// The sandbox always locks, in a file beside its own.
+    fn inference_unavailable(&self) -> Option<&'static str> {
+        Some(
+            "the sandbox simulates no model, so it cannot run model inference; checks run against AWS",
+        )
+    }
+
     fn stack_lock(&self, _location: Option<&LockLocation>) -> Option<StackLock> {
         Some(StackLock::for_sandbox(&self.path))
     }

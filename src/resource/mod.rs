@@ -47,6 +47,11 @@ pub trait ResourceSpec: fmt::Debug + Send + Sync {
     fn taggable(&self) -> bool {
         true
     }
+    /// The smoke check the spec declares, if its kind has any. It is no part of
+    /// the spec hash nor of the attributes compared with AWS.
+    fn smoke_check(&self) -> Option<crate::check::SmokeCheck> {
+        None
+    }
 }
 
 /// The result of lowering one spec.
@@ -397,6 +402,7 @@ pub fn desired_resource(
         absent: common.absent,
         depends_on,
         source,
+        check: spec.smoke_check(),
     }
 }
 

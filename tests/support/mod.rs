@@ -266,6 +266,30 @@ impl Moto {
         control(self.proxy_port, "POST", "/__reset_counts", "");
     }
 
+    /// How the stub answers Converse from now on: `reply` (cut at the request's
+    /// `maxTokens` words) after `delay_ms`, or the AWS error `(status, code, message)`.
+    pub fn set_converse(&self, reply: &str, delay_ms: u64, error: Option<(u16, &str, &str)>) {
+        let error = error.map(|(status, code, message)| {
+            serde_json::json!({"status": status, "code": code, "message": message})
+        });
+        let body = serde_json::json!({"reply": reply, "delayMs": delay_ms, "error": error});
+        control(self.proxy_port, "POST", "/__converse", &body.to_string());
+    }
+
+    /// The Converse requests the stub received: `{"modelId", "body"}` each.
+    pub fn conversations(&self) -> Vec<serde_json::Value> {
+        control(self.proxy_port, "GET", "/__converse", "")["requests"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// How long a throughput stays Creating (or Updating) before it is InService.
+    pub fn set_creating_seconds(&self, seconds: f64) {
+        let body = serde_json::json!({ "creatingSeconds": seconds });
+        control(self.proxy_port, "POST", "/__throughput", &body.to_string());
+    }
+
     /// An empty account again (moto, the proxy's Bedrock stub, counts and faults),
     /// without the cost of starting new processes.
     pub fn reset(&self) {

@@ -17,6 +17,10 @@ It works around moto 5.2.5's deviations from AWS, each named where it is handled
   client request tokens, Creating then InService, commitment expiry (deleting
   before it is a ConflictException), pages of two summaries (so pagination is
   exercised), offers whose tokens change on every listing, tags on throughput ARNs.
+- moto has no Bedrock Runtime. The stub answers Converse
+  (POST /model/{modelId}/converse, which the SDK sends to the same endpoint URL)
+  for a provisioned model that is InService, with the API's response shape and a
+  canned reply the tests set, cut at `inferenceConfig.maxTokens` words.
 
 It also counts requests by operation (GET /__counts) for the tests, and injects
 faults the tests configure at run time (see `Faults`):
@@ -27,6 +31,11 @@ faults the tests configure at run time (see `Faults`):
 - GET /__faults: the request sequence number and what was injected so far.
 - GET /__reached?k=K: whether request K of the sequence has arrived (with
   "killAfterEffect", once moto has answered it).
+- POST /__converse with JSON {"reply", "delayMs", "error": {"status", "code",
+  "message"}} sets how the stub answers Converse from then on; GET /__converse
+  lists the Converse requests received ({"modelId", "body"}).
+- POST /__throughput with JSON {"creatingSeconds"}: how long a throughput stays
+  Creating (or Updating) from then on (1 s unless set).
 - POST /__reset: empties moto and the stub, the counts and the fault settings.
 - POST /__reset_counts: zeroes the counts only.
 Control requests (paths starting /__) are never counted, faulted or held.
@@ -48,6 +57,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 LISTEN_PORT = int(sys.argv[1])
 MOTO_PORT = int(sys.argv[2])
+CONVERSE = re.compile(r"^/model/([^/]+)/converse$")
 TIME = re.compile(rb'"(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(?:\.\d+)?"')
 COUNTS = {}
 LOCK = threading.Lock()
@@ -78,6 +88,9 @@ class Stub:
         self.offer_serial = 0
         self.use_case_form = None
         self.serial = 0
+        self.runtime = {"reply": "Hello from the provisioned model.", "delayMs": 0, "error": None}
+        self.conversations = []  # Converse requests received
+        self.creating_seconds = 1.0  # Creating (or Updating) until InService
 
     def find(self, ident):
         ident = urllib.parse.unquote(ident)
@@ -87,7 +100,7 @@ class Stub:
         raise StubError(404, "ResourceNotFoundException", f"Provisioned model {ident} not found")
 
     def refresh(self, t):
-        if t["status"] in ("Creating", "Updating") and time.time() - t["changed"] >= 1.0:
+        if t["status"] in ("Creating", "Updating") and time.time() - t["changed"] >= self.creating_seconds:
             t["status"] = "InService"
             t["modelArn"] = t["desiredModelArn"]
             t["modelUnits"] = t["desiredModelUnits"]
@@ -166,6 +179,35 @@ class Stub:
                 return 200, {"tags": [{"key": k, "value": v} for k, v in sorted(tags.items())]}
             return 200, {}
         return None
+
+    def converse(self, model_id, body):
+        """Returns (status, json, delay in seconds) for a Converse request."""
+        ident = urllib.parse.unquote(model_id)
+        self.conversations.append({"modelId": ident, "body": body})
+        t = next((t for t in self.throughputs.values() if t["provisionedModelArn"] == ident), None)
+        if t is None:
+            raise StubError(400, "ValidationException", "The provided model identifier is invalid.")
+        self.refresh(t)
+        if t["status"] != "InService":
+            raise StubError(400, "ValidationException", f"The provisioned model is {t['status']}, not InService.")
+        delay = float(self.runtime.get("delayMs") or 0) / 1000.0
+        error = self.runtime.get("error")
+        if error:
+            raise StubError(error.get("status", 400), error.get("code", "ValidationException"), error.get("message", ""))
+        words = str(self.runtime.get("reply", "")).split(" ")
+        limit = (body.get("inferenceConfig") or {}).get("maxTokens") or len(words)
+        stop = "max_tokens" if len(words) > limit else "end_turn"
+        text = " ".join(words[:limit])
+        prompt = " ".join(c.get("text", "") for m in body.get("messages", []) for c in m.get("content", []))
+        usage = {"inputTokens": len(prompt.split()), "outputTokens": min(len(words), limit)}
+        usage["totalTokens"] = usage["inputTokens"] + usage["outputTokens"]
+        answer = {
+            "output": {"message": {"role": "assistant", "content": [{"text": text}]}},
+            "stopReason": stop,
+            "usage": usage,
+            "metrics": {"latencyMs": int(delay * 1000)},
+        }
+        return 200, answer, delay
 
     def create(self, body):
         token = body.get("clientRequestToken")
@@ -472,6 +514,9 @@ class Proxy(BaseHTTPRequestHandler):
                 payload = json.loads(body) if body else {}
             except ValueError:
                 payload = {}
+            converse = CONVERSE.match(parsed.path)
+            if converse:
+                return self.converse(converse.group(1), payload, fate, faults)
             try:
                 with STUB_LOCK:
                     answer = STUB.handle(self.command, parsed.path, urllib.parse.parse_qs(parsed.query), payload)
@@ -513,6 +558,18 @@ class Proxy(BaseHTTPRequestHandler):
         }
         self.send(response.status, headers, data)
 
+    def converse(self, model_id, payload, fate, faults):
+        try:
+            with STUB_LOCK:
+                status, data, delay = STUB.converse(model_id, payload)
+        except StubError as e:
+            return self.reply(e.status, json.dumps({"message": e.message}).encode(), "application/json", e.code)
+        # The model takes its time outside the lock, as other requests go on.
+        time.sleep(delay)
+        if fate in ("lost", "answer held"):
+            return self.drop(fate, faults)
+        return self.reply(status, json.dumps(data).encode(), "application/json")
+
     def control(self, body):
         """The tests' own requests: counts, fault settings, reset."""
         try:
@@ -521,6 +578,7 @@ class Proxy(BaseHTTPRequestHandler):
             return self.reply(500, json.dumps({"message": repr(e)}).encode(), "application/json")
 
     def control_request(self, body):
+        global STUB
         parsed = urllib.parse.urlsplit(self.path)
         if parsed.path == "/__counts":
             with LOCK:
@@ -545,8 +603,25 @@ class Proxy(BaseHTTPRequestHandler):
             with FAULTS_LOCK:
                 seq, reached = FAULTS.seq, FAULTS.reached(k)
             return self.reply(200, json.dumps({"reached": reached, "seq": seq}).encode(), "application/json")
+        if parsed.path == "/__converse" and self.command == "POST":
+            config = json.loads(body) if body else {}
+            with STUB_LOCK:
+                STUB.runtime = {
+                    "reply": config.get("reply", "Hello from the provisioned model."),
+                    "delayMs": config.get("delayMs", 0),
+                    "error": config.get("error"),
+                }
+            return self.reply(200, b"{}", "application/json")
+        if parsed.path == "/__throughput" and self.command == "POST":
+            config = json.loads(body) if body else {}
+            with STUB_LOCK:
+                STUB.creating_seconds = float(config.get("creatingSeconds", 1.0))
+            return self.reply(200, b"{}", "application/json")
+        if parsed.path == "/__converse":
+            with STUB_LOCK:
+                requests = list(STUB.conversations)
+            return self.reply(200, json.dumps({"requests": requests}).encode(), "application/json")
         if parsed.path == "/__reset" and self.command == "POST":
-            global STUB
             replace_faults({})
             for attempt in range(3):
                 try:

@@ -8,6 +8,7 @@ mod bedrock;
 mod errors;
 mod iam;
 mod logs;
+mod runtime;
 mod s3;
 mod tagged;
 
@@ -45,6 +46,7 @@ pub struct Aws {
     pub(crate) logs: aws_sdk_cloudwatchlogs::Client,
     pub(crate) tagging: aws_sdk_resourcegroupstagging::Client,
     pub(crate) bedrock: aws_sdk_bedrock::Client,
+    pub(crate) runtime: aws_sdk_bedrockruntime::Client,
     pub(crate) region: String,
     /// An endpoint URL was given: the other end may be an emulator.
     pub(crate) emulator: bool,
@@ -83,6 +85,7 @@ impl Aws {
             logs: aws_sdk_cloudwatchlogs::Client::new(&config),
             tagging: aws_sdk_resourcegroupstagging::Client::new(&config),
             bedrock: aws_sdk_bedrock::Client::new(&config),
+            runtime: aws_sdk_bedrockruntime::Client::new(&config),
             region: settings.region.clone(),
             emulator: settings.endpoint_url.is_some(),
             account: tokio::sync::OnceCell::new(),
@@ -219,6 +222,20 @@ impl Cloud for Aws {
             iam::KIND => iam::add_tags(self, name, tags).await,
             _ => bedrock::add_tags(self, kind, name, tags).await,
         }
+    }
+
+    fn inference_unavailable(&self) -> Option<&'static str> {
+        None
+    }
+
+    async fn converse(
+        &self,
+        model_arn: &str,
+        name: &str,
+        prompt: &str,
+        max_tokens: u32,
+    ) -> Result<crate::check::Answer, CloudError> {
+        runtime::converse(self, model_arn, name, prompt, max_tokens).await
     }
 
     fn stack_lock(&self, location: Option<&LockLocation>) -> Option<StackLock> {
