@@ -1094,3 +1094,192 @@ fn import_over_the_wire() {
         plan.stdout
     );
 }
+
+/// The race the plan cannot see: an object appears under a declared name after the
+/// plan was made. The create finds it, and carries on only when it is this stack's
+/// own object at this address (an earlier apply that was cut off); someone else's
+/// is left exactly as it was.
+#[test]
+fn a_create_that_finds_someone_elses_object_changes_nothing() {
+    use bedform::cloud::aws::{Aws, AwsSettings};
+    use bedform::cloud::{Cloud, ErrorClass};
+    use bedform::plan::Op;
+
+    let moto = Moto::start();
+    let rt = runtime();
+    let config = rt.block_on(moto.sdk_config());
+    let iam = aws_sdk_iam::Client::new(&config);
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&config);
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&config)
+            .force_path_style(true)
+            .build(),
+    );
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+    let theirs = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#;
+    rt.block_on(async {
+        iam.create_role()
+            .role_name("their-role")
+            .assume_role_policy_document(trust)
+            .send()
+            .await
+            .unwrap();
+        iam.put_role_policy()
+            .role_name("their-role")
+            .policy_name("theirs")
+            .policy_document(theirs)
+            .send()
+            .await
+            .unwrap();
+        logs.create_log_group()
+            .log_group_name("/their/group")
+            .tags("bedform:stack", "other")
+            .tags("bedform:address", "LogGroup/theirs")
+            .send()
+            .await
+            .unwrap();
+        logs.put_retention_policy()
+            .log_group_name("/their/group")
+            .retention_in_days(365)
+            .send()
+            .await
+            .unwrap();
+        s3.create_bucket()
+            .bucket("their-bucket")
+            .send()
+            .await
+            .unwrap();
+        s3.put_object()
+            .bucket("their-bucket")
+            .key("data.jsonl")
+            .body(b"{}".to_vec().into())
+            .send()
+            .await
+            .unwrap();
+    });
+
+    let aws = with_moto_credentials(&moto, || {
+        rt.block_on(Aws::connect(&AwsSettings {
+            region: "us-east-1".into(),
+            profile: None,
+            endpoint_url: Some(moto.endpoint.clone()),
+        }))
+    });
+    let ownership = |address: &str| {
+        [
+            ("bedform:stack", "demo"),
+            ("bedform:address", address),
+            ("bedform:spec-hash", "0123456789abcdef"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect::<std::collections::BTreeMap<_, _>>()
+    };
+    let create = |kind: &str, name: &str, attrs: serde_json::Value| Op::Create {
+        kind: kind.into(),
+        name: name.into(),
+        attrs: attrs.as_object().cloned().unwrap_or_default(),
+        tags: ownership(&format!("{kind}/{name}")),
+        client_request_token: None,
+    };
+    let bedrock_trust = serde_json::json!({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "bedrock.amazonaws.com"},
+        "Action": "sts:AssumeRole"}]});
+    for (op, object) in [
+        (
+            create(
+                "IamRole",
+                "their-role",
+                serde_json::json!({"trustPolicy": bedrock_trust, "inlinePolicies": {}}),
+            ),
+            "role their-role",
+        ),
+        (
+            create(
+                "LogGroup",
+                "/their/group",
+                serde_json::json!({"retentionDays": 30}),
+            ),
+            "log group /their/group",
+        ),
+        (
+            create(
+                "Bucket",
+                "their-bucket",
+                serde_json::json!({"versioning": true}),
+            ),
+            "bucket their-bucket",
+        ),
+    ] {
+        let refused = rt
+            .block_on(aws.execute(&op))
+            .expect_err("someone else's object was taken over");
+        assert_eq!(refused.class, ErrorClass::Conflict, "{refused}");
+        assert!(
+            refused.message.contains(&format!(
+                "{object} already exists and is not managed by this stack"
+            )),
+            "{refused}"
+        );
+    }
+
+    rt.block_on(async {
+        let role = iam.get_role().role_name("their-role").send().await.unwrap();
+        let role = role.role().unwrap();
+        assert!(role.tags().is_empty(), "{:?}", role.tags());
+        let document = bedform::policy::url_decode(role.assume_role_policy_document().unwrap());
+        assert!(document.contains("ec2.amazonaws.com"), "{document}");
+        let inline = iam
+            .list_role_policies()
+            .role_name("their-role")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(inline.policy_names(), ["theirs"]);
+        let group = logs
+            .describe_log_groups()
+            .log_group_name_prefix("/their/group")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(group.log_groups()[0].retention_in_days(), Some(365));
+        let tagging = s3.get_bucket_tagging().bucket("their-bucket").send().await;
+        assert!(
+            tagging.map(|t| t.tag_set().is_empty()).unwrap_or(true),
+            "the bucket was tagged"
+        );
+        let versioning = s3
+            .get_bucket_versioning()
+            .bucket("their-bucket")
+            .send()
+            .await;
+        if let Ok(versioning) = versioning {
+            assert_eq!(versioning.status(), None, "the bucket was configured");
+        }
+    });
+
+    // This stack's own object at this address, left by an apply cut off after its
+    // create: the create carries on and brings it to the declared state.
+    rt.block_on(
+        logs.create_log_group()
+            .log_group_name("/our/group")
+            .tags("bedform:stack", "demo")
+            .tags("bedform:address", "LogGroup//our/group")
+            .send(),
+    )
+    .unwrap();
+    rt.block_on(aws.execute(&create(
+        "LogGroup",
+        "/our/group",
+        serde_json::json!({"retentionDays": 30}),
+    )))
+    .unwrap();
+    let ours = rt
+        .block_on(
+            logs.describe_log_groups()
+                .log_group_name_prefix("/our/group")
+                .send(),
+        )
+        .unwrap();
+    assert_eq!(ours.log_groups()[0].retention_in_days(), Some(30));
+}

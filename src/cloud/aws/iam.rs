@@ -214,6 +214,13 @@ pub async fn execute(aws: &Aws, op: &Op) -> Result<(), CloudError> {
                 if e.class != ErrorClass::Conflict {
                     return Err(e);
                 }
+                let found = get(aws, name).await?;
+                super::ensure_ours(
+                    "iam:CreateRole",
+                    &object,
+                    tags,
+                    found.as_ref().map(|r| &r.tags),
+                )?;
                 // Ours from an interrupted apply: bring it to the declared state.
                 let all: Vec<String> = [
                     "trustPolicy",

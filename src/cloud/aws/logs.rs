@@ -156,6 +156,13 @@ pub async fn execute(aws: &Aws, op: &Op) -> Result<(), CloudError> {
                 if e.class != ErrorClass::Conflict {
                     return Err(e);
                 }
+                let found = get(aws, name).await?;
+                super::ensure_ours(
+                    "logs:CreateLogGroup",
+                    &object,
+                    tags,
+                    found.as_ref().map(|g| &g.tags),
+                )?;
             }
             retention(aws, name, attrs).await
         }

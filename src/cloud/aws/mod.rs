@@ -124,6 +124,50 @@ pub(crate) fn tag_map<'a>(
         .collect()
 }
 
+/// A create found its object already there. bedform carries on configuring it only
+/// when it is this stack's object at this address (made by an earlier apply that
+/// was cut off); anything else belongs to someone else and is left untouched.
+/// `found` holds the object's tags, or none when it vanished in between.
+pub(crate) fn ensure_ours(
+    operation: &str,
+    object: &str,
+    declared: &BTreeMap<String, String>,
+    found: Option<&BTreeMap<String, String>>,
+) -> Result<(), CloudError> {
+    use crate::model::{TAG_ADDRESS, TAG_STACK};
+    let Some(found) = found else {
+        return Err(CloudError::new(
+            ErrorClass::Conflict,
+            operation,
+            format!("{object} was reported to exist, then could not be found; run apply again"),
+        ));
+    };
+    let owner = |key: &str| found.get(key).map(String::as_str);
+    let mine = [TAG_STACK, TAG_ADDRESS].iter().all(|key| {
+        declared
+            .get(*key)
+            .is_some_and(|v| owner(key) == Some(v.as_str()))
+    });
+    if mine {
+        return Ok(());
+    }
+    let whose = match (owner(TAG_STACK), owner(TAG_ADDRESS)) {
+        (None, _) => "it carries no bedform:stack tag".to_string(),
+        (Some(stack), address) => format!(
+            "it is tagged bedform:stack={stack}, bedform:address={}",
+            address.unwrap_or("(none)")
+        ),
+    };
+    Err(CloudError::new(
+        ErrorClass::Conflict,
+        operation,
+        format!(
+            "{object} already exists and is not managed by this stack ({whose}); \
+             bedform changed nothing on it. Adopt it with `bedform import` or declare another name"
+        ),
+    ))
+}
+
 /// The keys to remove so that an object carrying `current` tags ends up with
 /// exactly `wanted` (declared tags are authoritative).
 pub(crate) fn stale_tag_keys<'a>(

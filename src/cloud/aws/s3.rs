@@ -68,6 +68,28 @@ pub async fn get(aws: &Aws, name: &str) -> Result<Option<ObservedResource>, Clou
     read(aws, &Scope::default(), name, None, true).await
 }
 
+/// The bucket's tags, or none when there is no such bucket.
+async fn bucket_tags(
+    aws: &Aws,
+    name: &str,
+) -> Result<Option<BTreeMap<String, String>>, CloudError> {
+    match aws.s3.get_bucket_tagging().bucket(name).send().await {
+        Ok(out) => Ok(Some(super::tag_map(
+            out.tag_set().iter().map(|t| (t.key(), t.value())),
+        ))),
+        Err(e) => {
+            let e = classify("s3:GetBucketTagging", &format!("bucket {name}"), e);
+            if e.class == ErrorClass::NotFound && e.message.contains("NoSuchBucket") {
+                Ok(None)
+            } else if not_found(&e) {
+                Ok(Some(BTreeMap::new()))
+            } else {
+                Err(e)
+            }
+        }
+    }
+}
+
 fn not_found(e: &CloudError) -> bool {
     e.class == ErrorClass::NotFound
 }
@@ -84,18 +106,9 @@ async fn read(
     let object = format!("bucket {name}");
     let tags = match tags {
         Some(tags) => tags,
-        None => match aws.s3.get_bucket_tagging().bucket(name).send().await {
-            Ok(out) => super::tag_map(out.tag_set().iter().map(|t| (t.key(), t.value()))),
-            Err(e) => {
-                let e = classify("s3:GetBucketTagging", &object, e);
-                if e.class == ErrorClass::NotFound && e.message.contains("NoSuchBucket") {
-                    return Ok(None);
-                }
-                if !not_found(&e) {
-                    return Err(e);
-                }
-                BTreeMap::new()
-            }
+        None => match bucket_tags(aws, name).await? {
+            Some(tags) => tags,
+            None => return Ok(None),
         },
     };
     let owned = tags
@@ -216,13 +229,25 @@ pub async fn execute(aws: &Aws, op: &Op) -> Result<(), CloudError> {
             if configuration != CreateBucketConfiguration::builder().build() {
                 create = create.create_bucket_configuration(configuration);
             }
-            match create.send().await {
-                Ok(_) => {}
-                Err(e) => {
-                    let e = classify("s3:CreateBucket", &object, e);
-                    // Already ours (a re-run after a crash): carry on configuring it.
-                    if !e.message.starts_with("BucketAlreadyOwnedByYou") {
-                        return Err(e);
+            // Read before create: in us-east-1 CreateBucket answers 200 for a bucket
+            // the account already owns, so its answer cannot tell whose it is.
+            let existing = match bucket_tags(aws, name).await {
+                Ok(found) => found,
+                // Another account's bucket: CreateBucket says so more plainly.
+                Err(e) if e.class == ErrorClass::AccessDenied => None,
+                Err(e) => return Err(e),
+            };
+            match existing {
+                Some(found) => super::ensure_ours("s3:CreateBucket", &object, tags, Some(&found))?,
+                None => {
+                    if let Err(e) = create.send().await {
+                        let e = classify("s3:CreateBucket", &object, e);
+                        if !e.message.starts_with("BucketAlreadyOwnedByYou") {
+                            return Err(e);
+                        }
+                        // Made in between: carry on only if it is ours.
+                        let found = bucket_tags(aws, name).await?;
+                        super::ensure_ours("s3:CreateBucket", &object, tags, found.as_ref())?;
                     }
                 }
             }
