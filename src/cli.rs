@@ -745,7 +745,10 @@ async fn send(
         wait: args.wait,
         timeout: Duration::from_secs(args.timeout),
         interrupt: interrupt.clone(),
-        ..ApplyOptions::default()
+        retry: RetryPolicy {
+            poll: cloud.poll_interval(),
+            ..RetryPolicy::default()
+        },
     };
     let progress = Progress::stderr();
     // Later rounds of --wait plan again from fresh state; a saved plan continues.
@@ -909,7 +912,7 @@ async fn status_command(cli: &Cli, args: &StatusArgs) -> Result<ExitStatus, CliE
             prepared.cloud.as_ref(),
             status.converging.clone(),
             Duration::from_secs(args.timeout),
-            RetryPolicy::default().poll,
+            prepared.cloud.poll_interval(),
             &progress,
             &interrupt,
         )

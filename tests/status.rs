@@ -250,6 +250,37 @@ fn status_wait_ends_at_its_timeout_saying_what_still_converges() {
 }
 
 #[test]
+fn apply_wait_that_times_out_fails_naming_what_it_waited_for() {
+    let dir = quickstart(fast_clock(SLOW, SLOW));
+    let dir = dir.path();
+    let out = run(
+        dir,
+        [
+            "--sandbox",
+            "apply",
+            "--auto-approve",
+            "--wait",
+            "--timeout",
+            "2",
+            "stack",
+        ],
+    )
+    .expect(1);
+    // The job still trains, and the throughput that serves its model was never
+    // made: neither is a success of a wait that was asked to see them through.
+    assert_contains(
+        &out.stdout,
+        "waiting for CustomizationJob support-distilled-",
+    );
+    assert_contains(
+        &out.stdout,
+        "waiting for ProvisionedThroughput/support-bot: still waiting",
+    );
+    assert!(!out.stdout.contains("Apply complete."), "{}", out.stdout);
+    assert!(!lock_file(dir).exists(), "the lock was given back");
+}
+
+#[test]
 fn apply_wait_without_a_terminal_prints_job_stages_and_finishes() {
     let dir = quickstart(fast_clock(2.0, 0.5));
     let dir = dir.path();

@@ -479,9 +479,20 @@ async fn follow(
     progress: &Progress,
 ) -> bool {
     let mut bars: BTreeMap<usize, progress::Bar<'_>> = BTreeMap::new();
+    // Jobs followed on their own bar: a change waiting on one does not repeat
+    // its progress.
+    let followed: BTreeSet<String> = unfinished
+        .iter()
+        .filter_map(|u| match &u.follow {
+            Follow::Converging { name, .. } => Some(name.clone()),
+            _ => None,
+        })
+        .collect();
     for u in unfinished.iter() {
         let label = match &u.follow {
-            Follow::Dependency(wait) => format!("{} ({})", wait.address, wait.reason),
+            Follow::Dependency(wait) => {
+                format!("{} (waits on {})", u.change.address, wait.address)
+            }
             Follow::Converging { kind, name, .. } => format!("{kind} {name}"),
             Follow::Quota { .. } | Follow::Replan => continue,
         };
@@ -503,12 +514,17 @@ async fn follow(
                         stage,
                         progress,
                     }) => {
-                        if let Some(bar) = bar {
+                        let own_bar = wait.job.as_ref().is_some_and(|j| followed.contains(j));
+                        if let Some(bar) = bar
+                            && !own_bar
+                        {
                             bar.update(&status, stage.as_deref(), progress);
                         }
                         None
                     }
                     Ok(Readiness::Absent) => None,
+                    // A read that failed for a moment says nothing of the job.
+                    Err(e) if e.class.is_retryable() => None,
                     Err(e) => Some((
                         Outcome::Failed {
                             error: e.to_string(),
@@ -561,6 +577,7 @@ async fn follow(
                         },
                         "gone".into(),
                     )),
+                    Err(e) if e.class.is_retryable() => None,
                     Err(e) => Some((
                         Outcome::Failed {
                             error: e.to_string(),
@@ -601,19 +618,33 @@ async fn follow(
             return false;
         }
         if Instant::now() >= deadline {
+            // What --wait was asked to see through did not happen: a failure to
+            // report, whatever it was waiting for.
             for u in unfinished.iter() {
                 if let Some(bar) = bars.get(&u.entry) {
                     bar.finish("timed out");
                 }
-                if let Follow::Converging { kind, name, .. } = &u.follow
-                    && let Outcome::Converging { status } = &report.results[u.entry].outcome
-                {
-                    report.results[u.entry].outcome = Outcome::Failed {
-                        error: format!(
-                            "waiting for {kind} {name}: still {status} after the timeout; `bedform status` follows it"
-                        ),
-                    };
-                }
+                let result = &mut report.results[u.entry];
+                let still = match &result.outcome {
+                    Outcome::Converging { status } => format!("still {status}"),
+                    Outcome::Pending { reason } | Outcome::Queued { reason } => {
+                        format!("still waiting ({reason})")
+                    }
+                    _ => "not finished".to_string(),
+                };
+                let (object, next) = match &u.follow {
+                    Follow::Converging { kind, name, .. } => (
+                        format!("{kind} {name}"),
+                        "`bedform status --wait` follows it",
+                    ),
+                    _ => (
+                        result.address.to_string(),
+                        "`bedform apply --wait` makes it once it can",
+                    ),
+                };
+                result.outcome = Outcome::Failed {
+                    error: format!("waiting for {object}: {still} after the timeout; {next}"),
+                };
             }
             return false;
         }

@@ -98,6 +98,11 @@ pub trait Cloud: Send + Sync {
         let _ = location;
         None
     }
+    /// How often waits read what converges. Real jobs and throughput change over
+    /// minutes, and Bedrock's `Get*` calls have low rate quotas.
+    fn poll_interval(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(10)
+    }
     /// Why this account cannot run model inference (smoke checks), if it cannot.
     fn inference_unavailable(&self) -> Option<&'static str> {
         Some("this account cannot run model inference")

@@ -1011,6 +1011,11 @@ impl Cloud for Sandbox {
     }
 
     /// The sandbox always locks, in a file beside its own.
+    /// The sandbox's clock runs fast: a job takes seconds.
+    fn poll_interval(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(1)
+    }
+
     fn inference_unavailable(&self) -> Option<&'static str> {
         Some(
             "the sandbox simulates no model, so it cannot run model inference; checks run against AWS",

@@ -272,6 +272,16 @@ impl Cloud for Aws {
         None
     }
 
+    fn poll_interval(&self) -> Duration {
+        // An endpoint URL usually means an emulator, whose objects converge in
+        // seconds.
+        if self.emulator {
+            Duration::from_secs(1)
+        } else {
+            Duration::from_secs(10)
+        }
+    }
+
     async fn converse(
         &self,
         model_arn: &str,
