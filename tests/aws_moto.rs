@@ -726,6 +726,27 @@ fn logging_only_against_moto_without_the_proxy() {
         stderr.contains("does not implement bedrock:ListProvisionedModelThroughputs"),
         "{stderr}"
     );
+
+    // moto answers GetBucketVersioning under the wrong root element: bedform says
+    // so and still reads the status, in both directions.
+    let manifest = stack.join("logging.yaml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let versioned = text.replace(
+        "  deletionPolicy: retain",
+        "  versioning: true\n  deletionPolicy: retain",
+    );
+    assert_ne!(text, versioned);
+    std::fs::write(&manifest, &versioned).unwrap();
+    let (code, stdout, stderr) = run(&["apply", "--auto-approve", stack.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("versioning"), "{stdout}");
+    let (code, stdout, stderr) = run(&["plan", "--detailed-exitcode", stack.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    assert!(stderr.contains("reading its Status element"), "{stderr}");
+    std::fs::write(&manifest, &text).unwrap();
+    let (code, stdout, stderr) = run(&["plan", "--detailed-exitcode", stack.to_str().unwrap()]);
+    assert_eq!(code, Some(2), "{stdout}\n{stderr}");
+    assert!(stdout.contains("versioning"), "{stdout}");
 }
 
 #[test]

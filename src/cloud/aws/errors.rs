@@ -58,15 +58,28 @@ where
     }
 }
 
-/// An answer with no AWS error code and status 404 or 5xx: an emulator without the
-/// operation. Only ever consulted when an endpoint URL is set.
+/// An answer with no AWS error code and status 404, 500 or 501: an emulator
+/// without the operation. A gateway's 502, 503 or 504 is not: the service behind
+/// it may well hold objects. Only ever consulted when an endpoint URL is set.
 pub fn is_unimplemented<E: ProvideErrorMetadata>(error: &SdkError<E, HttpResponse>) -> bool {
     match error {
         SdkError::ServiceError(service) => {
             let status = service.raw().status().as_u16();
-            service.err().code().is_none() && (status == 404 || status >= 500)
+            service.err().code().is_none() && matches!(status, 404 | 500 | 501)
         }
         _ => false,
+    }
+}
+
+/// The body of an answer the SDK could not read, as text, when it was read whole.
+pub fn unread_body<E>(error: &SdkError<E, HttpResponse>) -> Option<String> {
+    match error {
+        SdkError::ServiceError(service) => service
+            .raw()
+            .body()
+            .bytes()
+            .map(|b| String::from_utf8_lossy(b).into_owned()),
+        _ => None,
     }
 }
 
@@ -236,5 +249,41 @@ mod tests {
             ErrorClass::AccessDenied
         );
         assert_eq!(class_of("Weird", "", 503), ErrorClass::Transient);
+    }
+
+    fn answer(
+        status: u16,
+        body: &str,
+    ) -> SdkError<aws_sdk_bedrock::operation::list_provisioned_model_throughputs::ListProvisionedModelThroughputsError, HttpResponse>{
+        use aws_sdk_bedrock::operation::list_provisioned_model_throughputs::ListProvisionedModelThroughputsError;
+        use aws_smithy_types::error::ErrorMetadata;
+        let raw = HttpResponse::new(
+            status.try_into().expect("a valid status"),
+            aws_smithy_types::body::SdkBody::from(body),
+        );
+        SdkError::service_error(
+            ListProvisionedModelThroughputsError::generic(ErrorMetadata::builder().build()),
+            raw,
+        )
+    }
+
+    #[test]
+    fn only_an_emulator_missing_the_operation_counts_as_unimplemented() {
+        assert!(is_unimplemented(&answer(
+            500,
+            "<h1>Internal Server Error</h1>"
+        )));
+        assert!(is_unimplemented(&answer(404, "")));
+        // A gateway in front of a real service: the objects behind it exist.
+        for status in [502, 503, 504] {
+            assert!(
+                !is_unimplemented(&answer(status, "Bad Gateway")),
+                "{status}"
+            );
+        }
+        assert_eq!(
+            unread_body(&answer(200, "<Status>Enabled</Status>")).as_deref(),
+            Some("<Status>Enabled</Status>")
+        );
     }
 }

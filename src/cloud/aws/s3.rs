@@ -171,13 +171,15 @@ async fn read(
     };
     let versioning = match aws.s3.get_bucket_versioning().bucket(name).send().await {
         Ok(out) => out.status() == Some(&BucketVersioningStatus::Enabled),
-        // Some emulators answer a never-versioned bucket with a body the SDK cannot
-        // read; AWS answers with an empty VersioningConfiguration.
+        // Some emulators answer under another root element than AWS's
+        // VersioningConfiguration, which the SDK rejects; the status inside is
+        // the same element.
         Err(e) if aws.emulator && super::errors::is_unreadable(&e) => {
+            let body = super::errors::unread_body(&e).unwrap_or_default();
             eprintln!(
-                "warning: could not read the versioning of bucket {name} from the endpoint; taking it as never versioned"
+                "warning: the endpoint answered GetBucketVersioning of bucket {name} in a form AWS does not use; reading its Status element"
             );
-            false
+            body.contains("<Status>Enabled</Status>")
         }
         Err(e) => return Err(classify("s3:GetBucketVersioning", &object, e)),
     };
