@@ -332,6 +332,34 @@ fn all_errors_of_a_run_are_reported() {
 }
 
 #[test]
+fn a_long_reference_cycle_is_reported_at_its_first_members_only() {
+    let members = 20;
+    let text: String = (0..members)
+        .map(|i| {
+            format!(
+                "apiVersion: bedform/v1\nkind: LogGroup\nmetadata: {{name: g{i}}}\nspec:\n  logGroupName: /c/g{i}\n  tags: {{next: \"${{g{}.name}}\"}}\n",
+                (i + 1) % members
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("---\n");
+    let (loaded, diagnostics) = validate_beside_stack("cycle.yaml", &text);
+    assert_eq!(diagnostics.len(), 8, "{}", describe(&loaded, &diagnostics));
+    for (i, diagnostic) in diagnostics.iter().enumerate() {
+        assert_eq!(
+            diagnostic.message,
+            format!(
+                "reference cycle: `g{i}` is part of a cycle through g0, g1, g2, g3, g4, g5, g6, g7, and 12 more"
+            )
+        );
+        assert_eq!(
+            diagnostic.location(&loaded.sources),
+            format!("cycle.yaml:{}:17", 7 * i + 6)
+        );
+    }
+}
+
+#[test]
 fn a_duplicate_name_points_at_the_first_declaration() {
     let (loaded, diagnostics) = validate_paths(&[
         fixtures_dir().join("invalid/duplicate-name-across-kinds.yaml"),

@@ -204,10 +204,14 @@ fn parse_documents(file: FileId, text: &str, loaded: &mut Loaded) {
         );
         return;
     }
+    // Where each line starts, found once: a file may hold thousands of documents.
+    let line_starts: Vec<usize> = std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        .collect();
     for (pos, raw) in found {
         // Up to the next document marker, not the next document that parsed: the
         // text of a document that failed to parse belongs to no other document.
-        let start = line_start_offset(text, pos.line);
+        let start = line_start_offset(&line_starts, text.len(), pos.line);
         loaded.documents.push(Document {
             file,
             pos,
@@ -239,14 +243,9 @@ fn is_document_marker(line: &str) -> bool {
     })
 }
 
-fn line_start_offset(text: &str, line: u32) -> usize {
-    if line <= 1 {
-        return 0;
-    }
-    text.match_indices('\n')
-        .nth(line as usize - 2)
-        .map(|(i, _)| i + 1)
-        .unwrap_or(text.len())
+fn line_start_offset(line_starts: &[usize], text_len: usize, line: u32) -> usize {
+    let index = (line as usize).saturating_sub(1);
+    line_starts.get(index).copied().unwrap_or(text_len)
 }
 
 /// Turns a YAML or type error into a diagnostic, with "did you mean" for unknown
@@ -475,12 +474,7 @@ pub fn validate(
                     .map(|f| &f.text[doc.text_range.0..doc.text_range.1])
                     .unwrap_or("");
                 let mut references = spec.spec().references();
-                references.extend(placeholder_references(
-                    text,
-                    doc,
-                    loaded,
-                    &mut diagnostics,
-                ));
+                references.extend(placeholder_references(text, doc, &mut diagnostics));
                 resources.push(ResourceDoc {
                     file: doc.file,
                     pos: doc.pos,
@@ -663,7 +657,6 @@ pub fn validate(
             graph.add_edge(i, target, ());
         }
     }
-    let mut in_cycle = BTreeSet::new();
     for mut component in petgraph::algo::tarjan_scc(&graph) {
         if component.len() < 2 {
             continue;
@@ -671,12 +664,18 @@ pub fn validate(
         // In declaration order, so the messages read the way the manifests do.
         component.sort_unstable();
         let members: BTreeSet<usize> = component.iter().copied().collect();
-        let names: Vec<&str> = component
+        // A long cycle is named by its first members and reported at their
+        // references only: one message per member would grow with its square.
+        const SHOWN: usize = 8;
+        let mut names: Vec<String> = component
             .iter()
-            .map(|&i| resources[i].name.value.as_str())
+            .take(SHOWN)
+            .map(|&i| resources[i].name.value.clone())
             .collect();
-        for &i in &component {
-            in_cycle.insert(i);
+        if component.len() > SHOWN {
+            names.push(format!("and {} more", component.len() - SHOWN));
+        }
+        for &i in component.iter().take(SHOWN) {
             let doc = &resources[i];
             if let Some(reference) = doc.references.iter().find(|r| {
                 index_of
@@ -816,15 +815,12 @@ fn check_singleton(
 fn placeholder_references(
     text: &str,
     doc: &Document,
-    loaded: &Loaded,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Vec<Reference> {
-    let Some(source) = loaded.sources.get(doc.file) else {
-        return Vec::new();
-    };
     let mut found = Vec::new();
-    // Counted line by line: one scan of the file, however many placeholders it holds.
-    let first_line = pos_of_offset(&source.text, doc.text_range.0).line;
+    // Counted line by line from the document's first line (its text starts at the
+    // beginning of that line): one scan, however many placeholders it holds.
+    let first_line = doc.pos.line.max(1);
     for (line_number, line) in (first_line..).zip(text.split_inclusive('\n')) {
         let code = strip_comment(line);
         for (at, placeholder) in placeholders(code) {
