@@ -140,9 +140,13 @@ impl Running {
 
     /// Sends Ctrl-C (SIGINT).
     fn interrupt(&self) {
+        self.signal(libc::SIGINT);
+    }
+
+    fn signal(&self, signal: libc::c_int) {
         let pid = libc::pid_t::try_from(self.child.id()).unwrap();
         // SAFETY: kill has no memory effects; the pid is our own child's.
-        assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+        assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
     }
 
     /// Waits for bedform to end (two minutes at most, then kills it).
@@ -431,4 +435,30 @@ fn an_interrupt_before_apply_sends_anything_leaves_the_account_untouched() {
             observed.resources
         );
     });
+}
+
+/// A cancelled CI job or a stopped container sends SIGTERM, a closed terminal
+/// SIGHUP: apply stops as it does on Ctrl-C, and gives the lock back.
+#[test]
+fn sigterm_and_sighup_while_apply_sends_give_the_lock_back() {
+    for signal in [libc::SIGTERM, libc::SIGHUP] {
+        let dir = quickstart(Timing {
+            iam_propagation_seconds: SLOW,
+            ..fast_clock(1.0, 0.5)
+        });
+        let dir = dir.path();
+        let mut applying = Running::start(dir, &["--sandbox", "apply", "--auto-approve", "stack"]);
+        applying.wait_for_stderr("retrying create CustomizationJob");
+        assert!(
+            lock_file(dir).exists(),
+            "apply holds the lock while sending"
+        );
+        applying.signal(signal);
+        let out = applying.finish().expect(130);
+        assert_contains(&out.stdout, "Not sent: ");
+        assert!(
+            !lock_file(dir).exists(),
+            "signal {signal}: the lock was given back"
+        );
+    }
 }

@@ -1,6 +1,8 @@
 //! Ctrl-C as a value that the executor and the waits look at. The first press asks
 //! them to stop cleanly (send nothing more, stop following); the command layer
-//! treats a second press as "abandon what is in flight".
+//! treats a second press as "abandon what is in flight". SIGTERM and SIGHUP (a
+//! cancelled CI job, a stopped container, a closed terminal) count as presses too,
+//! so they also give the stack lock back.
 
 use tokio::sync::watch;
 
@@ -38,11 +40,28 @@ impl Interrupt {
         (Interrupt { presses }, Trigger(sender))
     }
 
-    /// An interrupt pressed by each Ctrl-C (SIGINT) the process receives from now
-    /// on. Needs a Tokio runtime. Once this is called, Ctrl-C no longer ends the
-    /// process by itself: the caller decides what each press does.
+    /// An interrupt pressed by each Ctrl-C (SIGINT), SIGTERM or SIGHUP the process
+    /// receives from now on. Needs a Tokio runtime. Once this is called, these
+    /// signals no longer end the process by themselves: the caller decides what
+    /// each press does.
     pub fn on_ctrl_c() -> Interrupt {
         let (interrupt, trigger) = Interrupt::manual();
+        let trigger = std::sync::Arc::new(trigger);
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            for kind in [SignalKind::terminate(), SignalKind::hangup()] {
+                // Without a handler the signal keeps its default: the process ends.
+                if let Ok(mut signals) = signal(kind) {
+                    let trigger = trigger.clone();
+                    tokio::spawn(async move {
+                        while signals.recv().await.is_some() {
+                            trigger.press();
+                        }
+                    });
+                }
+            }
+        }
         tokio::spawn(async move {
             while tokio::signal::ctrl_c().await.is_ok() {
                 trigger.press();
