@@ -152,6 +152,11 @@ pub struct PlanArgs {
     pub detailed_exitcode: bool,
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,
+    /// With `--format markdown`: cut the comment to this many characters (GitHub
+    /// takes 65536), leaving room for what a CI step adds around it
+    #[arg(long, value_name = "CHARS", default_value_t = render::markdown::COMMENT_LIMIT as u64,
+          value_parser = clap::value_parser!(u64).range(2_000..))]
+    pub max_length: u64,
     /// Plan a new attempt for jobs that failed or were stopped
     #[arg(long)]
     pub retry_failed: bool,
@@ -390,10 +395,14 @@ async fn plan_command(cli: &Cli, args: &PlanArgs) -> Result<ExitStatus, CliError
         .observe(&Scope::of(&prepared.desired))
         .await?;
     let plan = plan::plan(&prepared.desired, &observed, &options);
-    print!(
-        "{}",
-        render::render(&plan, args.format, stdout_color(&cli.global))
-    );
+    let text = match args.format {
+        Format::Markdown => render::markdown::render_within(
+            &plan,
+            usize::try_from(args.max_length).unwrap_or(usize::MAX),
+        ),
+        format => render::render(&plan, format, stdout_color(&cli.global)),
+    };
+    print!("{text}");
     if let Some(out) = &args.out {
         write_plan(out, &plan)?;
         eprintln!(

@@ -351,3 +351,46 @@ fn plan_prices_a_purchase_from_the_users_price_table() {
     assert_contains(&failed.stderr, "prices.yaml");
     assert!(failed.stdout.is_empty(), "{}", failed.stdout);
 }
+
+#[test]
+fn a_markdown_plan_is_cut_to_the_length_asked_for() {
+    let env = Env::new();
+    let stack = env.example("quickstart");
+    let path = stack.to_str().unwrap();
+    let whole = env
+        .run(&["--sandbox", "plan", "--format", "markdown", path])
+        .expect(0);
+    assert!(whole.stdout.len() > 3_000, "{} bytes", whole.stdout.len());
+    assert!(!whole.stdout.contains("Cut to fit"));
+    let cut = env
+        .run(&[
+            "--sandbox",
+            "plan",
+            "--format",
+            "markdown",
+            "--max-length",
+            "3000",
+            path,
+        ])
+        .expect(0);
+    assert!(cut.stdout.len() <= 3_000, "{} bytes", cut.stdout.len());
+    assert_contains(
+        &cut.stdout,
+        "Cut to fit a pull-request comment (3000 characters)",
+    );
+    // The counts survive any cut.
+    assert_contains(&cut.stdout, "Plan: 7 to create");
+    // Too short for the counts and the note: refused before the account is read.
+    let refused = env
+        .run(&[
+            "--sandbox",
+            "plan",
+            "--format",
+            "markdown",
+            "--max-length",
+            "10",
+            path,
+        ])
+        .expect(1);
+    assert_contains(&refused.stderr, "--max-length");
+}

@@ -660,6 +660,14 @@ fn a_comment_too_long_for_a_pull_request_is_cut_and_says_so() {
     assert!(text.contains(&format!("the first {shown} shown")));
     assert_eq!(text.matches("```").count() % 2, 0, "unclosed code fence");
     assert!(text.trim_end().ends_with("or the saved plan file."));
+    // What is cut is cut for want of room: the comment fills the limit but for
+    // the room kept for framing and the note, and one more entry.
+    let longest_entry = whole.split("\n# ").map(str::len).skip(1).max().unwrap_or(0);
+    assert!(
+        text.len() + 1_000 + longest_entry >= COMMENT_LIMIT,
+        "{} bytes of {COMMENT_LIMIT}: room was left unused",
+        text.len()
+    );
     // Any limit is kept, down to one too small for the details at all.
     for limit in [20_000, 5_000] {
         let cut = render_within(&plan, limit);

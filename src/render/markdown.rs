@@ -14,6 +14,9 @@ pub const COMMENT_LIMIT: usize = 65_536;
 /// Room kept for the note that says what was cut.
 const NOTE_ROOM: usize = 600;
 
+/// Room kept for the section headings and fences, written once each.
+const FRAMING: usize = 400;
+
 pub fn render(plan: &Plan) -> String {
     render_within(plan, COMMENT_LIMIT)
 }
@@ -51,13 +54,16 @@ pub fn render_within(plan: &Plan, limit: usize) -> String {
     };
     let total_details = sections.details.len();
     let mut budget = Budget {
-        left: limit.saturating_sub(head.len() + cost.len() + NOTE_ROOM),
+        left: limit.saturating_sub(head.len() + cost.len() + NOTE_ROOM + FRAMING),
         cut: Vec::new(),
     };
-    let warnings = budget.take("warnings", sections.warnings, 16);
-    let drift = budget.take("drift lines", sections.drift, 40);
-    let policies = budget.take("permission diffs", sections.policies, 40);
-    let details = budget.take("change details", sections.details, 80);
+    // Each entry is counted with the bytes written around it: `> - ` and a line
+    // end for a warning, a line end for a drift line; diffs and details carry
+    // their own.
+    let warnings = budget.take("warnings", sections.warnings, 5);
+    let drift = budget.take("drift lines", sections.drift, 1);
+    let policies = budget.take("permission diffs", sections.policies, 0);
+    let details = budget.take("change details", sections.details, 0);
 
     let mut out = head;
     if !warnings.is_empty() {
