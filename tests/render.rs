@@ -376,14 +376,18 @@ fn every_change_renderings() {
 
 // ----------------------------------------------------------------- properties
 
-/// The symbols the human legend lists.
+/// The symbols the human legend lists, each once.
 fn legend(text: &str) -> BTreeSet<String> {
-    text.lines()
+    let listed: Vec<String> = text
+        .lines()
         .skip_while(|l| *l != "Symbols:")
         .skip(1)
         .take_while(|l| !l.trim().is_empty())
         .map(|l| l.split_whitespace().next().unwrap_or("").to_string())
-        .collect()
+        .collect();
+    let unique: BTreeSet<String> = listed.iter().cloned().collect();
+    assert_eq!(unique.len(), listed.len(), "a symbol listed twice: {listed:?}");
+    unique
 }
 
 #[test]

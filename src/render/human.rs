@@ -70,7 +70,11 @@ pub fn render(plan: &Plan, color: bool) -> String {
     let used: BTreeSet<(Action, bool)> = visible
         .iter()
         .filter(|c| c.is_change())
-        .map(|c| (c.action, c.create_before_destroy))
+        // The order of a replacement is the only one its symbol shows.
+        .map(|c| {
+            let order_shown = c.action.symbol(true) != c.action.symbol(false);
+            (c.action, order_shown && c.create_before_destroy)
+        })
         .collect();
     let _ = writeln!(out, "\nSymbols:");
     for &(action, create_first) in &used {
