@@ -1325,12 +1325,18 @@ async fn export_command(cli: &Cli, args: &ExportArgs) -> Result<ExitStatus, CliE
                 std::fs::write(&path, text)
                     .map_err(|e| fail(format!("writing {}: {e}", path.display())))?;
             }
-            let dir = dir.display();
+            let paths = [dir.clone()];
+            // The same account next: the same sandbox, profile and region.
+            let next = |command: &str| bedform_line(&cli.global, command, &paths);
             println!(
-                "Wrote {} document{} for stack `{}` to {dir}. Next, to manage them:\n  bedform validate {dir}\n  bedform import --all {dir}    # shows the objects, then tags them as this stack's\n  bedform plan --detailed-exitcode {dir}",
+                "Wrote {} document{} for stack `{}` to {}. Next, to manage them:\n  {}\n  {}    # shows the objects, then tags them as this stack's\n  {}",
                 export.documents.len(),
                 if export.documents.len() == 1 { "" } else { "s" },
-                args.stack
+                args.stack,
+                dir.display(),
+                next("validate"),
+                next("import --all"),
+                next("plan --detailed-exitcode"),
             );
         }
     }

@@ -424,6 +424,14 @@ fn export_of_the_sandbox_plans_clean_once_adopted() {
     )
     .expect(0);
     assert_contains(&exported.stdout, "Wrote 7 documents for stack `adopted`");
+    // The next steps name the same account: the same sandbox and region.
+    assert_contains(
+        &exported.stdout,
+        &format!(
+            "bedform --sandbox-file {} --region us-east-1 import --all exported",
+            account.path().display()
+        ),
+    );
     for file in [
         "stack.yaml",
         "iam-role.yaml",
