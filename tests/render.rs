@@ -386,7 +386,11 @@ fn legend(text: &str) -> BTreeSet<String> {
         .map(|l| l.split_whitespace().next().unwrap_or("").to_string())
         .collect();
     let unique: BTreeSet<String> = listed.iter().cloned().collect();
-    assert_eq!(unique.len(), listed.len(), "a symbol listed twice: {listed:?}");
+    assert_eq!(
+        unique.len(),
+        listed.len(),
+        "a symbol listed twice: {listed:?}"
+    );
     unique
 }
 
