@@ -180,6 +180,9 @@ fn load_file(path: &Path, loaded: &mut Loaded) {
 fn parse_options() -> serde_saphyr::Options {
     let mut options = serde_saphyr::Options::default();
     options.with_snippet = false;
+    // `role: !Ref my-role`, a CloudFormation habit, would otherwise be read as
+    // the plain string `my-role`; only YAML's own tags (`!!str`...) mean anything.
+    options.reject_unsupported_tags = true;
     options
 }
 
@@ -295,6 +298,10 @@ fn explain_parse_error(message: &str) -> (String, Option<String>) {
     }
     if message.starts_with("unknown field `") {
         return (message.to_string(), unknown_name_hint(message, "fields"));
+    }
+    if message.starts_with("unsupported tag `") {
+        let hint = "manifests take no application tags; refer to a resource of the stack with `{ref: NAME}` or \"${NAME.arn}\"";
+        return (message.to_string(), Some(hint.to_string()));
     }
     if message.starts_with("unknown variant `") {
         return (message.to_string(), unknown_name_hint(message, "values"));
