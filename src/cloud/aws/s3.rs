@@ -117,82 +117,103 @@ async fn read(
     if !full && !owned && !scope.declares(KIND, name) {
         return Ok(None);
     }
-    let policy = match aws.s3.get_bucket_policy().bucket(name).send().await {
-        Ok(out) => out
-            .policy()
-            .and_then(|p| serde_json::from_str::<Value>(p).ok())
-            .map(|p| crate::policy::normalise(&p))
-            .unwrap_or(Value::Null),
-        Err(e) => {
-            let e = classify("s3:GetBucketPolicy", &object, e);
-            if !not_found(&e) {
-                return Err(e);
-            }
-            Value::Null
-        }
-    };
-    let encryption = match aws.s3.get_bucket_encryption().bucket(name).send().await {
-        Ok(out) => {
-            let rule = out
-                .server_side_encryption_configuration()
-                .and_then(|c| c.rules().first())
-                .and_then(|r| r.apply_server_side_encryption_by_default());
-            match rule {
-                Some(r) if r.sse_algorithm() == &ServerSideEncryption::AwsKms => {
-                    crate::resource::bucket::strip_nulls(
-                        json!({"sse": "kms", "kmsKeyId": r.kms_master_key_id()}),
-                    )
+    let policy = async {
+        Ok::<_, CloudError>(match aws.s3.get_bucket_policy().bucket(name).send().await {
+            Ok(out) => out
+                .policy()
+                .and_then(|p| serde_json::from_str::<Value>(p).ok())
+                .map(|p| crate::policy::normalise(&p))
+                .unwrap_or(Value::Null),
+            Err(e) => {
+                let e = classify("s3:GetBucketPolicy", &object, e);
+                if !not_found(&e) {
+                    return Err(e);
                 }
-                _ => json!({"sse": "s3"}),
+                Value::Null
             }
-        }
-        Err(e) => {
-            let e = classify("s3:GetEncryptionConfiguration", &object, e);
-            if !not_found(&e) {
-                return Err(e);
-            }
-            json!({"sse": "s3"})
-        }
+        })
     };
-    let block = match aws.s3.get_public_access_block().bucket(name).send().await {
-        Ok(out) => out.public_access_block_configuration().is_some_and(|c| {
-            c.block_public_acls() == Some(true)
-                && c.ignore_public_acls() == Some(true)
-                && c.block_public_policy() == Some(true)
-                && c.restrict_public_buckets() == Some(true)
-        }),
-        Err(e) => {
-            let e = classify("s3:GetBucketPublicAccessBlock", &object, e);
-            if !not_found(&e) {
-                return Err(e);
-            }
-            false
-        }
+    let encryption = async {
+        Ok::<_, CloudError>(
+            match aws.s3.get_bucket_encryption().bucket(name).send().await {
+                Ok(out) => {
+                    let rule = out
+                        .server_side_encryption_configuration()
+                        .and_then(|c| c.rules().first())
+                        .and_then(|r| r.apply_server_side_encryption_by_default());
+                    match rule {
+                        Some(r) if r.sse_algorithm() == &ServerSideEncryption::AwsKms => {
+                            crate::resource::bucket::strip_nulls(
+                                json!({"sse": "kms", "kmsKeyId": r.kms_master_key_id()}),
+                            )
+                        }
+                        _ => json!({"sse": "s3"}),
+                    }
+                }
+                Err(e) => {
+                    let e = classify("s3:GetEncryptionConfiguration", &object, e);
+                    if !not_found(&e) {
+                        return Err(e);
+                    }
+                    json!({"sse": "s3"})
+                }
+            },
+        )
     };
-    let versioning = match aws.s3.get_bucket_versioning().bucket(name).send().await {
-        Ok(out) => out.status() == Some(&BucketVersioningStatus::Enabled),
-        // Some emulators answer under another root element than AWS's
-        // VersioningConfiguration, which the SDK rejects; the status inside is
-        // the same element.
-        Err(e) if aws.emulator && super::errors::is_unreadable(&e) => {
-            let body = super::errors::unread_body(&e).unwrap_or_default();
-            eprintln!(
-                "warning: the endpoint answered GetBucketVersioning of bucket {name} in a form AWS does not use; reading its Status element"
-            );
-            body.contains("<Status>Enabled</Status>")
-        }
-        Err(e) => return Err(classify("s3:GetBucketVersioning", &object, e)),
+    let block = async {
+        Ok::<_, CloudError>(
+            match aws.s3.get_public_access_block().bucket(name).send().await {
+                Ok(out) => out.public_access_block_configuration().is_some_and(|c| {
+                    c.block_public_acls() == Some(true)
+                        && c.ignore_public_acls() == Some(true)
+                        && c.block_public_policy() == Some(true)
+                        && c.restrict_public_buckets() == Some(true)
+                }),
+                Err(e) => {
+                    let e = classify("s3:GetBucketPublicAccessBlock", &object, e);
+                    if !not_found(&e) {
+                        return Err(e);
+                    }
+                    false
+                }
+            },
+        )
     };
-    let objects = aws
-        .s3
-        .list_objects_v2()
-        .bucket(name)
-        .max_keys(1000)
-        .send()
-        .await
-        .map_err(|e| classify("s3:ListBucket", &object, e))?
-        .key_count()
-        .unwrap_or(0);
+    let versioning = async {
+        Ok::<_, CloudError>(
+            match aws.s3.get_bucket_versioning().bucket(name).send().await {
+                Ok(out) => out.status() == Some(&BucketVersioningStatus::Enabled),
+                // Some emulators answer under another root element than AWS's
+                // VersioningConfiguration, which the SDK rejects; the status inside is
+                // the same element.
+                Err(e) if aws.emulator && super::errors::is_unreadable(&e) => {
+                    let body = super::errors::unread_body(&e).unwrap_or_default();
+                    eprintln!(
+                        "warning: the endpoint answered GetBucketVersioning of bucket {name} in a form AWS does not use; reading its Status element"
+                    );
+                    body.contains("<Status>Enabled</Status>")
+                }
+                Err(e) => return Err(classify("s3:GetBucketVersioning", &object, e)),
+            },
+        )
+    };
+    let objects = async {
+        Ok::<_, CloudError>(
+            aws.s3
+                .list_objects_v2()
+                .bucket(name)
+                .max_keys(1000)
+                .send()
+                .await
+                .map_err(|e| classify("s3:ListBucket", &object, e))?
+                .key_count()
+                .unwrap_or(0),
+        )
+    };
+    // S3 has no call that returns a bucket's settings together: the five reads
+    // go out at once.
+    let (policy, encryption, block, versioning, objects) =
+        tokio::try_join!(policy, encryption, block, versioning, objects)?;
     let attrs = Map::from_iter([
         ("policy".to_string(), policy),
         ("encryption".to_string(), encryption),
