@@ -9,6 +9,7 @@ use common::{copy_example, runtime};
 use std::path::Path;
 
 use assert_cmd::Command;
+use futures::StreamExt;
 use support::Moto;
 use tempfile::TempDir;
 
@@ -345,6 +346,146 @@ fn distillation_job_is_created_once_with_its_tags() {
     );
 }
 
+/// How the proxy names CreateModelCustomizationJob (a REST call: method and path).
+const CREATE_JOB: &str = "bedrock:POST /model-customization-jobs";
+
+/// The value of tag `key` in a Bedrock request's `[{key, value}]` tag list.
+fn tag<'a>(tags: &'a serde_json::Value, key: &str) -> Option<&'a str> {
+    tags.as_array()?
+        .iter()
+        .find(|t| t["key"] == key)
+        .and_then(|t| t["value"].as_str())
+}
+
+/// The one CreateModelCustomizationJob body the proxy kept.
+fn the_create_job_request(moto: &Moto) -> serde_json::Value {
+    let mut bodies = moto.requests(CREATE_JOB);
+    assert_eq!(bodies.len(), 1, "{bodies:#?}");
+    bodies.remove(0)
+}
+
+#[test]
+fn distillation_job_request_carries_the_teacher_tags_and_a_stable_token() {
+    // moto keeps no customizationConfig, so what was sent is read at the proxy.
+    let moto = Moto::start();
+    moto.record_requests(&[CREATE_JOB]);
+    let dir = TempDir::new().unwrap();
+    let stack = copy_example(dir.path(), "quickstart");
+    let path = stack.to_str().unwrap();
+    bedform(&moto, dir.path(), &["apply", "--auto-approve", path]).expect(0);
+    let sent = the_create_job_request(&moto);
+
+    assert_eq!(sent["customizationType"], "DISTILLATION", "{sent:#}");
+    let teacher = &sent["customizationConfig"]["distillationConfig"]["teacherModelConfig"];
+    assert_eq!(
+        teacher["teacherModelIdentifier"], "amazon.nova-pro-v1:0",
+        "{sent:#}"
+    );
+    assert_eq!(teacher["maxResponseLengthForInference"], 1000, "{sent:#}");
+    assert_eq!(sent["baseModelIdentifier"], "amazon.nova-lite-v1:0");
+    assert_eq!(
+        sent["roleArn"],
+        "arn:aws:iam::123456789012:role/support-bot-distillation"
+    );
+    assert_eq!(
+        sent["outputDataConfig"]["s3Uri"],
+        "s3://acme-support-bot-training/output/"
+    );
+    assert_eq!(
+        sent["trainingDataConfig"]["s3Uri"],
+        "s3://acme-support-bot-training/prompts.jsonl"
+    );
+    assert!(
+        sent["trainingDataConfig"]
+            .get("invocationLogsConfig")
+            .is_none(),
+        "{sent:#}"
+    );
+    let job_name = sent["jobName"].as_str().unwrap_or_default();
+    assert!(job_name.starts_with("support-distilled-"), "{sent:#}");
+
+    // The job and the model it makes carry the same ownership tags.
+    let spec_hash = tag(&sent["jobTags"], "bedform:spec-hash").unwrap_or_default();
+    assert_eq!(spec_hash.len(), 16, "{sent:#}");
+    for tags in [&sent["jobTags"], &sent["customModelTags"]] {
+        assert_eq!(tag(tags, "bedform:stack"), Some("support-bot"), "{sent:#}");
+        assert_eq!(
+            tag(tags, "bedform:address"),
+            Some("CustomizationJob/support-distilled"),
+            "{sent:#}"
+        );
+        assert_eq!(tag(tags, "bedform:spec-hash"), Some(spec_hash), "{sent:#}");
+        assert_eq!(tag(tags, "team"), Some("ml-platform"), "{sent:#}");
+    }
+
+    // The token follows from what the create means, so a re-run from scratch
+    // sends the same one and AWS cannot start a second job.
+    let token = sent["clientRequestToken"].as_str().unwrap_or_default();
+    assert_eq!(
+        token,
+        bedform::hash::client_request_token(
+            "support-bot",
+            "CustomizationJob/support-distilled",
+            job_name,
+            spec_hash
+        ),
+        "{sent:#}"
+    );
+    moto.reset();
+    let again = TempDir::new().unwrap();
+    let stack = copy_example(again.path(), "quickstart");
+    bedform(
+        &moto,
+        again.path(),
+        &["apply", "--auto-approve", stack.to_str().unwrap()],
+    )
+    .expect(0);
+    let resent = the_create_job_request(&moto);
+    assert_eq!(resent["clientRequestToken"], token, "{resent:#}");
+    assert_eq!(resent["jobName"], job_name, "{resent:#}");
+}
+
+#[test]
+fn training_from_invocation_logs_sends_the_log_source_and_metadata_filters() {
+    let moto = Moto::start();
+    moto.record_requests(&[CREATE_JOB]);
+    let dir = TempDir::new().unwrap();
+    let stack = copy_example(dir.path(), "distill-from-logs");
+    // moto answers this create with a 400 (see
+    // an_aws_validation_error_names_the_manifest_that_caused_it); the proxy keeps
+    // the body before moto sees it.
+    bedform(
+        &moto,
+        dir.path(),
+        &["apply", "--auto-approve", stack.to_str().unwrap()],
+    )
+    .expect(1);
+    let sent = the_create_job_request(&moto);
+    let training = &sent["trainingDataConfig"];
+    assert!(training.get("s3Uri").is_none(), "{sent:#}");
+    let logs = &training["invocationLogsConfig"];
+    assert_eq!(logs["usePromptResponse"], true, "{sent:#}");
+    assert_eq!(
+        logs["invocationLogSource"],
+        serde_json::json!({"s3Uri": "s3://acme-support-logs/invocation-logs/"}),
+        "{sent:#}"
+    );
+    assert_eq!(
+        logs["requestMetadataFilters"],
+        serde_json::json!({"andAll": [
+            {"equals": {"project": "support"}},
+            {"notEquals": {"env": "test"}},
+        ]}),
+        "{sent:#}"
+    );
+    assert_eq!(sent["customizationType"], "DISTILLATION", "{sent:#}");
+    assert_eq!(
+        sent["customizationConfig"]["distillationConfig"]["teacherModelConfig"]["teacherModelIdentifier"],
+        "amazon.nova-pro-v1:0",
+        "{sent:#}"
+    );
+}
+
 #[test]
 fn wrong_account_changes_nothing() {
     let moto = Moto::start();
@@ -353,6 +494,7 @@ fn wrong_account_changes_nothing() {
     let file = stack.join("stack.yaml");
     let text = std::fs::read_to_string(&file).unwrap();
     std::fs::write(&file, text.replace("\"123456789012\"", "\"210987654321\"")).unwrap();
+    moto.reset_counts();
     let out = bedform(
         &moto,
         dir.path(),
@@ -364,7 +506,132 @@ fn wrong_account_changes_nothing() {
         "{}",
         out.stderr
     );
+    // The account is checked before anything else is read, let alone written.
+    let counts = moto.counts();
+    assert_eq!(
+        counts.keys().map(String::as_str).collect::<Vec<_>>(),
+        ["sts:GetCallerIdentity"],
+        "{counts:?}"
+    );
+
+    let rt = runtime();
+    let config = rt.block_on(moto.sdk_config());
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&config)
+            .force_path_style(true)
+            .build(),
+    );
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&config);
+    let iam = aws_sdk_iam::Client::new(&config);
+    rt.block_on(async {
+        let buckets = s3.list_buckets().send().await.unwrap();
+        assert!(buckets.buckets().is_empty(), "{:?}", buckets.buckets());
+        let groups = logs.describe_log_groups().send().await.unwrap();
+        assert!(groups.log_groups().is_empty(), "{:?}", groups.log_groups());
+        let roles = iam.list_roles().send().await.unwrap();
+        assert!(roles.roles().is_empty(), "{:?}", roles.roles());
+    });
 }
+
+#[test]
+fn role_policies_beyond_one_page_are_all_reconciled() {
+    // IAM answers 100 policy names a page; a reconciler reading only the first
+    // would leave the rest attached while reporting the role converged.
+    const STRAYS: usize = 105;
+    let moto = Moto::start();
+    let dir = TempDir::new().unwrap();
+    let manifest = dir.path().join("stack.yaml");
+    std::fs::write(
+        &manifest,
+        format!(
+            "{STACK}---\napiVersion: bedform/v1\nkind: IamRole\nmetadata: {{name: crowded}}\nspec:\n  roleName: crowded\n  assumedBy: bedrock\n  inlinePolicies:\n    kept: {READ_ONLY}\n  managedPolicyArns: []\n"
+        ),
+    )
+    .unwrap();
+    let path = manifest.to_str().unwrap();
+    bedform(&moto, dir.path(), &["apply", "--auto-approve", path]).expect(0);
+
+    let rt = runtime();
+    let config = rt.block_on(moto.sdk_config());
+    let iam = aws_sdk_iam::Client::new(&config);
+    rt.block_on(async {
+        futures::stream::iter(0..STRAYS)
+            .for_each_concurrent(16, |i| {
+                let iam = &iam;
+                async move {
+                    let name = format!("stray-{i:03}");
+                    iam.put_role_policy()
+                        .role_name("crowded")
+                        .policy_name(&name)
+                        .policy_document(READ_ONLY)
+                        .send()
+                        .await
+                        .unwrap();
+                    let policy = iam
+                        .create_policy()
+                        .policy_name(&name)
+                        .policy_document(READ_ONLY)
+                        .send()
+                        .await
+                        .unwrap();
+                    let arn = policy.policy().and_then(|p| p.arn()).unwrap_or_default();
+                    iam.attach_role_policy()
+                        .role_name("crowded")
+                        .policy_arn(arn)
+                        .send()
+                        .await
+                        .unwrap();
+                }
+            })
+            .await;
+        // The premise: both lists really come in more than one page.
+        let inline = iam
+            .list_role_policies()
+            .role_name("crowded")
+            .send()
+            .await
+            .unwrap();
+        assert!(inline.is_truncated(), "{inline:?}");
+        let attached = iam
+            .list_attached_role_policies()
+            .role_name("crowded")
+            .send()
+            .await
+            .unwrap();
+        assert!(attached.is_truncated(), "{attached:?}");
+    });
+
+    bedform(&moto, dir.path(), &["apply", "--auto-approve", path]).expect(0);
+    let (inline, attached) = rt.block_on(async {
+        let inline: Vec<String> = iam
+            .list_role_policies()
+            .role_name("crowded")
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .unwrap();
+        let attached: Vec<String> = iam
+            .list_attached_role_policies()
+            .role_name("crowded")
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .unwrap()
+            .iter()
+            .filter_map(|p| p.policy_name().map(str::to_string))
+            .collect();
+        (inline, attached)
+    });
+    assert_eq!(inline, ["kept"]);
+    assert_eq!(attached, Vec::<String>::new());
+    bedform(&moto, dir.path(), &["plan", "--detailed-exitcode", path]).expect(0);
+}
+
+const READ_ONLY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#;
 
 fn throughput(name: &str, units: u32, commitment: &str, extra: &str) -> String {
     format!(

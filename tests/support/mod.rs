@@ -170,6 +170,20 @@ fn control(port: u16, method: &str, path: &str, body: &str) -> serde_json::Value
     serde_json::from_str(body).unwrap_or_else(|e| panic!("{method} {path}: {e}: {body}"))
 }
 
+/// `value` percent-encoded for a query string: operation names hold spaces, which
+/// would end the request line.
+fn query_escape(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 /// A fresh emulated account, reachable at [`Moto::endpoint`].
 pub struct Moto {
     moto: Child,
@@ -264,6 +278,24 @@ impl Moto {
     /// Zeroes the request counts, leaving the account as it is.
     pub fn reset_counts(&self) {
         control(self.proxy_port, "POST", "/__reset_counts", "");
+    }
+
+    /// From now on, keeps the body of every request of `operations` (named as in
+    /// [`Moto::counts`], e.g. `bedrock:POST /model-customization-jobs`), dropping
+    /// the bodies kept before.
+    pub fn record_requests(&self, operations: &[&str]) {
+        let body = serde_json::json!({ "operations": operations });
+        control(self.proxy_port, "POST", "/__requests", &body.to_string());
+    }
+
+    /// The bodies of `operation`'s requests since [`Moto::record_requests`] named
+    /// it, in order of arrival: JSON as sent, anything else as a string.
+    pub fn requests(&self, operation: &str) -> Vec<serde_json::Value> {
+        let path = format!("/__requests?op={}", query_escape(operation));
+        control(self.proxy_port, "GET", &path, "")["requests"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// How the stub answers Converse from now on: `reply` (cut at the request's

@@ -11,6 +11,9 @@ It works around moto 5.2.5's deviations from AWS, each named where it is handled
 - CreateBucket's CreateBucketConfiguration may carry Tags (AWS applies them with
   the bucket, so it is never untagged); moto ignores them. The proxy applies them
   with a PutBucketTagging of its own once moto has created the bucket.
+- IAM ListRolePolicies answers every name in one page; AWS pages them (MaxItems,
+  100 unless asked for fewer). The proxy cuts moto's answer into such pages, so a
+  client that reads only the first page is caught.
 - moto has no provisioned throughput, model agreements, model availability or
   use-case form (HTTP 500). Those operations are answered by a small in-memory
   stub below (`Stub`), which follows the API's shapes and rules: unique names,
@@ -22,8 +25,15 @@ It works around moto 5.2.5's deviations from AWS, each named where it is handled
   for a provisioned model that is InService, with the API's response shape and a
   canned reply the tests set, cut at `inferenceConfig.maxTokens` words.
 
-It also counts requests by operation (GET /__counts) for the tests, and injects
+It also counts requests by operation (GET /__counts) for the tests, keeps the
+bodies of the operations a test names (moto drops fields it does not model, such as
+`customizationConfig`, so what bedform sent is only visible here), and injects
 faults the tests configure at run time (see `Faults`):
+- POST /__requests with JSON {"operations": [...]}, each named as in the counts
+  (`bedrock:POST /model-customization-jobs`): from then on the body of every
+  request of those operations is kept (JSON parsed, anything else as text), even
+  one moto then rejects or a fault cuts off; the previous bodies are dropped.
+- GET /__requests?op=OPERATION: {"requests": [body, ...]} in order of arrival.
 - POST /__faults with JSON {"seed", "rate", "kinds", "latencyMs", "killAt",
   "killAfterEffect"}
   replaces the fault settings, restarts the request sequence and releases any
@@ -36,7 +46,8 @@ faults the tests configure at run time (see `Faults`):
   lists the Converse requests received ({"modelId", "body"}).
 - POST /__throughput with JSON {"creatingSeconds"}: how long a throughput stays
   Creating (or Updating) from then on (1 s unless set).
-- POST /__reset: empties moto and the stub, the counts and the fault settings.
+- POST /__reset: empties moto and the stub, the counts, the kept bodies (the
+  operations named stay recorded) and the fault settings.
 - POST /__reset_counts: zeroes the counts only.
 Control requests (paths starting /__) are never counted, faulted or held.
 
@@ -60,6 +71,7 @@ MOTO_PORT = int(sys.argv[2])
 CONVERSE = re.compile(r"^/model/([^/]+)/converse$")
 TIME = re.compile(rb'"(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(?:\.\d+)?"')
 COUNTS = {}
+RECORDED = {}  # operation -> bodies kept, for the operations a test named
 LOCK = threading.Lock()
 
 
@@ -408,6 +420,13 @@ def error_response(service, fault):
     return status, headers, body.encode()
 
 
+def recorded_body(body):
+    try:
+        return json.loads(body)
+    except ValueError:
+        return body.decode("utf-8", "replace")
+
+
 def service_of(headers):
     auth = headers.get("Authorization", "")
     match = re.search(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/", auth)
@@ -466,6 +485,28 @@ def tag_created_bucket(headers, bucket, tags):
     conn.close()
 
 
+POLICY_NAMES = re.compile(rb"<PolicyNames>(.*?)</PolicyNames>", re.S)
+MEMBER = re.compile(rb"<member>.*?</member>", re.S)
+TRUNCATED = re.compile(rb"<IsTruncated>\w+</IsTruncated>")
+
+
+def page_role_policies(body, data):
+    """The page of moto's all-in-one ListRolePolicies answer that the request's
+    Marker (an offset, opaque to the client) and MaxItems ask for."""
+    params = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
+    start = int(params.get("Marker", ["0"])[0] or 0)
+    size = int(params.get("MaxItems", ["100"])[0] or 100)
+    found = POLICY_NAMES.search(data)
+    if not found:
+        return data
+    names = MEMBER.findall(found.group(1))
+    end = start + size
+    more = b"<IsTruncated>true</IsTruncated><Marker>%d</Marker>" % end
+    paging = more if end < len(names) else b"<IsTruncated>false</IsTruncated>"
+    data = data[:found.start(1)] + b"".join(names[start:end]) + data[found.end(1):]
+    return TRUNCATED.sub(lambda _: paging, data, count=1)
+
+
 def fix_output_model_name(data):
     try:
         job = json.loads(data)
@@ -494,6 +535,8 @@ class Proxy(BaseHTTPRequestHandler):
         with LOCK:
             key = f"{service}:{operation}"
             COUNTS[key] = COUNTS.get(key, 0) + 1
+            if key in RECORDED:
+                RECORDED[key].append(recorded_body(body) if body else None)
         with FAULTS_LOCK:
             faults = FAULTS
             latency, fate = faults.next()
@@ -549,6 +592,8 @@ class Proxy(BaseHTTPRequestHandler):
             data = TIME.sub(rb'"\1T\2Z"', data)
         if service == "bedrock" and b'"outputModelName"' in data:
             data = fix_output_model_name(data)
+        if service == "iam" and operation == "ListRolePolicies" and response.status == 200:
+            data = page_role_policies(body, data)
         if service == "s3" and b"<GetBucketVersioningResponse" in data:
             data = data.replace(b"GetBucketVersioningResponse", b"VersioningConfiguration")
         headers = {
@@ -587,6 +632,20 @@ class Proxy(BaseHTTPRequestHandler):
             with LOCK:
                 COUNTS.clear()
             return self.reply(200, b"{}", "application/json")
+        if parsed.path == "/__requests" and self.command == "POST":
+            operations = (json.loads(body) if body else {}).get("operations", [])
+            with LOCK:
+                RECORDED.clear()
+                RECORDED.update({op: [] for op in operations})
+            return self.reply(200, b"{}", "application/json")
+        if parsed.path == "/__requests":
+            op = urllib.parse.parse_qs(parsed.query).get("op", [""])[0]
+            with LOCK:
+                if op not in RECORDED:
+                    message = f"{op!r} is not recorded: name it in POST /__requests first"
+                    return self.reply(400, json.dumps({"message": message}).encode(), "application/json")
+                requests = list(RECORDED[op])
+            return self.reply(200, json.dumps({"requests": requests}).encode(), "application/json")
         if parsed.path == "/__faults" and self.command == "POST":
             try:
                 config = json.loads(body) if body else {}
@@ -638,6 +697,8 @@ class Proxy(BaseHTTPRequestHandler):
                 STUB = Stub()
             with LOCK:
                 COUNTS.clear()
+                for bodies in RECORDED.values():
+                    bodies.clear()
             return self.reply(200, b"{}", "application/json")
         return self.reply(404, json.dumps({"message": f"no control endpoint {parsed.path}"}).encode(), "application/json")
 

@@ -345,11 +345,15 @@ async fn policies(aws: &Aws, name: &str, attrs: &Map<String, Value>) -> Result<(
         .and_then(Value::as_object)
         .cloned()
         .unwrap_or_default();
-    let current = aws
+    // Every page: a name left unread would be a stale policy left in place.
+    let current: Vec<String> = aws
         .iam
         .list_role_policies()
         .role_name(name)
+        .into_paginator()
+        .items()
         .send()
+        .try_collect()
         .await
         .map_err(|e| classify("iam:ListRolePolicies", &object, e))?;
     for (policy_name, document) in &declared {
@@ -363,7 +367,6 @@ async fn policies(aws: &Aws, name: &str, attrs: &Map<String, Value>) -> Result<(
             .map_err(|e| classify("iam:PutRolePolicy", &object, e))?;
     }
     for stale in current
-        .policy_names()
         .iter()
         .filter(|p| !declared.contains_key(p.as_str()))
     {
@@ -386,10 +389,12 @@ async fn policies(aws: &Aws, name: &str, attrs: &Map<String, Value>) -> Result<(
         .iam
         .list_attached_role_policies()
         .role_name(name)
+        .into_paginator()
+        .items()
         .send()
+        .try_collect()
         .await
         .map_err(|e| classify("iam:ListAttachedRolePolicies", &object, e))?
-        .attached_policies()
         .iter()
         .filter_map(|p| p.policy_arn().map(str::to_string))
         .collect();
