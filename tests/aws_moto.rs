@@ -1571,3 +1571,53 @@ fn a_create_that_finds_someone_elses_object_changes_nothing() {
         .unwrap();
     assert_eq!(ours.log_groups()[0].retention_in_days(), Some(30));
 }
+
+/// Credentials without a permission: the error names the IAM action and the
+/// object, for reads (plan) and writes (apply), and what was done before is said.
+#[test]
+fn access_denied_names_the_action_and_the_object() {
+    let moto = Moto::start();
+    let dir = TempDir::new().unwrap();
+    let stack = copy_example(dir.path(), "logging-only");
+    let path = stack.to_str().unwrap();
+
+    moto.deny(&["logs:DescribeLogGroups"]);
+    let plan = bedform(&moto, dir.path(), &["plan", path]).expect(1);
+    assert!(
+        plan.stderr.contains("logs:DescribeLogGroups")
+            && plan
+                .stderr
+                .contains("the credentials are not allowed `logs:DescribeLogGroups`"),
+        "{}",
+        plan.stderr
+    );
+
+    moto.deny(&["iam:CreateRole"]);
+    let applied = bedform(&moto, dir.path(), &["apply", "--auto-approve", path]).expect(1);
+    let failed = applied
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("IamRole/") && l.contains("FAILED"))
+        .unwrap_or_else(|| panic!("no failed role line:\n{}", applied.stdout));
+    assert!(
+        failed.contains("iam:CreateRole on role ")
+            && failed.contains("AccessDenied")
+            && failed.contains("(the credentials are not allowed `iam:CreateRole` on role "),
+        "{failed}"
+    );
+    assert!(
+        applied.stdout.contains("LogGroup/invocation-logs: done"),
+        "{}",
+        applied.stdout
+    );
+    assert!(
+        applied.stdout.contains("Apply incomplete"),
+        "{}",
+        applied.stdout
+    );
+
+    // Once allowed, a re-run finishes the rest.
+    moto.deny(&[]);
+    bedform(&moto, dir.path(), &["apply", "--auto-approve", path]).expect(0);
+    bedform(&moto, dir.path(), &["plan", "--detailed-exitcode", path]).expect(0);
+}

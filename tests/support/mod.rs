@@ -280,6 +280,14 @@ impl Moto {
         control(self.proxy_port, "POST", "/__reset_counts", "");
     }
 
+    /// From now on, answers `operations` (named as in [`Moto::counts`]) with their
+    /// service's AccessDenied error, as AWS answers credentials without the
+    /// permission; an empty list allows everything again.
+    pub fn deny(&self, operations: &[&str]) {
+        let body = serde_json::json!({ "operations": operations });
+        control(self.proxy_port, "POST", "/__deny", &body.to_string());
+    }
+
     /// From now on, keeps the body of every request of `operations` (named as in
     /// [`Moto::counts`], e.g. `bedrock:POST /model-customization-jobs`), dropping
     /// the bodies kept before.

@@ -39,6 +39,9 @@ faults the tests configure at run time (see `Faults`):
   replaces the fault settings, restarts the request sequence and releases any
   request held by the previous settings; POST /__faults with {} turns faults off.
 - GET /__faults: the request sequence number and what was injected so far.
+- POST /__deny with JSON {"operations": [...]}, named as in the counts: those
+  operations are answered with their service's AccessDenied error, as AWS answers
+  credentials that lack the permission; {} allows everything again.
 - GET /__reached?k=K: whether request K of the sequence has arrived (with
   "killAfterEffect", once moto has answered it).
 - POST /__converse with JSON {"reply", "delayMs", "error": {"status", "code",
@@ -72,6 +75,7 @@ CONVERSE = re.compile(r"^/model/([^/]+)/converse$")
 TIME = re.compile(rb'"(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(?:\.\d+)?"')
 COUNTS = {}
 RECORDED = {}  # operation -> bodies kept, for the operations a test named
+DENIED = set()  # operations answered with the service's AccessDenied error
 LOCK = threading.Lock()
 
 
@@ -384,6 +388,14 @@ ERRORS = {
         "logs": (500, "InternalFailure", "Internal failure"),
         "bedrock": (500, "InternalServerException", "Internal server error"),
     },
+    # Never chosen at random: only for the operations named in POST /__deny.
+    "denied": {
+        "s3": (403, "AccessDenied", "Access Denied"),
+        "iam": (403, "AccessDenied", "User: arn:aws:iam::123456789012:user/ci is not authorized to perform this action"),
+        "sts": (403, "AccessDenied", "User: arn:aws:iam::123456789012:user/ci is not authorized to perform this action"),
+        "logs": (400, "AccessDeniedException", "User: arn:aws:iam::123456789012:user/ci is not authorized to perform this action"),
+        "bedrock": (403, "AccessDeniedException", "User: arn:aws:iam::123456789012:user/ci is not authorized to perform this action"),
+    },
     "unavailable": {
         "s3": (503, "ServiceUnavailable", "Service is unable to handle request."),
         "iam": (503, "ServiceUnavailable", "Service unavailable"),
@@ -540,6 +552,9 @@ class Proxy(BaseHTTPRequestHandler):
         with FAULTS_LOCK:
             faults = FAULTS
             latency, fate = faults.next()
+        with LOCK:
+            if key in DENIED:
+                fate = "denied"
         if latency:
             time.sleep(latency)
         if fate == "hold":
@@ -632,6 +647,12 @@ class Proxy(BaseHTTPRequestHandler):
             with LOCK:
                 COUNTS.clear()
             return self.reply(200, b"{}", "application/json")
+        if parsed.path == "/__deny" and self.command == "POST":
+            operations = (json.loads(body) if body else {}).get("operations", [])
+            with LOCK:
+                DENIED.clear()
+                DENIED.update(operations)
+            return self.reply(200, b"{}", "application/json")
         if parsed.path == "/__requests" and self.command == "POST":
             operations = (json.loads(body) if body else {}).get("operations", [])
             with LOCK:
@@ -697,6 +718,7 @@ class Proxy(BaseHTTPRequestHandler):
                 STUB = Stub()
             with LOCK:
                 COUNTS.clear()
+                DENIED.clear()
                 for bodies in RECORDED.values():
                     bodies.clear()
             return self.reply(200, b"{}", "application/json")
