@@ -1621,3 +1621,74 @@ fn access_denied_names_the_action_and_the_object() {
     bedform(&moto, dir.path(), &["apply", "--auto-approve", path]).expect(0);
     bedform(&moto, dir.path(), &["plan", "--detailed-exitcode", path]).expect(0);
 }
+
+/// `--profile` picks credentials from the shared files, and `--endpoint-url` (the
+/// flag, not the variable) points every client at the emulator.
+#[test]
+fn profile_and_endpoint_url_flags() {
+    let moto = Moto::start();
+    let dir = TempDir::new().unwrap();
+    let stack = copy_example(dir.path(), "logging-only");
+    let config = dir.path().join("aws-config");
+    let credentials = dir.path().join("aws-credentials");
+    std::fs::write(&config, "[profile ci]\nregion = us-east-1\n").unwrap();
+    std::fs::write(
+        &credentials,
+        "[ci]\naws_access_key_id = testing\naws_secret_access_key = testing\n",
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        let mut command = Command::cargo_bin("bedform").unwrap();
+        command
+            .current_dir(dir.path())
+            .env("NO_COLOR", "1")
+            .env("AWS_CONFIG_FILE", &config)
+            .env("AWS_SHARED_CREDENTIALS_FILE", &credentials)
+            .env("AWS_EC2_METADATA_DISABLED", "true");
+        for key in [
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_SESSION_TOKEN",
+            "AWS_ENDPOINT_URL",
+            "AWS_PROFILE",
+            "AWS_REGION",
+        ] {
+            command.env_remove(key);
+        }
+        let out = command.args(args).output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let path = stack.to_str().unwrap();
+    let flags = ["--profile", "ci", "--endpoint-url", moto.endpoint.as_str()];
+    let (code, stdout, stderr) = run(&[&flags[..], &["apply", "--auto-approve", path]].concat());
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    // It reached the emulator, and nothing else: the proxy saw the calls.
+    assert!(
+        moto.counts()
+            .get("sts:GetCallerIdentity")
+            .copied()
+            .unwrap_or(0)
+            > 0,
+        "{:?}",
+        moto.counts()
+    );
+    // Another profile has no credentials: said in one line, nothing sent.
+    let (code, _, stderr) = run(&[
+        "--profile",
+        "nobody",
+        "--endpoint-url",
+        moto.endpoint.as_str(),
+        "plan",
+        path,
+    ]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains("no AWS credentials found for profile `nobody`"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+}

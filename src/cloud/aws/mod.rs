@@ -48,6 +48,8 @@ pub struct Aws {
     pub(crate) bedrock: aws_sdk_bedrock::Client,
     pub(crate) runtime: aws_sdk_bedrockruntime::Client,
     pub(crate) region: String,
+    /// The shared-config profile asked for, for messages.
+    profile: Option<String>,
     /// An endpoint URL was given: the other end may be an emulator.
     pub(crate) emulator: bool,
     account: tokio::sync::OnceCell<String>,
@@ -87,6 +89,7 @@ impl Aws {
             bedrock: aws_sdk_bedrock::Client::new(&config),
             runtime: aws_sdk_bedrockruntime::Client::new(&config),
             region: settings.region.clone(),
+            profile: settings.profile.clone(),
             emulator: settings.endpoint_url.is_some(),
             account: tokio::sync::OnceCell::new(),
         }
@@ -100,7 +103,18 @@ impl Aws {
                     .get_caller_identity()
                     .send()
                     .await
-                    .map_err(|e| classify("sts:GetCallerIdentity", "the caller", e))?;
+                    .map_err(|e| {
+                        let mut e = classify("sts:GetCallerIdentity", "the caller", e);
+                        // Name the profile asked for: it may not exist or have no keys.
+                        if let Some(profile) = &self.profile
+                            && e.message.starts_with("no AWS credentials found")
+                        {
+                            e.message = format!(
+                                "no AWS credentials found for profile `{profile}` (is it in ~/.aws/config or ~/.aws/credentials, or does it need `aws sso login --profile {profile}`?); `--sandbox` needs none"
+                            );
+                        }
+                        e
+                    })?;
                 identity.account().map(str::to_string).ok_or_else(|| {
                     CloudError::new(
                         ErrorClass::Fatal,
