@@ -1622,8 +1622,9 @@ fn access_denied_names_the_action_and_the_object() {
     bedform(&moto, dir.path(), &["plan", "--detailed-exitcode", path]).expect(0);
 }
 
-/// `--profile` picks credentials from the shared files, and `--endpoint-url` (the
-/// flag, not the variable) points every client at the emulator.
+/// `--profile` picks credentials from the shared files, `--endpoint-url` (the flag,
+/// not the variable) points every client at the emulator, and the SDK's
+/// `AWS_RETRY_MODE=adaptive` works.
 #[test]
 fn profile_and_endpoint_url_flags() {
     let moto = Moto::start();
@@ -1644,6 +1645,8 @@ fn profile_and_endpoint_url_flags() {
             .env("NO_COLOR", "1")
             .env("AWS_CONFIG_FILE", &config)
             .env("AWS_SHARED_CREDENTIALS_FILE", &credentials)
+            // The SDK's own retry setting is honoured (bedform's default is standard).
+            .env("AWS_RETRY_MODE", "adaptive")
             .env("AWS_EC2_METADATA_DISABLED", "true");
         for key in [
             "AWS_ACCESS_KEY_ID",

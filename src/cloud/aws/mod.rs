@@ -60,16 +60,15 @@ impl Aws {
     pub async fn connect(settings: &AwsSettings) -> Aws {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .region(aws_config::Region::new(settings.region.clone()))
-            // Standard, not adaptive: adaptive's client-side rate limiter measures the
-            // low send rate of a CLI and answers one throttling error with pauses of
-            // up to 20 s on every later request; apply retries operations itself.
-            .retry_config(RetryConfig::standard().with_max_attempts(4))
             .timeout_config(
                 TimeoutConfig::builder()
                     .connect_timeout(Duration::from_secs(10))
                     .read_timeout(Duration::from_secs(60))
                     .build(),
             );
+        if let Some(retry) = default_retry(std::env::var("AWS_RETRY_MODE").ok().as_deref()) {
+            loader = loader.retry_config(retry);
+        }
         if let Some(profile) = &settings.profile {
             loader = loader.profile_name(profile);
         }
@@ -125,6 +124,19 @@ impl Aws {
             })
             .await
             .cloned()
+    }
+}
+
+/// The retry settings bedform sets, unless `AWS_RETRY_MODE` (the SDK's own
+/// setting) chooses: standard mode, four attempts. Standard rather than adaptive by
+/// default: adaptive's client-side rate limiter measures the low send rate of a
+/// CLI and answers one throttling error with pauses of up to 20 s on every later
+/// request, and apply retries operations itself. `AWS_RETRY_MODE=adaptive`
+/// selects it all the same.
+fn default_retry(retry_mode_env: Option<&str>) -> Option<RetryConfig> {
+    match retry_mode_env {
+        Some(mode) if !mode.trim().is_empty() => None,
+        _ => Some(RetryConfig::standard().with_max_attempts(4)),
     }
 }
 
@@ -311,5 +323,21 @@ impl Cloud for Aws {
             client: self.s3.clone(),
             location: location.clone(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_config::retry::RetryMode;
+
+    #[test]
+    fn standard_retries_unless_the_sdk_setting_chooses() {
+        let standard = default_retry(None).expect("bedform's default");
+        assert_eq!(standard.mode(), RetryMode::Standard);
+        assert_eq!(standard.max_attempts(), 4);
+        assert!(default_retry(Some("")).is_some());
+        // The SDK reads AWS_RETRY_MODE itself when bedform sets nothing.
+        assert!(default_retry(Some("adaptive")).is_none());
     }
 }
