@@ -117,6 +117,96 @@ fn logging_only_applies_then_plans_clean_and_reports_drift() {
             .iter()
             .any(|t| t.key() == "bedform:stack" && t.value() == "logging-only")
     );
+    // The trust policy `assumedBy: bedrock` stands for, with its confused-deputy
+    // conditions, and the declared inline policy.
+    let trust: serde_json::Value = serde_json::from_str(&bedform::policy::url_decode(
+        role.assume_role_policy_document().unwrap(),
+    ))
+    .unwrap();
+    let condition = &trust["Statement"][0]["Condition"];
+    assert_eq!(
+        condition["StringEquals"]["aws:SourceAccount"], "123456789012",
+        "{trust:#}"
+    );
+    assert!(
+        condition["ArnLike"]["aws:SourceArn"]
+            .as_str()
+            .is_some_and(|a| a.starts_with("arn:aws:bedrock:us-east-1:123456789012:")),
+        "{trust:#}"
+    );
+    let inline = rt
+        .block_on(iam.list_role_policies().role_name(role.role_name()).send())
+        .unwrap();
+    assert_eq!(inline.policy_names(), ["write-logs"]);
+    let document = rt
+        .block_on(
+            iam.get_role_policy()
+                .role_name(role.role_name())
+                .policy_name("write-logs")
+                .send(),
+        )
+        .unwrap();
+    let document = bedform::policy::url_decode(document.policy_document());
+    assert!(document.contains("logs:PutLogEvents"), "{document}");
+    assert!(document.contains(&format!("\"{arn}:*\"")), "{document}");
+
+    // The bucket: its Bedrock log-delivery policy, encryption, public-access
+    // block and ownership tags.
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&config)
+            .force_path_style(true)
+            .build(),
+    );
+    let bucket = "acme-bedrock-invocation-logs";
+    let policy = rt
+        .block_on(s3.get_bucket_policy().bucket(bucket).send())
+        .unwrap();
+    let policy: serde_json::Value = serde_json::from_str(policy.policy().unwrap()).unwrap();
+    let statement = &policy["Statement"][0];
+    assert_eq!(
+        statement["Principal"]["Service"], "bedrock.amazonaws.com",
+        "{policy:#}"
+    );
+    assert_eq!(
+        statement["Condition"]["StringEquals"]["aws:SourceAccount"], "123456789012",
+        "{policy:#}"
+    );
+    let block = rt
+        .block_on(s3.get_public_access_block().bucket(bucket).send())
+        .unwrap();
+    let block = block.public_access_block_configuration().unwrap();
+    assert_eq!(
+        (
+            block.block_public_acls(),
+            block.ignore_public_acls(),
+            block.block_public_policy(),
+            block.restrict_public_buckets()
+        ),
+        (Some(true), Some(true), Some(true), Some(true))
+    );
+    let encryption = rt
+        .block_on(s3.get_bucket_encryption().bucket(bucket).send())
+        .unwrap();
+    let rule = encryption
+        .server_side_encryption_configuration()
+        .and_then(|c| c.rules().first())
+        .and_then(|r| r.apply_server_side_encryption_by_default())
+        .unwrap();
+    assert_eq!(rule.sse_algorithm().as_str(), "AES256");
+    let bucket_tags = rt
+        .block_on(s3.get_bucket_tagging().bucket(bucket).send())
+        .unwrap();
+    let bucket_tags: std::collections::BTreeMap<&str, &str> = bucket_tags
+        .tag_set()
+        .iter()
+        .map(|t| (t.key(), t.value()))
+        .collect();
+    assert_eq!(bucket_tags.get("bedform:stack"), Some(&"logging-only"));
+    assert_eq!(
+        bucket_tags.get("bedform:address"),
+        Some(&"Bucket/invocation-log-bucket")
+    );
+    assert!(bucket_tags.contains_key("bedform:spec-hash"));
 
     moto.reset_counts();
     let clean = bedform(&moto, dir.path(), &["plan", "--detailed-exitcode", path]).expect(0);
