@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use bedform::cloud::Cloud;
@@ -472,6 +472,31 @@ fn export_of_the_sandbox_plans_clean_once_adopted() {
     )
     .expect(1);
     assert_contains(&again.stderr, "export writes only new files");
+
+    // --kinds limits what is written; printed when no folder is given.
+    let roles = bedform(
+        &account,
+        d,
+        &["--region", "us-east-1", "export", "--kinds", "IamRole"],
+    )
+    .expect(0);
+    let kinds: BTreeSet<&str> = roles
+        .stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("kind: "))
+        .collect();
+    assert_eq!(
+        kinds,
+        BTreeSet::from(["IamRole", "Stack"]),
+        "{}",
+        roles.stdout
+    );
+    bedform(
+        &account,
+        d,
+        &["--region", "us-east-1", "export", "--kinds", "IamRoles"],
+    )
+    .expect(1);
 }
 
 #[test]
