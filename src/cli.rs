@@ -292,8 +292,20 @@ fn report_diagnostics(
     diagnostics: &[crate::diag::Diagnostic],
     color: bool,
 ) -> ExitStatus {
-    for d in diagnostics {
+    // Each drawn error quotes its file: past the first few, one line each keeps a
+    // run with thousands of errors fast and readable.
+    const DRAWN: usize = 50;
+    for d in diagnostics.iter().take(DRAWN) {
         eprintln!("{}", d.render(sources, color));
+    }
+    for d in diagnostics.iter().skip(DRAWN) {
+        let location = d.location(sources);
+        let message = crate::diag::printable(&d.message);
+        if location.is_empty() {
+            eprintln!("error: {message}");
+        } else {
+            eprintln!("error: {location}: {message}");
+        }
     }
     eprintln!(
         "{} error{} found.",

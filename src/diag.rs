@@ -97,14 +97,15 @@ impl Diagnostic {
     pub fn render(&self, sources: &Sources, color: bool) -> String {
         let mut out = String::new();
         let location = self.location(sources);
+        let message = printable(&self.message);
         let header = if location.is_empty() {
-            format!("error: {}", self.message)
+            format!("error: {message}")
         } else {
-            format!("error: {location}: {}", self.message)
+            format!("error: {location}: {message}")
         };
         let mut diagnostic = MietteDiagnostic::new(header);
         if let Some(hint) = &self.hint {
-            diagnostic = diagnostic.with_help(hint.clone());
+            diagnostic = diagnostic.with_help(printable(hint).into_owned());
         }
         let source = self.file.and_then(|f| sources.get(f));
         let report = match (source, self.pos) {
@@ -112,7 +113,7 @@ impl Diagnostic {
                 let offset = byte_offset(&file.text, pos);
                 let diagnostic = diagnostic.with_label(LabeledSpan::at_offset(offset, "here"));
                 miette::Report::new(diagnostic).with_source_code(
-                    NamedSource::new(file.name.clone(), file.text.to_string())
+                    NamedSource::new(file.name.clone(), printable(&file.text).into_owned())
                         .with_language("yaml"),
                 )
             }
@@ -133,6 +134,25 @@ impl Diagnostic {
         }
         out
     }
+}
+
+/// `text` with control characters (but line breaks and tabs) shown as `?` (`¿` for
+/// the two-byte C1 controls), so a manifest cannot send escape sequences to the
+/// terminal through an error message. Lengths in bytes and characters stay as
+/// they were, so positions still point at the same places.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| c.is_control() && !matches!(c, '\n' | '\r' | '\t');
+    if !text.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    text.chars()
+        .map(|c| match c {
+            c if !unsafe_char(c) => c,
+            c if c.len_utf8() == 1 => '?',
+            _ => '¿',
+        })
+        .collect::<String>()
+        .into()
 }
 
 /// Byte offset of a 1-based line and (character) column in `text`, clamped to the text.
@@ -178,6 +198,19 @@ pub fn did_you_mean<'a>(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn control_characters_are_shown_in_place_without_moving_positions() {
+        let text = "name: \u{1b}[31mred\u{7}\u{9b}x\ttab\r\n";
+        let shown = super::printable(text);
+        assert_eq!(shown, "name: ?[31mred?¿x\ttab\r\n");
+        assert_eq!(shown.len(), text.len());
+        assert_eq!(shown.chars().count(), text.chars().count());
+        assert!(matches!(
+            super::printable("plain"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+    }
+
     use super::*;
 
     #[test]

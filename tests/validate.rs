@@ -600,3 +600,33 @@ proptest! {
         check_no_panic(&apply_edits(SEED, &edits))?;
     }
 }
+
+/// A manifest (from a pull request, say) cannot drive the reader's terminal:
+/// control characters in it are shown as `?`, in the message and the quoted line.
+/// Past fifty errors, each takes one line.
+#[test]
+fn errors_quote_no_control_characters_and_many_take_a_line_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from(
+        "apiVersion: bedform/v1\nkind: Stack\nmetadata: {name: s}\nspec: {region: us-east-1}\n",
+    );
+    for i in 0..60 {
+        text.push_str(&format!(
+            "---\napiVersion: bedform/v1\nkind: LogGroup\nmetadata: {{name: g{i}}}\nspec:\n  logGroupName: /g/{i}\n  \"\\e]0;owned\\a\\e[2J{i}\": 1\n"
+        ));
+    }
+    let file = dir.path().join("escapes.yaml");
+    std::fs::write(&file, text).unwrap();
+    let out = common::run(
+        dir.path(),
+        ["--no-color", "validate", file.to_str().unwrap()],
+    )
+    .expect(1);
+    assert!(!out.stderr.contains('\u{1b}'), "{}", out.stderr);
+    assert!(!out.stderr.contains('\u{7}'), "{}", out.stderr);
+    common::assert_contains(&out.stderr, "owned");
+    common::assert_contains(&out.stderr, "60 errors found.");
+    // The first fifty are drawn with their source line, the rest on one line.
+    assert_eq!(out.stderr.matches("╰── here").count(), 50, "{}", out.stderr);
+    common::assert_contains(&out.stderr, "escapes.yaml:");
+}
