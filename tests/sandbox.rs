@@ -709,3 +709,41 @@ async fn a_replaced_job_is_stopped_before_its_successor_starts() {
         "the stop frees the slot the new job needs: {report:#?}"
     );
 }
+
+/// Processes that share a sandbox file (an apply and a `status --wait`, a test
+/// changing the clock) take turns: every change of each lands, and none fails
+/// because another moved the file under it.
+#[test]
+fn sandboxes_sharing_a_file_take_turns_and_lose_no_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(".bedform/sandbox.json");
+    let writers: Vec<_> = (0..4)
+        .map(|writer| {
+            let path = path.clone();
+            std::thread::spawn(move || {
+                let rt = common::runtime();
+                // Its own sandbox, as another process would have.
+                let sandbox = Sandbox::open(&path, ACCOUNT, REGION).unwrap();
+                for i in 0..25 {
+                    let create = Op::Create {
+                        kind: "LogGroup".into(),
+                        name: format!("/writer-{writer}/group-{i}"),
+                        attrs: Map::new(),
+                        tags: BTreeMap::new(),
+                        client_request_token: None,
+                    };
+                    rt.block_on(sandbox.execute(&create)).unwrap();
+                }
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.join().expect("a writer failed");
+    }
+    let state: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let groups = state["objects"]["LogGroup"]
+        .as_object()
+        .map(|g| g.len())
+        .unwrap_or(0);
+    assert_eq!(groups, 100, "changes were lost");
+}

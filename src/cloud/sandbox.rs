@@ -232,6 +232,15 @@ impl Sandbox {
             .state
             .lock()
             .map_err(|_| err(ErrorClass::Fatal, operation, "sandbox state lock poisoned"))?;
+        // Processes that share the sandbox (an apply and a `status --wait`, a test
+        // changing the clock) take turns: none loses another's change.
+        let _turn = self.take_turn().map_err(|e| {
+            err(
+                ErrorClass::Fatal,
+                operation,
+                format!("locking the sandbox file: {e}"),
+            )
+        })?;
         // Another process (an apply in its locked round while this one waits
         // unlocked) may have changed the account since: start from the file.
         if let Some(current) = self
@@ -271,12 +280,28 @@ impl Sandbox {
         Ok(Some(state))
     }
 
-    fn save(&self, state: &State) -> std::io::Result<()> {
-        if let Some(dir) = self.path.parent()
-            && !dir.as_os_str().is_empty()
-        {
-            std::fs::create_dir_all(dir)?;
+    /// An exclusive lock on a file beside the sandbox, held until the returned
+    /// file is dropped. Not the stack lock: this one lasts one read-change-write.
+    fn take_turn(&self) -> std::io::Result<std::fs::File> {
+        self.make_folder()?;
+        let turn = std::fs::OpenOptions::new()
+            .create(true)
+            .write(true)
+            .truncate(false)
+            .open(self.path.with_extension("json.turn"))?;
+        turn.lock()?;
+        Ok(turn)
+    }
+
+    fn make_folder(&self) -> std::io::Result<()> {
+        match self.path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => std::fs::create_dir_all(dir),
+            _ => Ok(()),
         }
+    }
+
+    fn save(&self, state: &State) -> std::io::Result<()> {
+        self.make_folder()?;
         let text = serde_json::to_vec_pretty(state).map_err(std::io::Error::other)?;
         let tmp = self.path.with_extension("json.tmp");
         std::fs::write(&tmp, text)?;
