@@ -152,11 +152,7 @@ fn logging_only_applies_then_plans_clean_and_reports_drift() {
 
     // The bucket: its Bedrock log-delivery policy, encryption, public-access
     // block and ownership tags.
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&config)
-            .force_path_style(true)
-            .build(),
-    );
+    let s3 = support::s3_client(&config);
     let bucket = "acme-bedrock-invocation-logs";
     let policy = rt
         .block_on(s3.get_bucket_policy().bucket(bucket).send())
@@ -606,11 +602,7 @@ fn wrong_account_changes_nothing() {
 
     let rt = runtime();
     let config = rt.block_on(moto.sdk_config());
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&config)
-            .force_path_style(true)
-            .build(),
-    );
+    let s3 = support::s3_client(&config);
     let logs = aws_sdk_cloudwatchlogs::Client::new(&config);
     let iam = aws_sdk_iam::Client::new(&config);
     rt.block_on(async {
@@ -1144,11 +1136,7 @@ fn export_then_import_of_a_hand_built_account_plans_clean() {
     let config = rt.block_on(moto.sdk_config());
     let logs = aws_sdk_cloudwatchlogs::Client::new(&config);
     let iam = aws_sdk_iam::Client::new(&config);
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&config)
-            .force_path_style(true)
-            .build(),
-    );
+    let s3 = support::s3_client(&config);
     let bedrock = aws_sdk_bedrock::Client::new(&config);
     rt.block_on(async {
         logs.create_log_group()
@@ -1336,11 +1324,7 @@ fn import_over_the_wire() {
     let config = rt.block_on(moto.sdk_config());
     let logs = aws_sdk_cloudwatchlogs::Client::new(&config);
     let iam = aws_sdk_iam::Client::new(&config);
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&config)
-            .force_path_style(true)
-            .build(),
-    );
+    let s3 = support::s3_client(&config);
     rt.block_on(async {
         iam.create_role()
             .role_name("bedrock-logging")
@@ -1488,11 +1472,7 @@ fn a_create_that_finds_someone_elses_object_changes_nothing() {
     let config = rt.block_on(moto.sdk_config());
     let iam = aws_sdk_iam::Client::new(&config);
     let logs = aws_sdk_cloudwatchlogs::Client::new(&config);
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&config)
-            .force_path_style(true)
-            .build(),
-    );
+    let s3 = support::s3_client(&config);
     let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
     let theirs = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#;
     rt.block_on(async {

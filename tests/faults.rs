@@ -139,11 +139,7 @@ fn assert_converged(moto: &Moto, dir: &Path, stack: &Path, context: &str) {
 fn assert_one_of_each(moto: &Moto, context: &str) {
     let rt = runtime();
     let config = rt.block_on(moto.sdk_config());
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&config)
-            .force_path_style(true)
-            .build(),
-    );
+    let s3 = support::s3_client(&config);
     let buckets: Vec<String> = rt
         .block_on(s3.list_buckets().send())
         .expect("list buckets")
@@ -244,11 +240,7 @@ fn error_codes(moto: &Moto) -> BTreeMap<&'static str, String> {
         .to_builder()
         .retry_config(aws_config::retry::RetryConfig::disabled())
         .build();
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&config)
-            .force_path_style(true)
-            .build(),
-    );
+    let s3 = support::s3_client(&config);
     let iam = aws_sdk_iam::Client::new(&config);
     let sts = aws_sdk_sts::Client::new(&config);
     let logs = aws_sdk_cloudwatchlogs::Client::new(&config);

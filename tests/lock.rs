@@ -301,11 +301,7 @@ impl Emulated {
             .build()
             .unwrap();
         let config = runtime.block_on(moto.sdk_config());
-        let s3 = aws_sdk_s3::Client::from_conf(
-            aws_sdk_s3::config::Builder::from(&config)
-                .force_path_style(true)
-                .build(),
-        );
+        let s3 = support::s3_client(&config);
         let logs = aws_sdk_cloudwatchlogs::Client::new(&config);
         runtime
             .block_on(s3.create_bucket().bucket(STATE_BUCKET).send())

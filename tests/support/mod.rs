@@ -364,6 +364,16 @@ impl Moto {
     }
 }
 
+/// An S3 client for the emulator: path-style addresses, as bedform uses with an
+/// endpoint URL.
+pub fn s3_client(config: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
+    aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(config)
+            .force_path_style(true)
+            .build(),
+    )
+}
+
 impl Drop for Moto {
     fn drop(&mut self) {
         let _ = self.proxy.kill();
