@@ -299,13 +299,7 @@ fn report_diagnostics(
         eprintln!("{}", d.render(sources, color));
     }
     for d in diagnostics.iter().skip(DRAWN) {
-        let location = d.location(sources);
-        let message = crate::diag::printable(&d.message);
-        if location.is_empty() {
-            eprintln!("error: {message}");
-        } else {
-            eprintln!("error: {location}: {message}");
-        }
+        eprintln!("{}", d.headline(sources));
     }
     eprintln!(
         "{} error{} found.",

@@ -1,7 +1,6 @@
 //! Problems found in manifests, each tied to a file, line and column, rendered with
 //! the offending line and a hint.
 
-use std::fmt::Write as _;
 use std::sync::Arc;
 
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, NamedSource};
@@ -93,17 +92,22 @@ impl Diagnostic {
         }
     }
 
-    /// The diagnostic as printed: location and message, then the source line and hint.
-    pub fn render(&self, sources: &Sources, color: bool) -> String {
-        let mut out = String::new();
+    /// `error: file:line:col: message` on one line, control characters shown as `?`.
+    pub fn headline(&self, sources: &Sources) -> String {
         let location = self.location(sources);
         let message = printable(&self.message);
-        let header = if location.is_empty() {
+        if location.is_empty() {
             format!("error: {message}")
         } else {
             format!("error: {location}: {message}")
-        };
-        let mut diagnostic = MietteDiagnostic::new(header);
+        }
+    }
+
+    /// The diagnostic as printed: location and message, then the source line and hint.
+    pub fn render(&self, sources: &Sources, color: bool) -> String {
+        let mut out = String::new();
+        let header = self.headline(sources);
+        let mut diagnostic = MietteDiagnostic::new(header.clone());
         if let Some(hint) = &self.hint {
             diagnostic = diagnostic.with_help(printable(hint).into_owned());
         }
@@ -130,7 +134,7 @@ impl Diagnostic {
             .with_context_lines(1)
             .with_wrap_lines(false);
         if handler.render_report(&mut out, report.as_ref()).is_err() {
-            let _ = write!(out, "error: {location}: {}", self.message);
+            out = header;
         }
         out
     }

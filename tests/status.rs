@@ -378,12 +378,7 @@ fn ctrl_c_while_apply_sends_gives_the_lock_back_and_says_what_was_not_sent() {
         ..fast_clock(1.0, 0.5)
     });
     let dir = dir.path();
-    let mut applying = Running::start(dir, &["--sandbox", "apply", "--auto-approve", "stack"]);
-    applying.wait_for_stderr("retrying create CustomizationJob");
-    assert!(
-        lock_file(dir).exists(),
-        "apply holds the lock while sending"
-    );
+    let applying = apply_retrying_under_the_lock(dir);
     applying.interrupt();
     let out = applying.finish().expect(130);
     assert_contains(&out.stdout, "IamRole/distillation-role: done");
@@ -437,6 +432,18 @@ fn an_interrupt_before_apply_sends_anything_leaves_the_account_untouched() {
     });
 }
 
+/// An apply on `dir` (whose new role stays unassumable) once it is retrying the
+/// job's create, holding the stack lock.
+fn apply_retrying_under_the_lock(dir: &Path) -> Running {
+    let mut applying = Running::start(dir, &["--sandbox", "apply", "--auto-approve", "stack"]);
+    applying.wait_for_stderr("retrying create CustomizationJob");
+    assert!(
+        lock_file(dir).exists(),
+        "apply holds the lock while sending"
+    );
+    applying
+}
+
 /// A cancelled CI job or a stopped container sends SIGTERM, a closed terminal
 /// SIGHUP: apply stops as it does on Ctrl-C, and gives the lock back.
 #[test]
@@ -447,12 +454,7 @@ fn sigterm_and_sighup_while_apply_sends_give_the_lock_back() {
             ..fast_clock(1.0, 0.5)
         });
         let dir = dir.path();
-        let mut applying = Running::start(dir, &["--sandbox", "apply", "--auto-approve", "stack"]);
-        applying.wait_for_stderr("retrying create CustomizationJob");
-        assert!(
-            lock_file(dir).exists(),
-            "apply holds the lock while sending"
-        );
+        let applying = apply_retrying_under_the_lock(dir);
         applying.signal(signal);
         let out = applying.finish().expect(130);
         assert_contains(&out.stdout, "Not sent: ");
