@@ -227,21 +227,26 @@ where
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: starting the runtime: {e}");
+            crate::errln!("error: starting the runtime: {e}");
             return ExitStatus::Error;
         }
     };
     let status = match runtime.block_on(dispatch(&cli)) {
         Ok(status) => status,
         Err(e) => {
-            eprintln!("error: {e}");
+            crate::errln!("error: {e}");
             ExitStatus::Error
         }
     };
     // An interrupted confirmation prompt leaves a thread reading stdin; it must
     // not keep the process from ending.
     runtime.shutdown_background();
-    status
+    // A reader that went away (or a full disk) means the output is incomplete.
+    if crate::output::lost() && status == ExitStatus::Success {
+        ExitStatus::Error
+    } else {
+        status
+    }
 }
 
 fn stderr_color(global: &Global) -> bool {
@@ -255,14 +260,15 @@ fn stdout_color(global: &Global) -> bool {
 async fn dispatch(cli: &Cli) -> Result<ExitStatus, CliError> {
     match &cli.command {
         Command::Schema => {
-            print!("{}", manifest::schema::manifest_schema_text());
+            crate::out!("{}", manifest::schema::manifest_schema_text());
             Ok(ExitStatus::Success)
         }
         Command::Validate { paths } => {
             let loaded = manifest::load(paths);
+            report_warnings(&loaded, stderr_color(&cli.global));
             match manifest::validate(&loaded, None) {
                 Ok(stack) => {
-                    println!(
+                    crate::outln!(
                         "Valid: stack `{}` with {} resource{}.",
                         stack.stack.name,
                         stack.resources.len(),
@@ -287,6 +293,12 @@ async fn dispatch(cli: &Cli) -> Result<ExitStatus, CliError> {
     }
 }
 
+fn report_warnings(loaded: &manifest::Loaded, color: bool) {
+    for w in &loaded.warnings {
+        crate::errln!("{}", w.render(&loaded.sources, color));
+    }
+}
+
 fn report_diagnostics(
     sources: &Sources,
     diagnostics: &[crate::diag::Diagnostic],
@@ -296,12 +308,12 @@ fn report_diagnostics(
     // run with thousands of errors fast and readable.
     const DRAWN: usize = 50;
     for d in diagnostics.iter().take(DRAWN) {
-        eprintln!("{}", d.render(sources, color));
+        crate::errln!("{}", d.render(sources, color));
     }
     for d in diagnostics.iter().skip(DRAWN) {
-        eprintln!("{}", d.headline(sources));
+        crate::errln!("{}", d.headline(sources));
     }
-    eprintln!(
+    crate::errln!(
         "{} error{} found.",
         diagnostics.len(),
         if diagnostics.len() == 1 { "" } else { "s" }
@@ -320,6 +332,7 @@ async fn prepare(
     paths: &[PathBuf],
 ) -> Result<Result<Prepared, ExitStatus>, CliError> {
     let loaded = manifest::load(paths);
+    report_warnings(&loaded, stderr_color(global));
     // Validate once offline to learn the stack, then resolve against the real account.
     let offline = match manifest::validate(&loaded, None) {
         Ok(stack) => stack,
@@ -408,10 +421,10 @@ async fn plan_command(cli: &Cli, args: &PlanArgs) -> Result<ExitStatus, CliError
         ),
         format => render::render(&plan, format, stdout_color(&cli.global)),
     };
-    print!("{text}");
+    crate::out!("{text}");
     if let Some(out) = &args.out {
         write_plan(out, &plan)?;
-        eprintln!(
+        crate::errln!(
             "Saved the plan to {}; apply it with: bedform apply --plan {}",
             out.display(),
             out.display()
@@ -441,7 +454,9 @@ fn plan_options(global: &Global, retry_failed: bool) -> Result<PlanOptions, CliE
 
 fn write_plan(path: &Path, plan: &Plan) -> Result<(), CliError> {
     let text = saved::encode(plan).map_err(|e| fail(format!("writing {}: {e}", path.display())))?;
-    std::fs::write(path, text).map_err(|e| fail(format!("writing {}: {e}", path.display())))
+    // A saved plan holds what apply sends, sensitive values included.
+    crate::files::write_private(path, text.as_bytes())
+        .map_err(|e| fail(format!("writing {}: {e}", path.display())))
 }
 
 /// Refuses to apply the saved plan `file`; nothing has been changed at this point.
@@ -466,7 +481,7 @@ async fn apply_command(cli: &Cli, args: &ApplyArgs) -> Result<ExitStatus, CliErr
         // A second Ctrl-C abandons the request in flight. Creates carry idempotency
         // tokens and find what an earlier attempt made, so a re-run carries on.
         () = interrupt.pressed(2) => {
-            eprintln!(
+            crate::errln!(
                 "Interrupted again: abandoned the request in flight. Run `{}` to see what took effect.",
                 bedform_line(&cli.global, "plan", &args.paths)
             );
@@ -476,7 +491,7 @@ async fn apply_command(cli: &Cli, args: &ApplyArgs) -> Result<ExitStatus, CliErr
     // Whatever way apply ended, errors included, the stack lock is given back.
     let held = lock.held().map(|r| r.id.clone()).unwrap_or_default();
     if let Err(e) = lock.release().await {
-        eprintln!(
+        crate::errln!(
             "error: the stack lock was not released: {e}; once no apply runs, release it with `{}`",
             unlock_command_line(&cli.global, &held, &args.paths)
         );
@@ -540,7 +555,7 @@ async fn take_lock(
     session: &mut Session,
 ) -> Result<(), CliError> {
     let Some(stack_lock) = cloud.stack_lock(location) else {
-        eprintln!(
+        crate::errln!(
             "warning: stack `{stack}` declares no `spec.lock`, so this apply runs unlocked; declare `lock: {{bucket, key}}` in the Stack so that two applies cannot interleave"
         );
         return Ok(());
@@ -586,7 +601,7 @@ async fn apply_under_lock(
     let approved = tokio::select! {
         approved = approve(cli, args, lock, &plan_options) => approved?,
         () = interrupt.pressed(1) => {
-            eprintln!("Interrupted; nothing was changed.");
+            crate::errln!("Interrupted; nothing was changed.");
             return Ok(ExitStatus::Interrupted);
         }
     };
@@ -679,7 +694,7 @@ async fn approve(
                 .observe(&Scope::of(&prepared.desired))
                 .await?;
             let plan = plan::plan(&prepared.desired, &observed, plan_options);
-            print!(
+            crate::out!(
                 "{}",
                 render::render(&plan, Format::Human, stdout_color(&cli.global))
             );
@@ -687,12 +702,12 @@ async fn approve(
         }
     };
     if plan.blocking().next().is_some() {
-        eprintln!("error: the plan has refused changes (marked x or ?); nothing was changed");
+        crate::errln!("error: the plan has refused changes (marked x or ?); nothing was changed");
         return Ok(Err(ExitStatus::Error));
     }
     if !plan.has_changes() {
         if args.plan.is_some() {
-            println!("No changes in the saved plan.");
+            crate::outln!("No changes in the saved plan.");
         }
         return Ok(Err(ExitStatus::Success));
     }
@@ -706,7 +721,7 @@ async fn approve(
                 )
             })
             .collect();
-        eprintln!(
+        crate::errln!(
             "error: this plan buys provisioned throughput with a commitment term: {}. Re-run with --allow-commitment to buy it; nothing was changed",
             list.join("; ")
         );
@@ -714,12 +729,12 @@ async fn approve(
     }
     if !args.auto_approve {
         if !std::io::stdin().is_terminal() {
-            eprintln!(
+            crate::errln!(
                 "error: apply needs confirmation but standard input is not a terminal; pass --auto-approve (after reviewing the plan). Nothing was changed"
             );
             return Ok(Err(ExitStatus::Error));
         }
-        eprint!(
+        crate::err!(
             "Apply these changes to account {}? Only 'yes' is accepted: ",
             plan.account_id
         );
@@ -733,7 +748,7 @@ async fn approve(
         .await
         .unwrap_or_default();
         if answer.trim() != "yes" {
-            eprintln!("Apply cancelled; nothing was changed.");
+            crate::errln!("Apply cancelled; nothing was changed.");
             return Ok(Err(ExitStatus::Error));
         }
     }
@@ -774,7 +789,7 @@ async fn send(
         let interrupt = interrupt.clone();
         async move {
             interrupt.pressed(1).await;
-            eprintln!(
+            crate::errln!(
                 "Interrupted: sending nothing more and no longer waiting; the lock is given back before bedform exits. Ctrl-C again abandons a request in flight."
             );
         }
@@ -790,7 +805,7 @@ async fn send(
     .await;
     notice.abort();
     let mut failed = false;
-    println!();
+    crate::outln!();
     for result in &report.results {
         let line = match &result.outcome {
             Outcome::Done => format!("{}: done", result.address),
@@ -821,13 +836,13 @@ async fn send(
             }
             Outcome::Interrupted { reason } => format!("{}: not sent, {reason}", result.address),
         };
-        println!("{line}");
+        crate::outln!("{line}");
         if matches!(
             result.outcome,
             Outcome::Failed { .. } | Outcome::Interrupted { .. }
         ) && !result.done.is_empty()
         {
-            println!("  completed before it stopped: {}", result.done.join("; "));
+            crate::outln!("  completed before it stopped: {}", result.done.join("; "));
         }
     }
     if interrupt.is_set() {
@@ -835,7 +850,9 @@ async fn send(
         return Ok(ExitStatus::Interrupted);
     }
     if failed {
-        println!("\nApply incomplete: some changes failed (above). Run plan to see what is left.");
+        crate::outln!(
+            "\nApply incomplete: some changes failed (above). Run plan to see what is left."
+        );
         return Ok(ExitStatus::Error);
     }
     let checks = match replan_from {
@@ -843,13 +860,13 @@ async fn send(
         _ => None,
     };
     if checks == Some(false) {
-        println!(
+        crate::outln!(
             "\nApply complete, but a check failed (above); the changes stay applied. `{}` runs the checks again.",
             bedform_line(&cli.global, "check", &args.paths)
         );
         return Ok(ExitStatus::Error);
     }
-    println!("\nApply complete.");
+    crate::outln!("\nApply complete.");
     Ok(ExitStatus::Success)
 }
 
@@ -867,12 +884,12 @@ fn print_interrupted(global: &Global, paths: &[PathBuf], report: &apply::ApplyRe
     let not_sent = with(|o| matches!(o, Outcome::Interrupted { .. }));
     let converging = with(|o| matches!(o, Outcome::Converging { .. }));
     let later = with(|o| matches!(o, Outcome::Pending { .. } | Outcome::Queued { .. }));
-    println!("\nInterrupted. Nothing in AWS was stopped, and the stack lock was given back.");
+    crate::outln!("\nInterrupted. Nothing in AWS was stopped, and the stack lock was given back.");
     if !not_sent.is_empty() {
-        println!("Not sent: {}.", not_sent.join(", "));
+        crate::outln!("Not sent: {}.", not_sent.join(", "));
     }
     if !converging.is_empty() {
-        println!(
+        crate::outln!(
             "Still converging: {}. `{}` resumes following it.",
             converging.join(", "),
             bedform_line(global, "status --wait", paths)
@@ -881,7 +898,7 @@ fn print_interrupted(global: &Global, paths: &[PathBuf], report: &apply::ApplyRe
     if !not_sent.is_empty() || !later.is_empty() {
         let mut what = not_sent;
         what.extend(later);
-        println!(
+        crate::outln!(
             "`{}` makes what is left ({}).",
             bedform_line(global, "apply --wait", paths),
             what.join(", ")
@@ -915,7 +932,7 @@ async fn status_command(cli: &Cli, args: &StatusArgs) -> Result<ExitStatus, CliE
             Err(status) => return Ok(status),
         },
         () = interrupt.pressed(1) => {
-            eprintln!("Interrupted.");
+            crate::errln!("Interrupted.");
             return Ok(ExitStatus::Interrupted);
         }
     };
@@ -938,16 +955,16 @@ async fn status_command(cli: &Cli, args: &StatusArgs) -> Result<ExitStatus, CliE
             Followed::Interrupted(still) => Some((still, ExitStatus::Interrupted)),
         };
         if let Some((still, exit)) = still {
-            println!("Still converging in stack `{}`:", stack.name);
+            crate::outln!("Still converging in stack `{}`:", stack.name);
             for c in &still {
-                println!("  {}: {}", c.label(), c.describe());
+                crate::outln!("  {}: {}", c.label(), c.describe());
             }
             if exit == ExitStatus::Interrupted {
-                println!(
+                crate::outln!(
                     "\nStopped following; nothing in AWS was stopped. `{resume}` resumes following it."
                 );
             } else {
-                println!(
+                crate::outln!(
                     "\nStill converging after the timeout of {} s; nothing in AWS was stopped. `{resume}` follows it again.",
                     args.timeout
                 );
@@ -956,45 +973,47 @@ async fn status_command(cli: &Cli, args: &StatusArgs) -> Result<ExitStatus, CliE
         }
         status = read_status(&prepared).await?;
     }
-    println!("Stack `{}` in {}:", stack.name, stack.region);
+    crate::outln!("Stack `{}` in {}:", stack.name, stack.region);
     if !status.converging.is_empty() {
-        println!("\nConverging:");
+        crate::outln!("\nConverging:");
         for c in &status.converging {
-            println!("  {}: {}", c.label(), c.describe());
+            crate::outln!("  {}: {}", c.label(), c.describe());
         }
     }
     if !status.failed.is_empty() {
-        println!("\nFailed:");
+        crate::outln!("\nFailed:");
         for f in &status.failed {
             let message = f
                 .message
                 .as_deref()
                 .map(|m| format!(": {m}"))
                 .unwrap_or_default();
-            println!("  {} ({}): {}{message}", f.address, f.aws_name, f.status);
+            crate::outln!("  {} ({}): {}{message}", f.address, f.aws_name, f.status);
         }
     }
     if !status.for_apply.is_empty() {
-        println!("\nChanges only an apply makes:");
+        crate::outln!("\nChanges only an apply makes:");
         for change in &status.for_apply {
             let why = match (&change.waits_on, &change.reason) {
                 (Some(wait), _) => format!(", waiting on {}: {}", wait.address, wait.reason),
                 (None, Some(reason)) => format!(", {reason}"),
                 (None, None) => String::new(),
             };
-            println!("  {}: {}{why}", change.address, change.action.describe());
+            crate::outln!("  {}: {}{why}", change.address, change.action.describe());
         }
     }
-    println!();
+    crate::outln!();
     if status.converged() {
-        println!("All converged: nothing is converging and the account matches the manifests.");
+        crate::outln!(
+            "All converged: nothing is converging and the account matches the manifests."
+        );
         return Ok(ExitStatus::Success);
     }
     if !status.converging.is_empty() {
-        println!("Follow what converges with `{resume}`.");
+        crate::outln!("Follow what converges with `{resume}`.");
     }
     if !status.for_apply.is_empty() {
-        println!(
+        crate::outln!(
             "`{}` makes the changes, waiting for what they wait on; `{}` shows them in full.",
             bedform_line(&cli.global, "apply --wait", &args.paths),
             bedform_line(&cli.global, "plan", &args.paths)
@@ -1006,7 +1025,7 @@ async fn status_command(cli: &Cli, args: &StatusArgs) -> Result<ExitStatus, CliE
             .iter()
             .any(|f| f.address.starts_with("CustomizationJob/"))
         {
-            println!(
+            crate::outln!(
                 "A failed job is trained again only when asked: `{}`.",
                 bedform_line(&cli.global, "apply --retry-failed", &args.paths)
             );
@@ -1019,7 +1038,7 @@ async fn status_command(cli: &Cli, args: &StatusArgs) -> Result<ExitStatus, CliE
 /// Prints check results; true when all that ran passed.
 fn print_checks(results: &[check::CheckResult]) -> bool {
     for result in results {
-        println!("  {}", result.line());
+        crate::outln!("  {}", result.line());
     }
     let count =
         |pick: fn(&check::Verdict) -> bool| results.iter().filter(|r| pick(&r.verdict)).count();
@@ -1031,7 +1050,7 @@ fn print_checks(results: &[check::CheckResult]) -> bool {
         )
     });
     let skipped = count(|v| matches!(v, check::Verdict::Skipped { .. }));
-    println!("\nChecks: {passed} passed, {failed} failed, {skipped} skipped.");
+    crate::outln!("\nChecks: {passed} passed, {failed} failed, {skipped} skipped.");
     failed == 0
 }
 
@@ -1048,12 +1067,13 @@ async fn check_command(cli: &Cli, args: &CheckArgs) -> Result<ExitStatus, CliErr
         .observe(&Scope::of(&prepared.desired))
         .await?;
     let results = check::run(prepared.cloud.as_ref(), &prepared.desired, &observed, None).await;
-    println!(
+    crate::outln!(
         "Checks of stack `{}` in {}:",
-        prepared.desired.stack.name, prepared.desired.stack.region
+        prepared.desired.stack.name,
+        prepared.desired.stack.region
     );
     if results.is_empty() {
-        println!("  (the stack declares no provisioned throughput)");
+        crate::outln!("  (the stack declares no provisioned throughput)");
     }
     Ok(if print_checks(&results) {
         ExitStatus::Success
@@ -1080,12 +1100,12 @@ async fn checks_after_apply(
         return Ok(None);
     }
     if let Some(why) = cloud.inference_unavailable() {
-        println!("\nChecks not run: {why}.");
+        crate::outln!("\nChecks not run: {why}.");
         return Ok(None);
     }
     let observed = cloud.observe(&Scope::of(desired)).await?;
     let results = check::run(cloud, desired, &observed, Some(&changed)).await;
-    println!("\nChecks of the throughputs this apply created or changed:");
+    crate::outln!("\nChecks of the throughputs this apply created or changed:");
     Ok(Some(print_checks(&results)))
 }
 
@@ -1133,7 +1153,7 @@ async fn unlock_command(cli: &Cli, args: &UnlockArgs) -> Result<ExitStatus, CliE
         }
     };
     let released = lock.release(&args.id).await?;
-    println!("Released {released} ({}).", lock.object());
+    crate::outln!("Released {released} ({}).", lock.object());
     Ok(ExitStatus::Success)
 }
 
@@ -1145,7 +1165,7 @@ fn confirm(question: &str, command: &str) -> Result<bool, CliError> {
             "{command} needs confirmation but standard input is not a terminal; pass --auto-approve (after reviewing the above). Nothing was changed"
         )));
     }
-    eprint!("{question} Only 'yes' is accepted: ");
+    crate::err!("{question} Only 'yes' is accepted: ");
     let _ = std::io::stderr().flush();
     let mut answer = String::new();
     let _ = std::io::stdin().read_line(&mut answer);
@@ -1158,22 +1178,22 @@ fn show_value(value: Option<&serde_json::Value>) -> String {
 
 /// Prints what importing one resource tags, and what the next plan will show.
 fn show_adoption(adopted: &crate::adopt::Adopted) {
-    println!("{}", adopted.address);
+    crate::outln!("{}", adopted.address);
     for target in &adopted.targets {
-        println!("  tag {} `{}`:", target.kind, target.aws_name);
+        crate::outln!("  tag {} `{}`:", target.kind, target.aws_name);
         for (key, value) in &target.tags {
-            println!("    + {key} = {value}");
+            crate::outln!("    + {key} = {value}");
         }
     }
     if adopted.in_sync() {
-        println!("  It matches its document: the next plan shows no change for it.");
+        crate::outln!("  It matches its document: the next plan shows no change for it.");
     } else {
-        println!(
+        crate::outln!(
             "  It differs from its document; `{}` is left off, so the next plan shows these as changes to apply:",
             crate::model::TAG_SPEC_HASH
         );
         for field in &adopted.differences {
-            println!(
+            crate::outln!(
                 "    ~ {}: {} -> {}",
                 field.path,
                 show_value(field.before.as_ref()),
@@ -1212,13 +1232,13 @@ async fn import_command(cli: &Cli, args: &ImportArgs) -> Result<ExitStatus, CliE
             match crate::adopt::import_one(&prepared.desired, &observed, address, aws_id) {
                 Ok(crate::adopt::Verdict::Adopt(adopted)) => vec![adopted],
                 Ok(crate::adopt::Verdict::AlreadyManaged { address, aws_name }) => {
-                    println!(
+                    crate::outln!(
                         "{address} is already managed by this stack (`{aws_name}` carries its tags); nothing to import."
                     );
                     return Ok(ExitStatus::Success);
                 }
                 Ok(crate::adopt::Verdict::NotNeeded { address, why }) => {
-                    println!("{address}: nothing to import: {why}.");
+                    crate::outln!("{address}: nothing to import: {why}.");
                     return Ok(ExitStatus::Success);
                 }
                 Err(refusal) => {
@@ -1229,10 +1249,10 @@ async fn import_command(cli: &Cli, args: &ImportArgs) -> Result<ExitStatus, CliE
         None => {
             let survey = crate::adopt::import_all(&prepared.desired, &observed);
             for refusal in &survey.refused {
-                eprintln!("warning: not imported: {refusal}");
+                crate::errln!("warning: not imported: {refusal}");
             }
             if survey.adopt.is_empty() {
-                println!("Nothing to import: no declared object exists without an owner.");
+                crate::outln!("Nothing to import: no declared object exists without an owner.");
                 return Ok(if survey.refused.is_empty() {
                     ExitStatus::Success
                 } else {
@@ -1253,7 +1273,7 @@ async fn import_command(cli: &Cli, args: &ImportArgs) -> Result<ExitStatus, CliE
         prepared.desired.stack.name
     );
     if !args.auto_approve && !confirm(&question, "import")? {
-        eprintln!("Import cancelled; nothing was changed.");
+        crate::errln!("Import cancelled; nothing was changed.");
         return Ok(ExitStatus::Error);
     }
     for adopted in &adoptions {
@@ -1263,9 +1283,9 @@ async fn import_command(cli: &Cli, args: &ImportArgs) -> Result<ExitStatus, CliE
                 .add_tags(&target.kind, &target.aws_name, &target.tags)
                 .await?;
         }
-        println!("Imported {}.", adopted.address);
+        crate::outln!("Imported {}.", adopted.address);
     }
-    println!("\nRun plan to see what is left to apply.");
+    crate::outln!("\nRun plan to see what is left to apply.");
     Ok(ExitStatus::Success)
 }
 
@@ -1289,14 +1309,14 @@ async fn export_command(cli: &Cli, args: &ExportArgs) -> Result<ExitStatus, CliE
     let files = crate::export::files(&args.stack, &observed, &export.documents)
         .map_err(|e| fail(format!("writing the manifests: {e}")))?;
     for skipped in &export.skipped {
-        eprintln!("note: {skipped}");
+        crate::errln!("note: {skipped}");
     }
     for warning in &export.warnings {
-        eprintln!("warning: {warning}");
+        crate::errln!("warning: {warning}");
     }
     let problems = crate::export::check(&files, &observed);
     for problem in &problems {
-        eprintln!("warning: the export will not plan clean: {problem}");
+        crate::errln!("warning: the export will not plan clean: {problem}");
     }
     match &args.out {
         None => {
@@ -1312,7 +1332,7 @@ async fn export_command(cli: &Cli, args: &ExportArgs) -> Result<ExitStatus, CliE
                 )
                 .map(String::as_str)
                 .collect();
-            print!("{}", texts.join("---\n"));
+            crate::out!("{}", texts.join("---\n"));
         }
         Some(dir) => {
             for name in files.keys() {
@@ -1334,7 +1354,7 @@ async fn export_command(cli: &Cli, args: &ExportArgs) -> Result<ExitStatus, CliE
             let paths = [dir.clone()];
             // The same account next: the same sandbox, profile and region.
             let next = |command: &str| bedform_line(&cli.global, command, &paths);
-            println!(
+            crate::outln!(
                 "Wrote {} document{} for stack `{}` to {}. Next, to manage them:\n  {}\n  {}    # shows the objects, then tags them as this stack's\n  {}",
                 export.documents.len(),
                 if export.documents.len() == 1 { "" } else { "s" },

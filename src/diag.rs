@@ -17,6 +17,10 @@ pub struct Sources {
 pub struct SourceFile {
     pub name: String,
     pub text: Arc<str>,
+    /// Whether errors may quote the file's lines: only for files that declare a
+    /// bedform document. Anything else (a stray YAML file, a file that is not
+    /// YAML at all) is named, never quoted.
+    pub quotable: bool,
 }
 
 /// Index of a file in [`Sources`].
@@ -25,7 +29,12 @@ pub struct FileId(pub usize);
 
 impl Sources {
     pub fn add(&mut self, name: String, text: Arc<str>) -> FileId {
-        self.files.push(SourceFile { name, text });
+        let quotable = declares_bedform_document(&text);
+        self.files.push(SourceFile {
+            name,
+            text,
+            quotable,
+        });
         FileId(self.files.len() - 1)
     }
     pub fn get(&self, id: FileId) -> Option<&SourceFile> {
@@ -51,6 +60,8 @@ pub struct Diagnostic {
     pub pos: Option<Pos>,
     pub message: String,
     pub hint: Option<String>,
+    /// A warning does not fail validation; it is shown all the same.
+    pub warning: bool,
 }
 
 impl Diagnostic {
@@ -60,6 +71,7 @@ impl Diagnostic {
             pos: Some(loc.pos),
             message: message.into(),
             hint: None,
+            warning: false,
         }
     }
     pub fn in_file(file: FileId, message: impl Into<String>) -> Self {
@@ -68,6 +80,7 @@ impl Diagnostic {
             pos: None,
             message: message.into(),
             hint: None,
+            warning: false,
         }
     }
     pub fn general(message: impl Into<String>) -> Self {
@@ -76,7 +89,13 @@ impl Diagnostic {
             pos: None,
             message: message.into(),
             hint: None,
+            warning: false,
         }
+    }
+    /// The same problem as a warning.
+    pub fn as_warning(mut self) -> Self {
+        self.warning = true;
+        self
     }
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
@@ -96,10 +115,11 @@ impl Diagnostic {
     pub fn headline(&self, sources: &Sources) -> String {
         let location = self.location(sources);
         let message = printable(&self.message);
+        let severity = if self.warning { "warning" } else { "error" };
         if location.is_empty() {
-            format!("error: {message}")
+            format!("{severity}: {message}")
         } else {
-            format!("error: {location}: {message}")
+            format!("{severity}: {location}: {message}")
         }
     }
 
@@ -108,19 +128,32 @@ impl Diagnostic {
         let mut out = String::new();
         let header = self.headline(sources);
         let mut diagnostic = MietteDiagnostic::new(header.clone());
+        if self.warning {
+            diagnostic = diagnostic.with_severity(miette::Severity::Warning);
+        }
         if let Some(hint) = &self.hint {
             diagnostic = diagnostic.with_help(printable(hint).into_owned());
         }
         let source = self.file.and_then(|f| sources.get(f));
         let report = match (source, self.pos) {
-            (Some(file), Some(pos)) => {
+            (Some(file), Some(pos)) if file.quotable => {
                 let offset = byte_offset(&file.text, pos);
-                let diagnostic = diagnostic.with_label(LabeledSpan::at_offset(offset, "here"));
+                // Escapes make the text longer: the label moves with them.
+                let shown_offset = printable(&file.text[..offset]).len();
+                let diagnostic =
+                    diagnostic.with_label(LabeledSpan::at_offset(shown_offset, "here"));
                 miette::Report::new(diagnostic).with_source_code(
                     NamedSource::new(file.name.clone(), printable(&file.text).into_owned())
                         .with_language("yaml"),
                 )
             }
+            (Some(_), _) => miette::Report::new(diagnostic.with_help(match &self.hint {
+                Some(hint) => format!(
+                    "{}\n(the file is not quoted: it declares no bedform document)",
+                    printable(hint)
+                ),
+                None => "the file is not quoted: it declares no bedform document".to_string(),
+            })),
             _ => miette::Report::new(diagnostic),
         };
         let theme = if color {
@@ -140,23 +173,77 @@ impl Diagnostic {
     }
 }
 
-/// `text` with control characters (but line breaks and tabs) shown as `?` (`¿` for
-/// the two-byte C1 controls), so a manifest cannot send escape sequences to the
-/// terminal through an error message. Lengths in bytes and characters stay as
-/// they were, so positions still point at the same places.
+/// `text` as safe to show: control characters (but line breaks and tabs) as `?`
+/// (`¿` for the two-byte C1 controls), so a manifest cannot send escape sequences
+/// to the terminal; invisible format controls (bidi overrides and isolates,
+/// zero-width characters) escaped as `\u{202e}`, so they cannot reorder or hide
+/// what a reviewer reads ("Trojan Source").
 pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
-    let unsafe_char = |c: char| c.is_control() && !matches!(c, '\n' | '\r' | '\t');
+    let unsafe_char =
+        |c: char| (c.is_control() && !matches!(c, '\n' | '\r' | '\t')) || is_invisible_format(c);
     if !text.chars().any(unsafe_char) {
         return std::borrow::Cow::Borrowed(text);
     }
-    text.chars()
-        .map(|c| match c {
-            c if !unsafe_char(c) => c,
-            c if c.len_utf8() == 1 => '?',
-            _ => '¿',
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        match c {
+            c if is_invisible_format(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c if !unsafe_char(c) => out.push(c),
+            c if c.len_utf8() == 1 => out.push('?'),
+            _ => out.push('¿'),
+        }
+    }
+    out.into()
+}
+
+/// Characters that change how text is displayed without being seen: the bidi
+/// embeddings, overrides, isolates and marks, zero-width characters, the byte
+/// order mark, interlinear annotations and tag characters. AWS names never need
+/// them.
+pub fn is_invisible_format(c: char) -> bool {
+    matches!(c as u32,
+        0x00AD | 0x061C | 0x180E | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x2064
+        | 0x2066..=0x206F | 0xFEFF | 0xFFF9..=0xFFFB | 0xE0000..=0xE007F)
+}
+
+/// A warning for each line of `text` that holds an invisible format control.
+pub fn invisible_characters(file: FileId, text: &str) -> Vec<Diagnostic> {
+    let mut found = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        if let Some((col, c)) = line
+            .chars()
+            .enumerate()
+            .find(|(_, c)| is_invisible_format(*c))
+        {
+            found.push(
+                Diagnostic::at(
+                    Loc {
+                        file,
+                        pos: Pos::new(index as u64 + 1, col as u64 + 1),
+                    },
+                    format!(
+                        "invisible character {} in the manifest: reviewers cannot see it, and it can make text read in another order than it is",
+                        printable(&c.to_string())
+                    ),
+                )
+                .with_hint("remove it: no AWS name or value needs it")
+                .as_warning(),
+            );
+        }
+    }
+    found
+}
+
+/// Whether a file's text declares a bedform document (`apiVersion: bedform/...`).
+fn declares_bedform_document(text: &str) -> bool {
+    text.lines().any(|line| {
+        let line = line.trim_start().trim_start_matches("- ").trim_start();
+        line.strip_prefix("apiVersion:").is_some_and(|rest| {
+            rest.trim_start()
+                .trim_start_matches(['"', '\''])
+                .starts_with("bedform/")
         })
-        .collect::<String>()
-        .into()
+    })
 }
 
 /// Byte offset of a 1-based line and (character) column in `text`, clamped to the text.
@@ -209,6 +296,10 @@ mod tests {
         assert_eq!(shown, "name: ?[31mred?¿x\ttab\r\n");
         assert_eq!(shown.len(), text.len());
         assert_eq!(shown.chars().count(), text.chars().count());
+        assert_eq!(
+            super::printable("a\u{202e}b\u{2066}c\u{200b}"),
+            "a\\u{202e}b\\u{2066}c\\u{200b}"
+        );
         assert!(matches!(
             super::printable("plain"),
             std::borrow::Cow::Borrowed(_)

@@ -407,14 +407,14 @@ impl Drop for Session {
                 if ours && std::fs::remove_file(path).is_ok() {
                     return;
                 }
-                eprintln!(
+                crate::errln!(
                     "warning: lock {} in {} may not have been released; if no apply runs, release it with `bedform unlock {}`",
                     record.id,
                     path.display(),
                     record.id
                 );
             }
-            Some(lock) => eprintln!(
+            Some(lock) => crate::errln!(
                 "warning: lock {} in {} was not released; if no apply runs, release it with `bedform unlock {}`",
                 record.id,
                 lock.object(),

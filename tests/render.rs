@@ -527,7 +527,11 @@ fn json_is_the_plan() {
             json!(bedform::plan::FORMAT_VERSION)
         );
         let back: Plan = serde_json::from_str(&text).expect("reads back as a plan");
-        assert_eq!(back, plan);
+        // The plan itself, but for what the API marks sensitive (the use-case form
+        // of every_change_plan), which only the private saved plan keeps.
+        assert_eq!(value, bedform::render::redacted(&plan));
+        let masked = text.matches("(sensitive)").count();
+        assert_eq!(back == plan, masked == 0, "{masked} values masked");
         // And the other renderings of the read-back plan are the same text.
         for format in [Format::Human, Format::Markdown] {
             assert_eq!(render(&back, format, false), render(&plan, format, false));
@@ -836,4 +840,126 @@ fn the_shipped_price_table_says_where_its_figures_come_from() {
             .iter()
             .any(|e| e.model.starts_with("amazon.nova"))
     );
+}
+
+// ------------------------------------------- a hostile plan as GitHub draws it
+
+/// What a pull request's author (or a message from AWS that echoes one) could put
+/// into a plan's strings to rewrite the review comment.
+const PAYLOADS: &[&str] = &[
+    "<script>alert('xss-script')</script>",
+    "<img src=x onerror=alert('xss-img')>",
+    "</code></pre><b>xss-bold</b>",
+    "\n```\n\n# xss-heading\n\n```diff\n",
+    "`` ` ``` xss-ticks",
+    "[xss-link](https://evil.example/link)",
+    "https://evil.example/autolink www.evil.example",
+    "@xss-mention-octocat",
+    "| xss | table |\n|---|---|",
+    "**xss-strong** _xss-em_ ~~xss-strike~~",
+    "<!-- xss-comment --> &lt;xss-entity&gt;",
+];
+
+/// Every string of the plan (names, reasons, messages, values) with the payload,
+/// but for the members that are enums or versions and must still read back.
+fn poison(value: &mut serde_json::Value, payload: &str) {
+    // Field paths are bedform's own names for manifest fields, not text from them.
+    const KEEP: &[&str] = &[
+        "action",
+        "format_version",
+        "bedform_version",
+        "kind",
+        "op",
+        "path",
+    ];
+    match value {
+        serde_json::Value::String(text) => text.push_str(payload),
+        serde_json::Value::Object(map) => {
+            for (key, member) in map.iter_mut() {
+                if !KEEP.contains(&key.as_str()) {
+                    poison(member, payload);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|v| poison(v, payload)),
+        _ => {}
+    }
+}
+
+/// The HTML with the content of every code span and code block removed: what is
+/// left is what GitHub would read as Markdown, HTML, links and mentions.
+fn outside_code(html: &str) -> String {
+    let mut out = String::new();
+    let mut rest = html;
+    while let Some(start) = rest.find("<code") {
+        out.push_str(&rest[..start]);
+        match rest[start..].find("</code>") {
+            Some(end) => rest = &rest[start + end + "</code>".len()..],
+            None => {
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[test]
+fn a_hostile_plan_stays_inside_its_code_in_github_markdown() {
+    let mut options = comrak::Options::default();
+    options.extension.autolink = true;
+    options.extension.table = true;
+    options.extension.strikethrough = true;
+    options.extension.tasklist = true;
+    // GitHub lets HTML through before sanitising it: so must the check.
+    options.render.r#unsafe = true;
+    for payload in PAYLOADS {
+        let mut value = serde_json::to_value(every_change_plan()).unwrap();
+        poison(&mut value, payload);
+        let mut hostile: Plan = serde_json::from_value(value).unwrap();
+        // The model ids and figures stay parseable; names and messages carry it all.
+        hostile.summary = every_change_plan().summary;
+        let markdown = render(&hostile, Format::Markdown, false);
+        let html = comrak::markdown_to_html(&markdown, &options);
+        let exposed = outside_code(&html);
+        for marker in [
+            "xss-script",
+            "xss-img",
+            "xss-bold",
+            "xss-heading",
+            "xss-ticks",
+            "xss-link",
+            "evil.example",
+            "xss-mention",
+            "xss-strong",
+            "xss-em",
+            "xss-strike",
+            "xss-comment",
+            "xss-entity",
+            "xss",
+        ] {
+            if let Some(at) = exposed.find(marker) {
+                let from = exposed.floor_char_boundary(at.saturating_sub(300));
+                let to = exposed.floor_char_boundary((at + 400).min(exposed.len()));
+                panic!(
+                    "payload {payload:?}: `{marker}` outside code: …{}…",
+                    &exposed[from..to]
+                );
+            }
+        }
+        // Only the comment's own links, lists and blocks: no new ones.
+        let clean = comrak::markdown_to_html(
+            &render(&every_change_plan(), Format::Markdown, false),
+            &options,
+        );
+        for tag in [
+            "<a ", "<pre", "<h1", "<h2", "<h3", "<h4", "<table", "<details", "<li",
+        ] {
+            assert_eq!(
+                html.matches(tag).count(),
+                clean.matches(tag).count(),
+                "payload {payload:?}: the number of `{tag}` changed\n{markdown}"
+            );
+        }
+    }
 }

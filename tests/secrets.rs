@@ -12,17 +12,18 @@ use assert_cmd::Command;
 use tempfile::TempDir;
 
 fn sandbox_plan(dir: &Path, stack: &Path, format: &str) -> String {
+    sandbox_plan_with(dir, stack, &["--format", format])
+}
+
+/// `bedform --sandbox plan ARGS STACK` in `dir`, which must succeed; its stdout.
+fn sandbox_plan_with(dir: &Path, stack: &Path, args: &[&str]) -> String {
     let out = Command::cargo_bin("bedform")
         .unwrap()
         .current_dir(dir)
         .env("NO_COLOR", "1")
-        .args([
-            "--sandbox",
-            "plan",
-            "--format",
-            format,
-            stack.to_str().unwrap(),
-        ])
+        .args(["--sandbox", "plan"])
+        .args(args)
+        .arg(stack)
         .output()
         .unwrap();
     assert!(
@@ -61,16 +62,21 @@ fn request_metadata_filters_and_use_case_form_are_masked() {
         "the example filters on project"
     );
 
-    for format in ["human", "markdown"] {
+    // Every plan on stdout masks them, JSON too: it lands in CI logs.
+    for format in ["human", "markdown", "json"] {
         let shown = sandbox_plan(dir.path(), &stack, format);
         assert!(shown.contains("(sensitive)"), "{format}:\n{shown}");
         for secret in ["\"project\"", "\"env\"", "Secret Co", "companyName"] {
             assert!(!shown.contains(secret), "{format} shows {secret}:\n{shown}");
         }
     }
-    // The JSON plan is what apply executes, so it carries the values.
-    let json = sandbox_plan(dir.path(), &stack, "json");
-    assert!(json.contains("\"project\""), "{json}");
+    // The saved plan is what apply executes, so it carries the values (privately).
+    sandbox_plan_with(dir.path(), &stack, &["--out", "saved.json"]);
+    let saved = std::fs::read_to_string(dir.path().join("saved.json")).unwrap();
+    assert!(
+        saved.contains("\"project\"") && saved.contains("Secret Co"),
+        "{saved}"
+    );
 }
 
 #[test]

@@ -40,7 +40,7 @@ impl Progress {
             Some(multi) => {
                 let _ = multi.println(text);
             }
-            None => eprintln!("{text}"),
+            None => crate::errln!("{text}"),
         }
     }
     pub fn bar(&self, label: &str) -> Bar<'_> {

@@ -303,9 +303,8 @@ impl Sandbox {
     fn save(&self, state: &State) -> std::io::Result<()> {
         self.make_folder()?;
         let text = serde_json::to_vec_pretty(state).map_err(std::io::Error::other)?;
-        let tmp = self.path.with_extension("json.tmp");
-        std::fs::write(&tmp, text)?;
-        std::fs::rename(&tmp, &self.path)
+        // The account holds what apply sent, the use-case form included.
+        crate::files::write_private(&self.path, &text)
     }
 }
 

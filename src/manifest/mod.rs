@@ -14,6 +14,7 @@ use std::sync::Arc;
 use petgraph::graphmap::DiGraphMap;
 
 use crate::diag::{Diagnostic, FileId, Loc, Sources, did_you_mean, pos_of_offset};
+use crate::files::{Confinement, Found, read_regular};
 use crate::model::{Address, DesiredStack};
 use crate::resource::stack::StackSpec;
 use crate::resource::{self, AnySpec, LowerCx, Lowered, RESOURCE_KINDS, ValidateCx};
@@ -43,28 +44,24 @@ pub struct Loaded {
     pub sources: Sources,
     pub documents: Vec<Document>,
     pub diagnostics: Vec<Diagnostic>,
+    /// What is wrong-looking but not invalid (invisible characters).
+    pub warnings: Vec<Diagnostic>,
+    /// The folders this run may read from, for files that manifests name.
+    pub files: Confinement,
 }
 
 /// Reads every `.yaml` / `.yml` file under `paths` (folders recursively, in name
-/// order, skipping hidden folders).
+/// order, skipping hidden entries), and nothing outside them (see [`crate::files`]).
 pub fn load(paths: &[PathBuf]) -> Loaded {
     let mut loaded = Loaded::default();
-    let mut files = Vec::new();
-    for path in paths {
-        if path.is_dir() {
-            collect_dir(path, &mut files, &mut loaded.diagnostics);
-        } else if path.exists() {
-            files.push(path.clone());
-        } else {
-            loaded.diagnostics.push(Diagnostic::general(format!(
-                "{}: no such file or folder",
-                path.display()
-            )));
-        }
-    }
-    files.sort();
-    files.dedup();
-    if files.is_empty() && loaded.diagnostics.is_empty() {
+    let (confinement, found, problems) = Confinement::discover(paths);
+    loaded.files = confinement;
+    loaded.diagnostics.extend(
+        problems
+            .iter()
+            .map(|problem| Diagnostic::general(problem.to_string())),
+    );
+    if found.is_empty() && loaded.diagnostics.is_empty() {
         loaded.diagnostics.push(Diagnostic::general(format!(
             "no manifest files (*.yaml, *.yml) found in {}",
             paths
@@ -74,41 +71,10 @@ pub fn load(paths: &[PathBuf]) -> Loaded {
                 .join(", ")
         )));
     }
-    for file in files {
+    for file in found {
         load_file(&file, &mut loaded);
     }
     loaded
-}
-
-fn collect_dir(dir: &Path, files: &mut Vec<PathBuf>, diagnostics: &mut Vec<Diagnostic>) {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(err) => {
-            diagnostics.push(Diagnostic::general(format!("{}: {err}", dir.display())));
-            return;
-        }
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        let hidden = entry.file_name().to_string_lossy().starts_with('.');
-        if path.is_dir() {
-            if !hidden {
-                collect_dir(&path, files, diagnostics);
-            }
-        } else if !hidden
-            && matches!(
-                path.extension().and_then(|e| e.to_str()),
-                Some("yaml" | "yml")
-            )
-        {
-            files.push(path);
-        }
-    }
-}
-
-fn display_name(path: &Path) -> String {
-    let text = path.display().to_string();
-    text.strip_prefix("./").map(str::to_string).unwrap_or(text)
 }
 
 /// Parses one file's text (already read) into documents.
@@ -117,6 +83,9 @@ pub fn load_text(name: &str, text: &str, loaded: &mut Loaded) {
     let file = loaded
         .sources
         .add(name.to_string(), Arc::from(text.as_ref()));
+    loaded
+        .warnings
+        .extend(crate::diag::invisible_characters(file, &text));
     parse_documents(file, &text, loaded);
 }
 
@@ -139,24 +108,14 @@ fn normalise_line_breaks(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-fn load_file(path: &Path, loaded: &mut Loaded) {
-    let name = display_name(path);
-    let too_big = std::fs::metadata(path)
-        .map(|m| m.len() > MAX_FILE_BYTES)
-        .unwrap_or(false);
-    if too_big {
-        loaded.diagnostics.push(Diagnostic::general(format!(
-            "{name}: larger than {} MiB; not read",
-            MAX_FILE_BYTES / (1024 * 1024)
-        )));
-        return;
-    }
-    let bytes = match std::fs::read(path) {
+fn load_file(file: &Found, loaded: &mut Loaded) {
+    let name = file.shown.clone();
+    let bytes = match read_regular(&file.real, &name, MAX_FILE_BYTES) {
         Ok(bytes) => bytes,
-        Err(err) => {
+        Err(problem) => {
             loaded
                 .diagnostics
-                .push(Diagnostic::general(format!("{name}: {err}")));
+                .push(Diagnostic::general(problem.to_string()));
             return;
         }
     };
@@ -735,6 +694,7 @@ pub fn validate(
             .unwrap_or_default();
         let cx = LowerCx {
             source_dir: &source_dir,
+            files: &loaded.files,
             doc_pos: doc.pos,
             stack: &stack,
             account_id: &account,

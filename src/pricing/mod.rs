@@ -103,11 +103,37 @@ pub fn builtin() -> Arc<PriceTable> {
         .clone()
 }
 
+/// Largest price table read.
+const MAX_TABLE_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Reads a table from a file that may be anything (a flag or `BEDFORM_PRICES` can
+/// name any file): a parse error gives where, never what, so no line of a file
+/// that is not a price table is printed.
+fn parse_untrusted(text: &str, origin: &str) -> Result<PriceTable, String> {
+    let mut options = serde_saphyr::Options::default();
+    options.with_snippet = false;
+    let mut table: PriceTable = serde_saphyr::from_str_with_options(text, options).map_err(|e| {
+        let at = e
+            .location()
+            .map(|l| format!(" at line {} column {}", l.line(), l.column()))
+            .unwrap_or_default();
+        format!(
+            "{origin}: not a bedform price table{at}; the file is not quoted (the README says what a price table holds)"
+        )
+    })?;
+    table.origin = origin.to_string();
+    check_table(table, origin)
+}
+
 /// Reads a price table, checking that every figure is a usable price.
 pub fn parse(text: &str, origin: &str) -> Result<PriceTable, String> {
     let mut table: PriceTable =
         serde_saphyr::from_str(text).map_err(|e| format!("{origin}: {e}"))?;
     table.origin = origin.to_string();
+    check_table(table, origin)
+}
+
+fn check_table(table: PriceTable, origin: &str) -> Result<PriceTable, String> {
     if table.currency != "USD" {
         return Err(format!(
             "{origin}: currency `{}` is not supported; prices must be in USD",
@@ -136,9 +162,14 @@ pub fn parse(text: &str, origin: &str) -> Result<PriceTable, String> {
 impl Prices {
     /// bedform's table behind the user's table in `path`.
     pub fn with_user_file(path: &Path) -> Result<Prices, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("reading the price table {}: {e}", path.display()))?;
-        let user = parse(&text, &path.display().to_string())?;
+        let shown = crate::files::shown(path);
+        let real = std::fs::canonicalize(path)
+            .map_err(|e| format!("reading the price table {shown}: {e}"))?;
+        let bytes = crate::files::read_regular(&real, &shown, MAX_TABLE_BYTES)
+            .map_err(|e| format!("reading the price table {e}"))?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| format!("{shown}: not a price table (not UTF-8 text); not quoted"))?;
+        let user = parse_untrusted(&text, &shown)?;
         Ok(Prices {
             tables: vec![Arc::new(user), builtin()],
         })

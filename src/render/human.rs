@@ -40,6 +40,7 @@ impl Paint {
 }
 
 pub fn render(plan: &Plan, color: bool) -> String {
+    let plan = &super::for_people(plan);
     let paint = Paint { color };
     let mut out = String::new();
     let _ = writeln!(

@@ -24,11 +24,14 @@ pub fn render(plan: &Plan) -> String {
 /// The comment, cut to at most `limit` bytes: whole entries are left out, details
 /// first, and a closing note says what was left out and where to see it.
 pub fn render_within(plan: &Plan, limit: usize) -> String {
+    let plan = &super::for_people(plan);
     let mut head = String::new();
     let _ = writeln!(
         head,
-        "### bedform plan: `{}` · account `{}` · `{}`\n",
-        plan.stack, plan.account_id, plan.region
+        "### bedform plan: {} · account {} · {}\n",
+        code(&plan.stack),
+        code(&plan.account_id),
+        code(&plan.region)
     );
     if !plan.has_changes() && plan.blocking().next().is_none() {
         let _ = writeln!(head, "**No changes.** The account matches the manifests.");
@@ -98,11 +101,11 @@ pub fn render_within(plan: &Plan, limit: usize) -> String {
         total_details,
         if total_details == 1 { "" } else { "s" }
     );
-    let _ = writeln!(out, "```diff");
-    for entry in &details {
-        out.push_str(entry);
-    }
-    let _ = writeln!(out, "```\n\n</details>");
+    let body: String = details.concat();
+    let fence = fence_for(&body);
+    let _ = writeln!(out, "{fence}diff");
+    out.push_str(&body);
+    let _ = writeln!(out, "{fence}\n\n</details>");
     if !budget.cut.is_empty() {
         let _ = writeln!(
             out,
@@ -153,17 +156,20 @@ fn warnings(plan: &Plan) -> Vec<String> {
     let mut warnings: Vec<String> = plan.changes.iter().filter_map(warning_line).collect();
     for (change, purchase) in plan.purchases() {
         warnings.push(format!(
-            "💰 **{}** buys {} model unit(s) of `{}` with a **{}** commitment (apply needs `--allow-commitment`)",
-            change.address, purchase.model_units, purchase.model, purchase.commitment
+            "💰 **{}** buys {} model unit(s) of {} with a **{}** commitment (apply needs `--allow-commitment`)",
+            name(&change.address.to_string()),
+            purchase.model_units,
+            code(&purchase.model),
+            name(&purchase.commitment)
         ));
     }
     for change in plan.changes.iter().filter(|c| policy_block(c).is_some()) {
         warnings.push(format!(
             "🔐 **{}** changes who may do what: {} (diff below)",
-            change.address,
+            name(&change.address.to_string()),
             permission_fields(change)
                 .iter()
-                .map(|f| format!("`{f}`"))
+                .map(|f| code(f))
                 .collect::<Vec<_>>()
                 .join(", ")
         ));
@@ -212,25 +218,29 @@ fn policy_block(change: &Change) -> Option<String> {
     if fields.is_empty() {
         return None;
     }
-    let mut block = format!("**{}** ({}):\n\n```diff\n", change.address, change.aws_name);
+    let mut diff = String::new();
     for field in fields {
-        let _ = writeln!(block, "# {}", field.path);
+        let _ = writeln!(diff, "# {}", field.path);
         for (sign, line) in policy_lines(field) {
-            let _ = writeln!(block, "{sign} {line}");
+            let _ = writeln!(diff, "{sign} {line}");
         }
     }
-    block.push_str("```\n\n");
-    Some(block)
+    let fence = fence_for(&diff);
+    Some(format!(
+        "**{}** ({}):\n\n{fence}diff\n{diff}{fence}\n\n",
+        name(&change.address.to_string()),
+        name(&change.aws_name)
+    ))
 }
 
 fn drift_line(change: &Change) -> String {
     format!(
-        "- `{}`: {}",
-        change.address,
+        "- {}: {}",
+        code(&change.address.to_string()),
         change
             .fields
             .iter()
-            .map(|f| format!("`{}`", f.path))
+            .map(|f| code(&f.path))
             .collect::<Vec<_>>()
             .join(", ")
     )
@@ -250,19 +260,19 @@ fn cost_section(plan: &Plan) -> String {
     for row in &rows {
         let _ = writeln!(
             out,
-            "| `{}` | {} | {} | {} | {} | {} | {} |",
-            row.address,
-            row.priced_as,
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            cell(&code(&row.address)),
+            cell(&prose(&row.priced_as)),
             row.units,
-            row.term,
-            row.per_unit_hour,
-            row.per_hour,
-            row.term_total
+            cell(&prose(&row.term)),
+            cell(&prose(&row.per_unit_hour)),
+            cell(&prose(&row.per_hour)),
+            cell(&prose(&row.term_total))
         );
     }
     out.push('\n');
     for source in super::cost_sources(&rows) {
-        let _ = writeln!(out, "- {source}");
+        let _ = writeln!(out, "- {}", prose(&source));
     }
     out.push('\n');
     out
@@ -302,29 +312,22 @@ fn detail_entry(change: &Change) -> String {
 
 /// The warning a reviewer must not miss, if the change has one.
 fn warning_line(change: &Change) -> Option<String> {
-    let reason = change.reason.as_deref().unwrap_or("");
+    let address = name(&change.address.to_string());
+    let reason = prose(change.reason.as_deref().unwrap_or(""));
     let line = match change.action {
-        Action::Delete => Some(format!(
-            "🗑️ **{}** will be deleted: {reason}",
-            change.address
-        )),
+        Action::Delete => Some(format!("🗑️ **{address}** will be deleted: {reason}")),
         Action::Replace if change.retrains => Some(format!(
-            "🔁 **{}** retrains: a new customization job runs ({reason})",
-            change.address
+            "🔁 **{address}** retrains: a new customization job runs ({reason})"
         )),
-        Action::Replace => Some(format!(
-            "♻️ **{}** will be replaced: {reason}",
-            change.address
-        )),
-        Action::Create if change.retrains => Some(format!(
-            "🧪 **{}** starts a customization job",
-            change.address
-        )),
-        Action::Refused => Some(format!("⛔ **{}** refused: {reason}", change.address)),
-        Action::Unmanaged => Some(format!("❓ **{}**: {reason}", change.address)),
+        Action::Replace => Some(format!("♻️ **{address}** will be replaced: {reason}")),
+        Action::Create if change.retrains => {
+            Some(format!("🧪 **{address}** starts a customization job"))
+        }
+        Action::Refused => Some(format!("⛔ **{address}** refused: {reason}")),
+        Action::Unmanaged => Some(format!("❓ **{address}**: {reason}")),
         Action::Stop => Some(format!(
-            "⏹️ **{}** job `{}` will be stopped: {reason}",
-            change.address, change.aws_name
+            "⏹️ **{address}** job {} will be stopped: {reason}",
+            code(&change.aws_name)
         )),
         _ => None,
     };
@@ -336,4 +339,76 @@ fn warning_line(change: &Change) -> Option<String> {
             line
         }
     })
+}
+
+/// `text` as an inline code span that nothing in it can end: text from manifests
+/// and from AWS is never read as Markdown, HTML, a link or a mention. The fence is
+/// longer than any run of backticks inside, and line breaks become spaces.
+pub fn code(text: &str) -> String {
+    let text = text.replace(['\n', '\r'], " ");
+    let fence = "`".repeat(longest_backtick_run(&text) + 1);
+    // A space inside the fence when the text starts or ends with a backtick (or is
+    // all spaces): CommonMark strips exactly one from each side.
+    let pad = if text.starts_with('`') || text.ends_with('`') || text.trim().is_empty() {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{text}{pad}{fence}")
+}
+
+/// A name (an address, an AWS name) as it stands when it cannot be read as
+/// anything but text, else as a code span: no emphasis, link, autolink, e-mail
+/// or mention can be made of letters, digits and `/ . : -` without `www.` or `://`.
+pub fn name(text: &str) -> String {
+    let plain = !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | ':' | '-'))
+        && !text.contains("www.")
+        && !text.contains("://");
+    if plain { text.to_string() } else { code(text) }
+}
+
+/// bedform's own sentences (reasons), which quote values in single backticks: as
+/// they stand when nothing outside those code spans can be read as Markdown,
+/// HTML, a link or a mention; else the whole sentence as one code span.
+pub fn prose(text: &str) -> String {
+    let mut outside = String::new();
+    let mut inside = false;
+    for c in text.chars() {
+        if c == '`' {
+            inside = !inside;
+        } else if !inside {
+            outside.push(c);
+        }
+    }
+    // A line break would end a list item or a table row, in a code span too.
+    let runs_single = !text.contains("``") && !text.contains(['\n', '\r']);
+    let quiet = !outside.contains(|c| {
+        matches!(
+            c,
+            '<' | '>' | '[' | ']' | '!' | '@' | '*' | '_' | '~' | '|' | '&' | '\\' | '\n' | '\r'
+        )
+    }) && !outside.contains("www.")
+        && !outside.contains("://");
+    if !inside && runs_single && quiet {
+        text.to_string()
+    } else {
+        code(text)
+    }
+}
+
+/// A table cell: a pipe would end the cell, even inside a code span.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|")
+}
+
+/// A code fence that no line of `body` can close: longer than any backtick run in it.
+fn fence_for(body: &str) -> String {
+    "`".repeat((longest_backtick_run(body) + 1).max(3))
+}
+
+fn longest_backtick_run(text: &str) -> usize {
+    text.split(|c| c != '`').map(str::len).max().unwrap_or(0)
 }

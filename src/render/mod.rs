@@ -24,10 +24,132 @@ pub fn render(plan: &Plan, format: Format, color: bool) -> String {
     }
 }
 
+/// The JSON plan as printed: every value the API marks sensitive masked. Only the
+/// saved plan (`plan --out`, written private) keeps them, because apply sends them.
 pub fn json(plan: &Plan) -> String {
-    let mut text = serde_json::to_string_pretty(plan).unwrap_or_default();
+    let masked = redacted(plan);
+    // Read back into the plan's own types, so members keep the plan's order.
+    let mut text = match serde_json::from_value::<Plan>(masked.clone()) {
+        Ok(plan) => serde_json::to_string_pretty(&plan),
+        Err(_) => serde_json::to_string_pretty(&masked),
+    }
+    .unwrap_or_default();
     text.push('\n');
     text
+}
+
+/// The plan as a value with sensitive members and sensitive fields' values masked.
+pub fn redacted(plan: &Plan) -> Value {
+    let mut value = serde_json::to_value(plan).unwrap_or(Value::Null);
+    redact(&mut value);
+    value
+}
+
+/// The plan as people read it (human and markdown): sensitive values masked, and
+/// every string made [`printable`](crate::diag::printable), so neither terminal
+/// escapes nor invisible bidi controls from a manifest reach the reader. Done on
+/// the plan's own types, member by member, so nothing can fall through unmasked.
+pub fn for_people(plan: &Plan) -> Plan {
+    let mut plan = plan.clone();
+    let shown = |text: &mut String| {
+        if let std::borrow::Cow::Owned(escaped) = crate::diag::printable(text) {
+            *text = escaped;
+        }
+    };
+    let shown_all = |texts: &mut Vec<String>| texts.iter_mut().for_each(shown);
+    shown(&mut plan.stack);
+    shown(&mut plan.account_id);
+    shown(&mut plan.region);
+    for change in &mut plan.changes {
+        // `ops` (what apply sends) are not drawn by the human and markdown plans.
+        shown(&mut change.address.name);
+        shown(&mut change.aws_name);
+        change.reason.iter_mut().for_each(shown);
+        change.status.iter_mut().for_each(shown);
+        change.status_message.iter_mut().for_each(shown);
+        change.source.iter_mut().for_each(shown);
+        shown_all(&mut change.warnings);
+        shown_all(&mut change.notes);
+        if let Some(wait) = &mut change.waits_on {
+            shown(&mut wait.name);
+            shown(&mut wait.reason);
+            wait.job.iter_mut().for_each(shown);
+        }
+        if let Some(purchase) = &mut change.purchase {
+            shown(&mut purchase.model);
+            shown(&mut purchase.commitment);
+        }
+        if let Some(cost) = &mut change.cost {
+            cost.priced_model.iter_mut().for_each(shown);
+            shown(&mut cost.commitment);
+            shown(&mut cost.source);
+        }
+        for field in &mut change.fields {
+            shown(&mut field.path);
+            let sensitive = field.sensitive || is_sensitive_path(&field.path);
+            for value in [&mut field.before, &mut field.after].into_iter().flatten() {
+                if sensitive {
+                    *value = Value::String("(sensitive)".into());
+                } else {
+                    redact(value);
+                    escape_strings(value);
+                }
+            }
+        }
+    }
+    plan
+}
+
+fn redact(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            let sensitive_field = map.get("sensitive") == Some(&Value::Bool(true))
+                || map
+                    .get("path")
+                    .and_then(Value::as_str)
+                    .is_some_and(is_sensitive_path);
+            for (key, member) in map.iter_mut() {
+                let hide = SENSITIVE_MEMBERS.contains(&key.as_str())
+                    || (sensitive_field && matches!(key.as_str(), "before" | "after"));
+                if hide {
+                    if !member.is_null() {
+                        *member = Value::String("(sensitive)".into());
+                    }
+                } else {
+                    redact(member);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(redact),
+        _ => {}
+    }
+}
+
+fn is_sensitive_path(path: &str) -> bool {
+    path.split(['.', '['])
+        .any(|segment| SENSITIVE_MEMBERS.contains(&segment))
+}
+
+fn escape_strings(value: &mut Value) {
+    match value {
+        Value::String(text) => {
+            if let std::borrow::Cow::Owned(shown) = crate::diag::printable(text) {
+                *text = shown;
+            }
+        }
+        Value::Object(map) => {
+            // Keys too: tag keys and policy names come from manifests.
+            *map = std::mem::take(map)
+                .into_iter()
+                .map(|(key, mut member)| {
+                    escape_strings(&mut member);
+                    (crate::diag::printable(&key).into_owned(), member)
+                })
+                .collect();
+        }
+        Value::Array(items) => items.iter_mut().for_each(escape_strings),
+        _ => {}
+    }
 }
 
 /// `Plan: 2 to create, 1 to update, 0 to replace, 0 to delete.` with other counts

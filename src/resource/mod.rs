@@ -250,6 +250,8 @@ impl ValidateCx<'_> {
 pub struct LowerCx<'a> {
     /// Folder of the manifest file, for files it names.
     pub source_dir: &'a std::path::Path,
+    /// Where files that manifests name may be read from.
+    pub files: &'a crate::files::Confinement,
     pub doc_pos: Pos,
     pub stack: &'a StackInfo,
     pub account_id: &'a str,

@@ -85,6 +85,9 @@ impl ModelEntry {
     }
 }
 
+/// Largest use-case form read; the API's form is a few hundred bytes.
+const MAX_FORM_BYTES: u64 = 64 * 1024;
+
 impl ResourceSpec for ModelAccessSpec {
     fn common(&self) -> Common<'_> {
         Common {
@@ -130,24 +133,21 @@ impl ResourceSpec for ModelAccessSpec {
         models.sort_by_key(|v| v.to_string());
         let form = match &self.use_case_form {
             Some(form) => {
-                let path = cx.source_dir.join(&form.file);
-                let text = std::fs::read_to_string(&path).map_err(|err| {
+                let at = Loc {
+                    file: cx.file,
+                    pos: form.pos,
+                };
+                let bytes = cx
+                    .files
+                    .read_named(cx.source_dir, &form.file, MAX_FORM_BYTES)
+                    .map_err(|err| Diagnostic::at(at, format!("use-case form: {err}")))?;
+                // serde_json's message gives a line and column, never the text.
+                let value: Value = serde_json::from_slice(&bytes).map_err(|err| {
                     Diagnostic::at(
-                        Loc {
-                            file: cx.file,
-                            pos: form.pos,
-                        },
-                        format!("use-case form `{}`: {err}", path.display()),
+                        at,
+                        format!("use-case form `{}` is not JSON ({err})", form.file),
                     )
-                })?;
-                let value: Value = serde_json::from_str(&text).map_err(|err| {
-                    Diagnostic::at(
-                        Loc {
-                            file: cx.file,
-                            pos: form.pos,
-                        },
-                        format!("use-case form `{}` is not JSON: {err}", path.display()),
-                    )
+                    .with_hint("the file is not quoted: it may hold anything")
                 })?;
                 value
             }

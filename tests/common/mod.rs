@@ -29,9 +29,15 @@ pub fn desired(text: &str) -> DesiredStack {
 }
 
 /// Validates manifest `text` loaded as the file `name`, so that files it refers to
-/// are read beside `name`.
+/// are read beside `name` (as if bedform had been given the folder holding it).
 pub fn desired_from(name: &str, text: &str) -> DesiredStack {
     let mut loaded = Loaded::default();
+    if let Some(folder) = Path::new(name)
+        .parent()
+        .and_then(|p| std::fs::canonicalize(p).ok())
+    {
+        loaded.files = bedform::files::Confinement::to_folders(vec![folder]);
+    }
     load_text(name, text, &mut loaded);
     match validate(&loaded, None) {
         Ok(desired) => desired,

@@ -497,7 +497,7 @@ async fn list_throughputs(
     {
         Ok(summaries) => summaries,
         Err(e) if aws.emulator && super::errors::is_unimplemented(&e) => {
-            eprintln!(
+            crate::errln!(
                 "warning: the endpoint does not implement bedrock:ListProvisionedModelThroughputs; planning as if the region had no provisioned throughput"
             );
             return Ok(Vec::new());

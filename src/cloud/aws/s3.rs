@@ -188,7 +188,7 @@ async fn read(
                 // the same element.
                 Err(e) if aws.emulator && super::errors::is_unreadable(&e) => {
                     let body = super::errors::unread_body(&e).unwrap_or_default();
-                    eprintln!(
+                    crate::errln!(
                         "warning: the endpoint answered GetBucketVersioning of bucket {name} in a form AWS does not use; reading its Status element"
                     );
                     body.contains("<Status>Enabled</Status>")
