@@ -12,6 +12,7 @@ pub mod exit;
 pub mod export;
 pub mod files;
 pub mod hash;
+pub mod kinds;
 pub mod lock;
 pub mod manifest;
 pub mod model;

@@ -10,10 +10,9 @@ use tokio::time::Instant;
 use crate::apply::Interrupt;
 use crate::apply::progress::{Bar, Progress, describe};
 use crate::cloud::{Cloud, CloudError};
+use crate::kinds::{Kind, StatusClass};
 use crate::model::{ObservedAccount, ObservedResource, TAG_ADDRESS};
 use crate::plan::{Action, Change, Plan};
-use crate::resource::customization_job as job;
-use crate::resource::provisioned_throughput as pt;
 
 /// An object on its way to a settled state.
 #[derive(Clone, Debug, PartialEq)]
@@ -77,19 +76,11 @@ pub struct Status {
 
 /// Whether a status is on its way somewhere (as opposed to settled or failed).
 pub fn is_transitional(kind: &str, status: &str) -> bool {
-    match kind {
-        job::KIND => matches!(status, job::IN_PROGRESS | job::STOPPING),
-        pt::KIND => matches!(status, pt::CREATING | pt::UPDATING),
-        _ => false,
-    }
+    Kind::status_class_of(kind, status) == StatusClass::Transitional
 }
 
 fn is_failed(kind: &str, status: &str) -> bool {
-    match kind {
-        job::KIND => matches!(status, job::FAILED | job::STOPPED),
-        pt::KIND => status == pt::FAILED,
-        _ => false,
-    }
+    Kind::status_class_of(kind, status) == StatusClass::Failed
 }
 
 impl Status {
@@ -237,6 +228,8 @@ pub async fn follow(
 mod tests {
     use super::*;
     use crate::model::{Address, TAG_STACK};
+    use crate::resource::customization_job as job;
+    use crate::resource::provisioned_throughput as pt;
     use serde_json::json;
 
     fn object(kind: &str, name: &str, status: &str, stack: Option<&str>) -> ObservedResource {

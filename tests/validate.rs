@@ -575,7 +575,9 @@ fn check_no_panic(text: &str) -> Result<(), TestCaseError> {
             );
         }
         let rendered = d.render(&loaded.sources, false);
-        prop_assert!(rendered.contains(&d.message), "{rendered}");
+        // Shown as printed: control and invisible characters escaped.
+        let shown = bedform::diag::printable(&d.message);
+        prop_assert!(rendered.contains(shown.as_ref()), "{rendered}");
     }
     Ok(())
 }

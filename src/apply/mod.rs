@@ -23,6 +23,7 @@ use futures::future::join_all;
 use serde::Serialize;
 
 use crate::cloud::{Cloud, CloudError, ErrorClass};
+use crate::kinds::{Kind, StatusClass};
 use crate::lock::Session;
 use crate::model::{Address, ObservedAccount};
 use crate::plan::{Action, Change, Op, Plan, WaitOn};
@@ -134,19 +135,6 @@ impl ApplyReport {
         self.results
             .iter()
             .any(|r| matches!(r.outcome, Outcome::Interrupted { .. }))
-    }
-}
-
-/// Deletes of undeclared objects run last, dependents before what they depend on.
-fn delete_rank(kind: &str) -> u8 {
-    match kind {
-        pt::KIND => 0,
-        job::KIND => 1,
-        job::CUSTOM_MODEL => 2,
-        "InvocationLogging" => 3,
-        "ModelAccess" => 4,
-        "IamRole" => 5,
-        _ => 6,
     }
 }
 
@@ -539,7 +527,7 @@ async fn follow(
                 } => match cloud.get(kind, name).await {
                     Ok(Some(observed)) => {
                         let status = observed.status.clone().unwrap_or_default();
-                        let outcome = if is_transitional(&status) {
+                        let outcome = if is_transitional(kind, &status) {
                             if let Some(bar) = bar {
                                 bar.update(
                                     &status,
@@ -659,11 +647,9 @@ async fn follow(
     }
 }
 
-fn is_transitional(status: &str) -> bool {
-    matches!(
-        status,
-        job::IN_PROGRESS | job::STOPPING | pt::CREATING | pt::UPDATING
-    )
+/// Whether `status` of an object of `kind` is on its way somewhere.
+fn is_transitional(kind: &str, status: &str) -> bool {
+    Kind::status_class_of(kind, status) == StatusClass::Transitional
 }
 
 /// Runs one round: job stops, then creates and updates in dependency waves, then
@@ -760,7 +746,7 @@ async fn round(
                 .ops
                 .first()
                 .map(op_kind)
-                .map(delete_rank)
+                .map(Kind::teardown_rank_of)
                 .unwrap_or(9),
             w.change.address.clone(),
         )
@@ -882,7 +868,7 @@ async fn run_change(
                     );
                 }
             };
-            if is_transitional(&status) {
+            if is_transitional(pt::KIND, &status) {
                 let follow = Follow::Converging {
                     kind: pt::KIND.into(),
                     name: name.clone(),
@@ -958,7 +944,7 @@ async fn run_change(
         Some(s) if s == job::COMPLETED || s == pt::IN_SERVICE => {
             step(&change, done, Outcome::Done, None)
         }
-        Some(status) if is_transitional(&status) || !options.wait => step(
+        Some(status) if is_transitional(&kind, &status) || !options.wait => step(
             &change.clone(),
             done,
             Outcome::Converging { status },

@@ -15,6 +15,7 @@ use petgraph::graphmap::DiGraphMap;
 
 use crate::diag::{Diagnostic, FileId, Loc, Sources, did_you_mean, pos_of_offset};
 use crate::files::{Confinement, Found, read_regular};
+use crate::kinds::Kind;
 use crate::model::{Address, DesiredStack};
 use crate::resource::stack::StackSpec;
 use crate::resource::{self, AnySpec, LowerCx, Lowered, RESOURCE_KINDS, ValidateCx};
@@ -599,11 +600,8 @@ pub fn validate(
             if let Some(attr) = &reference.attr {
                 let known = match attr.as_str() {
                     "name" => true,
-                    "arn" => {
-                        target_kind != "CustomizationJob"
-                            && target_kind != "ModelAccess"
-                            && target_kind != "InvocationLogging"
-                    }
+                    "arn" => Kind::parse(target_kind)
+                        .is_some_and(|kind| kind.facts().arn_known_before_apply),
                     _ => false,
                 };
                 if !known {
@@ -753,7 +751,7 @@ fn check_singleton(
     diagnostics: &mut Vec<Diagnostic>,
 ) {
     let kind = doc.spec.kind();
-    if !matches!(kind, "InvocationLogging" | "ModelAccess") {
+    if !Kind::parse(kind).is_some_and(|k| k.facts().singleton) {
         return;
     }
     if let Some(first) = all.iter().find(|d| d.spec.kind() == kind)

@@ -180,11 +180,9 @@ fn warnings(plan: &Plan) -> Vec<String> {
 /// Fields that grant or take away permissions: a role's trust and permission
 /// policies, and a bucket's resource policy.
 fn permission_fields(change: &Change) -> Vec<&str> {
-    let permission = |path: &str| match change.address.kind.as_str() {
-        "IamRole" => matches!(path, "trustPolicy" | "inlinePolicies" | "managedPolicyArns"),
-        "Bucket" => path == "policy",
-        _ => false,
-    };
+    let granting = crate::kinds::Kind::parse(&change.address.kind)
+        .map_or(&[][..], |kind| kind.facts().permission_fields);
+    let permission = |path: &str| granting.contains(&path);
     // An empty collection where there was none grants nothing.
     let grants_nothing = |f: &&crate::plan::FieldDiff| {
         f.before.is_none()

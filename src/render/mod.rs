@@ -109,7 +109,7 @@ fn redact(value: &mut Value) {
                     .and_then(Value::as_str)
                     .is_some_and(is_sensitive_path);
             for (key, member) in map.iter_mut() {
-                let hide = SENSITIVE_MEMBERS.contains(&key.as_str())
+                let hide = is_sensitive_member(key)
                     || (sensitive_field && matches!(key.as_str(), "before" | "after"));
                 if hide {
                     if !member.is_null() {
@@ -126,8 +126,7 @@ fn redact(value: &mut Value) {
 }
 
 fn is_sensitive_path(path: &str) -> bool {
-    path.split(['.', '['])
-        .any(|segment| SENSITIVE_MEMBERS.contains(&segment))
+    path.split(['.', '[']).any(is_sensitive_member)
 }
 
 fn escape_strings(value: &mut Value) {
@@ -223,8 +222,11 @@ pub fn show_value(value: Option<&Value>, sensitive: bool) -> String {
     }
 }
 
-/// Members the Bedrock API marks sensitive, wherever they appear in a value.
-const SENSITIVE_MEMBERS: &[&str] = &["requestMetadataFilters", "useCaseForm"];
+/// Whether the Bedrock API marks a member sensitive (for any kind), wherever it
+/// appears in a value.
+fn is_sensitive_member(name: &str) -> bool {
+    crate::kinds::Kind::sensitive_members().any(|member| member == name)
+}
 
 /// A value for display, with sensitive members replaced by `(sensitive)`. The plan
 /// itself (JSON, saved plans) keeps the real values: apply needs them.
@@ -233,7 +235,7 @@ pub fn masked(value: &Value) -> Value {
         Value::Object(map) => Value::Object(
             map.iter()
                 .map(|(k, v)| {
-                    let shown = if SENSITIVE_MEMBERS.contains(&k.as_str()) {
+                    let shown = if is_sensitive_member(k) {
                         Value::String("(sensitive)".into())
                     } else {
                         masked(v)

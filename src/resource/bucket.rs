@@ -190,6 +190,18 @@ pub fn validate_tags(cx: &mut ValidateCx<'_>, tags: Option<&KeyedMap<Option<Stri
 pub struct Behaviour;
 pub static BEHAVIOUR: Behaviour = Behaviour;
 
+/// What the engine needs to know of the kind.
+pub const FACTS: crate::kinds::KindFacts = crate::kinds::KindFacts {
+    // Buckets hold what the others wrote: deleted last.
+    teardown_rank: 6,
+    singleton: false,
+    arn_known_before_apply: true,
+    permission_fields: &["policy"],
+    sensitive_members: &[],
+    // AWS reports no status for this kind.
+    status_class: crate::kinds::no_status,
+};
+
 fn objects(observed: &ObservedResource) -> Option<String> {
     observed
         .fact_u64("objectCount")

@@ -549,6 +549,54 @@ pub fn model_name_of(desired: &DesiredResource) -> Option<&str> {
 pub struct Behaviour;
 pub static BEHAVIOUR: Behaviour = Behaviour;
 
+/// A customization job's status (`ModelCustomizationJobStatus`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JobStatus {
+    InProgress,
+    Completed,
+    Failed,
+    Stopping,
+    Stopped,
+}
+
+impl JobStatus {
+    /// The status AWS wrote, if it is one the API documents.
+    pub fn parse(status: &str) -> Option<JobStatus> {
+        [
+            (IN_PROGRESS, JobStatus::InProgress),
+            (COMPLETED, JobStatus::Completed),
+            (FAILED, JobStatus::Failed),
+            (STOPPING, JobStatus::Stopping),
+            (STOPPED, JobStatus::Stopped),
+        ]
+        .into_iter()
+        .find_map(|(name, parsed)| (name == status).then_some(parsed))
+    }
+}
+
+/// What the engine needs to know of the kind.
+pub const FACTS: crate::kinds::KindFacts = crate::kinds::KindFacts {
+    // After the throughput that serves its model, before the model itself.
+    teardown_rank: 1,
+    singleton: false,
+    // AWS chooses the job's ARN when it starts.
+    arn_known_before_apply: false,
+    permission_fields: &[],
+    sensitive_members: &["requestMetadataFilters"],
+    status_class: job_status_class,
+};
+
+fn job_status_class(status: &str) -> crate::kinds::StatusClass {
+    use crate::kinds::StatusClass;
+    match JobStatus::parse(status) {
+        Some(JobStatus::InProgress | JobStatus::Stopping) => StatusClass::Transitional,
+        // A job stopped outside bedform ended too: it is not retried by itself.
+        Some(JobStatus::Failed | JobStatus::Stopped) => StatusClass::Failed,
+        // A status the API does not document is shown, never followed.
+        Some(JobStatus::Completed) | None => StatusClass::Settled,
+    }
+}
+
 fn attempt_name(base: &str, attempt: u32) -> String {
     if attempt <= 1 {
         base.to_string()
@@ -975,6 +1023,19 @@ fn delete_model(address: Address, model: &ObservedResource, reason: String) -> C
 /// Custom models whose job is no longer declared.
 pub struct CustomModelBehaviour;
 pub static CUSTOM_MODEL_BEHAVIOUR: CustomModelBehaviour = CustomModelBehaviour;
+
+/// What the engine needs to know of the kind.
+pub const CUSTOM_MODEL_FACTS: crate::kinds::KindFacts = crate::kinds::KindFacts {
+    // After the throughput that serves it and the job that made it.
+    teardown_rank: 2,
+    singleton: false,
+    // Its name is known before apply, its ARN is not.
+    arn_known_before_apply: false,
+    permission_fields: &[],
+    sensitive_members: &[],
+    // A custom model is followed through its job, not by its own status.
+    status_class: crate::kinds::no_status,
+};
 
 impl KindBehaviour for CustomModelBehaviour {
     fn plan_orphan(&self, cx: &PlanCx<'_>, observed: &ObservedResource) -> Vec<Change> {

@@ -252,6 +252,18 @@ pub fn bedrock_trust_policy(region: &str, account: &str) -> Value {
 pub struct Behaviour;
 pub static BEHAVIOUR: Behaviour = Behaviour;
 
+/// What the engine needs to know of the kind.
+pub const FACTS: crate::kinds::KindFacts = crate::kinds::KindFacts {
+    // Roles go after everything that assumes them.
+    teardown_rank: 5,
+    singleton: false,
+    arn_known_before_apply: true,
+    permission_fields: &["trustPolicy", "inlinePolicies", "managedPolicyArns"],
+    sensitive_members: &[],
+    // AWS reports no status for this kind.
+    status_class: crate::kinds::no_status,
+};
+
 /// Whether a trust policy lets bedrock.amazonaws.com assume the role.
 pub fn trusts_bedrock(policy: &Value) -> bool {
     let statements = match policy.get("Statement") {

@@ -242,6 +242,19 @@ impl ResourceSpec for InvocationLoggingSpec {
 pub struct Behaviour;
 pub static BEHAVIOUR: Behaviour = Behaviour;
 
+/// What the engine needs to know of the kind.
+pub const FACTS: crate::kinds::KindFacts = crate::kinds::KindFacts {
+    // Logging goes before the role and destinations it names.
+    teardown_rank: 3,
+    singleton: true,
+    // One per region, without an ARN of its own.
+    arn_known_before_apply: false,
+    permission_fields: &[],
+    sensitive_members: &[],
+    // AWS reports no status for this kind.
+    status_class: crate::kinds::no_status,
+};
+
 impl KindBehaviour for Behaviour {
     fn taggable(&self) -> bool {
         false

@@ -118,6 +118,18 @@ impl ResourceSpec for LogGroupSpec {
 pub struct Behaviour;
 pub static BEHAVIOUR: Behaviour = Behaviour;
 
+/// What the engine needs to know of the kind.
+pub const FACTS: crate::kinds::KindFacts = crate::kinds::KindFacts {
+    // Log groups hold what the others wrote: deleted last.
+    teardown_rank: 6,
+    singleton: false,
+    arn_known_before_apply: true,
+    permission_fields: &[],
+    sensitive_members: &[],
+    // AWS reports no status for this kind.
+    status_class: crate::kinds::no_status,
+};
+
 fn events(observed: &ObservedResource) -> Option<String> {
     observed
         .fact_u64("storedBytes")

@@ -78,7 +78,8 @@ pub enum Adoption {
     NotNeeded(&'static str),
 }
 
-/// How the planner treats a kind.
+/// How the planner treats a kind. Its engine facts are a [`crate::kinds::KindFacts`]
+/// beside it, which the registry in [`crate::kinds::Kind::facts`] names.
 pub trait KindBehaviour: Sync {
     /// Whether an existing object can be adopted by tagging it.
     fn adoption(&self) -> Adoption {
@@ -452,12 +453,9 @@ macro_rules! registry {
             }
         }
 
-        /// The planner's view of a kind.
+        /// The planner's view of a kind; `None` for a kind this bedform does not know.
         pub fn behaviour(kind: &str) -> Option<&'static dyn KindBehaviour> {
-            match kind {
-                $(stringify!($kind) => Some(&$module::BEHAVIOUR),)*
-                _ => observed_only_behaviour(kind),
-            }
+            crate::kinds::Kind::parse(kind).map(crate::kinds::Kind::behaviour)
         }
 
         /// JSON Schema of one document per kind (the Stack document included).
@@ -477,12 +475,4 @@ registry! {
     ModelAccess => model_access::ModelAccessSpec,
     CustomizationJob => customization_job::CustomizationJobSpec,
     ProvisionedThroughput => provisioned_throughput::ProvisionedThroughputSpec,
-}
-
-/// Objects that exist in AWS on behalf of a kind but are not declared themselves.
-fn observed_only_behaviour(kind: &str) -> Option<&'static dyn KindBehaviour> {
-    match kind {
-        customization_job::CUSTOM_MODEL => Some(&customization_job::CUSTOM_MODEL_BEHAVIOUR),
-        _ => None,
-    }
 }

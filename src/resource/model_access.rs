@@ -169,6 +169,19 @@ impl ResourceSpec for ModelAccessSpec {
 pub struct Behaviour;
 pub static BEHAVIOUR: Behaviour = Behaviour;
 
+/// What the engine needs to know of the kind.
+pub const FACTS: crate::kinds::KindFacts = crate::kinds::KindFacts {
+    // Agreements go after what may serve their models.
+    teardown_rank: 4,
+    singleton: true,
+    // One per region, without an ARN of its own.
+    arn_known_before_apply: false,
+    permission_fields: &[],
+    sensitive_members: &["useCaseForm"],
+    // AWS reports no status for this kind.
+    status_class: crate::kinds::no_status,
+};
+
 fn declared_models(desired: &DesiredResource) -> Vec<String> {
     desired
         .attrs

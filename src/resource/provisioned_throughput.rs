@@ -241,6 +241,49 @@ impl ResourceSpec for ProvisionedThroughputSpec {
 pub struct Behaviour;
 pub static BEHAVIOUR: Behaviour = Behaviour;
 
+/// A provisioned throughput's status (`ProvisionedModelStatus`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ThroughputStatus {
+    Creating,
+    InService,
+    Updating,
+    Failed,
+}
+
+impl ThroughputStatus {
+    /// The status AWS wrote, if it is one the API documents.
+    pub fn parse(status: &str) -> Option<ThroughputStatus> {
+        [
+            (CREATING, ThroughputStatus::Creating),
+            (IN_SERVICE, ThroughputStatus::InService),
+            (UPDATING, ThroughputStatus::Updating),
+            (FAILED, ThroughputStatus::Failed),
+        ]
+        .into_iter()
+        .find_map(|(name, parsed)| (name == status).then_some(parsed))
+    }
+}
+
+/// What the engine needs to know of the kind.
+pub const FACTS: crate::kinds::KindFacts = crate::kinds::KindFacts {
+    // First: it serves a model, and billing stops with it.
+    teardown_rank: 0,
+    singleton: false,
+    arn_known_before_apply: true,
+    permission_fields: &[],
+    sensitive_members: &[],
+    status_class: throughput_status_class,
+};
+
+fn throughput_status_class(status: &str) -> crate::kinds::StatusClass {
+    use crate::kinds::StatusClass;
+    match ThroughputStatus::parse(status) {
+        Some(ThroughputStatus::Creating | ThroughputStatus::Updating) => StatusClass::Transitional,
+        Some(ThroughputStatus::Failed) => StatusClass::Failed,
+        Some(ThroughputStatus::InService) | None => StatusClass::Settled,
+    }
+}
+
 /// When the observed throughput's commitment ends, if it is still running.
 fn commitment_until(cx: &PlanCx<'_>, observed: &ObservedResource) -> Option<String> {
     let expiry = observed.fact_str("commitmentExpirationTime")?;

@@ -1,0 +1,272 @@
+//! The kinds of object bedform manages, as one exhaustive enum, and the facts
+//! each kind declares for the engine (teardown order, what its statuses mean,
+//! singletons, permission-granting and sensitive fields). The engine asks a [`Kind`] instead of matching on kind names, so a new
+//! kind that forgets one of these does not compile.
+
+use std::fmt;
+
+/// Every kind of object bedform plans for: the kinds a manifest declares, and
+/// `CustomModel`, the model a `CustomizationJob` produces (observed, owned by its
+/// job, not declared on its own).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    Bucket,
+    LogGroup,
+    IamRole,
+    InvocationLogging,
+    ModelAccess,
+    CustomizationJob,
+    CustomModel,
+    ProvisionedThroughput,
+}
+
+/// What a status read from AWS means for the engine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StatusClass {
+    /// On its way somewhere: a job that trains or stops, a throughput being
+    /// created or updated. Followed by `apply --wait` and `status`.
+    Transitional,
+    /// Ended badly: shown with AWS's message, retried only when asked.
+    Failed,
+    /// Nothing more will happen by itself (ready, completed, or a kind that has
+    /// no statuses).
+    Settled,
+}
+
+/// What the engine needs to know of one kind. A kind states every member (a
+/// struct literal cannot leave one out), so a new kind has to decide each.
+#[derive(Debug)]
+pub struct KindFacts {
+    /// Where the kind's deletes go in a teardown: lower first. Dependents come
+    /// before what they depend on (a throughput before the model it serves, the
+    /// model's job, logging before its role, roles before buckets and log groups).
+    pub teardown_rank: u8,
+    /// Whether the kind is one per account and region (a manifest may declare it
+    /// once).
+    pub singleton: bool,
+    /// Whether `${NAME.arn}` can be resolved before apply (a job's ARN is AWS's
+    /// choice; singletons have none).
+    pub arn_known_before_apply: bool,
+    /// The fields that grant or take away permissions (trust and permission
+    /// policies, resource policies): the markdown plan warns about changes to them.
+    pub permission_fields: &'static [&'static str],
+    /// Members the API marks sensitive, wherever they appear in the kind's values:
+    /// masked in every plan on stdout.
+    pub sensitive_members: &'static [&'static str],
+    /// What an AWS status of this kind means.
+    pub status_class: fn(&str) -> StatusClass,
+}
+
+/// The status class of a kind AWS reports no status for.
+pub fn no_status(_status: &str) -> StatusClass {
+    StatusClass::Settled
+}
+
+impl Kind {
+    /// Every kind, in the order the manifests document them.
+    pub const ALL: [Kind; 8] = [
+        Kind::Bucket,
+        Kind::LogGroup,
+        Kind::IamRole,
+        Kind::InvocationLogging,
+        Kind::ModelAccess,
+        Kind::CustomizationJob,
+        Kind::CustomModel,
+        Kind::ProvisionedThroughput,
+    ];
+
+    /// The kind's name, as manifests, plans and ownership tags write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Bucket => "Bucket",
+            Kind::LogGroup => "LogGroup",
+            Kind::IamRole => "IamRole",
+            Kind::InvocationLogging => "InvocationLogging",
+            Kind::ModelAccess => "ModelAccess",
+            Kind::CustomizationJob => "CustomizationJob",
+            Kind::CustomModel => "CustomModel",
+            Kind::ProvisionedThroughput => "ProvisionedThroughput",
+        }
+    }
+
+    /// The kind named `name`, if bedform knows it.
+    pub fn parse(name: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|kind| kind.as_str() == name)
+    }
+
+    /// Whether a manifest may declare an object of this kind by itself.
+    pub fn declarable(self) -> bool {
+        match self {
+            Kind::CustomModel => false,
+            Kind::Bucket
+            | Kind::LogGroup
+            | Kind::IamRole
+            | Kind::InvocationLogging
+            | Kind::ModelAccess
+            | Kind::CustomizationJob
+            | Kind::ProvisionedThroughput => true,
+        }
+    }
+
+    /// What the engine needs to know of the kind: the registry, one line per kind.
+    pub fn facts(self) -> &'static KindFacts {
+        use crate::resource as r;
+        match self {
+            Kind::Bucket => &r::bucket::FACTS,
+            Kind::LogGroup => &r::log_group::FACTS,
+            Kind::IamRole => &r::iam_role::FACTS,
+            Kind::InvocationLogging => &r::invocation_logging::FACTS,
+            Kind::ModelAccess => &r::model_access::FACTS,
+            Kind::CustomizationJob => &r::customization_job::FACTS,
+            Kind::CustomModel => &r::customization_job::CUSTOM_MODEL_FACTS,
+            Kind::ProvisionedThroughput => &r::provisioned_throughput::FACTS,
+        }
+    }
+
+    /// How the planner treats the kind: the registry, one line per kind.
+    pub fn behaviour(self) -> &'static dyn crate::resource::KindBehaviour {
+        use crate::resource as r;
+        match self {
+            Kind::Bucket => &r::bucket::BEHAVIOUR,
+            Kind::LogGroup => &r::log_group::BEHAVIOUR,
+            Kind::IamRole => &r::iam_role::BEHAVIOUR,
+            Kind::InvocationLogging => &r::invocation_logging::BEHAVIOUR,
+            Kind::ModelAccess => &r::model_access::BEHAVIOUR,
+            Kind::CustomizationJob => &r::customization_job::BEHAVIOUR,
+            Kind::CustomModel => &r::customization_job::CUSTOM_MODEL_BEHAVIOUR,
+            Kind::ProvisionedThroughput => &r::provisioned_throughput::BEHAVIOUR,
+        }
+    }
+
+    /// Where deletes of `kind` (a name from a plan or the account) go in a
+    /// teardown; a kind this bedform does not know goes last, after all it knows.
+    pub fn teardown_rank_of(kind: &str) -> u8 {
+        Kind::parse(kind).map_or(u8::MAX, |k| k.facts().teardown_rank)
+    }
+
+    /// Members marked sensitive by any kind.
+    pub fn sensitive_members() -> impl Iterator<Item = &'static str> {
+        Kind::ALL
+            .into_iter()
+            .flat_map(|kind| kind.facts().sensitive_members.iter().copied())
+    }
+
+    /// What `status` of an object of `kind` means; a kind this bedform does not
+    /// know has no statuses it could follow.
+    pub fn status_class_of(kind: &str, status: &str) -> StatusClass {
+        Kind::parse(kind).map_or(StatusClass::Settled, |k| (k.facts().status_class)(status))
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_match_the_manifest_kinds() {
+        for kind in Kind::ALL {
+            assert_eq!(Kind::parse(kind.as_str()), Some(kind));
+        }
+        let declarable: Vec<&str> = Kind::ALL
+            .into_iter()
+            .filter(|k| k.declarable())
+            .map(Kind::as_str)
+            .collect();
+        assert_eq!(declarable, crate::resource::RESOURCE_KINDS);
+        assert_eq!(Kind::parse("Nonsense"), None);
+    }
+
+    #[test]
+    fn each_kind_says_what_the_engine_must_treat_specially() {
+        use Kind::*;
+        let singletons: Vec<Kind> = Kind::ALL
+            .into_iter()
+            .filter(|k| k.facts().singleton)
+            .collect();
+        assert_eq!(singletons, [InvocationLogging, ModelAccess]);
+        let arn_unknown: Vec<Kind> = Kind::ALL
+            .into_iter()
+            .filter(|k| k.declarable() && !k.facts().arn_known_before_apply)
+            .collect();
+        assert_eq!(
+            arn_unknown,
+            [InvocationLogging, ModelAccess, CustomizationJob]
+        );
+        assert_eq!(
+            IamRole.facts().permission_fields,
+            ["trustPolicy", "inlinePolicies", "managedPolicyArns"]
+        );
+        assert_eq!(Bucket.facts().permission_fields, ["policy"]);
+        for kind in [
+            LogGroup,
+            InvocationLogging,
+            ModelAccess,
+            CustomizationJob,
+            ProvisionedThroughput,
+        ] {
+            assert!(kind.facts().permission_fields.is_empty(), "{kind}");
+        }
+        let sensitive: Vec<&str> = Kind::sensitive_members().collect();
+        assert_eq!(sensitive, ["useCaseForm", "requestMetadataFilters"]);
+    }
+
+    #[test]
+    fn teardown_removes_dependents_before_what_they_depend_on() {
+        use Kind::*;
+        let order = [
+            ProvisionedThroughput,
+            CustomizationJob,
+            CustomModel,
+            InvocationLogging,
+            ModelAccess,
+            IamRole,
+        ];
+        for pair in order.windows(2) {
+            assert!(
+                pair[0].facts().teardown_rank < pair[1].facts().teardown_rank,
+                "{} before {}",
+                pair[0],
+                pair[1]
+            );
+        }
+        // Buckets and log groups hold what the others wrote: last of all.
+        for last in [Bucket, LogGroup] {
+            assert!(IamRole.facts().teardown_rank < last.facts().teardown_rank);
+        }
+        assert!(Kind::teardown_rank_of("Unknown") > Bucket.facts().teardown_rank);
+    }
+
+    #[test]
+    fn statuses_mean_what_aws_documents() {
+        use Kind::*;
+        use StatusClass::*;
+        let table = [
+            (CustomizationJob, "InProgress", Transitional),
+            (CustomizationJob, "Stopping", Transitional),
+            (CustomizationJob, "Completed", Settled),
+            (CustomizationJob, "Failed", Failed),
+            (CustomizationJob, "Stopped", Failed),
+            (ProvisionedThroughput, "Creating", Transitional),
+            (ProvisionedThroughput, "Updating", Transitional),
+            (ProvisionedThroughput, "InService", Settled),
+            (ProvisionedThroughput, "Failed", Failed),
+            (CustomModel, "Active", Settled),
+            (Bucket, "InProgress", Settled),
+            (IamRole, "Failed", Settled),
+        ];
+        for (kind, status, class) in table {
+            assert_eq!(
+                (kind.facts().status_class)(status),
+                class,
+                "{kind} {status}"
+            );
+            assert_eq!(Kind::status_class_of(kind.as_str(), status), class);
+        }
+    }
+}
