@@ -5,12 +5,12 @@
 
 use std::collections::BTreeMap;
 
+use crate::kinds::{Adoption, KindBehaviour};
 use crate::model::{
     Address, DesiredResource, DesiredStack, ObservedAccount, ObservedResource, TAG_ADDRESS,
     TAG_SPEC_HASH, TAG_STACK, is_bedform_tag,
 };
 use crate::plan::FieldDiff;
-use crate::resource::{Adoption, KindBehaviour};
 
 /// One AWS object and the tags import adds to it.
 #[derive(Clone, Debug, PartialEq)]
@@ -143,7 +143,7 @@ pub fn import_one(
             hint,
         });
     };
-    let Some(behaviour) = crate::resource::behaviour(&parsed.kind) else {
+    let Some(behaviour) = crate::kinds::behaviour(&parsed.kind) else {
         return Err(Refusal::NotDeclared {
             address: address.into(),
             hint: String::new(),
@@ -277,7 +277,7 @@ pub struct Survey {
 pub fn import_all(desired: &DesiredStack, observed: &ObservedAccount) -> Survey {
     let mut survey = Survey::default();
     for resource in &desired.resources {
-        let Some(behaviour) = crate::resource::behaviour(&resource.address.kind) else {
+        let Some(behaviour) = crate::kinds::behaviour(&resource.address.kind) else {
             continue;
         };
         if behaviour.adoption() != Adoption::Tags || resource.absent {

@@ -10,8 +10,8 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 
 use crate::cloud::Cloud;
+use crate::kinds::provisioned_throughput as pt;
 use crate::model::{Address, DesiredStack, ObservedAccount, ObservedResource, TAG_ADDRESS};
-use crate::resource::provisioned_throughput as pt;
 
 /// The answer's length is capped by this many tokens unless the check says otherwise.
 pub const DEFAULT_MAX_TOKENS: u32 = 64;

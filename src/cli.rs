@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::apply::gate::Gate;
 use crate::apply::{self, ApplyOptions, Interrupt, Outcome, RetryPolicy, progress::Progress};
 use crate::check;
 use crate::cloud::aws::{Aws, AwsSettings};
@@ -701,55 +702,41 @@ async fn approve(
             (plan, prepared.cloud, Some(prepared.desired))
         }
     };
-    if plan.blocking().next().is_some() {
-        crate::errln!("error: the plan has refused changes (marked x or ?); nothing was changed");
-        return Ok(Err(ExitStatus::Error));
-    }
-    if !plan.has_changes() {
-        if args.plan.is_some() {
-            crate::outln!("No changes in the saved plan.");
+    let allowed = crate::apply::gate::Allowed {
+        commitment: args.allow_commitment,
+        auto_approve: args.auto_approve,
+        can_prompt: std::io::stdin().is_terminal(),
+    };
+    match crate::apply::gate::gate(&plan, allowed) {
+        Gate::Refused(refusal) => {
+            crate::errln!("error: {refusal}");
+            return Ok(Err(ExitStatus::Error));
         }
-        return Ok(Err(ExitStatus::Success));
-    }
-    if plan.purchases().next().is_some() && !args.allow_commitment {
-        let list: Vec<String> = plan
-            .purchases()
-            .map(|(c, p)| {
-                format!(
-                    "{} ({} × {}, {})",
-                    c.address, p.model_units, p.model, p.commitment
-                )
-            })
-            .collect();
-        crate::errln!(
-            "error: this plan buys provisioned throughput with a commitment term: {}. Re-run with --allow-commitment to buy it; nothing was changed",
-            list.join("; ")
-        );
-        return Ok(Err(ExitStatus::Error));
-    }
-    if !args.auto_approve {
-        if !std::io::stdin().is_terminal() {
-            crate::errln!(
-                "error: apply needs confirmation but standard input is not a terminal; pass --auto-approve (after reviewing the plan). Nothing was changed"
+        Gate::NothingToDo => {
+            if args.plan.is_some() {
+                crate::outln!("No changes in the saved plan.");
+            }
+            return Ok(Err(ExitStatus::Success));
+        }
+        Gate::Proceed => {}
+        Gate::Confirm => {
+            crate::err!(
+                "Apply these changes to account {}? Only 'yes' is accepted: ",
+                plan.account_id
             );
-            return Ok(Err(ExitStatus::Error));
-        }
-        crate::err!(
-            "Apply these changes to account {}? Only 'yes' is accepted: ",
-            plan.account_id
-        );
-        let _ = std::io::stderr().flush();
-        // Read on a blocking thread, so that Ctrl-C at the prompt is heard.
-        let answer = tokio::task::spawn_blocking(|| {
-            let mut answer = String::new();
-            let _ = std::io::stdin().read_line(&mut answer);
-            answer
-        })
-        .await
-        .unwrap_or_default();
-        if answer.trim() != "yes" {
-            crate::errln!("Apply cancelled; nothing was changed.");
-            return Ok(Err(ExitStatus::Error));
+            let _ = std::io::stderr().flush();
+            // Read on a blocking thread, so that Ctrl-C at the prompt is heard.
+            let answer = tokio::task::spawn_blocking(|| {
+                let mut answer = String::new();
+                let _ = std::io::stdin().read_line(&mut answer);
+                answer
+            })
+            .await
+            .unwrap_or_default();
+            if answer.trim() != "yes" {
+                crate::errln!("Apply cancelled; nothing was changed.");
+                return Ok(Err(ExitStatus::Error));
+            }
         }
     }
     Ok(Ok(Approved {
@@ -1020,11 +1007,11 @@ async fn status_command(cli: &Cli, args: &StatusArgs) -> Result<ExitStatus, CliE
         );
     }
     if !status.failed.is_empty() {
-        if status
-            .failed
-            .iter()
-            .any(|f| f.address.starts_with("CustomizationJob/"))
-        {
+        if status.failed.iter().any(|f| {
+            crate::model::Address::parse(&f.address)
+                .and_then(|a| crate::kinds::Kind::parse(&a.kind))
+                .is_some_and(|kind| kind.facts().retried_only_when_asked)
+        }) {
             crate::outln!(
                 "A failed job is trained again only when asked: `{}`.",
                 bedform_line(&cli.global, "apply --retry-failed", &args.paths)

@@ -7,18 +7,17 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value, json};
 
+use crate::kinds::{ExportCx, RESOURCE_KINDS};
 use crate::model::ObservedAccount;
-use crate::resource::{ExportCx, RESOURCE_KINDS};
 
-/// Kinds `bedform export` writes.
-pub const EXPORTED_KINDS: &[&str] = &[
-    "Bucket",
-    "LogGroup",
-    "IamRole",
-    "InvocationLogging",
-    "CustomizationJob",
-    "ProvisionedThroughput",
-];
+/// Kinds `bedform export` writes, in the order the manifests document them.
+pub fn exported_kinds() -> Vec<&'static str> {
+    crate::kinds::Kind::ALL
+        .into_iter()
+        .filter(|k| k.declarable() && k.facts().not_exported_because.is_none())
+        .map(crate::kinds::Kind::as_str)
+        .collect()
+}
 
 /// One exported document.
 #[derive(Clone, Debug, PartialEq)]
@@ -43,25 +42,24 @@ pub struct Export {
 pub enum KindsError {
     #[error("`{0}` is not a kind; kinds: {list}", list = RESOURCE_KINDS.join(", "))]
     Unknown(String),
-    #[error(
-        "`{0}` is not exported: model agreements are per model and the use-case form holds personal data; declare ModelAccess by hand. Exported kinds: {list}",
-        list = EXPORTED_KINDS.join(", ")
-    )]
-    NotExported(String),
+    #[error("`{0}` is not exported: {1}. Exported kinds: {list}", list = exported_kinds().join(", "))]
+    NotExported(String, &'static str),
 }
 
 /// The kinds to export: `requested`, or every exported kind.
 pub fn kinds(requested: &[String]) -> Result<Vec<&'static str>, KindsError> {
     if requested.is_empty() {
-        return Ok(EXPORTED_KINDS.to_vec());
+        return Ok(exported_kinds());
     }
     let mut kinds = Vec::new();
     for kind in requested {
         let Some(known) = RESOURCE_KINDS.iter().find(|k| **k == kind.as_str()) else {
             return Err(KindsError::Unknown(kind.clone()));
         };
-        if !EXPORTED_KINDS.contains(known) {
-            return Err(KindsError::NotExported(kind.clone()));
+        let not_exported =
+            crate::kinds::Kind::parse(known).and_then(|k| k.facts().not_exported_because);
+        if let Some(why) = not_exported {
+            return Err(KindsError::NotExported(kind.clone(), why));
         }
         kinds.push(*known);
     }
@@ -95,7 +93,7 @@ pub fn export(observed: &ObservedAccount, kinds: &[&str]) -> Export {
         observed,
         names: BTreeMap::new(),
     };
-    let behaviour = |kind: &str| crate::resource::behaviour(kind);
+    let behaviour = |kind: &str| crate::kinds::behaviour(kind);
     // What each kind selects, then what those refer to (within the kinds asked for).
     let mut chosen: BTreeSet<(String, String)> = BTreeSet::new();
     for object in &observed.resources {
@@ -261,7 +259,7 @@ pub fn check(files: &BTreeMap<String, String>, observed: &ObservedAccount) -> Ve
             ));
             continue;
         };
-        let Some(behaviour) = crate::resource::behaviour(&resource.address.kind) else {
+        let Some(behaviour) = crate::kinds::behaviour(&resource.address.kind) else {
             continue;
         };
         for field in crate::plan::generic::diff_attrs(behaviour, &resource.attrs, &object.attrs) {
@@ -295,10 +293,20 @@ mod tests {
 
     #[test]
     fn kinds_are_checked() {
-        assert_eq!(kinds(&[]).unwrap(), EXPORTED_KINDS);
+        assert_eq!(
+            kinds(&[]).unwrap(),
+            [
+                "Bucket",
+                "LogGroup",
+                "IamRole",
+                "InvocationLogging",
+                "CustomizationJob",
+                "ProvisionedThroughput"
+            ]
+        );
         assert!(matches!(
             kinds(&["ModelAccess".into()]),
-            Err(KindsError::NotExported(_))
+            Err(KindsError::NotExported(..))
         ));
         assert!(matches!(
             kinds(&["Nope".into()]),

@@ -16,8 +16,12 @@ use std::path::{Component, Path, PathBuf};
 /// anything a link points at.
 #[derive(Debug, thiserror::Error)]
 pub enum FileError {
-    #[error("{shown}: no such file or folder")]
-    Missing { shown: String },
+    #[error("{shown}: no such file or folder{}", suggestion.as_ref().map(|s| format!("; did you mean `{s}`?")).unwrap_or_default())]
+    Missing {
+        shown: String,
+        /// A sibling with a close name, for a path given on the command line.
+        suggestion: Option<String>,
+    },
     #[error("{shown}: a symbolic link that leads outside the paths bedform was given; not read")]
     LinkOutside { shown: String },
     #[error("{shown}: a path that leads outside the paths bedform was given; not read")]
@@ -143,6 +147,7 @@ fn given_root(path: &Path, shown: &str) -> Result<Given, FileError> {
     let meta = std::fs::symlink_metadata(path).map_err(|source| match source.kind() {
         std::io::ErrorKind::NotFound => FileError::Missing {
             shown: shown.to_string(),
+            suggestion: sibling_like(path),
         },
         _ => FileError::Io {
             shown: shown.to_string(),
@@ -382,6 +387,7 @@ fn resolve(path: &Path, shown: &str) -> Result<PathBuf, FileError> {
             } else {
                 FileError::Missing {
                     shown: shown.to_string(),
+                    suggestion: None,
                 }
             }
         } else {
@@ -425,6 +431,24 @@ fn special_kind(meta: &Metadata) -> &'static str {
     } else {
         "a special file"
     }
+}
+
+/// The entry beside a missing `path` whose name is closest to it, as the user
+/// would write the path (a misspelled folder or file on the command line).
+fn sibling_like(path: &Path) -> Option<String> {
+    let wanted = path.file_name()?.to_string_lossy().into_owned();
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let names: Vec<String> = std::fs::read_dir(folder)
+        .ok()?
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| !name.starts_with('.'))
+        .collect();
+    let best = crate::diag::did_you_mean(&wanted, names.iter().map(String::as_str))?;
+    Some(shown(&path.with_file_name(best)))
 }
 
 pub fn has_manifest_extension(name: &str) -> bool {
@@ -483,6 +507,24 @@ mod tests {
             !text.contains(&outside.path().display().to_string()),
             "{text}"
         );
+    }
+
+    #[test]
+    fn a_misspelled_path_is_one_error_with_the_closest_sibling() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("bedrock")).unwrap();
+        let (_, found, problems) = Confinement::discover(&[dir.path().join("bedrok")]);
+        assert!(found.is_empty());
+        assert_eq!(
+            messages(&problems),
+            [format!(
+                "{}: no such file or folder; did you mean `{}`?",
+                shown(&dir.path().join("bedrok")),
+                shown(&dir.path().join("bedrock"))
+            )]
+        );
+        let (_, _, problems) = Confinement::discover(&[dir.path().join("zzzz")]);
+        assert!(messages(&problems)[0].ends_with("no such file or folder"));
     }
 
     #[test]

@@ -23,7 +23,6 @@ pub mod plan;
 pub mod policy;
 pub mod pricing;
 pub mod render;
-pub mod resource;
 pub mod status;
 
 pub use cli::run;

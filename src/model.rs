@@ -238,7 +238,7 @@ impl Scope {
         for resource in &desired.resources {
             scope.declare(&resource.address.kind, &resource.aws_name);
             if let Some(model) = resource.attr_str("customModelName") {
-                scope.declare(crate::resource::customization_job::CUSTOM_MODEL, model);
+                scope.declare(crate::kinds::customization_job::CUSTOM_MODEL, model);
             }
             for entry in resource
                 .attrs

@@ -227,9 +227,9 @@ pub async fn follow(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kinds::customization_job as job;
+    use crate::kinds::provisioned_throughput as pt;
     use crate::model::{Address, TAG_STACK};
-    use crate::resource::customization_job as job;
-    use crate::resource::provisioned_throughput as pt;
     use serde_json::json;
 
     fn object(kind: &str, name: &str, status: &str, stack: Option<&str>) -> ObservedResource {

@@ -73,7 +73,7 @@ fn tags_of(account: &Account, kind: &str, name: &str) -> BTreeMap<String, String
 }
 
 fn role_attrs() -> Map<String, serde_json::Value> {
-    let trust = bedform::policy::normalise(&bedform::resource::iam_role::bedrock_trust_policy(
+    let trust = bedform::policy::normalise(&bedform::kinds::iam_role::bedrock_trust_policy(
         "us-east-1",
         common::ACCOUNT,
     ));

@@ -394,3 +394,16 @@ fn a_markdown_plan_is_cut_to_the_length_asked_for() {
         .expect(1);
     assert_contains(&refused.stderr, "--max-length");
 }
+
+#[test]
+fn a_misspelled_path_is_one_error_that_names_the_folder_meant() {
+    let env = Env::new();
+    env.example("quickstart");
+    let out = env.run(&["validate", "quickstrat"]).expect(1);
+    assert_contains(
+        &out.stderr,
+        "quickstrat: no such file or folder; did you mean `quickstart`?",
+    );
+    assert_contains(&out.stderr, "1 error found.");
+    assert!(!out.stderr.contains("Stack"), "{}", out.stderr);
+}

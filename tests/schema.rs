@@ -42,7 +42,7 @@ fn schema_covers_every_kind_and_rejects_unknown_fields() {
         .map(|d| d["properties"]["kind"]["const"].as_str().unwrap())
         .collect();
     let mut expected = vec!["Stack"];
-    expected.extend(bedform::resource::RESOURCE_KINDS);
+    expected.extend(bedform::kinds::RESOURCE_KINDS);
     assert_eq!(kinds, expected);
     let bucket = &schema["$defs"]["BucketSpec"];
     assert_eq!(bucket["additionalProperties"], serde_json::json!(false));

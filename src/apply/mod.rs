@@ -11,6 +11,7 @@
 //! operation in flight is finished, a retry in its backoff is given up), the lock
 //! is given back, following stops, and the report says what was not sent.
 
+pub mod gate;
 pub mod interrupt;
 pub mod progress;
 
@@ -27,8 +28,6 @@ use crate::kinds::{Kind, StatusClass};
 use crate::lock::Session;
 use crate::model::{Address, ObservedAccount};
 use crate::plan::{Action, Change, Op, Plan, WaitOn};
-use crate::resource::customization_job as job;
-use crate::resource::provisioned_throughput as pt;
 pub use interrupt::Interrupt;
 use progress::Progress;
 
@@ -536,16 +535,16 @@ async fn follow(
                                 );
                             }
                             None
-                        } else if *then_continue && status == pt::IN_SERVICE {
+                        } else if *then_continue && is_ready(kind, &status) {
                             u.due = true;
                             None
                         } else if *then_continue {
                             Some(Outcome::Failed {
                                 error: format!(
-                                    "new throughput `{name}` is {status}; the old one was kept"
+                                    "new {kind} `{name}` is {status}; the old one was kept"
                                 ),
                             })
-                        } else if status == job::COMPLETED || status == pt::IN_SERVICE {
+                        } else if is_ready(kind, &status) {
                             Some(Outcome::Done)
                         } else {
                             Some(Outcome::Failed {
@@ -647,6 +646,11 @@ async fn follow(
     }
 }
 
+/// Whether `status` of an object of `kind` is where it was going.
+fn is_ready(kind: &str, status: &str) -> bool {
+    Kind::status_class_of(kind, status) == StatusClass::Ready
+}
+
 /// Whether `status` of an object of `kind` is on its way somewhere.
 fn is_transitional(kind: &str, status: &str) -> bool {
     Kind::status_class_of(kind, status) == StatusClass::Transitional
@@ -745,7 +749,7 @@ async fn round(
             w.change
                 .ops
                 .first()
-                .map(op_kind)
+                .map(Op::kind)
                 .map(Kind::teardown_rank_of)
                 .unwrap_or(9),
             w.change.address.clone(),
@@ -755,16 +759,6 @@ async fn round(
         steps.push(run_change(cloud, w, options, progress).await);
     }
     steps
-}
-
-fn op_kind(op: &Op) -> &str {
-    match op {
-        Op::Create { kind, .. }
-        | Op::Update { kind, .. }
-        | Op::Delete { kind, .. }
-        | Op::Untag { kind, .. } => kind,
-        Op::StopJob { .. } => job::KIND,
-    }
 }
 
 fn result(change: &Change, done: Vec<String>, outcome: Outcome) -> ChangeResult {
@@ -848,12 +842,12 @@ async fn run_change(
         }
         // A throughput being replaced keeps serving until its successor is in service.
         if let (Op::Delete { kind, .. }, true) = (op, change.create_before_destroy)
-            && kind == pt::KIND
+            && Kind::parse(kind).is_some_and(|k| k.facts().replacement_waits_until_ready)
             && let Some(Op::Create { name, .. }) = ops
                 .get(..index)
                 .and_then(|before| before.iter().find(|o| matches!(o, Op::Create { .. })))
         {
-            let status = match cloud.get(pt::KIND, name).await {
+            let status = match cloud.get(kind, name).await {
                 Ok(found) => found
                     .and_then(|o| o.status)
                     .unwrap_or_else(|| "gone".into()),
@@ -868,9 +862,9 @@ async fn run_change(
                     );
                 }
             };
-            if is_transitional(pt::KIND, &status) {
+            if is_transitional(kind, &status) {
                 let follow = Follow::Converging {
-                    kind: pt::KIND.into(),
+                    kind: kind.clone(),
                     name: name.clone(),
                     then_continue: true,
                 };
@@ -882,8 +876,8 @@ async fn run_change(
                     Some((change, follow)),
                 );
             }
-            if status != pt::IN_SERVICE {
-                let error = format!("new throughput `{name}` is {status}; the old one was kept");
+            if !is_ready(kind, &status) {
+                let error = format!("new {kind} `{name}` is {status}; the old one was kept");
                 return step(&change, done, Outcome::Failed { error }, None);
             }
         }
@@ -921,9 +915,7 @@ async fn run_change(
     }
     // What keeps converging after AWS accepted it.
     let created = ops.iter().rev().find_map(|op| match op {
-        Op::Create { kind, name, .. } | Op::Update { kind, name, .. }
-            if kind == job::KIND || kind == pt::KIND =>
-        {
+        Op::Create { kind, name, .. } | Op::Update { kind, name, .. } if Kind::converges(kind) => {
             Some((kind.clone(), name.clone()))
         }
         _ => None,
@@ -941,9 +933,7 @@ async fn run_change(
         then_continue: false,
     };
     match status {
-        Some(s) if s == job::COMPLETED || s == pt::IN_SERVICE => {
-            step(&change, done, Outcome::Done, None)
-        }
+        Some(s) if is_ready(&kind, &s) => step(&change, done, Outcome::Done, None),
         Some(status) if is_transitional(&kind, &status) || !options.wait => step(
             &change.clone(),
             done,
@@ -1022,23 +1012,28 @@ enum Readiness {
     Absent,
 }
 
+/// The kind of the job a [`WaitOn`] names (the data model says only `job`).
+const JOB: &str = "CustomizationJob";
+
 /// Whether the awaited object exists; an error if the job producing it ended
 /// without it.
 async fn dependency(cloud: &dyn Cloud, wait: &WaitOn) -> Result<Readiness, CloudError> {
     let job = match &wait.job {
-        Some(name) => cloud.get(job::KIND, name).await?,
+        Some(name) => cloud.get(JOB, name).await?,
         None => None,
     };
     // The model counts once its job has completed, not merely when it is listed.
-    let trained = wait.job.is_none()
-        || job.as_ref().and_then(|j| j.status.as_deref()) == Some(job::COMPLETED);
+    let job_class = |j: &crate::model::ObservedResource| {
+        Kind::status_class_of(JOB, j.status.as_deref().unwrap_or_default())
+    };
+    let trained = wait.job.is_none() || job.as_ref().map(job_class) == Some(StatusClass::Ready);
     if trained && cloud.get(&wait.kind, &wait.name).await?.is_some() {
         return Ok(Readiness::Ready);
     }
     let Some(j) = job else {
         return Ok(Readiness::Absent);
     };
-    if matches!(j.status.as_deref(), Some(job::FAILED) | Some(job::STOPPED)) {
+    if job_class(&j) == StatusClass::Failed {
         return Err(CloudError::new(
             ErrorClass::Conflict,
             format!("waiting for {}", wait.address),

@@ -14,12 +14,12 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::{Cloud, CloudError, ErrorClass};
+use crate::kinds::customization_job::{self as job, CUSTOM_MODEL};
+use crate::kinds::provisioned_throughput as pt;
 use crate::lock::{LockLocation, StackLock};
 use crate::model::{ObservedAccount, ObservedResource};
 use crate::models;
 use crate::plan::Op;
-use crate::resource::customization_job::{self as job, CUSTOM_MODEL};
-use crate::resource::provisioned_throughput as pt;
 
 const FORMAT: u32 = 1;
 const BUCKET: &str = "Bucket";
@@ -941,7 +941,7 @@ impl Cloud for Sandbox {
             }
             resources.push(ObservedResource {
                 kind: MODEL_ACCESS.into(),
-                aws_name: crate::resource::model_access::AWS_NAME.into(),
+                aws_name: crate::kinds::model_access::AWS_NAME.into(),
                 attrs: Map::from_iter([
                     ("agreements".to_string(), json!(state.agreements)),
                     ("useCaseForm".to_string(), state.use_case_form.clone().unwrap_or(Value::Null)),

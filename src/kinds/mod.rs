@@ -1,9 +1,26 @@
-//! The kinds of object bedform manages, as one exhaustive enum, and the facts
-//! each kind declares for the engine (teardown order, what its statuses mean,
-//! singletons, permission-granting and sensitive fields). The engine asks a [`Kind`] instead of matching on kind names, so a new
-//! kind that forgets one of these does not compile.
+//! The kinds of object bedform manages. Everything particular to a kind lives in
+//! its folder (`kinds/<kind>/`): its typed manifest spec, validation and lowering,
+//! and its plan rules. This file holds what binds them to the engine: the
+//! exhaustive [`Kind`] enum, the facts each kind declares ([`KindFacts`]:
+//! teardown order, what its statuses mean, singletons, permission-granting and
+//! sensitive fields) and the registry. The engine asks a [`Kind`] instead of
+//! matching on kind names, so a kind that forgets one of these does not compile.
 
 use std::fmt;
+
+use serde::de::MapAccess;
+
+mod face;
+pub use face::*;
+
+pub mod bucket;
+pub mod customization_job;
+pub mod iam_role;
+pub mod invocation_logging;
+pub mod log_group;
+pub mod model_access;
+pub mod provisioned_throughput;
+pub mod stack;
 
 /// Every kind of object bedform plans for: the kinds a manifest declares, and
 /// `CustomModel`, the model a `CustomizationJob` produces (observed, owned by its
@@ -26,11 +43,14 @@ pub enum StatusClass {
     /// On its way somewhere: a job that trains or stops, a throughput being
     /// created or updated. Followed by `apply --wait` and `status`.
     Transitional,
+    /// Where it was going: a job completed, a throughput in service, or a kind
+    /// that has no statuses (it is ready once it exists).
+    Ready,
     /// Ended badly: shown with AWS's message, retried only when asked.
     Failed,
-    /// Nothing more will happen by itself (ready, completed, or a kind that has
-    /// no statuses).
-    Settled,
+    /// A status the API does not document: shown as it is, never followed, and
+    /// not taken for ready.
+    Undocumented,
 }
 
 /// What the engine needs to know of one kind. A kind states every member (a
@@ -55,11 +75,22 @@ pub struct KindFacts {
     pub sensitive_members: &'static [&'static str],
     /// What an AWS status of this kind means.
     pub status_class: fn(&str) -> StatusClass,
+    /// Whether a create or update of this kind goes on after AWS accepted it (a
+    /// job trains, a throughput is created): apply follows it to [`StatusClass::Ready`].
+    pub converges: bool,
+    /// Whether a replacement keeps the old object until the new one is ready (a
+    /// throughput serves until its successor is in service).
+    pub replacement_waits_until_ready: bool,
+    /// Whether a failed object of this kind is made again only when asked
+    /// (`--retry-failed`): a job that failed or was stopped costs another training.
+    pub retried_only_when_asked: bool,
+    /// Why `bedform export` writes no documents of this kind; `None` when it does.
+    pub not_exported_because: Option<&'static str>,
 }
 
-/// The status class of a kind AWS reports no status for.
+/// The status class of a kind AWS reports no status for: ready once it exists.
 pub fn no_status(_status: &str) -> StatusClass {
-    StatusClass::Settled
+    StatusClass::Ready
 }
 
 impl Kind {
@@ -110,7 +141,7 @@ impl Kind {
 
     /// What the engine needs to know of the kind: the registry, one line per kind.
     pub fn facts(self) -> &'static KindFacts {
-        use crate::resource as r;
+        use crate::kinds as r;
         match self {
             Kind::Bucket => &r::bucket::FACTS,
             Kind::LogGroup => &r::log_group::FACTS,
@@ -124,8 +155,8 @@ impl Kind {
     }
 
     /// How the planner treats the kind: the registry, one line per kind.
-    pub fn behaviour(self) -> &'static dyn crate::resource::KindBehaviour {
-        use crate::resource as r;
+    pub fn behaviour(self) -> &'static dyn KindBehaviour {
+        use crate::kinds as r;
         match self {
             Kind::Bucket => &r::bucket::BEHAVIOUR,
             Kind::LogGroup => &r::log_group::BEHAVIOUR,
@@ -154,7 +185,14 @@ impl Kind {
     /// What `status` of an object of `kind` means; a kind this bedform does not
     /// know has no statuses it could follow.
     pub fn status_class_of(kind: &str, status: &str) -> StatusClass {
-        Kind::parse(kind).map_or(StatusClass::Settled, |k| (k.facts().status_class)(status))
+        Kind::parse(kind).map_or(StatusClass::Undocumented, |k| {
+            (k.facts().status_class)(status)
+        })
+    }
+
+    /// Whether creates and updates of `kind` are followed after AWS accepted them.
+    pub fn converges(kind: &str) -> bool {
+        Kind::parse(kind).is_some_and(|k| k.facts().converges)
     }
 }
 
@@ -162,6 +200,66 @@ impl fmt::Display for Kind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+// The kinds a manifest declares, each once: its spec type and its folder.
+macro_rules! registry {
+    ($($kind:ident => $module:ident :: $spec:ident),* $(,)?) => {
+        /// A parsed resource spec of any kind.
+        #[derive(Debug, Clone)]
+        #[allow(clippy::large_enum_variant)] // one per document, never moved in bulk
+        pub enum AnySpec {
+            $($kind($module::$spec)),*
+        }
+
+        /// Resource kinds, in the order they are documented.
+        pub const RESOURCE_KINDS: &[&str] = &[$(stringify!($kind)),*];
+
+        impl AnySpec {
+            pub fn kind(&self) -> &'static str {
+                match self {
+                    $(AnySpec::$kind(_) => stringify!($kind)),*
+                }
+            }
+            pub fn spec(&self) -> &dyn ResourceSpec {
+                match self {
+                    $(AnySpec::$kind(spec) => spec),*
+                }
+            }
+            /// Reads the `spec` value of a document of `kind`; `None` for an unknown kind.
+            pub fn next_value_for<'de, A: MapAccess<'de>>(
+                kind: &str,
+                map: &mut A,
+            ) -> Result<Option<AnySpec>, A::Error> {
+                match kind {
+                    $(stringify!($kind) => Ok(Some(AnySpec::$kind(map.next_value()?))),)*
+                    _ => Ok(None),
+                }
+            }
+        }
+
+        /// The planner's view of a kind; `None` for a kind this bedform does not know.
+        pub fn behaviour(kind: &str) -> Option<&'static dyn KindBehaviour> {
+            crate::kinds::Kind::parse(kind).map(crate::kinds::Kind::behaviour)
+        }
+
+        /// JSON Schema of one document per kind (the Stack document included).
+        pub fn document_schemas(generator: &mut schemars::SchemaGenerator) -> Vec<schemars::Schema> {
+            let mut schemas = vec![crate::manifest::schema::document_schema::<stack::StackSpec>("Stack", generator)];
+            $(schemas.push(crate::manifest::schema::document_schema::<$module::$spec>(stringify!($kind), generator));)*
+            schemas
+        }
+    };
+}
+
+registry! {
+    Bucket => bucket::BucketSpec,
+    LogGroup => log_group::LogGroupSpec,
+    IamRole => iam_role::IamRoleSpec,
+    InvocationLogging => invocation_logging::InvocationLoggingSpec,
+    ModelAccess => model_access::ModelAccessSpec,
+    CustomizationJob => customization_job::CustomizationJobSpec,
+    ProvisionedThroughput => provisioned_throughput::ProvisionedThroughputSpec,
 }
 
 #[cfg(test)]
@@ -178,7 +276,7 @@ mod tests {
             .filter(|k| k.declarable())
             .map(Kind::as_str)
             .collect();
-        assert_eq!(declarable, crate::resource::RESOURCE_KINDS);
+        assert_eq!(declarable, RESOURCE_KINDS);
         assert_eq!(Kind::parse("Nonsense"), None);
     }
 
@@ -212,6 +310,26 @@ mod tests {
         ] {
             assert!(kind.facts().permission_fields.is_empty(), "{kind}");
         }
+        let converging: Vec<Kind> = Kind::ALL
+            .into_iter()
+            .filter(|k| k.facts().converges)
+            .collect();
+        assert_eq!(converging, [CustomizationJob, ProvisionedThroughput]);
+        let waiting: Vec<Kind> = Kind::ALL
+            .into_iter()
+            .filter(|k| k.facts().replacement_waits_until_ready)
+            .collect();
+        assert_eq!(waiting, [ProvisionedThroughput]);
+        let retried: Vec<Kind> = Kind::ALL
+            .into_iter()
+            .filter(|k| k.facts().retried_only_when_asked)
+            .collect();
+        assert_eq!(retried, [CustomizationJob]);
+        let not_exported: Vec<Kind> = Kind::ALL
+            .into_iter()
+            .filter(|k| k.declarable() && k.facts().not_exported_because.is_some())
+            .collect();
+        assert_eq!(not_exported, [ModelAccess]);
         let sensitive: Vec<&str> = Kind::sensitive_members().collect();
         assert_eq!(sensitive, ["useCaseForm", "requestMetadataFilters"]);
     }
@@ -249,16 +367,17 @@ mod tests {
         let table = [
             (CustomizationJob, "InProgress", Transitional),
             (CustomizationJob, "Stopping", Transitional),
-            (CustomizationJob, "Completed", Settled),
+            (CustomizationJob, "Completed", Ready),
+            (CustomizationJob, "Queued", Undocumented),
             (CustomizationJob, "Failed", Failed),
             (CustomizationJob, "Stopped", Failed),
             (ProvisionedThroughput, "Creating", Transitional),
             (ProvisionedThroughput, "Updating", Transitional),
-            (ProvisionedThroughput, "InService", Settled),
+            (ProvisionedThroughput, "InService", Ready),
             (ProvisionedThroughput, "Failed", Failed),
-            (CustomModel, "Active", Settled),
-            (Bucket, "InProgress", Settled),
-            (IamRole, "Failed", Settled),
+            (CustomModel, "Active", Ready),
+            (Bucket, "InProgress", Ready),
+            (IamRole, "Failed", Ready),
         ];
         for (kind, status, class) in table {
             assert_eq!(

@@ -7,8 +7,8 @@ use serde::de::{self, IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
 use super::spanned::{Pos, Spanned};
-use crate::resource::AnySpec;
-use crate::resource::stack::StackSpec;
+use crate::kinds::AnySpec;
+use crate::kinds::stack::StackSpec;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

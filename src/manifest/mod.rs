@@ -16,9 +16,9 @@ use petgraph::graphmap::DiGraphMap;
 use crate::diag::{Diagnostic, FileId, Loc, Sources, did_you_mean, pos_of_offset};
 use crate::files::{Confinement, Found, read_regular};
 use crate::kinds::Kind;
+use crate::kinds::stack::StackSpec;
+use crate::kinds::{self, AnySpec, LowerCx, Lowered, RESOURCE_KINDS, ValidateCx};
 use crate::model::{Address, DesiredStack};
-use crate::resource::stack::StackSpec;
-use crate::resource::{self, AnySpec, LowerCx, Lowered, RESOURCE_KINDS, ValidateCx};
 use document::{Body, RawDocument};
 use refs::{Placeholder, Reference, placeholders};
 use spanned::{Pos, Spanned};
@@ -453,9 +453,11 @@ pub fn validate(
         }
     }
 
+    // A path that could not be read already said why nothing was found.
+    let nothing_read = loaded.documents.is_empty() && !loaded.diagnostics.is_empty();
     let stack = match stacks.as_slice() {
         [] => {
-            if !stack_declared {
+            if !stack_declared && !nothing_read {
                 diagnostics.push(
                     Diagnostic::general("no `Stack` document found").with_hint(
                         "add a document `kind: Stack` with metadata.name and spec.region",
@@ -709,7 +711,7 @@ pub fn validate(
                     })
                     .collect();
                 let source = format!("{}:{}", loaded.sources.name(doc.file), doc.pos.line);
-                desired.push(resource::desired_resource(
+                desired.push(kinds::desired_resource(
                     doc.spec.kind(),
                     &doc.name.value,
                     doc.spec.spec(),

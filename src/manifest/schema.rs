@@ -38,7 +38,7 @@ pub fn manifest_schema() -> Value {
     let mut generator = SchemaSettings::draft2020_12()
         .for_deserialize()
         .into_generator();
-    let documents: Vec<Value> = crate::resource::document_schemas(&mut generator)
+    let documents: Vec<Value> = crate::kinds::document_schemas(&mut generator)
         .into_iter()
         .map(Schema::to_value)
         .collect();

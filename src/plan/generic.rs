@@ -6,11 +6,11 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 use super::{Action, Change, FieldDiff, Op, PlanCx};
+use crate::kinds::KindBehaviour;
 use crate::model::{
     Address, DeletionPolicy, DesiredResource, ObservedResource, TAG_ADDRESS, TAG_DELETION_POLICY,
     TAG_PREVENT_DESTROY, TAG_SPEC_HASH, TAG_STACK, is_bedform_tag,
 };
-use crate::resource::KindBehaviour;
 
 /// `a` or `an` before a kind's name.
 fn article(kind: &str) -> &'static str {

@@ -170,6 +170,17 @@ pub enum Op {
 }
 
 impl Op {
+    /// The kind of the object the operation is sent to.
+    pub fn kind(&self) -> &str {
+        match self {
+            Op::Create { kind, .. }
+            | Op::Update { kind, .. }
+            | Op::Delete { kind, .. }
+            | Op::Untag { kind, .. } => kind,
+            Op::StopJob { .. } => crate::kinds::Kind::CustomizationJob.as_str(),
+        }
+    }
+
     pub fn describe(&self) -> String {
         match self {
             Op::Create { kind, name, .. } => format!("create {kind} {name}"),
@@ -435,7 +446,7 @@ pub fn plan(desired: &DesiredStack, observed: &ObservedAccount, options: &PlanOp
     };
     let mut changes = Vec::new();
     for resource in &desired.resources {
-        if let Some(behaviour) = crate::resource::behaviour(&resource.address.kind) {
+        if let Some(behaviour) = crate::kinds::behaviour(&resource.address.kind) {
             for mut change in behaviour.plan(&cx, resource) {
                 change
                     .depends_on
@@ -456,7 +467,7 @@ pub fn plan(desired: &DesiredStack, observed: &ObservedAccount, options: &PlanOp
         if cx.is_claimed(orphan) {
             continue;
         }
-        if let Some(behaviour) = crate::resource::behaviour(&orphan.kind) {
+        if let Some(behaviour) = crate::kinds::behaviour(&orphan.kind) {
             changes.extend(behaviour.plan_orphan(&cx, orphan));
         }
     }

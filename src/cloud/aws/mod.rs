@@ -22,6 +22,7 @@ use aws_config::timeout::TimeoutConfig;
 use serde_json::Value;
 
 use super::{Cloud, CloudError, ErrorClass, Scope};
+use crate::kinds::Kind;
 use crate::lock::{LockLocation, StackLock};
 use crate::model::{ObservedAccount, ObservedResource};
 use crate::plan::Op;
@@ -226,6 +227,37 @@ pub(crate) fn attr_str<'a>(
     attrs.get(key).and_then(Value::as_str)
 }
 
+/// The AWS service whose API holds a kind's objects.
+enum Service {
+    S3,
+    Logs,
+    Iam,
+    Bedrock,
+}
+
+/// Where each kind's objects live: one arm per kind, so a new kind has to say.
+fn service_of(kind: Kind) -> Service {
+    match kind {
+        Kind::Bucket => Service::S3,
+        Kind::LogGroup => Service::Logs,
+        Kind::IamRole => Service::Iam,
+        Kind::InvocationLogging
+        | Kind::ModelAccess
+        | Kind::CustomizationJob
+        | Kind::CustomModel
+        | Kind::ProvisionedThroughput => Service::Bedrock,
+    }
+}
+
+/// An operation on a kind this bedform does not know (a plan from another version).
+fn unknown_kind(kind: &str, what: &str) -> CloudError {
+    CloudError::new(
+        ErrorClass::Validation,
+        what.to_string(),
+        format!("`{kind}` is not a kind this bedform manages"),
+    )
+}
+
 #[async_trait]
 impl Cloud for Aws {
     async fn caller_account(&self) -> Result<String, CloudError> {
@@ -256,27 +288,25 @@ impl Cloud for Aws {
     }
 
     async fn get(&self, kind: &str, name: &str) -> Result<Option<ObservedResource>, CloudError> {
-        match kind {
-            s3::KIND => s3::get(self, name).await,
-            logs::KIND => logs::get(self, name).await,
-            iam::KIND => iam::get(self, name).await,
-            _ => bedrock::get(self, kind, name).await,
+        // A kind this bedform does not know has nothing it could read.
+        let Some(known) = Kind::parse(kind) else {
+            return Ok(None);
+        };
+        match service_of(known) {
+            Service::S3 => s3::get(self, name).await,
+            Service::Logs => logs::get(self, name).await,
+            Service::Iam => iam::get(self, name).await,
+            Service::Bedrock => bedrock::get(self, kind, name).await,
         }
     }
 
     async fn execute(&self, op: &Op) -> Result<(), CloudError> {
-        let kind = match op {
-            Op::Create { kind, .. }
-            | Op::Update { kind, .. }
-            | Op::Delete { kind, .. }
-            | Op::Untag { kind, .. } => kind.as_str(),
-            Op::StopJob { .. } => crate::resource::customization_job::KIND,
-        };
-        match kind {
-            s3::KIND => s3::execute(self, op).await,
-            logs::KIND => logs::execute(self, op).await,
-            iam::KIND => iam::execute(self, op).await,
-            _ => bedrock::execute(self, op).await,
+        let kind = Kind::parse(op.kind()).ok_or_else(|| unknown_kind(op.kind(), &op.describe()))?;
+        match service_of(kind) {
+            Service::S3 => s3::execute(self, op).await,
+            Service::Logs => logs::execute(self, op).await,
+            Service::Iam => iam::execute(self, op).await,
+            Service::Bedrock => bedrock::execute(self, op).await,
         }
     }
 
@@ -286,11 +316,12 @@ impl Cloud for Aws {
         name: &str,
         tags: &BTreeMap<String, String>,
     ) -> Result<(), CloudError> {
-        match kind {
-            s3::KIND => s3::add_tags(self, name, tags).await,
-            logs::KIND => logs::add_tags(self, name, tags).await,
-            iam::KIND => iam::add_tags(self, name, tags).await,
-            _ => bedrock::add_tags(self, kind, name, tags).await,
+        let known = Kind::parse(kind).ok_or_else(|| unknown_kind(kind, name))?;
+        match service_of(known) {
+            Service::S3 => s3::add_tags(self, name, tags).await,
+            Service::Logs => logs::add_tags(self, name, tags).await,
+            Service::Iam => iam::add_tags(self, name, tags).await,
+            Service::Bedrock => bedrock::add_tags(self, kind, name, tags).await,
         }
     }
 

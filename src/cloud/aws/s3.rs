@@ -143,7 +143,7 @@ async fn read(
                         .and_then(|r| r.apply_server_side_encryption_by_default());
                     match rule {
                         Some(r) if r.sse_algorithm() == &ServerSideEncryption::AwsKms => {
-                            crate::resource::bucket::strip_nulls(
+                            crate::kinds::bucket::strip_nulls(
                                 json!({"sse": "kms", "kmsKeyId": r.kms_master_key_id()}),
                             )
                         }

@@ -180,6 +180,12 @@ pub const FACTS: crate::kinds::KindFacts = crate::kinds::KindFacts {
     sensitive_members: &["useCaseForm"],
     // AWS reports no status for this kind.
     status_class: crate::kinds::no_status,
+    converges: false,
+    replacement_waits_until_ready: false,
+    retried_only_when_asked: false,
+    not_exported_because: Some(
+        "model agreements are per model and the use-case form holds personal data; declare ModelAccess by hand",
+    ),
 };
 
 fn declared_models(desired: &DesiredResource) -> Vec<String> {

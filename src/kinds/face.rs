@@ -1,12 +1,10 @@
-//! Resource kinds. Each kind lives in one file and implements [`ResourceSpec`] (what
-//! its manifest says, how it is validated and lowered to desired state) and
-//! [`KindBehaviour`] (how the planner treats it). The registry below is the only
-//! place that lists the kinds.
+//! The faces every kind implements: [`ResourceSpec`] (what its manifest says, how
+//! it is validated and lowered to desired state) and [`KindBehaviour`] (how the
+//! planner treats it), with the contexts they are given.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use serde::de::MapAccess;
 use serde_json::{Map, Value};
 
 use crate::diag::{Diagnostic, FileId, Loc};
@@ -14,15 +12,6 @@ use crate::manifest::refs::{Placeholder, RefOr, Reference, interpolate};
 use crate::manifest::spanned::{Pos, Spanned};
 use crate::model::{DeletionPolicy, DesiredResource, ObservedAccount, ObservedResource, StackInfo};
 use crate::plan::{Change, PlanCx};
-
-pub mod bucket;
-pub mod customization_job;
-pub mod iam_role;
-pub mod invocation_logging;
-pub mod log_group;
-pub mod model_access;
-pub mod provisioned_throughput;
-pub mod stack;
 
 /// Fields every kind may carry.
 #[derive(Clone, Copy, Debug, Default)]
@@ -416,63 +405,4 @@ pub enum State {
     #[default]
     Present,
     Absent,
-}
-
-macro_rules! registry {
-    ($($kind:ident => $module:ident :: $spec:ident),* $(,)?) => {
-        /// A parsed resource spec of any kind.
-        #[derive(Debug, Clone)]
-        #[allow(clippy::large_enum_variant)] // one per document, never moved in bulk
-        pub enum AnySpec {
-            $($kind($module::$spec)),*
-        }
-
-        /// Resource kinds, in the order they are documented.
-        pub const RESOURCE_KINDS: &[&str] = &[$(stringify!($kind)),*];
-
-        impl AnySpec {
-            pub fn kind(&self) -> &'static str {
-                match self {
-                    $(AnySpec::$kind(_) => stringify!($kind)),*
-                }
-            }
-            pub fn spec(&self) -> &dyn ResourceSpec {
-                match self {
-                    $(AnySpec::$kind(spec) => spec),*
-                }
-            }
-            /// Reads the `spec` value of a document of `kind`; `None` for an unknown kind.
-            pub fn next_value_for<'de, A: MapAccess<'de>>(
-                kind: &str,
-                map: &mut A,
-            ) -> Result<Option<AnySpec>, A::Error> {
-                match kind {
-                    $(stringify!($kind) => Ok(Some(AnySpec::$kind(map.next_value()?))),)*
-                    _ => Ok(None),
-                }
-            }
-        }
-
-        /// The planner's view of a kind; `None` for a kind this bedform does not know.
-        pub fn behaviour(kind: &str) -> Option<&'static dyn KindBehaviour> {
-            crate::kinds::Kind::parse(kind).map(crate::kinds::Kind::behaviour)
-        }
-
-        /// JSON Schema of one document per kind (the Stack document included).
-        pub fn document_schemas(generator: &mut schemars::SchemaGenerator) -> Vec<schemars::Schema> {
-            let mut schemas = vec![crate::manifest::schema::document_schema::<stack::StackSpec>("Stack", generator)];
-            $(schemas.push(crate::manifest::schema::document_schema::<$module::$spec>(stringify!($kind), generator));)*
-            schemas
-        }
-    };
-}
-
-registry! {
-    Bucket => bucket::BucketSpec,
-    LogGroup => log_group::LogGroupSpec,
-    IamRole => iam_role::IamRoleSpec,
-    InvocationLogging => invocation_logging::InvocationLoggingSpec,
-    ModelAccess => model_access::ModelAccessSpec,
-    CustomizationJob => customization_job::CustomizationJobSpec,
-    ProvisionedThroughput => provisioned_throughput::ProvisionedThroughputSpec,
 }

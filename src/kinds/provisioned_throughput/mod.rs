@@ -273,6 +273,11 @@ pub const FACTS: crate::kinds::KindFacts = crate::kinds::KindFacts {
     permission_fields: &[],
     sensitive_members: &[],
     status_class: throughput_status_class,
+    // Created in minutes; serves until its successor is in service.
+    converges: true,
+    replacement_waits_until_ready: true,
+    retried_only_when_asked: false,
+    not_exported_because: None,
 };
 
 fn throughput_status_class(status: &str) -> crate::kinds::StatusClass {
@@ -280,7 +285,8 @@ fn throughput_status_class(status: &str) -> crate::kinds::StatusClass {
     match ThroughputStatus::parse(status) {
         Some(ThroughputStatus::Creating | ThroughputStatus::Updating) => StatusClass::Transitional,
         Some(ThroughputStatus::Failed) => StatusClass::Failed,
-        Some(ThroughputStatus::InService) | None => StatusClass::Settled,
+        Some(ThroughputStatus::InService) => StatusClass::Ready,
+        None => StatusClass::Undocumented,
     }
 }
 
@@ -347,13 +353,13 @@ fn waits_on(cx: &PlanCx<'_>, desired: &DesiredResource) -> Option<WaitOn> {
     let job = desired
         .depends_on
         .iter()
-        .find(|a| a.kind == crate::resource::customization_job::KIND)
+        .find(|a| a.kind == crate::kinds::customization_job::KIND)
         .cloned()?;
     let job_name = cx.desired.get(&job).map(|j| j.aws_name.clone());
     Some(WaitOn {
         job: job_name,
         address: job,
-        kind: crate::resource::customization_job::CUSTOM_MODEL.into(),
+        kind: crate::kinds::customization_job::CUSTOM_MODEL.into(),
         name: name.to_string(),
         reason: format!("custom model `{name}` is still to be trained"),
     })
@@ -362,7 +368,7 @@ fn waits_on(cx: &PlanCx<'_>, desired: &DesiredResource) -> Option<WaitOn> {
 /// A custom model can be served once it exists and, if a job of this account
 /// trains it, that job has completed (a model may be listed while still training).
 fn custom_model_ready(cx: &PlanCx<'_>, name: &str) -> bool {
-    use crate::resource::customization_job as job;
+    use crate::kinds::customization_job as job;
     match cx.find(job::CUSTOM_MODEL, name) {
         None => return false,
         // AWS lists a model as Creating while its job trains.
@@ -396,10 +402,10 @@ fn create_op(cx: &PlanCx<'_>, desired: &DesiredResource, name: &str) -> Op {
 
 fn base_model_of(cx: &PlanCx<'_>, model: &str) -> Option<String> {
     let name = crate::models::custom_model_name(model)?;
-    if let Some(observed) = cx.find(crate::resource::customization_job::CUSTOM_MODEL, name) {
+    if let Some(observed) = cx.find(crate::kinds::customization_job::CUSTOM_MODEL, name) {
         return observed.fact_str("baseModel").map(str::to_string);
     }
-    cx.declared(crate::resource::customization_job::KIND)
+    cx.declared(crate::kinds::customization_job::KIND)
         .find(|j| j.attr_str("customModelName") == Some(name))
         .and_then(|j| j.attr_str("baseModel").map(str::to_string))
 }
@@ -427,7 +433,7 @@ impl KindBehaviour for Behaviour {
             return Vec::new();
         };
         cx.observed
-            .of_kind(crate::resource::customization_job::KIND)
+            .of_kind(crate::kinds::customization_job::KIND)
             .filter(|j| j.attrs.get("customModelName").and_then(Value::as_str) == Some(name))
             .map(|j| (j.kind.clone(), j.aws_name.clone()))
             .collect()
@@ -444,7 +450,7 @@ impl KindBehaviour for Behaviour {
         let model = match crate::models::custom_model_name(model) {
             Some(name) => cx
                 .observed
-                .of_kind(crate::resource::customization_job::KIND)
+                .of_kind(crate::kinds::customization_job::KIND)
                 .filter(|j| j.attrs.get("customModelName").and_then(Value::as_str) == Some(name))
                 .find_map(|j| cx.reference(&j.kind, &j.aws_name))
                 .ok_or_else(|| {

@@ -200,6 +200,10 @@ pub const FACTS: crate::kinds::KindFacts = crate::kinds::KindFacts {
     sensitive_members: &[],
     // AWS reports no status for this kind.
     status_class: crate::kinds::no_status,
+    converges: false,
+    replacement_waits_until_ready: false,
+    retried_only_when_asked: false,
+    not_exported_because: None,
 };
 
 fn objects(observed: &ObservedResource) -> Option<String> {
