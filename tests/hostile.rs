@@ -311,8 +311,9 @@ const ISOLATE: char = '\u{2066}';
 #[test]
 fn invisible_bidi_controls_are_shown_escaped_and_warned_about() {
     let (dir, stack) = workspace();
+    // A policy condition may hold any text: the one place AWS would take it.
     let role = format!(
-        "{STACK}---\napiVersion: bedform/v1\nkind: IamRole\nmetadata: {{name: role}}\nspec:\n  assumedBy: bedrock\n  description: \"safe {RLO}evil{ISOLATE} text\"\n  tags: {{owner: \"a{RLO}b\"}}\n"
+        "{STACK}---\napiVersion: bedform/v1\nkind: IamRole\nmetadata: {{name: role}}\nspec:\n  assumedBy: bedrock\n  inlinePolicies:\n    read:\n      Version: \"2012-10-17\"\n      Statement:\n        - Effect: Allow\n          Action: s3:GetObject\n          Resource: \"*\"\n          Condition: {{StringEquals: {{\"aws:PrincipalTag/team\": \"safe {RLO}evil{ISOLATE} text\"}}}}\n"
     );
     std::fs::write(stack.join("stack.yaml"), &role).unwrap();
     let out = bedform(dir.path(), &["validate", "stack"]);
@@ -337,17 +338,25 @@ fn invisible_bidi_controls_are_shown_escaped_and_warned_about() {
             "{format}: {shown}"
         );
     }
-    // An error on that line quotes it escaped, the caret still under the field.
+    // Where AWS refuses it (a role description), the error quotes the line
+    // escaped, and names the character the same way.
     std::fs::write(
         stack.join("stack.yaml"),
-        role.replace("  description:", "  descripton:"),
+        role.replace(
+            "  inlinePolicies:",
+            &format!("  description: \"safe {RLO}evil\"\n  inlinePolicies:"),
+        ),
     )
     .unwrap();
     let out = bedform(dir.path(), &["validate", "stack"]);
     let shown = text(&out);
     assert!(!out.status.success());
     assert!(!shown.contains(RLO), "{shown}");
-    assert!(shown.contains("safe \\u{202e}evil"), "{shown}");
+    assert!(shown.contains("`description` holds `\\u{202e}`"), "{shown}");
+    assert!(
+        shown.contains("description: \"safe \\u{202e}evil"),
+        "{shown}"
+    );
 }
 
 /// Runs bedform with the given streams and checks it ended with exit 1, no panic.

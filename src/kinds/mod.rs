@@ -86,6 +86,64 @@ pub struct KindFacts {
     pub retried_only_when_asked: bool,
     /// Why `bedform export` writes no documents of this kind; `None` when it does.
     pub not_exported_because: Option<&'static str>,
+    /// What the kind's API accepts as tags; `None` when the object takes none.
+    pub tags: Option<TagRules>,
+}
+
+/// Bedrock's tags (`TagList`: at most 200; `TagKey`, `TagValue` patterns).
+pub const BEDROCK_TAGS: TagRules = TagRules {
+    max_tags: 200,
+    characters: TagCharacters::Ascii,
+};
+
+/// The tags an API accepts on one object, from its service model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TagRules {
+    /// Most tags on one object, bedform's ownership tags included.
+    pub max_tags: usize,
+    pub characters: TagCharacters,
+}
+
+/// Characters allowed in tag keys and values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TagCharacters {
+    /// Bedrock: ASCII letters and digits, white space and `_ . : / = + @ -`.
+    Ascii,
+    /// IAM, S3, CloudWatch Logs: any letter, number or space, and `_ . : / = + - @`.
+    Unicode,
+}
+
+impl TagRules {
+    /// The problems of `tags` (user tags and ownership tags, as sent) on one object.
+    pub fn problems(self, tags: &std::collections::BTreeMap<String, String>) -> Vec<String> {
+        let mut problems = Vec::new();
+        if tags.len() > self.max_tags {
+            problems.push(format!(
+                "{} tags with bedform's ownership tags; this object takes at most {}",
+                tags.len(),
+                self.max_tags
+            ));
+        }
+        let allowed = |c: char| match self.characters {
+            TagCharacters::Ascii => c.is_ascii_alphanumeric() || c.is_ascii_whitespace(),
+            TagCharacters::Unicode => c.is_alphanumeric() || c.is_whitespace(),
+        } || "_.:/=+@-".contains(c);
+        for (key, value) in tags {
+            for (what, text) in [("key", key), ("value", value)] {
+                if let Some(bad) = text.chars().find(|c| !allowed(*c)) {
+                    problems.push(format!(
+                        "tag `{key}`: the {what} holds `{}`, which this API does not allow in tags (letters, digits, spaces and _ . : / = + - @{})",
+                        crate::diag::printable(&bad.to_string()),
+                        match self.characters {
+                            TagCharacters::Ascii => ", ASCII only",
+                            TagCharacters::Unicode => "",
+                        }
+                    ));
+                }
+            }
+        }
+        problems
+    }
 }
 
 /// The status class of a kind AWS reports no status for: ready once it exists.
@@ -358,6 +416,36 @@ mod tests {
             assert!(IamRole.facts().teardown_rank < last.facts().teardown_rank);
         }
         assert!(Kind::teardown_rank_of("Unknown") > Bucket.facts().teardown_rank);
+    }
+
+    #[test]
+    fn tags_follow_each_service_model() {
+        use std::collections::BTreeMap;
+        let tags = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let bedrock = Kind::CustomizationJob.facts().tags.unwrap();
+        let iam = Kind::IamRole.facts().tags.unwrap();
+        assert_eq!((bedrock.max_tags, iam.max_tags), (200, 50));
+        assert!(
+            bedrock
+                .problems(&tags(&[
+                    ("team", "ml-platform"),
+                    ("cost center", "a/b:c=d+e@f")
+                ]))
+                .is_empty()
+        );
+        assert_eq!(bedrock.problems(&tags(&[("équipe", "ml")])).len(), 1);
+        assert!(iam.problems(&tags(&[("équipe", "ml")])).is_empty());
+        assert_eq!(iam.problems(&tags(&[("team", "ml;drop")])).len(), 1);
+        let many: BTreeMap<String, String> =
+            (0..51).map(|i| (format!("k{i}"), "v".into())).collect();
+        assert_eq!(iam.problems(&many).len(), 1);
+        assert!(Kind::InvocationLogging.facts().tags.is_none());
+        assert!(Kind::ModelAccess.facts().tags.is_none());
     }
 
     #[test]

@@ -711,7 +711,7 @@ pub fn validate(
                     })
                     .collect();
                 let source = format!("{}:{}", loaded.sources.name(doc.file), doc.pos.line);
-                desired.push(kinds::desired_resource(
+                let resource = kinds::desired_resource(
                     doc.spec.kind(),
                     &doc.name.value,
                     doc.spec.spec(),
@@ -719,7 +719,22 @@ pub fn validate(
                     &stack,
                     depends_on,
                     source,
-                ));
+                );
+                // The stack's tags merged in: only now is the whole set known.
+                let rules = Kind::parse(doc.spec.kind()).and_then(|k| k.facts().tags);
+                if let Some(rules) = rules {
+                    let sent = resource.tags_with_ownership(&stack.name);
+                    for problem in rules.problems(&sent) {
+                        diagnostics.push(Diagnostic::at(
+                            Loc {
+                                file: doc.file,
+                                pos: doc.pos,
+                            },
+                            format!("{}/{}: {problem}", doc.spec.kind(), doc.name.value),
+                        ));
+                    }
+                }
+                desired.push(resource);
                 lowered.insert(doc.name.value.clone(), (doc.spec.kind(), result));
             }
             Err(d) => diagnostics.push(d),

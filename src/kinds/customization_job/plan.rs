@@ -52,6 +52,7 @@ pub const FACTS: crate::kinds::KindFacts = crate::kinds::KindFacts {
     replacement_waits_until_ready: false,
     retried_only_when_asked: true,
     not_exported_because: None,
+    tags: Some(crate::kinds::BEDROCK_TAGS),
 };
 
 fn job_status_class(status: &str) -> crate::kinds::StatusClass {
@@ -509,6 +510,7 @@ pub const CUSTOM_MODEL_FACTS: crate::kinds::KindFacts = crate::kinds::KindFacts 
     not_exported_because: Some(
         "a custom model is exported with the customization job that trains it",
     ),
+    tags: Some(crate::kinds::BEDROCK_TAGS),
 };
 
 impl KindBehaviour for CustomModelBehaviour {

@@ -35,8 +35,9 @@ pub struct IamRoleSpec {
     /// Managed policies attached. Omitted means none: others are detached.
     #[serde(default)]
     pub managed_policy_arns: Vec<Spanned<String>>,
+    /// At most 1,000 characters (`roleDescriptionType`).
     #[serde(default)]
-    pub description: Option<String>,
+    pub description: Option<Spanned<String>>,
     #[serde(default)]
     pub path: Option<Spanned<String>>,
     /// Seconds, 3600 to 43200.
@@ -126,6 +127,27 @@ impl ResourceSpec for IamRoleSpec {
         {
             cx.error(path.pos, format!("`path` {problem}"));
         }
+        if let Some(description) = &self.description {
+            // IAM's `roleDescriptionType`: tab, line breaks, printable ASCII and Latin-1.
+            let allowed = |c: char| matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{7e}' | '\u{a1}'..='\u{ff}');
+            if description.chars().count() > 1000 {
+                cx.error(
+                    description.pos,
+                    format!(
+                        "`description` is {} characters; IAM takes at most 1,000",
+                        description.chars().count()
+                    ),
+                );
+            } else if let Some(bad) = description.chars().find(|c| !allowed(*c)) {
+                cx.error(
+                    description.pos,
+                    format!(
+                        "`description` holds `{}`, which IAM does not allow in a role description (printable ASCII and Latin-1 only)",
+                        crate::diag::printable(&bad.to_string())
+                    ),
+                );
+            }
+        }
         if let Some(seconds) = &self.max_session_duration
             && !(3600..=43200).contains(&seconds.value)
         {
@@ -192,7 +214,7 @@ impl ResourceSpec for IamRoleSpec {
             "description".into(),
             self.description
                 .as_ref()
-                .map(|d| json!(d))
+                .map(|d| json!(d.value))
                 .unwrap_or(Value::Null),
         );
         attrs.insert(
@@ -266,6 +288,10 @@ pub const FACTS: crate::kinds::KindFacts = crate::kinds::KindFacts {
     replacement_waits_until_ready: false,
     retried_only_when_asked: false,
     not_exported_because: None,
+    tags: Some(crate::kinds::TagRules {
+        max_tags: 50,
+        characters: crate::kinds::TagCharacters::Unicode,
+    }),
 };
 
 /// Whether a trust policy lets bedrock.amazonaws.com assume the role.

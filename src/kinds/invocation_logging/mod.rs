@@ -257,6 +257,7 @@ pub const FACTS: crate::kinds::KindFacts = crate::kinds::KindFacts {
     replacement_waits_until_ready: false,
     retried_only_when_asked: false,
     not_exported_because: None,
+    tags: None,
 };
 
 impl KindBehaviour for Behaviour {

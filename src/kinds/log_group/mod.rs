@@ -132,6 +132,10 @@ pub const FACTS: crate::kinds::KindFacts = crate::kinds::KindFacts {
     replacement_waits_until_ready: false,
     retried_only_when_asked: false,
     not_exported_because: None,
+    tags: Some(crate::kinds::TagRules {
+        max_tags: 50,
+        characters: crate::kinds::TagCharacters::Unicode,
+    }),
 };
 
 fn events(observed: &ObservedResource) -> Option<String> {

@@ -186,6 +186,7 @@ pub const FACTS: crate::kinds::KindFacts = crate::kinds::KindFacts {
     not_exported_because: Some(
         "model agreements are per model and the use-case form holds personal data; declare ModelAccess by hand",
     ),
+    tags: None,
 };
 
 fn declared_models(desired: &DesiredResource) -> Vec<String> {

@@ -278,6 +278,7 @@ pub const FACTS: crate::kinds::KindFacts = crate::kinds::KindFacts {
     replacement_waits_until_ready: true,
     retried_only_when_asked: false,
     not_exported_because: None,
+    tags: Some(crate::kinds::BEDROCK_TAGS),
 };
 
 fn throughput_status_class(status: &str) -> crate::kinds::StatusClass {
