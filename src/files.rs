@@ -96,8 +96,11 @@ impl Confinement {
                 Err(problem) => problems.push(problem),
             }
         }
+        // One file under two names (a link beside it) is read once, under the
+        // name that sorts first.
         found.sort();
-        found.dedup_by(|a, b| a.real == b.real);
+        let mut seen = BTreeSet::new();
+        found.retain(|f| seen.insert(f.real.clone()));
         (confinement, found, problems)
     }
 
@@ -537,6 +540,19 @@ mod tests {
         assert!(problems.is_empty(), "{:?}", messages(&problems));
         // One file, found once although two names lead to it.
         assert_eq!(found.len(), 1, "{found:?}");
+    }
+
+    #[test]
+    fn a_file_under_two_names_is_found_once_however_they_sort() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("m")).unwrap();
+        std::fs::write(dir.path().join("m/stack.yaml"), "a: 1\n").unwrap();
+        std::fs::write(dir.path().join("b.yaml"), "b: 1\n").unwrap();
+        // `a.yaml` and `m/stack.yaml` are one file; `b.yaml` sorts between them.
+        symlink("m/stack.yaml", dir.path().join("a.yaml")).unwrap();
+        let (_, found, problems) = Confinement::discover(&[dir.path().to_path_buf()]);
+        assert!(problems.is_empty(), "{:?}", messages(&problems));
+        assert_eq!(found.len(), 2, "{found:?}");
     }
 
     #[test]
