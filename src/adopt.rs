@@ -305,7 +305,7 @@ fn differences(
     resource: &DesiredResource,
     object: &ObservedResource,
 ) -> Vec<FieldDiff> {
-    let mut fields = crate::plan::generic::diff_attrs(behaviour, &resource.attrs, &object.attrs);
+    let mut fields = crate::kinds::lifecycle::diff_attrs(behaviour, &resource.attrs, &object.attrs);
     if behaviour.taggable() {
         let user = object.user_tags();
         if user != resource.tags {

@@ -7,36 +7,14 @@
 use std::collections::BTreeSet;
 use std::time::Instant;
 
-use serde::{Deserialize, Serialize};
-
 use crate::cloud::Cloud;
 use crate::kinds::provisioned_throughput as pt;
 use crate::model::{Address, DesiredStack, ObservedAccount, ObservedResource, TAG_ADDRESS};
 
-/// The answer's length is capped by this many tokens unless the check says otherwise.
-pub const DEFAULT_MAX_TOKENS: u32 = 64;
-
 /// Longest excerpt of an answer shown when the expected text is missing.
 const EXCERPT_CHARS: usize = 120;
 
-/// A declared smoke check of one throughput.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SmokeCheck {
-    pub prompt: String,
-    /// Text the answer must contain.
-    pub expect: Option<String>,
-    /// Longest acceptable time for the answer, measured by bedform.
-    pub max_latency_ms: Option<u64>,
-    pub max_tokens: u32,
-}
-
-/// What the model answered.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Answer {
-    pub text: String,
-    pub stop_reason: Option<String>,
-}
+pub use crate::model::check::{Answer, DEFAULT_MAX_TOKENS, SmokeCheck};
 
 /// How one throughput's check ended.
 #[derive(Clone, Debug, PartialEq, Eq)]

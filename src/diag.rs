@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, NamedSource};
 
-use crate::manifest::spanned::Pos;
+use crate::syntax::spanned::Pos;
 
 /// The text of every manifest file read in a run, so diagnostics can quote it.
 #[derive(Clone, Debug, Default)]

@@ -262,7 +262,8 @@ pub fn check(files: &BTreeMap<String, String>, observed: &ObservedAccount) -> Ve
         let Some(behaviour) = crate::kinds::behaviour(&resource.address.kind) else {
             continue;
         };
-        for field in crate::plan::generic::diff_attrs(behaviour, &resource.attrs, &object.attrs) {
+        for field in crate::kinds::lifecycle::diff_attrs(behaviour, &resource.attrs, &object.attrs)
+        {
             problems.push(format!(
                 "{}: `{}` is declared as {} but the account holds {}",
                 resource.address,

@@ -13,7 +13,6 @@ pub mod export;
 pub mod files;
 pub mod hash;
 pub mod kinds;
-pub mod lock;
 pub mod manifest;
 pub mod model;
 pub mod models;
@@ -24,6 +23,8 @@ pub mod policy;
 pub mod pricing;
 pub mod render;
 pub mod status;
+pub mod syntax;
 
 pub use cli::run;
+pub use cloud::lock;
 pub use exit::ExitStatus;

@@ -23,9 +23,9 @@ use tokio::time::Instant;
 use futures::future::join_all;
 use serde::Serialize;
 
+use crate::cloud::lock::Session;
 use crate::cloud::{Cloud, CloudError, ErrorClass};
 use crate::kinds::{Kind, StatusClass};
-use crate::lock::Session;
 use crate::model::{Address, ObservedAccount};
 use crate::plan::{Action, Change, Op, Plan, WaitOn};
 pub use interrupt::Interrupt;
@@ -360,11 +360,11 @@ async fn relock(
     deadline: Instant,
     options: &ApplyOptions,
     progress: &Progress,
-) -> Result<(), crate::lock::LockError> {
+) -> Result<(), crate::cloud::lock::LockError> {
     let mut announced = false;
     loop {
         match lock.acquire().await {
-            Err(e @ crate::lock::LockError::Held { .. })
+            Err(e @ crate::cloud::lock::LockError::Held { .. })
                 if Instant::now() < deadline && !options.interrupt.is_set() =>
             {
                 if !announced {

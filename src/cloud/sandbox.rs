@@ -14,12 +14,12 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::{Cloud, CloudError, ErrorClass};
+use crate::cloud::lock::{LockLocation, StackLock};
 use crate::kinds::customization_job::{self as job, CUSTOM_MODEL};
 use crate::kinds::provisioned_throughput as pt;
-use crate::lock::{LockLocation, StackLock};
+use crate::model::plan::Op;
 use crate::model::{ObservedAccount, ObservedResource};
 use crate::models;
-use crate::plan::Op;
 
 const FORMAT: u32 = 1;
 const BUCKET: &str = "Bucket";

@@ -2,16 +2,21 @@
 //! it is validated and lowered to desired state) and [`KindBehaviour`] (how the
 //! planner treats it), with the contexts they are given.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+
+use schemars::JsonSchema;
 
 use serde_json::{Map, Value};
 
 use crate::diag::{Diagnostic, FileId, Loc};
-use crate::manifest::refs::{Placeholder, RefOr, Reference, interpolate};
-use crate::manifest::spanned::{Pos, Spanned};
+use crate::model::plan::{Change, PlanOptions};
+use crate::model::{Address, DesiredStack, TAG_ADDRESS};
 use crate::model::{DeletionPolicy, DesiredResource, ObservedAccount, ObservedResource, StackInfo};
-use crate::plan::{Change, PlanCx};
+use crate::syntax::refs::{Placeholder, RefOr, Reference, interpolate};
+use crate::syntax::spanned::KeyedMap;
+use crate::syntax::spanned::{Pos, Spanned};
 
 /// Fields every kind may carry.
 #[derive(Clone, Copy, Debug, Default)]
@@ -38,7 +43,7 @@ pub trait ResourceSpec: fmt::Debug + Send + Sync {
     }
     /// The smoke check the spec declares, if its kind has any. It is no part of
     /// the spec hash nor of the attributes compared with AWS.
-    fn smoke_check(&self) -> Option<crate::check::SmokeCheck> {
+    fn smoke_check(&self) -> Option<crate::model::check::SmokeCheck> {
         None
     }
 }
@@ -121,14 +126,12 @@ pub trait KindBehaviour: Sync {
     fn taggable(&self) -> bool {
         true
     }
-    /// Plans a declared resource against the account.
-    fn plan(&self, cx: &PlanCx<'_>, desired: &DesiredResource) -> Vec<Change> {
-        crate::plan::generic::plan_declared(self, cx, desired)
-    }
-    /// Plans an object this stack owns that no declared resource claimed.
-    fn plan_orphan(&self, cx: &PlanCx<'_>, observed: &ObservedResource) -> Vec<Change> {
-        crate::plan::generic::plan_orphan(self, cx, observed)
-    }
+    /// Plans a declared resource against the account (most kinds:
+    /// [`crate::kinds::lifecycle::plan_declared`]).
+    fn plan(&self, cx: &PlanCx<'_>, desired: &DesiredResource) -> Vec<Change>;
+    /// Plans an object this stack owns that no declared resource claimed (most
+    /// kinds: [`crate::kinds::lifecycle::plan_orphan`]).
+    fn plan_orphan(&self, cx: &PlanCx<'_>, observed: &ObservedResource) -> Vec<Change>;
 }
 
 /// What a kind's export sees: the account read, and the documents exported so far
@@ -405,4 +408,92 @@ pub enum State {
     #[default]
     Present,
     Absent,
+}
+
+/// What a kind's planner can see.
+pub struct PlanCx<'a> {
+    pub desired: &'a DesiredStack,
+    pub observed: &'a ObservedAccount,
+    pub options: &'a PlanOptions,
+    claimed: RefCell<BTreeSet<(String, String)>>,
+}
+
+impl<'a> PlanCx<'a> {
+    pub fn new(
+        desired: &'a DesiredStack,
+        observed: &'a ObservedAccount,
+        options: &'a PlanOptions,
+    ) -> PlanCx<'a> {
+        PlanCx {
+            desired,
+            observed,
+            options,
+            claimed: RefCell::new(BTreeSet::new()),
+        }
+    }
+    pub fn stack(&self) -> &str {
+        &self.desired.stack.name
+    }
+    /// Marks an observed object as accounted for by a declared resource.
+    pub fn claim(&self, observed: &ObservedResource) {
+        self.claimed
+            .borrow_mut()
+            .insert((observed.kind.clone(), observed.aws_name.clone()));
+    }
+    pub fn is_claimed(&self, observed: &ObservedResource) -> bool {
+        self.claimed
+            .borrow()
+            .contains(&(observed.kind.clone(), observed.aws_name.clone()))
+    }
+    pub fn find(&self, kind: &str, aws_name: &str) -> Option<&'a ObservedResource> {
+        self.observed.find(kind, aws_name)
+    }
+    /// Objects of `kind` this stack owns for `address`.
+    pub fn owned_for(&self, kind: &'a str, address: &Address) -> Vec<&'a ObservedResource> {
+        let address = address.to_string();
+        let stack = self.stack().to_string();
+        self.observed
+            .of_kind(kind)
+            .filter(|o| o.owned_by(&stack) && o.tag(TAG_ADDRESS) == Some(address.as_str()))
+            .collect()
+    }
+    /// Declared resources of a kind.
+    pub fn declared(&self, kind: &'a str) -> impl Iterator<Item = &'a DesiredResource> + 'a {
+        self.desired
+            .resources
+            .iter()
+            .filter(move |r| r.address.kind == kind)
+    }
+    /// The observation time (RFC 3339).
+    pub fn now(&self) -> &str {
+        &self.observed.observed_at
+    }
+}
+
+/// `retain | delete`
+#[derive(JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub enum DeletionPolicySchema {
+    Retain,
+    Delete,
+}
+
+/// Drops `null` members of an object.
+pub fn strip_nulls(value: Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            Value::Object(map.into_iter().filter(|(_, v)| !v.is_null()).collect())
+        }
+        other => other,
+    }
+}
+
+/// Checks a spec's `tags`, each problem at its key.
+pub fn validate_tags(cx: &mut ValidateCx<'_>, tags: Option<&KeyedMap<Option<String>>>) {
+    for (key, pos, value) in tags.into_iter().flat_map(KeyedMap::iter_with_pos) {
+        if let Err(problem) = crate::names::check_tag(key, value.as_deref().unwrap_or("")) {
+            cx.error(pos, format!("`tags`: {problem}"));
+        }
+    }
 }

@@ -6,12 +6,14 @@
 //! sensitive fields) and the registry. The engine asks a [`Kind`] instead of
 //! matching on kind names, so a kind that forgets one of these does not compile.
 
-use std::fmt;
-
 use serde::de::MapAccess;
 
-mod face;
+pub mod face;
+pub mod facts;
+pub mod lifecycle;
+pub use crate::model::Kind;
 pub use face::*;
+pub use facts::*;
 
 pub mod bucket;
 pub mod customization_job;
@@ -22,181 +24,7 @@ pub mod model_access;
 pub mod provisioned_throughput;
 pub mod stack;
 
-/// Every kind of object bedform plans for: the kinds a manifest declares, and
-/// `CustomModel`, the model a `CustomizationJob` produces (observed, owned by its
-/// job, not declared on its own).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Kind {
-    Bucket,
-    LogGroup,
-    IamRole,
-    InvocationLogging,
-    ModelAccess,
-    CustomizationJob,
-    CustomModel,
-    ProvisionedThroughput,
-}
-
-/// What a status read from AWS means for the engine.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum StatusClass {
-    /// On its way somewhere: a job that trains or stops, a throughput being
-    /// created or updated. Followed by `apply --wait` and `status`.
-    Transitional,
-    /// Where it was going: a job completed, a throughput in service, or a kind
-    /// that has no statuses (it is ready once it exists).
-    Ready,
-    /// Ended badly: shown with AWS's message, retried only when asked.
-    Failed,
-    /// A status the API does not document: shown as it is, never followed, and
-    /// not taken for ready.
-    Undocumented,
-}
-
-/// What the engine needs to know of one kind. A kind states every member (a
-/// struct literal cannot leave one out), so a new kind has to decide each.
-#[derive(Debug)]
-pub struct KindFacts {
-    /// Where the kind's deletes go in a teardown: lower first. Dependents come
-    /// before what they depend on (a throughput before the model it serves, the
-    /// model's job, logging before its role, roles before buckets and log groups).
-    pub teardown_rank: u8,
-    /// Whether the kind is one per account and region (a manifest may declare it
-    /// once).
-    pub singleton: bool,
-    /// Whether `${NAME.arn}` can be resolved before apply (a job's ARN is AWS's
-    /// choice; singletons have none).
-    pub arn_known_before_apply: bool,
-    /// The fields that grant or take away permissions (trust and permission
-    /// policies, resource policies): the markdown plan warns about changes to them.
-    pub permission_fields: &'static [&'static str],
-    /// Members the API marks sensitive, wherever they appear in the kind's values:
-    /// masked in every plan on stdout.
-    pub sensitive_members: &'static [&'static str],
-    /// What an AWS status of this kind means.
-    pub status_class: fn(&str) -> StatusClass,
-    /// Whether a create or update of this kind goes on after AWS accepted it (a
-    /// job trains, a throughput is created): apply follows it to [`StatusClass::Ready`].
-    pub converges: bool,
-    /// Whether a replacement keeps the old object until the new one is ready (a
-    /// throughput serves until its successor is in service).
-    pub replacement_waits_until_ready: bool,
-    /// Whether a failed object of this kind is made again only when asked
-    /// (`--retry-failed`): a job that failed or was stopped costs another training.
-    pub retried_only_when_asked: bool,
-    /// Why `bedform export` writes no documents of this kind; `None` when it does.
-    pub not_exported_because: Option<&'static str>,
-    /// What the kind's API accepts as tags; `None` when the object takes none.
-    pub tags: Option<TagRules>,
-}
-
-/// Bedrock's tags (`TagList`: at most 200; `TagKey`, `TagValue` patterns).
-pub const BEDROCK_TAGS: TagRules = TagRules {
-    max_tags: 200,
-    characters: TagCharacters::Ascii,
-};
-
-/// The tags an API accepts on one object, from its service model.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct TagRules {
-    /// Most tags on one object, bedform's ownership tags included.
-    pub max_tags: usize,
-    pub characters: TagCharacters,
-}
-
-/// Characters allowed in tag keys and values.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TagCharacters {
-    /// Bedrock: ASCII letters and digits, white space and `_ . : / = + @ -`.
-    Ascii,
-    /// IAM, S3, CloudWatch Logs: any letter, number or space, and `_ . : / = + - @`.
-    Unicode,
-}
-
-impl TagRules {
-    /// The problems of `tags` (user tags and ownership tags, as sent) on one object.
-    pub fn problems(self, tags: &std::collections::BTreeMap<String, String>) -> Vec<String> {
-        let mut problems = Vec::new();
-        if tags.len() > self.max_tags {
-            problems.push(format!(
-                "{} tags with bedform's ownership tags; this object takes at most {}",
-                tags.len(),
-                self.max_tags
-            ));
-        }
-        let allowed = |c: char| match self.characters {
-            TagCharacters::Ascii => c.is_ascii_alphanumeric() || c.is_ascii_whitespace(),
-            TagCharacters::Unicode => c.is_alphanumeric() || c.is_whitespace(),
-        } || "_.:/=+@-".contains(c);
-        for (key, value) in tags {
-            for (what, text) in [("key", key), ("value", value)] {
-                if let Some(bad) = text.chars().find(|c| !allowed(*c)) {
-                    problems.push(format!(
-                        "tag `{key}`: the {what} holds `{}`, which this API does not allow in tags (letters, digits, spaces and _ . : / = + - @{})",
-                        crate::diag::printable(&bad.to_string()),
-                        match self.characters {
-                            TagCharacters::Ascii => ", ASCII only",
-                            TagCharacters::Unicode => "",
-                        }
-                    ));
-                }
-            }
-        }
-        problems
-    }
-}
-
-/// The status class of a kind AWS reports no status for: ready once it exists.
-pub fn no_status(_status: &str) -> StatusClass {
-    StatusClass::Ready
-}
-
 impl Kind {
-    /// Every kind, in the order the manifests document them.
-    pub const ALL: [Kind; 8] = [
-        Kind::Bucket,
-        Kind::LogGroup,
-        Kind::IamRole,
-        Kind::InvocationLogging,
-        Kind::ModelAccess,
-        Kind::CustomizationJob,
-        Kind::CustomModel,
-        Kind::ProvisionedThroughput,
-    ];
-
-    /// The kind's name, as manifests, plans and ownership tags write it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Bucket => "Bucket",
-            Kind::LogGroup => "LogGroup",
-            Kind::IamRole => "IamRole",
-            Kind::InvocationLogging => "InvocationLogging",
-            Kind::ModelAccess => "ModelAccess",
-            Kind::CustomizationJob => "CustomizationJob",
-            Kind::CustomModel => "CustomModel",
-            Kind::ProvisionedThroughput => "ProvisionedThroughput",
-        }
-    }
-
-    /// The kind named `name`, if bedform knows it.
-    pub fn parse(name: &str) -> Option<Kind> {
-        Kind::ALL.into_iter().find(|kind| kind.as_str() == name)
-    }
-
-    /// Whether a manifest may declare an object of this kind by itself.
-    pub fn declarable(self) -> bool {
-        match self {
-            Kind::CustomModel => false,
-            Kind::Bucket
-            | Kind::LogGroup
-            | Kind::IamRole
-            | Kind::InvocationLogging
-            | Kind::ModelAccess
-            | Kind::CustomizationJob
-            | Kind::ProvisionedThroughput => true,
-        }
-    }
-
     /// What the engine needs to know of the kind: the registry, one line per kind.
     pub fn facts(self) -> &'static KindFacts {
         use crate::kinds as r;
@@ -254,12 +82,6 @@ impl Kind {
     }
 }
 
-impl fmt::Display for Kind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 // The kinds a manifest declares, each once: its spec type and its folder.
 macro_rules! registry {
     ($($kind:ident => $module:ident :: $spec:ident),* $(,)?) => {
@@ -303,8 +125,8 @@ macro_rules! registry {
 
         /// JSON Schema of one document per kind (the Stack document included).
         pub fn document_schemas(generator: &mut schemars::SchemaGenerator) -> Vec<schemars::Schema> {
-            let mut schemas = vec![crate::manifest::schema::document_schema::<stack::StackSpec>("Stack", generator)];
-            $(schemas.push(crate::manifest::schema::document_schema::<$module::$spec>(stringify!($kind), generator));)*
+            let mut schemas = vec![crate::syntax::schema::document_schema::<stack::StackSpec>("Stack", generator)];
+            $(schemas.push(crate::syntax::schema::document_schema::<$module::$spec>(stringify!($kind), generator));)*
             schemas
         }
     };

@@ -3,10 +3,10 @@
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::ValidateCx;
-use crate::lock::LockLocation;
-use crate::manifest::spanned::{KeyedMap, Spanned};
+use crate::cloud::lock::LockLocation;
+use crate::kinds::face::ValidateCx;
 use crate::model::StackInfo;
+use crate::syntax::spanned::{KeyedMap, Spanned};
 
 /// The stack: one per run.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]

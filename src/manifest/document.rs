@@ -6,9 +6,9 @@ use std::fmt;
 use serde::de::{self, IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
-use super::spanned::{Pos, Spanned};
 use crate::kinds::AnySpec;
 use crate::kinds::stack::StackSpec;
+use crate::syntax::spanned::{Pos, Spanned};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

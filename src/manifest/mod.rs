@@ -2,9 +2,9 @@
 //! [`DesiredStack`].
 
 pub mod document;
-pub mod refs;
 pub mod schema;
-pub mod spanned;
+
+pub use crate::syntax::{refs, spanned};
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
@@ -19,9 +19,9 @@ use crate::kinds::Kind;
 use crate::kinds::stack::StackSpec;
 use crate::kinds::{self, AnySpec, LowerCx, Lowered, RESOURCE_KINDS, ValidateCx};
 use crate::model::{Address, DesiredStack};
+use crate::syntax::refs::{Placeholder, Reference, placeholders};
+use crate::syntax::spanned::{Pos, Spanned};
 use document::{Body, RawDocument};
-use refs::{Placeholder, Reference, placeholders};
-use spanned::{Pos, Spanned};
 
 /// Account used to resolve ARNs when validating offline without `accountId`.
 pub const PLACEHOLDER_ACCOUNT: &str = "123456789012";

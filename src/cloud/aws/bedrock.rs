@@ -19,8 +19,8 @@ use crate::kinds::customization_job::{self as job, CUSTOM_MODEL};
 use crate::kinds::provisioned_throughput as pt;
 use crate::kinds::{invocation_logging, model_access};
 use crate::model::ObservedResource;
+use crate::model::plan::Op;
 use crate::models::{custom_model_identity, custom_model_name, normalise_model};
-use crate::plan::Op;
 
 const LOGGING: &str = "InvocationLogging";
 const MODEL_ACCESS: &str = "ModelAccess";
@@ -83,7 +83,7 @@ async fn observe_logging(aws: &Aws) -> Result<Option<ObservedResource>, CloudErr
     let cloud_watch = config
         .cloud_watch_config()
         .map(|cw| {
-            crate::kinds::bucket::strip_nulls(json!({
+            crate::kinds::face::strip_nulls(json!({
                 "logGroupName": cw.log_group_name(),
                 "roleArn": cw.role_arn(),
                 "largeDataDeliveryS3Config": cw.large_data_delivery_s3_config().map(|s| json!({
@@ -316,7 +316,7 @@ async fn observe_jobs(
 fn filters_value(filters: &RequestMetadataFilters) -> Value {
     let map = |m: &HashMap<String, String>| json!(m.iter().collect::<BTreeMap<_, _>>());
     let base = |b: &RequestMetadataBaseFilters| {
-        crate::kinds::bucket::strip_nulls(json!({
+        crate::kinds::face::strip_nulls(json!({
             "equals": b.equals().map(map),
             "notEquals": b.not_equals().map(map),
         }))
@@ -373,7 +373,7 @@ async fn read_job(aws: &Aws, name: &str) -> Result<Option<ObservedResource>, Clo
         .map(|t| match (t.s3_uri(), t.invocation_logs_config()) {
             (Some(uri), _) => json!({"s3Uri": uri}),
             (None, Some(logs)) => {
-                json!({"invocationLogs": crate::kinds::bucket::strip_nulls(json!({
+                json!({"invocationLogs": crate::kinds::face::strip_nulls(json!({
                     "s3Uri": logs.invocation_log_source().and_then(|s| s.as_s3_uri().ok()),
                     "usePromptResponse": logs.use_prompt_response(),
                     "requestMetadataFilters": logs.request_metadata_filters().map(filters_value),

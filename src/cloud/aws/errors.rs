@@ -4,7 +4,7 @@ use aws_sdk_sts::error::SdkError;
 use aws_smithy_runtime_api::http::Response as HttpResponse;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
-use crate::cloud::{CloudError, ErrorClass};
+use crate::cloud::error::{CloudError, ErrorClass};
 
 /// Classifies an SDK error from `operation` (an IAM-style action name such as
 /// `bedrock:CreateModelCustomizationJob`) on `object`.

@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 use super::{Aws, READ_CONCURRENCY, Scope, attr_str, classify};
 use crate::cloud::{CloudError, ErrorClass};
 use crate::model::ObservedResource;
-use crate::plan::Op;
+use crate::model::plan::Op;
 use crate::policy::{normalise, url_decode};
 
 pub const KIND: &str = "IamRole";

@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 use super::{Aws, READ_CONCURRENCY, Scope, classify};
 use crate::cloud::{CloudError, ErrorClass};
 use crate::model::ObservedResource;
-use crate::plan::Op;
+use crate::model::plan::Op;
 
 pub const KIND: &str = "LogGroup";
 

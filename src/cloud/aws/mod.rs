@@ -5,7 +5,7 @@
 //! lower to, so the planner compares like with like.
 
 mod bedrock;
-mod errors;
+pub mod errors;
 mod iam;
 mod logs;
 mod runtime;
@@ -22,10 +22,10 @@ use aws_config::timeout::TimeoutConfig;
 use serde_json::Value;
 
 use super::{Cloud, CloudError, ErrorClass, Scope};
-use crate::kinds::Kind;
-use crate::lock::{LockLocation, StackLock};
+use crate::cloud::lock::{LockLocation, StackLock};
+use crate::model::Kind;
+use crate::model::plan::Op;
 use crate::model::{ObservedAccount, ObservedResource};
-use crate::plan::Op;
 pub use errors::classify;
 
 /// How many reads run at once.
@@ -345,7 +345,7 @@ impl Cloud for Aws {
         name: &str,
         prompt: &str,
         max_tokens: u32,
-    ) -> Result<crate::check::Answer, CloudError> {
+    ) -> Result<crate::model::check::Answer, CloudError> {
         runtime::converse(self, model_arn, name, prompt, max_tokens).await
     }
 

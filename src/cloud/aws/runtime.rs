@@ -5,8 +5,8 @@ use aws_sdk_bedrockruntime::types::{
 };
 
 use super::{Aws, classify};
-use crate::check::Answer;
 use crate::cloud::{CloudError, ErrorClass};
+use crate::model::check::Answer;
 
 /// Converse is authorised by `bedrock:InvokeModel`: errors name that action.
 const OPERATION: &str = "bedrock:InvokeModel";

@@ -14,7 +14,7 @@ use serde_json::{Map, Value, json};
 use super::{Aws, READ_CONCURRENCY, Scope, classify};
 use crate::cloud::{CloudError, ErrorClass};
 use crate::model::ObservedResource;
-use crate::plan::Op;
+use crate::model::plan::Op;
 
 pub const KIND: &str = "Bucket";
 
@@ -143,7 +143,7 @@ async fn read(
                         .and_then(|r| r.apply_server_side_encryption_by_default());
                     match rule {
                         Some(r) if r.sse_algorithm() == &ServerSideEncryption::AwsKms => {
-                            crate::kinds::bucket::strip_nulls(
+                            crate::kinds::face::strip_nulls(
                                 json!({"sse": "kms", "kmsKeyId": r.kms_master_key_id()}),
                             )
                         }

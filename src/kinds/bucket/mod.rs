@@ -4,14 +4,17 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::{
+use crate::diag::Diagnostic;
+use crate::kinds::face::PlanCx;
+use crate::kinds::face::{
     Common, ExportCx, Exported, KindBehaviour, LowerCx, Lowered, ResourceSpec, ValidateCx,
 };
-use crate::diag::Diagnostic;
-use crate::manifest::refs::Reference;
-use crate::manifest::spanned::{KeyedMap, Spanned};
+use crate::kinds::face::{DeletionPolicySchema, strip_nulls, validate_tags};
+use crate::kinds::lifecycle;
+use crate::model::plan::Change;
 use crate::model::{DeletionPolicy, DesiredResource, ObservedResource};
-use crate::plan::{Change, PlanCx, generic};
+use crate::syntax::refs::Reference;
+use crate::syntax::spanned::{KeyedMap, Spanned};
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -43,15 +46,6 @@ pub struct BucketSpec {
 
 fn yes() -> bool {
     true
-}
-
-/// `retain | delete`
-#[derive(JsonSchema)]
-#[serde(rename_all = "camelCase")]
-#[allow(dead_code)]
-pub enum DeletionPolicySchema {
-    Retain,
-    Delete,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -168,30 +162,11 @@ pub fn log_delivery_policy(bucket: &str, region: &str, account: &str) -> Value {
     }))
 }
 
-/// Drops `null` members of an object.
-pub fn strip_nulls(value: Value) -> Value {
-    match value {
-        Value::Object(map) => {
-            Value::Object(map.into_iter().filter(|(_, v)| !v.is_null()).collect())
-        }
-        other => other,
-    }
-}
-
-/// Checks a spec's `tags`, each problem at its key.
-pub fn validate_tags(cx: &mut ValidateCx<'_>, tags: Option<&KeyedMap<Option<String>>>) {
-    for (key, pos, value) in tags.into_iter().flat_map(KeyedMap::iter_with_pos) {
-        if let Err(problem) = crate::names::check_tag(key, value.as_deref().unwrap_or("")) {
-            cx.error(pos, format!("`tags`: {problem}"));
-        }
-    }
-}
-
 pub struct Behaviour;
 pub static BEHAVIOUR: Behaviour = Behaviour;
 
 /// What the engine needs to know of the kind.
-pub const FACTS: crate::kinds::KindFacts = crate::kinds::KindFacts {
+pub const FACTS: crate::kinds::facts::KindFacts = crate::kinds::facts::KindFacts {
     // Buckets hold what the others wrote: deleted last.
     teardown_rank: 6,
     singleton: false,
@@ -199,14 +174,14 @@ pub const FACTS: crate::kinds::KindFacts = crate::kinds::KindFacts {
     permission_fields: &["policy"],
     sensitive_members: &[],
     // AWS reports no status for this kind.
-    status_class: crate::kinds::no_status,
+    status_class: crate::kinds::facts::no_status,
     converges: false,
     replacement_waits_until_ready: false,
     retried_only_when_asked: false,
     not_exported_because: None,
-    tags: Some(crate::kinds::TagRules {
+    tags: Some(crate::kinds::facts::TagRules {
         max_tags: 50,
-        characters: crate::kinds::TagCharacters::Unicode,
+        characters: crate::kinds::facts::TagCharacters::Unicode,
     }),
 };
 
@@ -268,16 +243,16 @@ impl KindBehaviour for Behaviour {
         Ok(out)
     }
     fn plan(&self, cx: &PlanCx<'_>, desired: &DesiredResource) -> Vec<Change> {
-        let changes = generic::plan_declared(self, cx, desired);
+        let changes = lifecycle::plan_declared(self, cx, desired);
         // A bucket that holds objects is deleted (by a rename or `state`) only with
         // `deletionPolicy: delete`: AWS refuses to delete a bucket that is not empty.
         changes
             .into_iter()
-            .map(|c| generic::guard_data_deletes(cx, desired.deletion_policy, objects, c))
+            .map(|c| lifecycle::guard_data_deletes(cx, desired.deletion_policy, objects, c))
             .collect()
     }
 
     fn plan_orphan(&self, _cx: &PlanCx<'_>, observed: &ObservedResource) -> Vec<Change> {
-        generic::plan_orphan_with_data(observed, objects(observed))
+        lifecycle::plan_orphan_with_data(observed, objects(observed))
     }
 }

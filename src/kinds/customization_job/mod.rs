@@ -10,12 +10,12 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::bucket::{strip_nulls, validate_tags};
-use super::{Common, LowerCx, Lowered, ResourceSpec, ValidateCx};
 use crate::diag::Diagnostic;
-use crate::manifest::refs::{RefOr, Reference};
-use crate::manifest::spanned::{KeyedMap, Spanned};
+use crate::kinds::face::{Common, LowerCx, Lowered, ResourceSpec, ValidateCx};
+use crate::kinds::face::{strip_nulls, validate_tags};
 use crate::model::{DeletionPolicy, DesiredResource};
+use crate::syntax::refs::{RefOr, Reference};
+use crate::syntax::spanned::{KeyedMap, Spanned};
 
 /// The observed kind of the models jobs produce.
 pub const CUSTOM_MODEL: &str = "CustomModel";

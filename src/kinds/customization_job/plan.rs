@@ -5,9 +5,11 @@
 use serde_json::{Value, json};
 
 use super::*;
-use crate::kinds::{ExportCx, Exported, KindBehaviour};
+use crate::kinds::face::PlanCx;
+use crate::kinds::face::{ExportCx, Exported, KindBehaviour};
+use crate::kinds::lifecycle;
+use crate::model::plan::{Action, Change, FieldDiff, Op};
 use crate::model::{Address, DesiredResource, ObservedResource, TAG_ADDRESS};
-use crate::plan::{Action, Change, FieldDiff, Op, PlanCx, generic};
 
 pub struct Behaviour;
 pub static BEHAVIOUR: Behaviour = Behaviour;
@@ -38,7 +40,7 @@ impl JobStatus {
 }
 
 /// What the engine needs to know of the kind.
-pub const FACTS: crate::kinds::KindFacts = crate::kinds::KindFacts {
+pub const FACTS: crate::kinds::facts::KindFacts = crate::kinds::facts::KindFacts {
     // After the throughput that serves its model, before the model itself.
     teardown_rank: 1,
     singleton: false,
@@ -52,11 +54,11 @@ pub const FACTS: crate::kinds::KindFacts = crate::kinds::KindFacts {
     replacement_waits_until_ready: false,
     retried_only_when_asked: true,
     not_exported_because: None,
-    tags: Some(crate::kinds::BEDROCK_TAGS),
+    tags: Some(crate::kinds::facts::BEDROCK_TAGS),
 };
 
-fn job_status_class(status: &str) -> crate::kinds::StatusClass {
-    use crate::kinds::StatusClass;
+fn job_status_class(status: &str) -> crate::kinds::facts::StatusClass {
+    use crate::kinds::facts::StatusClass;
     match JobStatus::parse(status) {
         Some(JobStatus::InProgress | JobStatus::Stopping) => StatusClass::Transitional,
         // A job stopped outside bedform ended too: it is not retried by itself.
@@ -238,7 +240,7 @@ impl KindBehaviour for Behaviour {
         for (_, job) in &attempts {
             cx.claim(job);
             if !job.owned_by(cx.stack()) {
-                return vec![generic::unmanaged(desired, job)];
+                return vec![lifecycle::unmanaged(desired, job)];
             }
         }
         let previous: Vec<&ObservedResource> = cx
@@ -349,7 +351,7 @@ impl KindBehaviour for Behaviour {
             let _ = cx;
             return vec![
                 Change::new(
-                    generic::orphan_address(observed),
+                    lifecycle::orphan_address(observed),
                     observed.aws_name.clone(),
                     Action::Stop,
                 )
@@ -391,14 +393,14 @@ fn new_job(
         .max_by_key(|j| j.fact_str("creationTime").unwrap_or(""))
     {
         Some(old) => {
-            let mut fields = generic::diff_attrs(&BEHAVIOUR, &desired.attrs, &old.attrs);
+            let mut fields = lifecycle::diff_attrs(&BEHAVIOUR, &desired.attrs, &old.attrs);
             fields.retain(|f| f.path != "customModelName");
             for field in &mut fields {
                 field.forces_replacement = TRAINING_FIELDS.contains(&field.path.as_str());
             }
             (Action::Replace, fields)
         }
-        None => (Action::Create, generic::created_fields(desired)),
+        None => (Action::Create, lifecycle::created_fields(desired)),
     };
     let mut change = Change::new(desired.address.clone(), name, action)
         .because(why)
@@ -435,7 +437,7 @@ fn plan_old_model(
     new_model_ready: bool,
     new_model: &str,
 ) -> Vec<Change> {
-    let address = generic::orphan_address(old);
+    let address = lifecycle::orphan_address(old);
     let served = cx
         .observed
         .of_kind(crate::kinds::provisioned_throughput::KIND)
@@ -494,7 +496,7 @@ pub struct CustomModelBehaviour;
 pub static CUSTOM_MODEL_BEHAVIOUR: CustomModelBehaviour = CustomModelBehaviour;
 
 /// What the engine needs to know of the kind.
-pub const CUSTOM_MODEL_FACTS: crate::kinds::KindFacts = crate::kinds::KindFacts {
+pub const CUSTOM_MODEL_FACTS: crate::kinds::facts::KindFacts = crate::kinds::facts::KindFacts {
     // After the throughput that serves it and the job that made it.
     teardown_rank: 2,
     singleton: false,
@@ -503,22 +505,25 @@ pub const CUSTOM_MODEL_FACTS: crate::kinds::KindFacts = crate::kinds::KindFacts 
     permission_fields: &[],
     sensitive_members: &[],
     // A custom model is followed through its job, not by its own status.
-    status_class: crate::kinds::no_status,
+    status_class: crate::kinds::facts::no_status,
     converges: false,
     replacement_waits_until_ready: false,
     retried_only_when_asked: false,
     not_exported_because: Some(
         "a custom model is exported with the customization job that trains it",
     ),
-    tags: Some(crate::kinds::BEDROCK_TAGS),
+    tags: Some(crate::kinds::facts::BEDROCK_TAGS),
 };
 
 impl KindBehaviour for CustomModelBehaviour {
+    fn plan(&self, cx: &PlanCx<'_>, desired: &DesiredResource) -> Vec<Change> {
+        lifecycle::plan_declared(self, cx, desired)
+    }
     fn plan_orphan(&self, cx: &PlanCx<'_>, observed: &ObservedResource) -> Vec<Change> {
-        if let Some(refusal) = generic::orphan_guard(observed) {
+        if let Some(refusal) = lifecycle::orphan_guard(observed) {
             return vec![refusal];
         }
-        let address = generic::orphan_address(observed);
+        let address = lifecycle::orphan_address(observed);
         let declared = observed
             .tag(TAG_ADDRESS)
             .and_then(Address::parse)

@@ -7,14 +7,17 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::bucket::validate_tags;
-use super::{
+use crate::diag::{Diagnostic, Loc};
+use crate::kinds::face::PlanCx;
+use crate::kinds::face::validate_tags;
+use crate::kinds::face::{
     Common, ExportCx, Exported, KindBehaviour, LowerCx, Lowered, ResourceSpec, ValidateCx,
 };
-use crate::diag::{Diagnostic, Loc};
-use crate::manifest::refs::Reference;
-use crate::manifest::spanned::{KeyedMap, Spanned};
-use crate::model::{DeletionPolicy, ObservedResource};
+use crate::kinds::lifecycle;
+use crate::model::plan::Change;
+use crate::model::{DeletionPolicy, DesiredResource, ObservedResource};
+use crate::syntax::refs::Reference;
+use crate::syntax::spanned::{KeyedMap, Spanned};
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -246,7 +249,7 @@ impl ResourceSpec for IamRoleSpec {
 fn first_unresolved(value: &Value) -> Option<String> {
     match value {
         // IAM policy variables (`${aws:username}`) are kept as written, not unresolved.
-        Value::String(s) => crate::manifest::refs::placeholders(s)
+        Value::String(s) => crate::syntax::refs::placeholders(s)
             .first()
             .map(|(at, _)| s[*at..].split('}').next().unwrap_or("").to_string() + "}"),
         Value::Array(items) => items.iter().find_map(first_unresolved),
@@ -275,7 +278,7 @@ pub struct Behaviour;
 pub static BEHAVIOUR: Behaviour = Behaviour;
 
 /// What the engine needs to know of the kind.
-pub const FACTS: crate::kinds::KindFacts = crate::kinds::KindFacts {
+pub const FACTS: crate::kinds::facts::KindFacts = crate::kinds::facts::KindFacts {
     // Roles go after everything that assumes them.
     teardown_rank: 5,
     singleton: false,
@@ -283,14 +286,14 @@ pub const FACTS: crate::kinds::KindFacts = crate::kinds::KindFacts {
     permission_fields: &["trustPolicy", "inlinePolicies", "managedPolicyArns"],
     sensitive_members: &[],
     // AWS reports no status for this kind.
-    status_class: crate::kinds::no_status,
+    status_class: crate::kinds::facts::no_status,
     converges: false,
     replacement_waits_until_ready: false,
     retried_only_when_asked: false,
     not_exported_because: None,
-    tags: Some(crate::kinds::TagRules {
+    tags: Some(crate::kinds::facts::TagRules {
         max_tags: 50,
-        characters: crate::kinds::TagCharacters::Unicode,
+        characters: crate::kinds::facts::TagCharacters::Unicode,
     }),
 };
 
@@ -314,6 +317,12 @@ pub fn trusts_bedrock(policy: &Value) -> bool {
 }
 
 impl KindBehaviour for Behaviour {
+    fn plan(&self, cx: &PlanCx<'_>, desired: &DesiredResource) -> Vec<Change> {
+        lifecycle::plan_declared(self, cx, desired)
+    }
+    fn plan_orphan(&self, cx: &PlanCx<'_>, observed: &ObservedResource) -> Vec<Change> {
+        lifecycle::plan_orphan(self, cx, observed)
+    }
     fn name_field(&self) -> &'static str {
         "`roleName`"
     }

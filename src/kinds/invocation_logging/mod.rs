@@ -7,15 +7,16 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::{
+use crate::diag::Diagnostic;
+use crate::kinds::face::PlanCx;
+use crate::kinds::face::{
     Adoption, Common, ExportCx, Exported, KindBehaviour, LowerCx, Lowered, ResourceSpec, State,
     ValidateCx,
 };
-use crate::diag::Diagnostic;
-use crate::manifest::refs::{RefOr, Reference};
-use crate::manifest::spanned::Spanned;
+use crate::model::plan::Change;
 use crate::model::{DeletionPolicy, ObservedResource};
-use crate::plan::{Change, PlanCx};
+use crate::syntax::refs::{RefOr, Reference};
+use crate::syntax::spanned::Spanned;
 
 /// The AWS name of the singleton.
 pub const AWS_NAME: &str = "model-invocation-logging";
@@ -202,7 +203,7 @@ impl ResourceSpec for InvocationLoggingSpec {
                         Some(role) => json!(cx.arn(role)?),
                         None => Value::Null,
                     };
-                    super::bucket::strip_nulls(json!({
+                    crate::kinds::face::strip_nulls(json!({
                         "logGroupName": cx.aws_name(&cw.log_group)?,
                         "roleArn": role,
                         "largeDataDeliveryS3Config": large,
@@ -243,7 +244,7 @@ pub struct Behaviour;
 pub static BEHAVIOUR: Behaviour = Behaviour;
 
 /// What the engine needs to know of the kind.
-pub const FACTS: crate::kinds::KindFacts = crate::kinds::KindFacts {
+pub const FACTS: crate::kinds::facts::KindFacts = crate::kinds::facts::KindFacts {
     // Logging goes before the role and destinations it names.
     teardown_rank: 3,
     singleton: true,
@@ -252,7 +253,7 @@ pub const FACTS: crate::kinds::KindFacts = crate::kinds::KindFacts {
     permission_fields: &[],
     sensitive_members: &[],
     // AWS reports no status for this kind.
-    status_class: crate::kinds::no_status,
+    status_class: crate::kinds::facts::no_status,
     converges: false,
     replacement_waits_until_ready: false,
     retried_only_when_asked: false,
@@ -261,6 +262,9 @@ pub const FACTS: crate::kinds::KindFacts = crate::kinds::KindFacts {
 };
 
 impl KindBehaviour for Behaviour {
+    fn plan(&self, cx: &PlanCx<'_>, desired: &crate::model::DesiredResource) -> Vec<Change> {
+        crate::kinds::lifecycle::plan_declared(self, cx, desired)
+    }
     fn taggable(&self) -> bool {
         false
     }

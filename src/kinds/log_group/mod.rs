@@ -4,16 +4,18 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::bucket::{DeletionPolicySchema, validate_tags};
-use super::{
+use crate::diag::Diagnostic;
+use crate::kinds::face::PlanCx;
+use crate::kinds::face::{
     Common, ExportCx, Exported, KindBehaviour, LowerCx, Lowered, ResourceSpec, ValidateCx,
 };
-use crate::diag::Diagnostic;
-use crate::manifest::refs::Reference;
-use crate::manifest::spanned::{KeyedMap, Spanned};
+use crate::kinds::face::{DeletionPolicySchema, validate_tags};
+use crate::kinds::lifecycle;
+use crate::model::plan::Change;
 use crate::model::{DeletionPolicy, DesiredResource, ObservedResource};
 use crate::names::LOG_RETENTION_DAYS;
-use crate::plan::{Change, PlanCx, generic};
+use crate::syntax::refs::Reference;
+use crate::syntax::spanned::{KeyedMap, Spanned};
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -119,7 +121,7 @@ pub struct Behaviour;
 pub static BEHAVIOUR: Behaviour = Behaviour;
 
 /// What the engine needs to know of the kind.
-pub const FACTS: crate::kinds::KindFacts = crate::kinds::KindFacts {
+pub const FACTS: crate::kinds::facts::KindFacts = crate::kinds::facts::KindFacts {
     // Log groups hold what the others wrote: deleted last.
     teardown_rank: 6,
     singleton: false,
@@ -127,14 +129,14 @@ pub const FACTS: crate::kinds::KindFacts = crate::kinds::KindFacts {
     permission_fields: &[],
     sensitive_members: &[],
     // AWS reports no status for this kind.
-    status_class: crate::kinds::no_status,
+    status_class: crate::kinds::facts::no_status,
     converges: false,
     replacement_waits_until_ready: false,
     retried_only_when_asked: false,
     not_exported_because: None,
-    tags: Some(crate::kinds::TagRules {
+    tags: Some(crate::kinds::facts::TagRules {
         max_tags: 50,
-        characters: crate::kinds::TagCharacters::Unicode,
+        characters: crate::kinds::facts::TagCharacters::Unicode,
     }),
 };
 
@@ -174,13 +176,13 @@ impl KindBehaviour for Behaviour {
     }
     fn plan(&self, cx: &PlanCx<'_>, desired: &DesiredResource) -> Vec<Change> {
         // A rename deletes the old group with its events: only with `deletionPolicy: delete`.
-        generic::plan_declared(self, cx, desired)
+        lifecycle::plan_declared(self, cx, desired)
             .into_iter()
-            .map(|c| generic::guard_data_deletes(cx, desired.deletion_policy, events, c))
+            .map(|c| lifecycle::guard_data_deletes(cx, desired.deletion_policy, events, c))
             .collect()
     }
 
     fn plan_orphan(&self, _cx: &PlanCx<'_>, observed: &ObservedResource) -> Vec<Change> {
-        generic::plan_orphan_with_data(observed, events(observed))
+        lifecycle::plan_orphan_with_data(observed, events(observed))
     }
 }

@@ -8,12 +8,15 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::{Adoption, Common, KindBehaviour, LowerCx, Lowered, ResourceSpec, State, ValidateCx};
 use crate::diag::{Diagnostic, Loc};
-use crate::manifest::refs::Reference;
-use crate::manifest::spanned::Spanned;
+use crate::kinds::face::PlanCx;
+use crate::kinds::face::{
+    Adoption, Common, KindBehaviour, LowerCx, Lowered, ResourceSpec, State, ValidateCx,
+};
+use crate::model::plan::{Action, Change, FieldDiff, Op};
 use crate::model::{DeletionPolicy, DesiredResource, ObservedResource};
-use crate::plan::{Action, Change, FieldDiff, Op, PlanCx};
+use crate::syntax::refs::Reference;
+use crate::syntax::spanned::Spanned;
 
 pub const AWS_NAME: &str = "model-access";
 
@@ -76,7 +79,7 @@ impl ModelEntry {
             ModelEntry::Id(id) => {
                 json!({"model": crate::models::normalise_model(id), "offerType": "public"})
             }
-            ModelEntry::Detailed(o) => super::bucket::strip_nulls(json!({
+            ModelEntry::Detailed(o) => crate::kinds::face::strip_nulls(json!({
                 "model": crate::models::normalise_model(&o.model),
                 "offerType": if o.offer_type == Some(OfferType::All) { "all" } else { "public" },
                 "offerId": o.offer_id,
@@ -170,7 +173,7 @@ pub struct Behaviour;
 pub static BEHAVIOUR: Behaviour = Behaviour;
 
 /// What the engine needs to know of the kind.
-pub const FACTS: crate::kinds::KindFacts = crate::kinds::KindFacts {
+pub const FACTS: crate::kinds::facts::KindFacts = crate::kinds::facts::KindFacts {
     // Agreements go after what may serve their models.
     teardown_rank: 4,
     singleton: true,
@@ -179,7 +182,7 @@ pub const FACTS: crate::kinds::KindFacts = crate::kinds::KindFacts {
     permission_fields: &[],
     sensitive_members: &["useCaseForm"],
     // AWS reports no status for this kind.
-    status_class: crate::kinds::no_status,
+    status_class: crate::kinds::facts::no_status,
     converges: false,
     replacement_waits_until_ready: false,
     retried_only_when_asked: false,
@@ -252,7 +255,7 @@ impl KindBehaviour for Behaviour {
                 return vec![change.note("declared absent; no agreements to cancel")];
             }
             if desired.prevent_destroy {
-                return vec![crate::plan::generic::prevent_destroy(
+                return vec![crate::kinds::lifecycle::prevent_destroy(
                     &desired.address,
                     AWS_NAME,
                     "it is declared `state: absent`",

@@ -5,12 +5,12 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, json};
 
-use super::bucket::validate_tags;
-use super::{Common, LowerCx, Lowered, ResourceSpec, ValidateCx};
 use crate::diag::Diagnostic;
-use crate::manifest::refs::{RefOr, Reference};
-use crate::manifest::spanned::{KeyedMap, Spanned};
+use crate::kinds::face::validate_tags;
+use crate::kinds::face::{Common, LowerCx, Lowered, ResourceSpec, ValidateCx};
 use crate::model::DeletionPolicy;
+use crate::syntax::refs::{RefOr, Reference};
+use crate::syntax::spanned::{KeyedMap, Spanned};
 
 pub const KIND: &str = "ProvisionedThroughput";
 pub const CREATING: &str = "Creating";
@@ -65,7 +65,7 @@ pub struct CheckSpec {
 const CHECK_MAX_TOKENS: i64 = 4096;
 
 impl CheckSpec {
-    fn validate(&self, cx: &mut ValidateCx<'_>, pos: crate::manifest::spanned::Pos) {
+    fn validate(&self, cx: &mut ValidateCx<'_>, pos: crate::syntax::spanned::Pos) {
         if self.prompt.value.trim().is_empty() {
             cx.error(self.prompt.pos, "`check.prompt` is empty");
         }
@@ -108,8 +108,8 @@ impl CheckSpec {
         }
     }
 
-    fn lower(&self) -> crate::check::SmokeCheck {
-        crate::check::SmokeCheck {
+    fn lower(&self) -> crate::model::check::SmokeCheck {
+        crate::model::check::SmokeCheck {
             prompt: self.prompt.value.clone(),
             expect: self.expect.as_ref().map(|e| e.value.clone()),
             max_latency_ms: self
@@ -120,7 +120,7 @@ impl CheckSpec {
                 .max_tokens
                 .as_ref()
                 .and_then(|t| u32::try_from(t.value).ok())
-                .unwrap_or(crate::check::DEFAULT_MAX_TOKENS),
+                .unwrap_or(crate::model::check::DEFAULT_MAX_TOKENS),
         }
     }
 }
@@ -203,7 +203,7 @@ impl ResourceSpec for ProvisionedThroughputSpec {
         }
     }
 
-    fn smoke_check(&self) -> Option<crate::check::SmokeCheck> {
+    fn smoke_check(&self) -> Option<crate::model::check::SmokeCheck> {
         self.check.as_ref().map(|c| c.value.lower())
     }
 

@@ -6,9 +6,11 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::*;
-use crate::kinds::{ExportCx, Exported, KindBehaviour};
+use crate::kinds::face::PlanCx;
+use crate::kinds::face::{ExportCx, Exported, KindBehaviour};
+use crate::kinds::lifecycle;
+use crate::model::plan::{Action, Change, FieldDiff, Op, Purchase, WaitOn};
 use crate::model::{DesiredResource, ObservedResource};
-use crate::plan::{Action, Change, FieldDiff, Op, PlanCx, Purchase, WaitOn, generic};
 
 pub struct Behaviour;
 pub static BEHAVIOUR: Behaviour = Behaviour;
@@ -37,7 +39,7 @@ impl ThroughputStatus {
 }
 
 /// What the engine needs to know of the kind.
-pub const FACTS: crate::kinds::KindFacts = crate::kinds::KindFacts {
+pub const FACTS: crate::kinds::facts::KindFacts = crate::kinds::facts::KindFacts {
     // First: it serves a model, and billing stops with it.
     teardown_rank: 0,
     singleton: false,
@@ -50,11 +52,11 @@ pub const FACTS: crate::kinds::KindFacts = crate::kinds::KindFacts {
     replacement_waits_until_ready: true,
     retried_only_when_asked: false,
     not_exported_because: None,
-    tags: Some(crate::kinds::BEDROCK_TAGS),
+    tags: Some(crate::kinds::facts::BEDROCK_TAGS),
 };
 
-fn throughput_status_class(status: &str) -> crate::kinds::StatusClass {
-    use crate::kinds::StatusClass;
+fn throughput_status_class(status: &str) -> crate::kinds::facts::StatusClass {
+    use crate::kinds::facts::StatusClass;
     match ThroughputStatus::parse(status) {
         Some(ThroughputStatus::Creating | ThroughputStatus::Updating) => StatusClass::Transitional,
         Some(ThroughputStatus::Failed) => StatusClass::Failed,
@@ -268,13 +270,13 @@ impl KindBehaviour for Behaviour {
             && !o.owned_by(cx.stack())
         {
             cx.claim(o);
-            return vec![generic::unmanaged(desired, o)];
+            return vec![lifecycle::unmanaged(desired, o)];
         }
         let observed = by_name.or_else(|| cx.owned_for(KIND, address).into_iter().next());
         let wait = waits_on(cx, desired);
         let Some(observed) = observed else {
             let mut change = Change::new(address.clone(), desired.aws_name.clone(), Action::Create)
-                .with_fields(generic::created_fields(desired))
+                .with_fields(lifecycle::created_fields(desired))
                 .with_op(create_op(cx, desired, &desired.aws_name));
             change.purchase = purchase(desired);
             change.cost = Some(cost(cx, desired));
@@ -288,7 +290,7 @@ impl KindBehaviour for Behaviour {
             return vec![change];
         };
         cx.claim(observed);
-        let mut fields = generic::diff_attrs(self, &desired.attrs, &observed.attrs);
+        let mut fields = lifecycle::diff_attrs(self, &desired.attrs, &observed.attrs);
         let renamed = observed.aws_name != desired.aws_name && observed.aws_name != hashed_name;
         if renamed {
             fields.insert(
@@ -303,7 +305,7 @@ impl KindBehaviour for Behaviour {
             );
         }
         let tags = desired.tags_with_ownership(cx.stack());
-        fields.extend(generic::diff_tags(&tags, &observed.tags));
+        fields.extend(lifecycle::diff_tags(&tags, &observed.tags));
         if fields.is_empty() {
             return vec![
                 Change::new(address.clone(), observed.aws_name.clone(), Action::NoOp)
@@ -376,10 +378,10 @@ impl KindBehaviour for Behaviour {
     }
 
     fn plan_orphan(&self, cx: &PlanCx<'_>, observed: &ObservedResource) -> Vec<Change> {
-        if let Some(refusal) = generic::orphan_guard(observed) {
+        if let Some(refusal) = lifecycle::orphan_guard(observed) {
             return vec![refusal];
         }
-        let address = generic::orphan_address(observed);
+        let address = lifecycle::orphan_address(observed);
         if let Some(until) = commitment_until(cx, observed) {
             return vec![Change::new(address, observed.aws_name.clone(), Action::Refused).because(format!(
                 "it is no longer declared, but it is under commitment until {until}; AWS does not allow deleting it before then. Declare it again, or remove it after that date"
@@ -409,7 +411,7 @@ fn replace(
 ) -> Change {
     let address = &desired.address;
     if desired.prevent_destroy {
-        return generic::prevent_destroy(
+        return lifecycle::prevent_destroy(
             address,
             &observed.aws_name,
             &format!(

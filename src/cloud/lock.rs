@@ -11,15 +11,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use serde::{Deserialize, Serialize};
 
-use crate::cloud::CloudError;
-use crate::cloud::aws::classify;
+use super::aws::errors::classify;
+use super::error::{CloudError, ErrorClass};
 
-/// Where a stack keeps its lock on AWS (`spec.lock` of the Stack).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LockLocation {
-    pub bucket: String,
-    pub key: String,
-}
+pub use crate::model::LockLocation;
 
 /// Who holds a lock and since when: the content of the lock object.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -269,7 +264,7 @@ impl StackLock {
                 let etag = output.e_tag().map(str::to_string);
                 let bytes = output.body.collect().await.map_err(|e| LockError::Cloud {
                     source: CloudError::new(
-                        crate::cloud::ErrorClass::Transient,
+                        ErrorClass::Transient,
                         format!("s3:GetObject on {object}"),
                         e.to_string(),
                     ),

@@ -1,12 +1,13 @@
-//! Planning shared by the kinds whose objects are simply created, updated in place,
-//! replaced or deleted.
+//! The planner's lifecycle rules, shared by the kinds whose objects are simply
+//! created, updated in place, replaced or deleted. They name no kind: a kind's
+//! [`KindBehaviour`] says what differs.
 
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
-use super::{Action, Change, FieldDiff, Op, PlanCx};
-use crate::kinds::KindBehaviour;
+use crate::kinds::face::{KindBehaviour, PlanCx};
+use crate::model::plan::{Action, Change, FieldDiff, Op};
 use crate::model::{
     Address, DeletionPolicy, DesiredResource, ObservedResource, TAG_ADDRESS, TAG_DELETION_POLICY,
     TAG_PREVENT_DESTROY, TAG_SPEC_HASH, TAG_STACK, is_bedform_tag,

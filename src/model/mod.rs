@@ -1,5 +1,14 @@
-//! Desired and observed state: what the manifests ask for and what the account has,
-//! both in the same normalised shape so the planner can compare them field by field.
+//! The data model, at the bottom of the layers: addresses, desired and observed
+//! state (what the manifests ask for and what the account has, both in the same
+//! normalised shape so the planner can compare them field by field), the plan and
+//! its operations. It imports nothing of bedform above it.
+
+pub mod check;
+pub mod kind;
+pub mod plan;
+
+pub use check::SmokeCheck;
+pub use kind::Kind;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -97,7 +106,7 @@ pub struct DesiredResource {
     pub source: String,
     /// A smoke check of the resource once it serves (never compared with AWS).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub check: Option<crate::check::SmokeCheck>,
+    pub check: Option<SmokeCheck>,
 }
 
 impl DesiredResource {
@@ -195,7 +204,14 @@ pub struct StackInfo {
     pub account_id: Option<String>,
     pub tags: BTreeMap<String, String>,
     /// Where apply takes the stack's lock on AWS (`spec.lock`).
-    pub lock: Option<crate::lock::LockLocation>,
+    pub lock: Option<LockLocation>,
+}
+
+/// Where a stack keeps its lock on AWS (`spec.lock` of the Stack).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LockLocation {
+    pub bucket: String,
+    pub key: String,
 }
 
 /// The validated manifests: the stack and its resources in dependency order.
@@ -238,7 +254,7 @@ impl Scope {
         for resource in &desired.resources {
             scope.declare(&resource.address.kind, &resource.aws_name);
             if let Some(model) = resource.attr_str("customModelName") {
-                scope.declare(crate::kinds::customization_job::CUSTOM_MODEL, model);
+                scope.declare(Kind::CustomModel.as_str(), model);
             }
             for entry in resource
                 .attrs
@@ -263,7 +279,7 @@ impl Scope {
     }
 
     /// The scope a saved plan was made with.
-    pub fn of_plan(plan: &crate::plan::Plan) -> Scope {
+    pub fn of_plan(plan: &plan::Plan) -> Scope {
         let mut scope = Scope {
             stack: plan.stack.clone(),
             ..Scope::default()

@@ -1,0 +1,72 @@
+//! The kinds of object bedform knows, by name. What each kind is and does lives in
+//! its folder under `kinds/`; this is only the name every layer can use.
+
+use std::fmt;
+
+/// Every kind of object bedform plans for: the kinds a manifest declares, and
+/// `CustomModel`, the model a `CustomizationJob` produces (observed, owned by its
+/// job, not declared on its own).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    Bucket,
+    LogGroup,
+    IamRole,
+    InvocationLogging,
+    ModelAccess,
+    CustomizationJob,
+    CustomModel,
+    ProvisionedThroughput,
+}
+
+impl Kind {
+    /// Every kind, in the order the manifests document them.
+    pub const ALL: [Kind; 8] = [
+        Kind::Bucket,
+        Kind::LogGroup,
+        Kind::IamRole,
+        Kind::InvocationLogging,
+        Kind::ModelAccess,
+        Kind::CustomizationJob,
+        Kind::CustomModel,
+        Kind::ProvisionedThroughput,
+    ];
+
+    /// The kind's name, as manifests, plans and ownership tags write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Bucket => "Bucket",
+            Kind::LogGroup => "LogGroup",
+            Kind::IamRole => "IamRole",
+            Kind::InvocationLogging => "InvocationLogging",
+            Kind::ModelAccess => "ModelAccess",
+            Kind::CustomizationJob => "CustomizationJob",
+            Kind::CustomModel => "CustomModel",
+            Kind::ProvisionedThroughput => "ProvisionedThroughput",
+        }
+    }
+
+    /// The kind named `name`, if bedform knows it.
+    pub fn parse(name: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|kind| kind.as_str() == name)
+    }
+
+    /// Whether a manifest may declare an object of this kind by itself.
+    pub fn declarable(self) -> bool {
+        match self {
+            Kind::CustomModel => false,
+            Kind::Bucket
+            | Kind::LogGroup
+            | Kind::IamRole
+            | Kind::InvocationLogging
+            | Kind::ModelAccess
+            | Kind::CustomizationJob
+            | Kind::ProvisionedThroughput => true,
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
