@@ -2,6 +2,7 @@
 //! state, the account is read into observed state, a pure planner compares them, and
 //! the executor applies the plan.
 
+pub mod account;
 pub mod adopt;
 pub mod apply;
 pub mod check;

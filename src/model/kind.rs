@@ -32,7 +32,7 @@ impl Kind {
     ];
 
     /// The kind's name, as manifests, plans and ownership tags write it.
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Kind::Bucket => "Bucket",
             Kind::LogGroup => "LogGroup",

@@ -1,32 +1,26 @@
-//! The AWS adapter: the [`Cloud`] interface over the official AWS SDK for Rust.
-//!
-//! Reads are list-based where the API allows and run concurrently with a bounded
-//! limit; every value read is mapped to the same normalised shape the manifests
-//! lower to, so the planner compares like with like.
+//! The connection to AWS through the official SDK for Rust: the clients, the
+//! credentials and retry settings, error classification, and what every kind's
+//! AWS face shares (tags, the tagging index). What is read and written for each
+//! kind is in its folder (`kinds/<kind>/aws.rs`); [`crate::account::aws`] puts
+//! them together behind [`crate::cloud::Cloud`].
 
-mod bedrock;
+pub mod bedrock;
 pub mod errors;
-mod iam;
-mod logs;
 mod runtime;
-mod s3;
-mod tagged;
+pub mod tagged;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use serde_json::Value;
 
-use super::{Cloud, CloudError, ErrorClass, Scope};
-use crate::cloud::lock::{LockLocation, StackLock};
-use crate::model::Kind;
-use crate::model::plan::Op;
-use crate::model::{ObservedAccount, ObservedResource};
+use crate::cloud::error::{CloudError, ErrorClass};
+use crate::model::Scope;
 pub use errors::classify;
+pub use runtime::converse;
 
 /// How many reads run at once.
 pub const READ_CONCURRENCY: usize = 8;
@@ -209,7 +203,7 @@ pub(crate) fn stale_tag_keys<'a>(
 }
 
 /// The current UTC time in RFC 3339.
-fn now_rfc3339() -> String {
+pub fn now_rfc3339() -> String {
     time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
@@ -227,133 +221,26 @@ pub(crate) fn attr_str<'a>(
     attrs.get(key).and_then(Value::as_str)
 }
 
-/// The AWS service whose API holds a kind's objects.
-enum Service {
-    S3,
-    Logs,
-    Iam,
-    Bedrock,
+/// What one observation shares between the kinds it reads: the scope, and the
+/// index of the stack's Bedrock objects, read once for all Bedrock kinds.
+pub struct Reads<'a> {
+    pub scope: &'a Scope,
+    bedrock: tokio::sync::OnceCell<bedrock::TagIndex>,
 }
 
-/// Where each kind's objects live: one arm per kind, so a new kind has to say.
-fn service_of(kind: Kind) -> Service {
-    match kind {
-        Kind::Bucket => Service::S3,
-        Kind::LogGroup => Service::Logs,
-        Kind::IamRole => Service::Iam,
-        Kind::InvocationLogging
-        | Kind::ModelAccess
-        | Kind::CustomizationJob
-        | Kind::CustomModel
-        | Kind::ProvisionedThroughput => Service::Bedrock,
-    }
-}
-
-/// An operation on a kind this bedform does not know (a plan from another version).
-fn unknown_kind(kind: &str, what: &str) -> CloudError {
-    CloudError::new(
-        ErrorClass::Validation,
-        what.to_string(),
-        format!("`{kind}` is not a kind this bedform manages"),
-    )
-}
-
-#[async_trait]
-impl Cloud for Aws {
-    async fn caller_account(&self) -> Result<String, CloudError> {
-        self.account().await
-    }
-
-    async fn observe(&self, scope: &Scope) -> Result<ObservedAccount, CloudError> {
-        let account = self.account().await?;
-        let observed_at = now_rfc3339();
-        let (buckets, groups, roles, bedrock) = tokio::try_join!(
-            s3::observe(self, scope),
-            logs::observe(self, scope),
-            iam::observe(self, scope),
-            bedrock::observe(self, scope),
-        )?;
-        let mut resources: Vec<ObservedResource> = Vec::new();
-        resources.extend(buckets);
-        resources.extend(groups);
-        resources.extend(roles);
-        resources.extend(bedrock);
-        resources.sort_by(|a, b| (&a.kind, &a.aws_name).cmp(&(&b.kind, &b.aws_name)));
-        Ok(ObservedAccount {
-            account_id: account,
-            region: self.region.clone(),
-            observed_at,
-            resources,
-        })
-    }
-
-    async fn get(&self, kind: &str, name: &str) -> Result<Option<ObservedResource>, CloudError> {
-        // A kind this bedform does not know has nothing it could read.
-        let Some(known) = Kind::parse(kind) else {
-            return Ok(None);
-        };
-        match service_of(known) {
-            Service::S3 => s3::get(self, name).await,
-            Service::Logs => logs::get(self, name).await,
-            Service::Iam => iam::get(self, name).await,
-            Service::Bedrock => bedrock::get(self, kind, name).await,
+impl<'a> Reads<'a> {
+    pub fn new(scope: &'a Scope) -> Reads<'a> {
+        Reads {
+            scope,
+            bedrock: tokio::sync::OnceCell::new(),
         }
     }
 
-    async fn execute(&self, op: &Op) -> Result<(), CloudError> {
-        let kind = Kind::parse(op.kind()).ok_or_else(|| unknown_kind(op.kind(), &op.describe()))?;
-        match service_of(kind) {
-            Service::S3 => s3::execute(self, op).await,
-            Service::Logs => logs::execute(self, op).await,
-            Service::Iam => iam::execute(self, op).await,
-            Service::Bedrock => bedrock::execute(self, op).await,
-        }
-    }
-
-    async fn add_tags(
-        &self,
-        kind: &str,
-        name: &str,
-        tags: &BTreeMap<String, String>,
-    ) -> Result<(), CloudError> {
-        let known = Kind::parse(kind).ok_or_else(|| unknown_kind(kind, name))?;
-        match service_of(known) {
-            Service::S3 => s3::add_tags(self, name, tags).await,
-            Service::Logs => logs::add_tags(self, name, tags).await,
-            Service::Iam => iam::add_tags(self, name, tags).await,
-            Service::Bedrock => bedrock::add_tags(self, kind, name, tags).await,
-        }
-    }
-
-    fn inference_unavailable(&self) -> Option<&'static str> {
-        None
-    }
-
-    fn poll_interval(&self) -> Duration {
-        // An endpoint URL usually means an emulator, whose objects converge in
-        // seconds.
-        if self.emulator {
-            Duration::from_secs(1)
-        } else {
-            Duration::from_secs(10)
-        }
-    }
-
-    async fn converse(
-        &self,
-        model_arn: &str,
-        name: &str,
-        prompt: &str,
-        max_tokens: u32,
-    ) -> Result<crate::model::check::Answer, CloudError> {
-        runtime::converse(self, model_arn, name, prompt, max_tokens).await
-    }
-
-    fn stack_lock(&self, location: Option<&LockLocation>) -> Option<StackLock> {
-        location.map(|location| StackLock::S3 {
-            client: self.s3.clone(),
-            location: location.clone(),
-        })
+    /// The stack's Bedrock objects with their tags (one paged read per observation).
+    pub async fn bedrock_index(&self, aws: &Aws) -> Result<&bedrock::TagIndex, CloudError> {
+        self.bedrock
+            .get_or_try_init(|| bedrock::TagIndex::read(aws, self.scope))
+            .await
     }
 }
 

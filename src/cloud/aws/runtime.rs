@@ -5,7 +5,7 @@ use aws_sdk_bedrockruntime::types::{
 };
 
 use super::{Aws, classify};
-use crate::cloud::{CloudError, ErrorClass};
+use crate::cloud::error::{CloudError, ErrorClass};
 use crate::model::check::Answer;
 
 /// Converse is authorised by `bedrock:InvokeModel`: errors name that action.

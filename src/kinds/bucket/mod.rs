@@ -1,5 +1,8 @@
 //! `kind: Bucket`: an S3 bucket for training data, job output or invocation logs.
 
+pub mod aws;
+pub mod sandbox;
+
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};

@@ -543,5 +543,7 @@ pub fn model_name_of(desired: &DesiredResource) -> Option<&str> {
     desired.attr_str("customModelName")
 }
 
+pub mod aws;
 mod plan;
+pub mod sandbox;
 pub use plan::*;

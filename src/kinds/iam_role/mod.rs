@@ -1,6 +1,9 @@
 //! `kind: IamRole`: a service role Bedrock assumes, with its trust policy, inline
 //! policies and managed policy attachments.
 
+pub mod aws;
+pub mod sandbox;
+
 use std::collections::BTreeMap;
 
 use schemars::JsonSchema;

@@ -1,6 +1,9 @@
 //! `kind: InvocationLogging`: the region's model invocation logging configuration, a
 //! singleton. Removed only by `state: absent`, never by omission.
 
+pub mod aws;
+pub mod sandbox;
+
 use std::collections::BTreeSet;
 
 use schemars::JsonSchema;

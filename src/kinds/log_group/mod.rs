@@ -1,5 +1,8 @@
 //! `kind: LogGroup`: a CloudWatch Logs log group, destination of invocation logs.
 
+pub mod aws;
+pub mod sandbox;
+
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};

@@ -2,6 +2,9 @@
 //! use-case form. Serverless models are enabled by default; what remains to declare
 //! is the agreements and the form.
 
+pub mod aws;
+pub mod sandbox;
+
 use std::collections::BTreeSet;
 
 use schemars::JsonSchema;

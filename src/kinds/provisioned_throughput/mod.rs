@@ -233,5 +233,7 @@ impl ResourceSpec for ProvisionedThroughputSpec {
     }
 }
 
+pub mod aws;
 mod plan;
+pub mod sandbox;
 pub use plan::*;

@@ -8,9 +8,12 @@ use aws_sdk_iam::types::{EntityType, Tag};
 use futures::{StreamExt, TryStreamExt};
 use serde_json::{Map, Value, json};
 
-use super::{Aws, READ_CONCURRENCY, Scope, attr_str, classify};
-use crate::cloud::{CloudError, ErrorClass};
+use crate::cloud::aws::{
+    Aws, READ_CONCURRENCY, attr_str, classify, ensure_ours, stale_tag_keys, tag_map,
+};
+use crate::cloud::error::{CloudError, ErrorClass};
 use crate::model::ObservedResource;
+use crate::model::Scope;
 use crate::model::plan::Op;
 use crate::policy::{normalise, url_decode};
 
@@ -40,7 +43,7 @@ pub async fn observe(aws: &Aws, scope: &Scope) -> Result<Vec<ObservedResource>, 
             let Some(name) = role.role_name() else {
                 continue;
             };
-            let tags = super::tag_map(role.tags().iter().map(|t| (t.key(), t.value())));
+            let tags = tag_map(role.tags().iter().map(|t| (t.key(), t.value())));
             let owned = tags
                 .get(crate::model::TAG_STACK)
                 .is_some_and(|s| s == &scope.stack);
@@ -162,7 +165,7 @@ pub async fn get(aws: &Aws, name: &str) -> Result<Option<ObservedResource>, Clou
             kind: KIND.into(),
             aws_name: name.to_string(),
             arn: Some(r.arn().to_string()),
-            tags: super::tag_map(r.tags().iter().map(|t| (t.key(), t.value()))),
+            tags: tag_map(r.tags().iter().map(|t| (t.key(), t.value()))),
             ..ObservedResource::default()
         })),
         Err(e) => {
@@ -215,7 +218,7 @@ pub async fn execute(aws: &Aws, op: &Op) -> Result<(), CloudError> {
                     return Err(e);
                 }
                 let found = get(aws, name).await?;
-                super::ensure_ours(
+                ensure_ours(
                     "iam:CreateRole",
                     &object,
                     tags,
@@ -448,7 +451,7 @@ async fn set_tags(
         .send()
         .await
         .map_err(|e| classify("iam:ListRoleTags", &object, e))?;
-    let stale = super::stale_tag_keys(current.tags().iter().map(|t| t.key()), tags);
+    let stale = stale_tag_keys(current.tags().iter().map(|t| t.key()), tags);
     if !stale.is_empty() {
         aws.iam
             .untag_role()
@@ -482,3 +485,5 @@ async fn delete(aws: &Aws, name: &str) -> Result<(), CloudError> {
         .map(|_| ())
         .map_err(|e| classify("iam:DeleteRole", &object, e))
 }
+
+crate::aws_face_of_functions!();

@@ -11,9 +11,10 @@ use aws_sdk_s3::types::{
 use futures::{StreamExt, TryStreamExt};
 use serde_json::{Map, Value, json};
 
-use super::{Aws, READ_CONCURRENCY, Scope, classify};
-use crate::cloud::{CloudError, ErrorClass};
+use crate::cloud::aws::{Aws, READ_CONCURRENCY, classify, ensure_ours, tag_map, tagged};
+use crate::cloud::error::{CloudError, ErrorClass};
 use crate::model::ObservedResource;
+use crate::model::Scope;
 use crate::model::plan::Op;
 
 pub const KIND: &str = "Bucket";
@@ -44,7 +45,7 @@ pub async fn observe(aws: &Aws, scope: &Scope) -> Result<Vec<ObservedResource>, 
     // This stack's buckets come with their tags in pages; only declared buckets the
     // index does not list as this stack's need a tag read of their own.
     let mut owned: BTreeMap<String, BTreeMap<String, String>> =
-        super::tagged::owned(aws, &scope.stack, "s3")
+        tagged::owned(aws, &scope.stack, "s3")
             .await?
             .into_iter()
             .filter_map(|(arn, tags)| Some((arn.strip_prefix("arn:aws:s3:::")?.to_string(), tags)))
@@ -74,7 +75,7 @@ async fn bucket_tags(
     name: &str,
 ) -> Result<Option<BTreeMap<String, String>>, CloudError> {
     match aws.s3.get_bucket_tagging().bucket(name).send().await {
-        Ok(out) => Ok(Some(super::tag_map(
+        Ok(out) => Ok(Some(tag_map(
             out.tag_set().iter().map(|t| (t.key(), t.value())),
         ))),
         Err(e) => {
@@ -186,8 +187,8 @@ async fn read(
                 // Some emulators answer under another root element than AWS's
                 // VersioningConfiguration, which the SDK rejects; the status inside is
                 // the same element.
-                Err(e) if aws.emulator && super::errors::is_unreadable(&e) => {
-                    let body = super::errors::unread_body(&e).unwrap_or_default();
+                Err(e) if aws.emulator && crate::cloud::aws::errors::is_unreadable(&e) => {
+                    let body = crate::cloud::aws::errors::unread_body(&e).unwrap_or_default();
                     crate::errln!(
                         "warning: the endpoint answered GetBucketVersioning of bucket {name} in a form AWS does not use; reading its Status element"
                     );
@@ -261,7 +262,7 @@ pub async fn execute(aws: &Aws, op: &Op) -> Result<(), CloudError> {
                 Err(e) => return Err(e),
             };
             match existing {
-                Some(found) => super::ensure_ours("s3:CreateBucket", &object, tags, Some(&found))?,
+                Some(found) => ensure_ours("s3:CreateBucket", &object, tags, Some(&found))?,
                 None => {
                     if let Err(e) = create.send().await {
                         let e = classify("s3:CreateBucket", &object, e);
@@ -270,7 +271,7 @@ pub async fn execute(aws: &Aws, op: &Op) -> Result<(), CloudError> {
                         }
                         // Made in between: carry on only if it is ours.
                         let found = bucket_tags(aws, name).await?;
-                        super::ensure_ours("s3:CreateBucket", &object, tags, found.as_ref())?;
+                        ensure_ours("s3:CreateBucket", &object, tags, found.as_ref())?;
                     }
                 }
             }
@@ -336,7 +337,7 @@ pub async fn add_tags(
 ) -> Result<(), CloudError> {
     let object = format!("bucket {name}");
     let mut all = match aws.s3.get_bucket_tagging().bucket(name).send().await {
-        Ok(out) => super::tag_map(out.tag_set().iter().map(|t| (t.key(), t.value()))),
+        Ok(out) => tag_map(out.tag_set().iter().map(|t| (t.key(), t.value()))),
         Err(e) => {
             let e = classify("s3:GetBucketTagging", &object, e);
             if !not_found(&e) || e.message.contains("NoSuchBucket") {
@@ -549,3 +550,5 @@ async fn empty(aws: &Aws, name: &str) -> Result<(), CloudError> {
         }
     }
 }
+
+crate::aws_face_of_functions!();

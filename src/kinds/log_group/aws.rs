@@ -5,9 +5,10 @@ use std::collections::BTreeMap;
 use futures::{StreamExt, TryStreamExt};
 use serde_json::{Map, Value, json};
 
-use super::{Aws, READ_CONCURRENCY, Scope, classify};
-use crate::cloud::{CloudError, ErrorClass};
+use crate::cloud::aws::{Aws, READ_CONCURRENCY, classify, ensure_ours, stale_tag_keys, tagged};
+use crate::cloud::error::{CloudError, ErrorClass};
 use crate::model::ObservedResource;
+use crate::model::Scope;
 use crate::model::plan::Op;
 
 pub const KIND: &str = "LogGroup";
@@ -96,7 +97,7 @@ pub async fn observe(aws: &Aws, scope: &Scope) -> Result<Vec<ObservedResource>, 
     let groups = list(aws, None).await?;
     // This stack's groups come with their tags in pages; only declared groups the
     // index does not list as this stack's need a tag read of their own.
-    let mut owned = super::tagged::owned(aws, &scope.stack, "logs").await?;
+    let mut owned = tagged::owned(aws, &scope.stack, "logs").await?;
     let wanted: Vec<(Group, Option<BTreeMap<String, String>>)> = groups
         .into_iter()
         .filter_map(|group| match owned.remove(&group.arn) {
@@ -157,7 +158,7 @@ pub async fn execute(aws: &Aws, op: &Op) -> Result<(), CloudError> {
                     return Err(e);
                 }
                 let found = get(aws, name).await?;
-                super::ensure_ours(
+                ensure_ours(
                     "logs:CreateLogGroup",
                     &object,
                     tags,
@@ -300,7 +301,7 @@ async fn set_tags(
         ));
     };
     let resource = arn(current.arn.clone(), name);
-    let stale = super::stale_tag_keys(current.tags.keys().map(String::as_str), tags);
+    let stale = stale_tag_keys(current.tags.keys().map(String::as_str), tags);
     if !stale.is_empty() {
         aws.logs
             .untag_resource()
@@ -321,3 +322,5 @@ async fn set_tags(
     }
     Ok(())
 }
+
+crate::aws_face_of_functions!();

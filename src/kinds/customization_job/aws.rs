@@ -1,0 +1,633 @@
+//! How customization jobs and the custom models they produce are read and written
+//! through the SDK.
+
+use std::collections::{BTreeMap, HashMap};
+
+use aws_sdk_bedrock::types::{
+    CustomizationConfig, CustomizationType, DistillationConfig, InvocationLogSource,
+    InvocationLogsConfig, OutputDataConfig, RequestMetadataBaseFilters, RequestMetadataFilters,
+    TeacherModelConfig, TrainingDataConfig, ValidationDataConfig, Validator, VpcConfig,
+};
+use futures::{StreamExt, TryStreamExt};
+use serde_json::{Map, Value, json};
+
+use async_trait::async_trait;
+
+use crate::cloud::aws::bedrock::{self, TagIndex, invalid, owned_or_declared};
+use crate::cloud::aws::{Aws, READ_CONCURRENCY, Reads, attr_str, classify, smithy_time};
+use crate::cloud::error::{CloudError, ErrorClass};
+use crate::kinds::aws_face::AwsFace;
+use crate::kinds::customization_job::{self as job, CUSTOM_MODEL};
+use crate::model::plan::Op;
+use crate::model::{ObservedResource, Scope};
+use crate::models::{custom_model_name, normalise_model};
+
+async fn observe_custom_models(
+    aws: &Aws,
+    scope: &Scope,
+    index: &TagIndex,
+) -> Result<Vec<ObservedResource>, CloudError> {
+    let summaries: Vec<_> = aws
+        .bedrock
+        .list_custom_models()
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| classify("bedrock:ListCustomModels", "the region", e))?
+        .into_iter()
+        .map(|m| {
+            (
+                m.model_name().to_string(),
+                m.model_arn().to_string(),
+                normalise_model(m.base_model_arn()),
+                m.model_status().map(|s| s.as_str().to_string()),
+            )
+        })
+        .collect();
+    let found: Vec<Option<ObservedResource>> = futures::stream::iter(summaries)
+        .map(|(name, arn, base, status)| async move {
+            let object = format!("custom model {name}");
+            let declared = scope.declares(CUSTOM_MODEL, &name);
+            let Some(tags) = index.tags(aws, &arn, &object, declared).await? else {
+                return Ok(None);
+            };
+            Ok::<_, CloudError>(
+                owned_or_declared(scope, CUSTOM_MODEL, &name, &tags).then(|| ObservedResource {
+                    kind: CUSTOM_MODEL.into(),
+                    aws_name: name,
+                    arn: Some(arn),
+                    tags,
+                    status,
+                    facts: Map::from_iter([("baseModel".to_string(), json!(base))]),
+                    ..ObservedResource::default()
+                }),
+            )
+        })
+        .buffer_unordered(READ_CONCURRENCY)
+        .try_collect()
+        .await?;
+    Ok(found.into_iter().flatten().collect())
+}
+
+async fn observe_jobs(
+    aws: &Aws,
+    scope: &Scope,
+    index: &TagIndex,
+) -> Result<Vec<ObservedResource>, CloudError> {
+    let summaries: Vec<(String, String)> = aws
+        .bedrock
+        .list_model_customization_jobs()
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| classify("bedrock:ListModelCustomizationJobs", "the region", e))?
+        .into_iter()
+        .map(|j| (j.job_name().to_string(), j.job_arn().to_string()))
+        .collect();
+    let found: Vec<Option<ObservedResource>> = futures::stream::iter(summaries)
+        .map(|(name, arn)| async move {
+            let declared = scope.declares(job::KIND, &name)
+                || scope.declared.get(job::KIND).is_some_and(|names| {
+                    names.iter().any(|d| {
+                        name.strip_prefix(d.as_str())
+                            .is_some_and(|r| r.starts_with("-r"))
+                    })
+                });
+            let object = format!("customization job {name}");
+            let Some(tags) = index.tags(aws, &arn, &object, declared).await? else {
+                return Ok::<_, CloudError>(None);
+            };
+            if !declared && !owned_or_declared(scope, job::KIND, &name, &tags) {
+                return Ok(None);
+            }
+            let mut observed = read_job(aws, &name).await?;
+            if let Some(o) = observed.as_mut() {
+                o.tags = tags;
+            }
+            Ok(observed)
+        })
+        .buffer_unordered(READ_CONCURRENCY)
+        .try_collect()
+        .await?;
+    Ok(found.into_iter().flatten().collect())
+}
+
+fn filters_value(filters: &RequestMetadataFilters) -> Value {
+    let map = |m: &HashMap<String, String>| json!(m.iter().collect::<BTreeMap<_, _>>());
+    let base = |b: &RequestMetadataBaseFilters| {
+        crate::kinds::face::strip_nulls(json!({
+            "equals": b.equals().map(map),
+            "notEquals": b.not_equals().map(map),
+        }))
+    };
+    match filters {
+        RequestMetadataFilters::Equals(m) => json!({"equals": map(m)}),
+        RequestMetadataFilters::NotEquals(m) => json!({"notEquals": map(m)}),
+        RequestMetadataFilters::AndAll(list) => {
+            json!({"andAll": list.iter().map(base).collect::<Vec<_>>()})
+        }
+        RequestMetadataFilters::OrAll(list) => {
+            json!({"orAll": list.iter().map(base).collect::<Vec<_>>()})
+        }
+        _ => Value::Null,
+    }
+}
+
+async fn read_job(aws: &Aws, name: &str) -> Result<Option<ObservedResource>, CloudError> {
+    let out = match aws
+        .bedrock
+        .get_model_customization_job()
+        .job_identifier(name)
+        .send()
+        .await
+    {
+        Ok(out) => out,
+        Err(e) => {
+            let e = classify(
+                "bedrock:GetModelCustomizationJob",
+                &format!("customization job {name}"),
+                e,
+            );
+            return if e.class == ErrorClass::NotFound {
+                Ok(None)
+            } else {
+                Err(e)
+            };
+        }
+    };
+    let kind = match out.customization_type() {
+        Some(CustomizationType::Distillation) => "DISTILLATION",
+        Some(CustomizationType::ContinuedPreTraining) => "CONTINUED_PRE_TRAINING",
+        _ => "FINE_TUNING",
+    };
+    let teacher = match out.customization_config() {
+        Some(CustomizationConfig::DistillationConfig(d)) => d
+            .teacher_model_config()
+            .map(|t| json!({"model": normalise_model(t.teacher_model_identifier()), "maxResponseLength": t.max_response_length_for_inference()}))
+            .unwrap_or(Value::Null),
+        _ => Value::Null,
+    };
+    let training = out
+        .training_data_config()
+        .map(|t| match (t.s3_uri(), t.invocation_logs_config()) {
+            (Some(uri), _) => json!({"s3Uri": uri}),
+            (None, Some(logs)) => {
+                json!({"invocationLogs": crate::kinds::face::strip_nulls(json!({
+                    "s3Uri": logs.invocation_log_source().and_then(|s| s.as_s3_uri().ok()),
+                    "usePromptResponse": logs.use_prompt_response(),
+                    "requestMetadataFilters": logs.request_metadata_filters().map(filters_value),
+                }))})
+            }
+            _ => Value::Null,
+        })
+        .unwrap_or(Value::Null);
+    let validation: Vec<Value> = out
+        .validation_data_config()
+        .map(|v| {
+            v.validators()
+                .iter()
+                .map(|x| json!({"s3Uri": x.s3_uri()}))
+                .collect()
+        })
+        .unwrap_or_default();
+    let hyper: BTreeMap<String, String> = out
+        .hyper_parameters()
+        .map(|h| h.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default();
+    let vpc = out
+        .vpc_config()
+        .map(|v| {
+            let mut subnets = v.subnet_ids().to_vec();
+            subnets.sort();
+            let mut groups = v.security_group_ids().to_vec();
+            groups.sort();
+            json!({"subnetIds": subnets, "securityGroupIds": groups})
+        })
+        .unwrap_or(Value::Null);
+    let status = out.status().map(|s| s.as_str().to_string());
+    let stage = out.status_details().and_then(|d| {
+        let running = |s: Option<&aws_sdk_bedrock::types::JobStatusDetails>| {
+            s.is_some_and(|s| s.as_str() == "InProgress")
+        };
+        if running(d.training_details().and_then(|t| t.status())) {
+            Some("Training")
+        } else if running(d.data_processing_details().and_then(|t| t.status())) {
+            Some("DataProcessing")
+        } else if running(d.validation_details().and_then(|t| t.status())) {
+            Some("Validation")
+        } else {
+            None
+        }
+    });
+    let mut facts = Map::from_iter([
+        (
+            "creationTime".to_string(),
+            json!(smithy_time(out.creation_time())),
+        ),
+        (
+            "baseModel".to_string(),
+            json!(normalise_model(out.base_model_arn())),
+        ),
+    ]);
+    if let Some(stage) = stage {
+        facts.insert("stage".into(), json!(stage));
+    }
+    Ok(Some(ObservedResource {
+        kind: job::KIND.into(),
+        aws_name: name.to_string(),
+        arn: Some(out.job_arn().to_string()),
+        attrs: Map::from_iter([
+            ("customizationType".to_string(), json!(kind)),
+            (
+                "baseModel".to_string(),
+                json!(normalise_model(out.base_model_arn())),
+            ),
+            ("teacher".to_string(), teacher),
+            ("trainingData".to_string(), training),
+            ("validationData".to_string(), json!(validation)),
+            ("hyperParameters".to_string(), json!(hyper)),
+            (
+                "outputS3Uri".to_string(),
+                json!(out.output_data_config().map(|o| o.s3_uri())),
+            ),
+            ("roleArn".to_string(), json!(out.role_arn())),
+            (
+                "customModelName".to_string(),
+                json!(out.output_model_name()),
+            ),
+            (
+                "customModelKmsKeyId".to_string(),
+                json!(out.output_model_kms_key_arn()),
+            ),
+            ("vpcConfig".to_string(), vpc),
+        ]),
+        // Only a failed job's message means anything (moto fills it in always).
+        status_message: out
+            .failure_message()
+            .filter(|_| matches!(status.as_deref(), Some("Failed" | "Stopped")))
+            .map(str::to_string),
+        status,
+        facts,
+        ..ObservedResource::default()
+    }))
+}
+
+fn metadata_filters(value: &Value) -> Option<RequestMetadataFilters> {
+    let map = |v: &Value| -> HashMap<String, String> {
+        v.as_object()
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let base = |v: &Value| {
+        RequestMetadataBaseFilters::builder()
+            .set_equals(v.get("equals").map(map))
+            .set_not_equals(v.get("notEquals").map(map))
+            .build()
+    };
+    let list = |v: &Value| {
+        v.as_array()
+            .map(|l| l.iter().map(base).collect::<Vec<_>>())
+            .unwrap_or_default()
+    };
+    if let Some(v) = value.get("equals") {
+        Some(RequestMetadataFilters::Equals(map(v)))
+    } else if let Some(v) = value.get("notEquals") {
+        Some(RequestMetadataFilters::NotEquals(map(v)))
+    } else if let Some(v) = value.get("andAll") {
+        Some(RequestMetadataFilters::AndAll(list(v)))
+    } else {
+        value
+            .get("orAll")
+            .map(|v| RequestMetadataFilters::OrAll(list(v)))
+    }
+}
+
+async fn create_job(
+    aws: &Aws,
+    name: &str,
+    attrs: &Map<String, Value>,
+    tags: &BTreeMap<String, String>,
+    token: Option<&str>,
+) -> Result<(), CloudError> {
+    let op = "bedrock:CreateModelCustomizationJob";
+    let object = format!("customization job {name}");
+    let training = attrs.get("trainingData").cloned().unwrap_or(Value::Null);
+    let mut training_config = TrainingDataConfig::builder().set_s3_uri(
+        training
+            .get("s3Uri")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+    );
+    if let Some(logs) = training.get("invocationLogs") {
+        training_config = training_config.invocation_logs_config(
+            InvocationLogsConfig::builder()
+                .use_prompt_response(
+                    logs.get("usePromptResponse")
+                        .and_then(Value::as_bool)
+                        .unwrap_or(false),
+                )
+                .invocation_log_source(InvocationLogSource::S3Uri(
+                    logs.get("s3Uri")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_string(),
+                ))
+                .set_request_metadata_filters(
+                    logs.get("requestMetadataFilters")
+                        .and_then(metadata_filters),
+                )
+                .build(),
+        );
+    }
+    let customization_type = match attr_str(attrs, "customizationType") {
+        Some("DISTILLATION") => CustomizationType::Distillation,
+        Some("CONTINUED_PRE_TRAINING") => CustomizationType::ContinuedPreTraining,
+        _ => CustomizationType::FineTuning,
+    };
+    let mut create = aws
+        .bedrock
+        .create_model_customization_job()
+        .job_name(name)
+        .custom_model_name(attr_str(attrs, "customModelName").unwrap_or(name))
+        .role_arn(attr_str(attrs, "roleArn").unwrap_or_default())
+        .base_model_identifier(attr_str(attrs, "baseModel").unwrap_or_default())
+        .customization_type(customization_type)
+        .training_data_config(training_config.build())
+        .output_data_config(
+            OutputDataConfig::builder()
+                .s3_uri(attr_str(attrs, "outputS3Uri").unwrap_or_default())
+                .build()
+                .map_err(|e| invalid(op, e))?,
+        )
+        .set_client_request_token(token.map(str::to_string))
+        .set_job_tags(Some(bedrock::bedrock_tags(tags)?))
+        .set_custom_model_tags(Some(bedrock::bedrock_tags(tags)?))
+        .set_custom_model_kms_key_id(attr_str(attrs, "customModelKmsKeyId").map(str::to_string));
+    let validators = attrs
+        .get("validationData")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.get("s3Uri").and_then(Value::as_str))
+        .map(|uri| {
+            Validator::builder()
+                .s3_uri(uri)
+                .build()
+                .map_err(|e| invalid(op, e))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if !validators.is_empty() {
+        create = create.validation_data_config(
+            ValidationDataConfig::builder()
+                .set_validators(Some(validators))
+                .build()
+                .map_err(|e| invalid(op, e))?,
+        );
+    }
+    for (k, v) in attrs
+        .get("hyperParameters")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        create = create.hyper_parameters(k, v.as_str().unwrap_or_default());
+    }
+    if let Some(teacher) = attrs.get("teacher").filter(|t| !t.is_null()) {
+        let config = TeacherModelConfig::builder()
+            .teacher_model_identifier(
+                teacher
+                    .get("model")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default(),
+            )
+            .set_max_response_length_for_inference(
+                teacher
+                    .get("maxResponseLength")
+                    .and_then(Value::as_i64)
+                    .map(|n| n as i32),
+            )
+            .build()
+            .map_err(|e| invalid(op, e))?;
+        create = create.customization_config(CustomizationConfig::DistillationConfig(
+            DistillationConfig::builder()
+                .teacher_model_config(config)
+                .build(),
+        ));
+    }
+    if let Some(vpc) = attrs.get("vpcConfig").filter(|v| !v.is_null()) {
+        let strings = |key: &str| -> Vec<String> {
+            vpc.get(key)
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        };
+        create = create.vpc_config(
+            VpcConfig::builder()
+                .set_subnet_ids(Some(strings("subnetIds")))
+                .set_security_group_ids(Some(strings("securityGroupIds")))
+                .build()
+                .map_err(|e| invalid(op, e))?,
+        );
+    }
+    match create.send().await {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let e = classify(op, &object, e);
+            // A re-run of the same create: the job exists with our token.
+            if e.class == ErrorClass::Conflict
+                && let Some(existing) = aws
+                    .bedrock
+                    .get_model_customization_job()
+                    .job_identifier(name)
+                    .send()
+                    .await
+                    .ok()
+                && existing.client_request_token().is_some()
+                && existing.client_request_token() == token
+            {
+                return Ok(());
+            }
+            Err(e)
+        }
+    }
+}
+
+async fn get_custom_model(aws: &Aws, name: &str) -> Result<Option<ObservedResource>, CloudError> {
+    match aws
+        .bedrock
+        .get_custom_model()
+        .model_identifier(name)
+        .send()
+        .await
+    {
+        Ok(out) => Ok(Some(ObservedResource {
+            kind: CUSTOM_MODEL.into(),
+            aws_name: name.to_string(),
+            arn: Some(out.model_arn().to_string()),
+            facts: Map::from_iter([(
+                "baseModel".to_string(),
+                json!(out.base_model_arn().map(normalise_model)),
+            )]),
+            ..ObservedResource::default()
+        })),
+        Err(e) => {
+            let e = classify("bedrock:GetCustomModel", &format!("custom model {name}"), e);
+            if e.class == ErrorClass::NotFound {
+                Ok(None)
+            } else {
+                Err(e)
+            }
+        }
+    }
+}
+
+/// The ARN to send for a model identity: a custom model's (`custom-model/NAME`)
+/// is looked up, any other is sent as it is.
+pub async fn model_arn(aws: &Aws, model: &str) -> Result<String, CloudError> {
+    match custom_model_name(model) {
+        Some(name) => match get_custom_model(aws, name).await? {
+            Some(m) => Ok(m.arn.unwrap_or_else(|| name.to_string())),
+            None => Err(CloudError::new(
+                ErrorClass::NotFound,
+                format!("custom model {name}"),
+                "it does not exist (yet)",
+            )),
+        },
+        None => Ok(model.to_string()),
+    }
+}
+
+async fn stop_job(aws: &Aws, name: &str) -> Result<(), CloudError> {
+    match aws
+        .bedrock
+        .stop_model_customization_job()
+        .job_identifier(name)
+        .send()
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let e = classify(
+                "bedrock:StopModelCustomizationJob",
+                &format!("customization job {name}"),
+                e,
+            );
+            // Already finished or stopping: nothing to stop.
+            if matches!(e.class, ErrorClass::Validation | ErrorClass::Conflict) {
+                Ok(())
+            } else {
+                Err(e)
+            }
+        }
+    }
+}
+
+/// The customization job's AWS face.
+pub struct Face;
+pub static AWS: Face = Face;
+
+#[async_trait]
+impl AwsFace for Face {
+    async fn observe(
+        &self,
+        aws: &Aws,
+        reads: &Reads<'_>,
+    ) -> Result<Vec<ObservedResource>, CloudError> {
+        observe_jobs(aws, reads.scope, reads.bedrock_index(aws).await?).await
+    }
+    async fn get(&self, aws: &Aws, name: &str) -> Result<Option<ObservedResource>, CloudError> {
+        read_job(aws, name).await
+    }
+    async fn execute(&self, aws: &Aws, op: &Op) -> Result<(), CloudError> {
+        match op {
+            Op::Create {
+                name,
+                attrs,
+                tags,
+                client_request_token,
+                ..
+            } => create_job(aws, name, attrs, tags, client_request_token.as_deref()).await,
+            Op::StopJob { name } => stop_job(aws, name).await,
+            Op::Untag { kind, name, keys } => {
+                let found = self.get(aws, name).await?;
+                bedrock::untag(aws, found, &format!("{kind} {name}"), keys).await
+            }
+            Op::Update { .. } | Op::Delete { .. } => Err(bedrock::unsupported(
+                op,
+                "a customization job is never updated or deleted, only stopped",
+            )),
+        }
+    }
+    async fn add_tags(
+        &self,
+        aws: &Aws,
+        name: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<(), CloudError> {
+        let found = self.get(aws, name).await?;
+        bedrock::add_tags_to(aws, found, &format!("{} {name}", job::KIND), tags).await
+    }
+}
+
+/// The custom model's AWS face.
+pub struct CustomModelFace;
+pub static CUSTOM_MODEL_AWS: CustomModelFace = CustomModelFace;
+
+#[async_trait]
+impl AwsFace for CustomModelFace {
+    async fn observe(
+        &self,
+        aws: &Aws,
+        reads: &Reads<'_>,
+    ) -> Result<Vec<ObservedResource>, CloudError> {
+        observe_custom_models(aws, reads.scope, reads.bedrock_index(aws).await?).await
+    }
+    async fn get(&self, aws: &Aws, name: &str) -> Result<Option<ObservedResource>, CloudError> {
+        get_custom_model(aws, name).await
+    }
+    async fn execute(&self, aws: &Aws, op: &Op) -> Result<(), CloudError> {
+        match op {
+            Op::Delete { name, .. } => bedrock::gone_is_done(
+                aws.bedrock
+                    .delete_custom_model()
+                    .model_identifier(name)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| {
+                        classify(
+                            "bedrock:DeleteCustomModel",
+                            &format!("custom model {name}"),
+                            e,
+                        )
+                    }),
+            ),
+            Op::Untag { kind, name, keys } => {
+                let found = self.get(aws, name).await?;
+                bedrock::untag(aws, found, &format!("{kind} {name}"), keys).await
+            }
+            Op::Create { .. } | Op::Update { .. } | Op::StopJob { .. } => Err(
+                bedrock::unsupported(op, "a custom model is made by its job"),
+            ),
+        }
+    }
+    async fn add_tags(
+        &self,
+        aws: &Aws,
+        name: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<(), CloudError> {
+        let found = self.get(aws, name).await?;
+        bedrock::add_tags_to(aws, found, &format!("{CUSTOM_MODEL} {name}"), tags).await
+    }
+}

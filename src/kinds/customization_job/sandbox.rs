@@ -1,0 +1,198 @@
+//! Customization jobs on the sandbox: a quota of jobs that train at once, a role,
+//! models and buckets that must be usable when the job starts, training that takes
+//! the sandbox's job time, and a custom model when it completes. Custom models
+//! cannot be deleted while a throughput serves them.
+
+use serde_json::{Map, Value, json};
+
+use super::{COMPLETED, CUSTOM_MODEL, IN_PROGRESS, KIND, STOPPED};
+use crate::cloud::error::{CloudError, ErrorClass};
+use crate::cloud::sandbox::{Object, World, err, rfc3339};
+use crate::kinds::bucket::sandbox as bucket;
+use crate::kinds::iam_role::sandbox::check_assumable;
+use crate::kinds::model_access::sandbox::check_usable;
+use crate::kinds::sandbox_face::{Delete, SandboxFace};
+use crate::model::Kind;
+use crate::models;
+
+/// At most this many jobs train at once (a hard quota in AWS).
+const JOB_QUOTA: usize = 2;
+
+/// The customization job's sandbox face.
+pub struct Face;
+pub static SANDBOX: Face = Face;
+
+impl SandboxFace for Face {
+    fn create(
+        &self,
+        world: &mut World,
+        _name: &str,
+        object: &mut Object,
+        operation: &str,
+        now: f64,
+    ) -> Result<(), CloudError> {
+        let attrs = &object.attrs;
+        let text = |key: &str| attrs.get(key).and_then(Value::as_str).unwrap_or_default();
+        check_assumable(world, operation, text("roleArn"), now)?;
+        if let Some(model) = attrs.get("baseModel").and_then(Value::as_str) {
+            check_usable(world, operation, model)?;
+        }
+        if let Some(teacher) = attrs
+            .get("teacher")
+            .and_then(|t| t.get("model"))
+            .and_then(Value::as_str)
+        {
+            check_usable(world, operation, teacher)?;
+        }
+        let uri = attrs
+            .get("trainingData")
+            .and_then(|t| {
+                t.get("s3Uri")
+                    .or_else(|| t.get("invocationLogs").and_then(|l| l.get("s3Uri")))
+            })
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        bucket::check_exists(world, operation, uri)?;
+        bucket::check_exists(world, operation, text("outputS3Uri"))?;
+        let running = world
+            .of_kind(KIND)
+            .filter(|(_, j)| j.status.as_deref() == Some(IN_PROGRESS))
+            .count();
+        if running >= JOB_QUOTA {
+            return Err(err(
+                ErrorClass::QuotaExceeded,
+                operation,
+                format!(
+                    "ServiceQuotaExceededException: at most {JOB_QUOTA} customization jobs run at once in this account"
+                ),
+            ));
+        }
+        let base = attrs.get("baseModel").cloned().unwrap_or(Value::Null);
+        let id = world.next_id();
+        object.arn = Some(format!(
+            "arn:aws:bedrock:{}:{}:model-customization-job/{id:012}",
+            world.region, world.account_id
+        ));
+        object.status = Some(IN_PROGRESS.into());
+        object.facts.insert("stage".into(), json!("Validation"));
+        object.facts.insert("baseModel".into(), base);
+        Ok(())
+    }
+
+    fn stop(&self, world: &mut World, name: &str, operation: &str) -> Result<(), CloudError> {
+        let Some(j) = world.get_mut(KIND, name) else {
+            return Err(err(
+                ErrorClass::NotFound,
+                operation,
+                "ResourceNotFoundException",
+            ));
+        };
+        if j.status.as_deref() == Some(IN_PROGRESS) {
+            j.status = Some(STOPPED.into());
+            j.status_message = Some("Stopped by request".into());
+        }
+        Ok(())
+    }
+
+    /// Jobs train through their stages and complete after the sandbox's job time,
+    /// each leaving its custom model and writing its metrics to its output bucket.
+    fn advance(&self, world: &mut World, now: f64) {
+        let job_seconds = world.timing.job_seconds;
+        let mut completed: Vec<(String, Object)> = Vec::new();
+        for (name, j) in world.of_kind_mut(KIND) {
+            if j.status.as_deref() != Some(IN_PROGRESS) {
+                continue;
+            }
+            if now - j.created >= job_seconds {
+                j.status = Some(COMPLETED.into());
+                j.facts
+                    .insert("endTime".into(), json!(rfc3339(j.created + job_seconds)));
+                completed.push((name.clone(), j.clone()));
+            } else {
+                let progress = (now - j.created) / job_seconds;
+                let stage = if progress < 0.2 {
+                    "Validation"
+                } else if progress < 0.4 {
+                    "DataProcessing"
+                } else {
+                    "Training"
+                };
+                j.facts.insert("stage".into(), json!(stage));
+                j.facts
+                    .insert("progress".into(), json!((progress * 100.0).floor() / 100.0));
+            }
+        }
+        for (job_name, j) in completed {
+            let model_name = j
+                .attrs
+                .get("customModelName")
+                .and_then(Value::as_str)
+                .unwrap_or(&job_name)
+                .to_string();
+            let id = world.next_id();
+            let model = Object {
+                attrs: Map::new(),
+                tags: j.tags.clone(),
+                created: j.created + job_seconds,
+                status: Some("Active".into()),
+                status_message: None,
+                facts: Map::from_iter([
+                    (
+                        "baseModel".to_string(),
+                        j.attrs.get("baseModel").cloned().unwrap_or(Value::Null),
+                    ),
+                    ("jobName".to_string(), json!(job_name)),
+                ]),
+                arn: Some(format!(
+                    "arn:aws:bedrock:{}:{}:custom-model/{model_name}/{id:012}",
+                    world.region, world.account_id
+                )),
+            };
+            world.insert(CUSTOM_MODEL, &model_name, model);
+            // The job writes its metrics to the output location.
+            if let Some(bucket) = j
+                .attrs
+                .get("outputS3Uri")
+                .and_then(Value::as_str)
+                .and_then(crate::names::s3_bucket)
+            {
+                bucket::add_objects(world, bucket, 1);
+            }
+        }
+    }
+}
+
+/// The custom model's sandbox face: made by its job, never created directly.
+pub struct CustomModelFace;
+pub static CUSTOM_MODEL_SANDBOX: CustomModelFace = CustomModelFace;
+
+impl SandboxFace for CustomModelFace {
+    fn create(
+        &self,
+        _world: &mut World,
+        _name: &str,
+        _object: &mut Object,
+        operation: &str,
+        _now: f64,
+    ) -> Result<(), CloudError> {
+        Err(err(
+            ErrorClass::Validation,
+            operation,
+            "the sandbox makes custom models only by training them",
+        ))
+    }
+    fn check_delete(&self, world: &World, delete: Delete<'_>) -> Result<(), CloudError> {
+        let identity = models::custom_model_identity(delete.name);
+        let served = world
+            .of_kind(Kind::ProvisionedThroughput.as_str())
+            .any(|(_, t)| t.attrs.get("model").and_then(Value::as_str) == Some(identity.as_str()));
+        if served {
+            return Err(err(
+                ErrorClass::Conflict,
+                delete.operation,
+                "ResourceInUseException: a provisioned throughput serves this model",
+            ));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,311 @@
+//! How provisioned throughput is read and written through the SDK.
+
+use std::collections::{BTreeMap, HashMap};
+
+use aws_sdk_bedrock::types::CommitmentDuration;
+use futures::{StreamExt, TryStreamExt};
+use serde_json::{Map, Value, json};
+
+use async_trait::async_trait;
+
+use crate::cloud::aws::bedrock::{self, TagIndex, owned_or_declared};
+use crate::cloud::aws::{Aws, READ_CONCURRENCY, Reads, attr_str, classify, smithy_time};
+use crate::cloud::error::{CloudError, ErrorClass};
+use crate::kinds::aws_face::AwsFace;
+use crate::kinds::customization_job::CUSTOM_MODEL;
+use crate::kinds::customization_job::aws::model_arn;
+use crate::kinds::provisioned_throughput as pt;
+use crate::model::plan::Op;
+use crate::model::{ObservedResource, Scope};
+use crate::models::{custom_model_identity, normalise_model};
+
+fn commitment(d: Option<&CommitmentDuration>) -> &'static str {
+    match d {
+        Some(CommitmentDuration::OneMonth) => "oneMonth",
+        Some(CommitmentDuration::SixMonths) => "sixMonths",
+        _ => "none",
+    }
+}
+
+async fn list_throughputs(
+    aws: &Aws,
+    scope: &Scope,
+    index: &TagIndex,
+) -> Result<Vec<ObservedResource>, CloudError> {
+    let summaries = match aws
+        .bedrock
+        .list_provisioned_model_throughputs()
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+    {
+        Ok(summaries) => summaries,
+        Err(e) if aws.emulator && crate::cloud::aws::errors::is_unimplemented(&e) => {
+            crate::errln!(
+                "warning: the endpoint does not implement bedrock:ListProvisionedModelThroughputs; planning as if the region had no provisioned throughput"
+            );
+            return Ok(Vec::new());
+        }
+        Err(e) => {
+            return Err(classify(
+                "bedrock:ListProvisionedModelThroughputs",
+                "the region",
+                e,
+            ));
+        }
+    };
+    let found: Vec<ObservedResource> = summaries
+        .iter()
+        .map(|t| {
+            let mut facts = Map::new();
+            if let Some(expiry) = t.commitment_expiration_time() {
+                facts.insert(
+                    "commitmentExpirationTime".into(),
+                    json!(smithy_time(expiry)),
+                );
+            }
+            facts.insert("creationTime".into(), json!(smithy_time(t.creation_time())));
+            ObservedResource {
+                kind: pt::KIND.into(),
+                aws_name: t.provisioned_model_name().to_string(),
+                arn: Some(t.provisioned_model_arn().to_string()),
+                attrs: Map::from_iter([
+                    (
+                        "model".to_string(),
+                        json!(normalise_model(t.desired_model_arn())),
+                    ),
+                    ("modelUnits".to_string(), json!(t.desired_model_units())),
+                    (
+                        "commitment".to_string(),
+                        json!(commitment(t.commitment_duration())),
+                    ),
+                ]),
+                status: Some(t.status().as_str().to_string()),
+                facts,
+                ..ObservedResource::default()
+            }
+        })
+        .collect();
+    let tagged: Vec<Option<ObservedResource>> = futures::stream::iter(found)
+        .map(|mut t| async move {
+            let arn = t.arn.clone().unwrap_or_default();
+            let object = format!("provisioned throughput {}", t.aws_name);
+            let declared = scope.declares(pt::KIND, &t.aws_name);
+            let Some(tags) = index.tags(aws, &arn, &object, declared).await? else {
+                return Ok(None);
+            };
+            t.tags = tags;
+            Ok::<_, CloudError>(
+                owned_or_declared(scope, pt::KIND, &t.aws_name, &t.tags).then_some(t),
+            )
+        })
+        .buffer_unordered(READ_CONCURRENCY)
+        .try_collect()
+        .await?;
+    Ok(tagged.into_iter().flatten().collect())
+}
+
+async fn create_throughput(
+    aws: &Aws,
+    name: &str,
+    attrs: &Map<String, Value>,
+    tags: &BTreeMap<String, String>,
+    token: Option<&str>,
+) -> Result<(), CloudError> {
+    let op = "bedrock:CreateProvisionedModelThroughput";
+    let model = model_arn(aws, attr_str(attrs, "model").unwrap_or_default()).await?;
+    let duration = match attr_str(attrs, "commitment") {
+        Some("oneMonth") => Some(CommitmentDuration::OneMonth),
+        Some("sixMonths") => Some(CommitmentDuration::SixMonths),
+        _ => None,
+    };
+    aws.bedrock
+        .create_provisioned_model_throughput()
+        .provisioned_model_name(name)
+        .model_id(model)
+        .model_units(attrs.get("modelUnits").and_then(Value::as_i64).unwrap_or(1) as i32)
+        .set_commitment_duration(duration)
+        .set_client_request_token(token.map(str::to_string))
+        .set_tags(Some(bedrock::bedrock_tags(tags)?))
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| classify(op, &format!("provisioned throughput {name}"), e))
+}
+
+async fn update_throughput(
+    aws: &Aws,
+    name: &str,
+    current: Option<&str>,
+    attrs: &Map<String, Value>,
+    tags: &BTreeMap<String, String>,
+    fields: &[String],
+) -> Result<(), CloudError> {
+    let op = "bedrock:UpdateProvisionedModelThroughput";
+    let id = current.unwrap_or(name);
+    let mut update = aws
+        .bedrock
+        .update_provisioned_model_throughput()
+        .provisioned_model_id(id);
+    if current.is_some_and(|c| c != name) {
+        update = update.desired_provisioned_model_name(name);
+    }
+    if fields.iter().any(|f| f == "model") {
+        update = update
+            .desired_model_id(model_arn(aws, attr_str(attrs, "model").unwrap_or_default()).await?);
+    }
+    if current.is_some_and(|c| c != name) || fields.iter().any(|f| f == "model") {
+        update
+            .send()
+            .await
+            .map_err(|e| classify(op, &format!("provisioned throughput {id}"), e))?;
+    }
+    if fields.iter().any(|f| f == "tags") {
+        let object = format!("provisioned throughput {name}");
+        let arn = get_throughput(aws, name)
+            .await?
+            .and_then(|t| t.arn)
+            .unwrap_or_default();
+        let current = bedrock::tags_of(aws, &arn, &object).await?;
+        let stale = crate::cloud::aws::stale_tag_keys(current.keys().map(String::as_str), tags);
+        if !stale.is_empty() {
+            aws.bedrock
+                .untag_resource()
+                .resource_arn(&arn)
+                .set_tag_keys(Some(stale))
+                .send()
+                .await
+                .map_err(|e| classify("bedrock:UntagResource", &object, e))?;
+        }
+        aws.bedrock
+            .tag_resource()
+            .resource_arn(arn)
+            .set_tags(Some(bedrock::bedrock_tags(tags)?))
+            .send()
+            .await
+            .map_err(|e| {
+                classify(
+                    "bedrock:TagResource",
+                    &format!("provisioned throughput {name}"),
+                    e,
+                )
+            })?;
+    }
+    Ok(())
+}
+
+async fn get_throughput(aws: &Aws, name: &str) -> Result<Option<ObservedResource>, CloudError> {
+    match aws
+        .bedrock
+        .get_provisioned_model_throughput()
+        .provisioned_model_id(name)
+        .send()
+        .await
+    {
+        Ok(out) => Ok(Some(ObservedResource {
+            kind: pt::KIND.into(),
+            aws_name: name.to_string(),
+            arn: Some(out.provisioned_model_arn().to_string()),
+            status: Some(out.status().as_str().to_string()),
+            status_message: out.failure_message().map(str::to_string),
+            ..ObservedResource::default()
+        })),
+        Err(e) => {
+            let e = classify(
+                "bedrock:GetProvisionedModelThroughput",
+                &format!("provisioned throughput {name}"),
+                e,
+            );
+            if e.class == ErrorClass::NotFound {
+                Ok(None)
+            } else {
+                Err(e)
+            }
+        }
+    }
+}
+
+/// The kind's AWS face.
+pub struct Face;
+pub static AWS: Face = Face;
+
+#[async_trait]
+impl AwsFace for Face {
+    async fn observe(
+        &self,
+        aws: &Aws,
+        reads: &Reads<'_>,
+    ) -> Result<Vec<ObservedResource>, CloudError> {
+        list_throughputs(aws, reads.scope, reads.bedrock_index(aws).await?).await
+    }
+    /// A custom model's ARN becomes its identity `custom-model/NAME`, as the
+    /// manifests write it.
+    fn after_read(&self, all: &mut [ObservedResource]) {
+        let names: HashMap<String, String> = all
+            .iter()
+            .filter(|m| m.kind == CUSTOM_MODEL)
+            .filter_map(|m| m.arn.clone().map(|arn| (arn, m.aws_name.clone())))
+            .collect();
+        for t in all.iter_mut().filter(|t| t.kind == pt::KIND) {
+            if let Some(model) = t.attrs.get("model").and_then(Value::as_str)
+                && let Some(name) = names.get(model)
+            {
+                t.attrs
+                    .insert("model".into(), json!(custom_model_identity(name)));
+            }
+        }
+    }
+    async fn get(&self, aws: &Aws, name: &str) -> Result<Option<ObservedResource>, CloudError> {
+        get_throughput(aws, name).await
+    }
+    async fn execute(&self, aws: &Aws, op: &Op) -> Result<(), CloudError> {
+        match op {
+            Op::Create {
+                name,
+                attrs,
+                tags,
+                client_request_token,
+                ..
+            } => create_throughput(aws, name, attrs, tags, client_request_token.as_deref()).await,
+            Op::Update {
+                name,
+                attrs,
+                tags,
+                fields,
+                current_name,
+                ..
+            } => update_throughput(aws, name, current_name.as_deref(), attrs, tags, fields).await,
+            Op::Delete { name, .. } => bedrock::gone_is_done(
+                aws.bedrock
+                    .delete_provisioned_model_throughput()
+                    .provisioned_model_id(name)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| {
+                        classify(
+                            "bedrock:DeleteProvisionedModelThroughput",
+                            &format!("provisioned throughput {name}"),
+                            e,
+                        )
+                    }),
+            ),
+            Op::Untag { kind, name, keys } => {
+                let found = self.get(aws, name).await?;
+                bedrock::untag(aws, found, &format!("{kind} {name}"), keys).await
+            }
+            Op::StopJob { .. } => Err(bedrock::unsupported(op, "a throughput is not a job")),
+        }
+    }
+    async fn add_tags(
+        &self,
+        aws: &Aws,
+        name: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<(), CloudError> {
+        let found = self.get(aws, name).await?;
+        bedrock::add_tags_to(aws, found, &format!("{} {name}", pt::KIND), tags).await
+    }
+}
