@@ -1548,7 +1548,11 @@ fn a_create_that_finds_someone_elses_object_changes_nothing() {
             create(
                 "IamRole",
                 "their-role",
-                serde_json::json!({"trustPolicy": bedrock_trust, "inlinePolicies": {}}),
+                serde_json::json!({
+                    "path": "/", "trustPolicy": bedrock_trust, "inlinePolicies": {},
+                    "managedPolicyArns": [], "description": null,
+                    "maxSessionDuration": 3600, "permissionsBoundary": null,
+                }),
             ),
             "role their-role",
         ),
@@ -1556,7 +1560,7 @@ fn a_create_that_finds_someone_elses_object_changes_nothing() {
             create(
                 "LogGroup",
                 "/their/group",
-                serde_json::json!({"retentionDays": 30}),
+                serde_json::json!({"retentionDays": 30, "kmsKeyId": null}),
             ),
             "log group /their/group",
         ),
@@ -1564,7 +1568,10 @@ fn a_create_that_finds_someone_elses_object_changes_nothing() {
             create(
                 "Bucket",
                 "their-bucket",
-                serde_json::json!({"versioning": true}),
+                serde_json::json!({
+                    "policy": null, "encryption": {"sse": "s3"},
+                    "blockPublicAccess": true, "versioning": true,
+                }),
             ),
             "bucket their-bucket",
         ),

@@ -257,6 +257,40 @@ fn every_valid_fixture_validates_alone() {
     }
 }
 
+/// What lowering writes is exactly what each kind's typed state reads back: the
+/// faces send what the plan shows, field for field, for every valid fixture and
+/// example.
+#[test]
+fn every_lowered_resource_reads_back_through_its_kinds_typed_state() {
+    let mut folders: Vec<Vec<PathBuf>> = std::fs::read_dir(fixtures_dir().join("valid"))
+        .expect("valid fixtures")
+        .map(|entry| entry.expect("entry").path())
+        .filter(|path| path.extension() == Some(OsStr::new("yaml")))
+        .map(|path| vec![path])
+        .collect();
+    folders.extend(example_folders().into_iter().map(|folder| vec![folder]));
+    let mut checked = 0;
+    for paths in folders {
+        let loaded = manifest::load(&paths);
+        let Ok(desired) = manifest::validate(&loaded, None) else {
+            continue;
+        };
+        for resource in &desired.resources {
+            if resource.absent {
+                continue;
+            }
+            let kind = bedform::kinds::Kind::parse(&resource.address.kind).expect("a known kind");
+            let Some(again) = kind.typed_attrs(&resource.attrs) else {
+                continue;
+            };
+            let again = again.unwrap_or_else(|e| panic!("{} in {paths:?}: {e}", resource.address));
+            assert_eq!(again, resource.attrs, "{} in {paths:?}", resource.address);
+            checked += 1;
+        }
+    }
+    assert!(checked >= 20, "only {checked} resources were checked");
+}
+
 #[test]
 fn an_unquoted_account_id_keeps_its_leading_zero() {
     // YAML would read 012345678901 as a number; bedform reads the text as written.

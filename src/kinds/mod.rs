@@ -13,6 +13,7 @@ pub mod face;
 pub mod facts;
 pub mod lifecycle;
 pub mod sandbox_face;
+pub mod state;
 pub use crate::model::Kind;
 pub use aws_face::AwsFace;
 pub use face::*;
@@ -88,6 +89,40 @@ impl Kind {
             Kind::CustomizationJob => &r::customization_job::sandbox::SANDBOX,
             Kind::CustomModel => &r::customization_job::sandbox::CUSTOM_MODEL_SANDBOX,
             Kind::ProvisionedThroughput => &r::provisioned_throughput::sandbox::SANDBOX,
+        }
+    }
+
+    /// A declared resource's attributes read back through the kind's typed state
+    /// and written out again, for the kinds whose create and update send their
+    /// declared state (`None` for the others: model access sends a change, not
+    /// its declared state; a custom model is made by its job). Lowering and the
+    /// faces use the same type, so this returns the attributes unchanged.
+    pub fn typed_attrs(
+        self,
+        attrs: &serde_json::Map<String, serde_json::Value>,
+    ) -> Option<Result<serde_json::Map<String, serde_json::Value>, crate::cloud::error::CloudError>>
+    {
+        use crate::kinds as r;
+        use crate::kinds::state::{attrs_of, state_of};
+        fn again<T: serde::Serialize + serde::de::DeserializeOwned>(
+            attrs: &serde_json::Map<String, serde_json::Value>,
+        ) -> Result<serde_json::Map<String, serde_json::Value>, crate::cloud::error::CloudError>
+        {
+            state_of::<T>(attrs, "read the state back").map(|state| attrs_of(&state))
+        }
+        match self {
+            Kind::Bucket => Some(again::<r::bucket::state::BucketState>(attrs)),
+            Kind::LogGroup => Some(again::<r::log_group::LogGroupState>(attrs)),
+            Kind::IamRole => Some(again::<r::iam_role::state::RoleState>(attrs)),
+            Kind::InvocationLogging => {
+                Some(again::<r::invocation_logging::state::LoggingState>(attrs))
+            }
+            Kind::ModelAccess => None,
+            Kind::CustomizationJob => Some(again::<r::customization_job::JobState>(attrs)),
+            Kind::CustomModel => None,
+            Kind::ProvisionedThroughput => {
+                Some(again::<r::provisioned_throughput::ThroughputState>(attrs))
+            }
         }
     }
 

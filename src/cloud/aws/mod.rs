@@ -15,7 +15,6 @@ use std::time::Duration;
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
-use serde_json::Value;
 
 use crate::cloud::error::{CloudError, ErrorClass};
 use crate::model::Scope;
@@ -212,13 +211,6 @@ pub fn now_rfc3339() -> String {
 pub(crate) fn smithy_time(t: &aws_smithy_types::DateTime) -> String {
     t.fmt(aws_smithy_types::date_time::Format::DateTime)
         .unwrap_or_default()
-}
-
-pub(crate) fn attr_str<'a>(
-    attrs: &'a serde_json::Map<String, Value>,
-    key: &str,
-) -> Option<&'a str> {
-    attrs.get(key).and_then(Value::as_str)
 }
 
 /// What one observation shares between the kinds it reads: the scope, and the

@@ -13,6 +13,8 @@ use serde_json::{Map, Value, json};
 
 use crate::cloud::aws::{Aws, READ_CONCURRENCY, classify, ensure_ours, tag_map, tagged};
 use crate::cloud::error::{CloudError, ErrorClass};
+use crate::kinds::bucket::state::{BucketState, Sse};
+use crate::kinds::state::state_of;
 use crate::model::ObservedResource;
 use crate::model::Scope;
 use crate::model::plan::Op;
@@ -412,10 +414,8 @@ async fn configure(
             e.to_string(),
         )
     };
-    let block = attrs
-        .get("blockPublicAccess")
-        .and_then(Value::as_bool)
-        .unwrap_or(true);
+    let state: BucketState = state_of(attrs, &format!("configure {object}"))?;
+    let block = state.block_public_access;
     aws.s3
         .put_public_access_block()
         .bucket(name)
@@ -430,20 +430,12 @@ async fn configure(
         .send()
         .await
         .map_err(|e| classify("s3:PutBucketPublicAccessBlock", &object, e))?;
-    let encryption = attrs.get("encryption");
-    let kms = encryption
-        .and_then(|e| e.get("sse"))
-        .and_then(Value::as_str)
-        == Some("kms");
-    let mut default = ServerSideEncryptionByDefault::builder().sse_algorithm(if kms {
-        ServerSideEncryption::AwsKms
-    } else {
-        ServerSideEncryption::Aes256
-    });
-    if let Some(key) = encryption
-        .and_then(|e| e.get("kmsKeyId"))
-        .and_then(Value::as_str)
-    {
+    let mut default =
+        ServerSideEncryptionByDefault::builder().sse_algorithm(match state.encryption.sse {
+            Sse::Kms => ServerSideEncryption::AwsKms,
+            Sse::S3 => ServerSideEncryption::Aes256,
+        });
+    if let Some(key) = &state.encryption.kms_key_id {
         default = default.kms_master_key_id(key);
     }
     let rule = ServerSideEncryptionRule::builder()
@@ -465,10 +457,7 @@ async fn configure(
         .send()
         .await
         .map_err(|e| classify("s3:PutEncryptionConfiguration", &object, e))?;
-    let versioning = attrs
-        .get("versioning")
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
+    let versioning = state.versioning;
     // A bucket never versioned stays unversioned rather than "Suspended".
     if versioning || versioning_changed {
         let status = if versioning {
@@ -484,7 +473,7 @@ async fn configure(
             .await
             .map_err(|e| classify("s3:PutBucketVersioning", &object, e))?;
     }
-    match attrs.get("policy").filter(|p| !p.is_null()) {
+    match &state.policy {
         Some(policy) => {
             aws.s3
                 .put_bucket_policy()

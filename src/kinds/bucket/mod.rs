@@ -2,17 +2,18 @@
 
 pub mod aws;
 pub mod sandbox;
+pub mod state;
 
 use schemars::JsonSchema;
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use crate::diag::Diagnostic;
 use crate::kinds::face::PlanCx;
 use crate::kinds::face::{
     Common, ExportCx, Exported, KindBehaviour, LowerCx, Lowered, ResourceSpec, ValidateCx,
 };
-use crate::kinds::face::{DeletionPolicySchema, strip_nulls, validate_tags};
+use crate::kinds::face::{DeletionPolicySchema, validate_tags};
 use crate::kinds::lifecycle;
 use crate::model::plan::Change;
 use crate::model::{DeletionPolicy, DesiredResource, ObservedResource};
@@ -121,20 +122,25 @@ impl ResourceSpec for BucketSpec {
             .allow_bedrock_log_delivery
             .then(|| log_delivery_policy(&name, &cx.stack.region, cx.account_id));
         let encryption = match &self.encryption {
-            None => json!({"sse": "s3"}),
-            Some(e) => json!({
-                "sse": if e.sse == Sse::Kms { "kms" } else { "s3" },
-                "kmsKeyId": e.kms_key_id.as_ref().map(|k| cx.interpolate(k)),
-            }),
+            None => state::Encryption {
+                sse: state::Sse::S3,
+                kms_key_id: None,
+            },
+            Some(e) => state::Encryption {
+                sse: if e.sse == Sse::Kms {
+                    state::Sse::Kms
+                } else {
+                    state::Sse::S3
+                },
+                kms_key_id: e.kms_key_id.as_ref().map(|k| cx.interpolate(k)),
+            },
         };
-        let mut attrs = Map::new();
-        attrs.insert("policy".into(), policy.unwrap_or(Value::Null));
-        attrs.insert("encryption".into(), strip_nulls(encryption));
-        attrs.insert(
-            "blockPublicAccess".into(),
-            Value::Bool(self.block_public_access),
-        );
-        attrs.insert("versioning".into(), Value::Bool(self.versioning));
+        let attrs = crate::kinds::state::attrs_of(&state::BucketState {
+            policy,
+            encryption,
+            block_public_access: self.block_public_access,
+            versioning: self.versioning,
+        });
         Ok(Lowered {
             aws_name: name,
             arn: Some(arn),

@@ -14,10 +14,13 @@ use serde_json::{Map, Value, json};
 use async_trait::async_trait;
 
 use crate::cloud::aws::bedrock::{self, TagIndex, invalid, owned_or_declared};
-use crate::cloud::aws::{Aws, READ_CONCURRENCY, Reads, attr_str, classify, smithy_time};
+use crate::cloud::aws::{Aws, READ_CONCURRENCY, Reads, classify, smithy_time};
 use crate::cloud::error::{CloudError, ErrorClass};
 use crate::kinds::aws_face::AwsFace;
+use crate::kinds::customization_job::JobState;
+use crate::kinds::customization_job::state::ApiCustomizationType;
 use crate::kinds::customization_job::{self as job, CUSTOM_MODEL};
+use crate::kinds::state::state_of;
 use crate::model::plan::Op;
 use crate::model::{ObservedResource, Scope};
 use crate::models::{custom_model_name, normalise_model};
@@ -319,67 +322,54 @@ async fn create_job(
 ) -> Result<(), CloudError> {
     let op = "bedrock:CreateModelCustomizationJob";
     let object = format!("customization job {name}");
-    let training = attrs.get("trainingData").cloned().unwrap_or(Value::Null);
-    let mut training_config = TrainingDataConfig::builder().set_s3_uri(
-        training
-            .get("s3Uri")
-            .and_then(Value::as_str)
-            .map(str::to_string),
-    );
-    if let Some(logs) = training.get("invocationLogs") {
-        training_config = training_config.invocation_logs_config(
-            InvocationLogsConfig::builder()
-                .use_prompt_response(
-                    logs.get("usePromptResponse")
-                        .and_then(Value::as_bool)
-                        .unwrap_or(false),
-                )
-                .invocation_log_source(InvocationLogSource::S3Uri(
-                    logs.get("s3Uri")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_string(),
-                ))
-                .set_request_metadata_filters(
-                    logs.get("requestMetadataFilters")
-                        .and_then(metadata_filters),
-                )
-                .build(),
-        );
+    let state: JobState = state_of(attrs, op)?;
+    let mut training_config = TrainingDataConfig::builder();
+    if let Some(training) = &state.training_data {
+        training_config = training_config.set_s3_uri(training.s3_uri.clone());
+        if let Some(logs) = &training.invocation_logs {
+            training_config = training_config.invocation_logs_config(
+                InvocationLogsConfig::builder()
+                    .use_prompt_response(logs.use_prompt_response.unwrap_or(false))
+                    .invocation_log_source(InvocationLogSource::S3Uri(logs.s3_uri.clone()))
+                    .set_request_metadata_filters(
+                        logs.request_metadata_filters
+                            .as_ref()
+                            .and_then(metadata_filters),
+                    )
+                    .build(),
+            );
+        }
     }
-    let customization_type = match attr_str(attrs, "customizationType") {
-        Some("DISTILLATION") => CustomizationType::Distillation,
-        Some("CONTINUED_PRE_TRAINING") => CustomizationType::ContinuedPreTraining,
-        _ => CustomizationType::FineTuning,
+    let customization_type = match state.customization_type {
+        ApiCustomizationType::FineTuning => CustomizationType::FineTuning,
+        ApiCustomizationType::ContinuedPreTraining => CustomizationType::ContinuedPreTraining,
+        ApiCustomizationType::Distillation => CustomizationType::Distillation,
     };
     let mut create = aws
         .bedrock
         .create_model_customization_job()
         .job_name(name)
-        .custom_model_name(attr_str(attrs, "customModelName").unwrap_or(name))
-        .role_arn(attr_str(attrs, "roleArn").unwrap_or_default())
-        .base_model_identifier(attr_str(attrs, "baseModel").unwrap_or_default())
+        .custom_model_name(&state.custom_model_name)
+        .role_arn(&state.role_arn)
+        .base_model_identifier(&state.base_model)
         .customization_type(customization_type)
         .training_data_config(training_config.build())
         .output_data_config(
             OutputDataConfig::builder()
-                .s3_uri(attr_str(attrs, "outputS3Uri").unwrap_or_default())
+                .s3_uri(&state.output_s3_uri)
                 .build()
                 .map_err(|e| invalid(op, e))?,
         )
         .set_client_request_token(token.map(str::to_string))
         .set_job_tags(Some(bedrock::bedrock_tags(tags)?))
         .set_custom_model_tags(Some(bedrock::bedrock_tags(tags)?))
-        .set_custom_model_kms_key_id(attr_str(attrs, "customModelKmsKeyId").map(str::to_string));
-    let validators = attrs
-        .get("validationData")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|v| v.get("s3Uri").and_then(Value::as_str))
-        .map(|uri| {
+        .set_custom_model_kms_key_id(state.custom_model_kms_key_id.clone());
+    let validators = state
+        .validation_data
+        .iter()
+        .map(|v| {
             Validator::builder()
-                .s3_uri(uri)
+                .s3_uri(&v.s3_uri)
                 .build()
                 .map_err(|e| invalid(op, e))
         })
@@ -392,28 +382,20 @@ async fn create_job(
                 .map_err(|e| invalid(op, e))?,
         );
     }
-    for (k, v) in attrs
-        .get("hyperParameters")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-    {
-        create = create.hyper_parameters(k, v.as_str().unwrap_or_default());
+    for (k, v) in &state.hyper_parameters {
+        create = create.hyper_parameters(k, v);
     }
-    if let Some(teacher) = attrs.get("teacher").filter(|t| !t.is_null()) {
+    if let Some(teacher) = &state.teacher {
+        let max = teacher
+            .max_response_length
+            .map(|n| {
+                i32::try_from(n)
+                    .map_err(|_| invalid(op, format!("{n} is not a response length AWS takes")))
+            })
+            .transpose()?;
         let config = TeacherModelConfig::builder()
-            .teacher_model_identifier(
-                teacher
-                    .get("model")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default(),
-            )
-            .set_max_response_length_for_inference(
-                teacher
-                    .get("maxResponseLength")
-                    .and_then(Value::as_i64)
-                    .map(|n| n as i32),
-            )
+            .teacher_model_identifier(&teacher.model)
+            .set_max_response_length_for_inference(max)
             .build()
             .map_err(|e| invalid(op, e))?;
         create = create.customization_config(CustomizationConfig::DistillationConfig(
@@ -422,19 +404,11 @@ async fn create_job(
                 .build(),
         ));
     }
-    if let Some(vpc) = attrs.get("vpcConfig").filter(|v| !v.is_null()) {
-        let strings = |key: &str| -> Vec<String> {
-            vpc.get(key)
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(|v| v.as_str().map(str::to_string))
-                .collect()
-        };
+    if let Some(vpc) = &state.vpc_config {
         create = create.vpc_config(
             VpcConfig::builder()
-                .set_subnet_ids(Some(strings("subnetIds")))
-                .set_security_group_ids(Some(strings("securityGroupIds")))
+                .set_subnet_ids(Some(vpc.subnet_ids.clone()))
+                .set_security_group_ids(Some(vpc.security_group_ids.clone()))
                 .build()
                 .map_err(|e| invalid(op, e))?,
         );

@@ -100,11 +100,13 @@ pub enum CustomizationType {
 }
 
 impl CustomizationType {
-    fn api_name(self) -> &'static str {
+    fn api_type(self) -> state::ApiCustomizationType {
         match self {
-            CustomizationType::Distillation => "DISTILLATION",
-            CustomizationType::FineTuning => "FINE_TUNING",
-            CustomizationType::ContinuedPreTraining => "CONTINUED_PRE_TRAINING",
+            CustomizationType::Distillation => state::ApiCustomizationType::Distillation,
+            CustomizationType::FineTuning => state::ApiCustomizationType::FineTuning,
+            CustomizationType::ContinuedPreTraining => {
+                state::ApiCustomizationType::ContinuedPreTraining
+            }
         }
     }
 }
@@ -353,49 +355,64 @@ impl ResourceSpec for CustomizationJobSpec {
 
     fn lower(&self, cx: &LowerCx<'_>) -> Result<Lowered, Diagnostic> {
         let kind = self.customization_type.value;
-        let teacher = self.teacher.as_ref().map(|t| {
-            json!({
-                "model": crate::models::normalise_model(&cx.interpolate(&t.model)),
-                "maxResponseLength": t.max_response_length.value,
-            })
-        });
-        let training = match (
+        let training_data = match (
             &self.training_data.s3_uri,
             &self.training_data.invocation_logs,
         ) {
-            (Some(uri), _) => json!({"s3Uri": cx.interpolate(uri)}),
-            (None, Some(logs)) => strip_nulls(json!({
-                "invocationLogs": strip_nulls(json!({
-                    "s3Uri": cx.interpolate(&logs.s3_uri),
-                    "usePromptResponse": logs.use_prompt_response,
-                    "requestMetadataFilters": logs.request_metadata_filters.as_ref().map(|f| filter_value(f)),
-                }))
-            })),
-            (None, None) => Value::Null,
+            (Some(uri), _) => Some(state::TrainingData {
+                s3_uri: Some(cx.interpolate(uri)),
+                invocation_logs: None,
+            }),
+            (None, Some(logs)) => Some(state::TrainingData {
+                s3_uri: None,
+                invocation_logs: Some(state::InvocationLogs {
+                    s3_uri: cx.interpolate(&logs.s3_uri),
+                    use_prompt_response: Some(logs.use_prompt_response),
+                    request_metadata_filters: logs
+                        .request_metadata_filters
+                        .as_ref()
+                        .map(|f| filter_value(f)),
+                }),
+            }),
+            (None, None) => None,
         };
-        let validation: Vec<Value> = self
-            .validation_data
-            .iter()
-            .map(|v| json!({"s3Uri": cx.interpolate(&v.s3_uri)}))
-            .collect();
-        let hyper: Map<String, Value> = self
-            .hyper_parameters
-            .iter()
-            .map(|(k, v)| (k.clone(), Value::String(v.as_api_string())))
-            .collect();
-        let mut attrs = Map::new();
-        attrs.insert("customizationType".into(), json!(kind.api_name()));
-        attrs.insert(
-            "baseModel".into(),
-            json!(crate::models::normalise_model(
-                &cx.interpolate(&self.base_model)
-            )),
-        );
-        attrs.insert("teacher".into(), teacher.unwrap_or(Value::Null));
-        attrs.insert("trainingData".into(), training);
-        attrs.insert("validationData".into(), Value::Array(validation));
-        attrs.insert("hyperParameters".into(), Value::Object(hyper));
-        let training_hash = training_hash(&attrs);
+        let mut job = JobState {
+            customization_type: kind.api_type(),
+            base_model: crate::models::normalise_model(&cx.interpolate(&self.base_model)),
+            teacher: self.teacher.as_ref().map(|t| state::Teacher {
+                model: crate::models::normalise_model(&cx.interpolate(&t.model)),
+                max_response_length: Some(i64::from(t.max_response_length.value)),
+            }),
+            training_data,
+            validation_data: self
+                .validation_data
+                .iter()
+                .map(|v| state::S3Location {
+                    s3_uri: cx.interpolate(&v.s3_uri),
+                })
+                .collect(),
+            hyper_parameters: self
+                .hyper_parameters
+                .iter()
+                .map(|(k, v)| (k.clone(), v.as_api_string()))
+                .collect(),
+            output_s3_uri: cx.interpolate(&self.output.s3_uri),
+            role_arn: cx.arn(&self.role)?,
+            // Named after the training hash below.
+            custom_model_name: String::new(),
+            custom_model_kms_key_id: self.kms_key_id.as_ref().map(|k| cx.interpolate(k)),
+            vpc_config: self.vpc_config.as_ref().map(|v| {
+                let mut subnet_ids = v.subnet_ids.clone();
+                subnet_ids.sort();
+                let mut security_group_ids = v.security_group_ids.clone();
+                security_group_ids.sort();
+                state::Vpc {
+                    subnet_ids,
+                    security_group_ids,
+                }
+            }),
+        };
+        let training_hash = training_hash(&crate::kinds::state::attrs_of(&job));
         let job_prefix = self
             .job_name
             .as_ref()
@@ -415,32 +432,8 @@ impl ResourceSpec for CustomizationJobSpec {
                 format!("{model_prefix}-{training_hash}"),
             ),
         };
-        attrs.insert(
-            "outputS3Uri".into(),
-            json!(cx.interpolate(&self.output.s3_uri)),
-        );
-        attrs.insert("roleArn".into(), json!(cx.arn(&self.role)?));
-        attrs.insert("customModelName".into(), json!(model_name));
-        attrs.insert(
-            "customModelKmsKeyId".into(),
-            self.kms_key_id
-                .as_ref()
-                .map(|k| json!(cx.interpolate(k)))
-                .unwrap_or(Value::Null),
-        );
-        attrs.insert(
-            "vpcConfig".into(),
-            self.vpc_config
-                .as_ref()
-                .map(|v| {
-                    let mut subnets = v.subnet_ids.clone();
-                    subnets.sort();
-                    let mut groups = v.security_group_ids.clone();
-                    groups.sort();
-                    json!({"subnetIds": subnets, "securityGroupIds": groups})
-                })
-                .unwrap_or(Value::Null),
-        );
+        job.custom_model_name = model_name.clone();
+        let attrs = crate::kinds::state::attrs_of(&job);
         Ok(Lowered {
             aws_name: job_name,
             arn: None,
@@ -545,5 +538,7 @@ pub fn model_name_of(desired: &DesiredResource) -> Option<&str> {
 
 pub mod aws;
 mod plan;
+pub mod state;
+pub use state::JobState;
 pub mod sandbox;
 pub use plan::*;

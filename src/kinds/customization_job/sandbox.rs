@@ -5,13 +5,14 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{COMPLETED, CUSTOM_MODEL, IN_PROGRESS, KIND, STOPPED};
+use super::{COMPLETED, CUSTOM_MODEL, IN_PROGRESS, JobState, KIND, STOPPED};
 use crate::cloud::error::{CloudError, ErrorClass};
 use crate::cloud::sandbox::{Object, World, err, rfc3339};
 use crate::kinds::bucket::sandbox as bucket;
 use crate::kinds::iam_role::sandbox::check_assumable;
 use crate::kinds::model_access::sandbox::check_usable;
 use crate::kinds::sandbox_face::{Delete, SandboxFace};
+use crate::kinds::state::state_of;
 use crate::model::Kind;
 use crate::models;
 
@@ -31,29 +32,23 @@ impl SandboxFace for Face {
         operation: &str,
         now: f64,
     ) -> Result<(), CloudError> {
-        let attrs = &object.attrs;
-        let text = |key: &str| attrs.get(key).and_then(Value::as_str).unwrap_or_default();
-        check_assumable(world, operation, text("roleArn"), now)?;
-        if let Some(model) = attrs.get("baseModel").and_then(Value::as_str) {
-            check_usable(world, operation, model)?;
+        let job: JobState = state_of(&object.attrs, operation)?;
+        check_assumable(world, operation, &job.role_arn, now)?;
+        check_usable(world, operation, &job.base_model)?;
+        if let Some(teacher) = &job.teacher {
+            check_usable(world, operation, &teacher.model)?;
         }
-        if let Some(teacher) = attrs
-            .get("teacher")
-            .and_then(|t| t.get("model"))
-            .and_then(Value::as_str)
-        {
-            check_usable(world, operation, teacher)?;
-        }
-        let uri = attrs
-            .get("trainingData")
+        let uri = job
+            .training_data
+            .as_ref()
             .and_then(|t| {
-                t.get("s3Uri")
-                    .or_else(|| t.get("invocationLogs").and_then(|l| l.get("s3Uri")))
+                t.s3_uri
+                    .as_deref()
+                    .or(t.invocation_logs.as_ref().map(|l| l.s3_uri.as_str()))
             })
-            .and_then(Value::as_str)
             .unwrap_or_default();
         bucket::check_exists(world, operation, uri)?;
-        bucket::check_exists(world, operation, text("outputS3Uri"))?;
+        bucket::check_exists(world, operation, &job.output_s3_uri)?;
         let running = world
             .of_kind(KIND)
             .filter(|(_, j)| j.status.as_deref() == Some(IN_PROGRESS))
@@ -67,7 +62,7 @@ impl SandboxFace for Face {
                 ),
             ));
         }
-        let base = attrs.get("baseModel").cloned().unwrap_or(Value::Null);
+        let base = json!(job.base_model);
         let id = world.next_id();
         object.arn = Some(format!(
             "arn:aws:bedrock:{}:{}:model-customization-job/{id:012}",

@@ -8,10 +8,10 @@ use aws_sdk_iam::types::{EntityType, Tag};
 use futures::{StreamExt, TryStreamExt};
 use serde_json::{Map, Value, json};
 
-use crate::cloud::aws::{
-    Aws, READ_CONCURRENCY, attr_str, classify, ensure_ours, stale_tag_keys, tag_map,
-};
+use crate::cloud::aws::{Aws, READ_CONCURRENCY, classify, ensure_ours, stale_tag_keys, tag_map};
 use crate::cloud::error::{CloudError, ErrorClass};
+use crate::kinds::iam_role::state::RoleState;
+use crate::kinds::state::state_of;
 use crate::model::ObservedResource;
 use crate::model::Scope;
 use crate::model::plan::Op;
@@ -192,26 +192,17 @@ pub async fn execute(aws: &Aws, op: &Op) -> Result<(), CloudError> {
             name, attrs, tags, ..
         } => {
             let object = format!("role {name}");
-            let trust = attrs
-                .get("trustPolicy")
-                .map(Value::to_string)
-                .unwrap_or_default();
-            let mut create = aws
+            let role: RoleState = state_of(attrs, "iam:CreateRole")?;
+            let create = aws
                 .iam
                 .create_role()
                 .role_name(name)
-                .path(attr_str(attrs, "path").unwrap_or("/"))
-                .assume_role_policy_document(trust)
+                .path(&role.path)
+                .assume_role_policy_document(role.trust_policy.to_string())
+                .max_session_duration(role.max_session_duration)
+                .set_description(role.description.clone())
+                .set_permissions_boundary(role.permissions_boundary.clone())
                 .set_tags(Some(iam_tags(tags)?));
-            if let Some(d) = attr_str(attrs, "description") {
-                create = create.description(d);
-            }
-            if let Some(s) = attrs.get("maxSessionDuration").and_then(Value::as_i64) {
-                create = create.max_session_duration(s as i32);
-            }
-            if let Some(b) = attr_str(attrs, "permissionsBoundary") {
-                create = create.permissions_boundary(b);
-            }
             if let Err(e) = create.send().await {
                 let e = classify("iam:CreateRole", &object, e);
                 if e.class != ErrorClass::Conflict {
@@ -234,9 +225,9 @@ pub async fn execute(aws: &Aws, op: &Op) -> Result<(), CloudError> {
                 .iter()
                 .map(|s| s.to_string())
                 .collect();
-                update_role(aws, name, attrs, &all).await?;
+                update_role(aws, name, &role, &all).await?;
             }
-            policies(aws, name, attrs).await
+            policies(aws, name, &role.inline_policies, &role.managed_policy_arns).await
         }
         Op::Update {
             name,
@@ -245,12 +236,13 @@ pub async fn execute(aws: &Aws, op: &Op) -> Result<(), CloudError> {
             fields,
             ..
         } => {
-            update_role(aws, name, attrs, fields).await?;
+            let role: RoleState = state_of(attrs, "iam:UpdateRole")?;
+            update_role(aws, name, &role, fields).await?;
             if fields
                 .iter()
                 .any(|f| f == "inlinePolicies" || f == "managedPolicyArns")
             {
-                policies(aws, name, attrs).await?;
+                policies(aws, name, &role.inline_policies, &role.managed_policy_arns).await?;
             }
             set_tags(aws, name, tags).await
         }
@@ -275,7 +267,7 @@ pub async fn execute(aws: &Aws, op: &Op) -> Result<(), CloudError> {
 async fn update_role(
     aws: &Aws,
     name: &str,
-    attrs: &Map<String, Value>,
+    role: &RoleState,
     fields: &[String],
 ) -> Result<(), CloudError> {
     let object = format!("role {name}");
@@ -284,12 +276,7 @@ async fn update_role(
         aws.iam
             .update_assume_role_policy()
             .role_name(name)
-            .policy_document(
-                attrs
-                    .get("trustPolicy")
-                    .map(Value::to_string)
-                    .unwrap_or_default(),
-            )
+            .policy_document(role.trust_policy.to_string())
             .send()
             .await
             .map_err(|e| classify("iam:UpdateAssumeRolePolicy", &object, e))?;
@@ -298,19 +285,14 @@ async fn update_role(
         aws.iam
             .update_role()
             .role_name(name)
-            .description(attr_str(attrs, "description").unwrap_or(""))
-            .max_session_duration(
-                attrs
-                    .get("maxSessionDuration")
-                    .and_then(Value::as_i64)
-                    .unwrap_or(3600) as i32,
-            )
+            .description(role.description.as_deref().unwrap_or(""))
+            .max_session_duration(role.max_session_duration)
             .send()
             .await
             .map_err(|e| classify("iam:UpdateRole", &object, e))?;
     }
     if changed("permissionsBoundary") {
-        match attr_str(attrs, "permissionsBoundary") {
+        match &role.permissions_boundary {
             Some(b) => aws
                 .iam
                 .put_role_permissions_boundary()
@@ -341,13 +323,13 @@ async fn update_role(
 
 /// Makes inline policies and managed attachments exactly the declared ones
 /// (declared collections are authoritative).
-async fn policies(aws: &Aws, name: &str, attrs: &Map<String, Value>) -> Result<(), CloudError> {
+async fn policies(
+    aws: &Aws,
+    name: &str,
+    declared: &BTreeMap<String, Value>,
+    managed: &[String],
+) -> Result<(), CloudError> {
     let object = format!("role {name}");
-    let declared: Map<String, Value> = attrs
-        .get("inlinePolicies")
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default();
     // Every page: a name left unread would be a stale policy left in place.
     let current: Vec<String> = aws
         .iam
@@ -359,7 +341,7 @@ async fn policies(aws: &Aws, name: &str, attrs: &Map<String, Value>) -> Result<(
         .try_collect()
         .await
         .map_err(|e| classify("iam:ListRolePolicies", &object, e))?;
-    for (policy_name, document) in &declared {
+    for (policy_name, document) in declared {
         aws.iam
             .put_role_policy()
             .role_name(name)
@@ -381,13 +363,7 @@ async fn policies(aws: &Aws, name: &str, attrs: &Map<String, Value>) -> Result<(
             .await
             .map_err(|e| classify("iam:DeleteRolePolicy", &object, e))?;
     }
-    let wanted: BTreeSet<String> = attrs
-        .get("managedPolicyArns")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|v| v.as_str().map(str::to_string))
-        .collect();
+    let wanted: BTreeSet<String> = managed.iter().cloned().collect();
     let attached: BTreeSet<String> = aws
         .iam
         .list_attached_role_policies()
@@ -476,7 +452,8 @@ async fn delete(aws: &Aws, name: &str) -> Result<(), CloudError> {
     if get(aws, name).await?.is_none() {
         return Ok(());
     }
-    policies(aws, name, &Map::new()).await?;
+    // A role is deleted only once no policy is left on it.
+    policies(aws, name, &BTreeMap::new(), &[]).await?;
     aws.iam
         .delete_role()
         .role_name(name)

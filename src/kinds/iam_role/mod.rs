@@ -3,6 +3,7 @@
 
 pub mod aws;
 pub mod sandbox;
+pub mod state;
 
 use std::collections::BTreeMap;
 
@@ -211,34 +212,20 @@ impl ResourceSpec for IamRoleSpec {
                 ));
             }
         }
-        let mut attrs = Map::new();
-        attrs.insert("path".into(), json!(path));
-        attrs.insert("trustPolicy".into(), crate::policy::normalise(&trust));
-        attrs.insert("inlinePolicies".into(), Value::Object(inline));
-        attrs.insert("managedPolicyArns".into(), json!(managed));
-        attrs.insert(
-            "description".into(),
-            self.description
+        let attrs = crate::kinds::state::attrs_of(&state::RoleState {
+            path: path.to_string(),
+            trust_policy: crate::policy::normalise(&trust),
+            inline_policies: inline.into_iter().collect(),
+            managed_policy_arns: managed,
+            description: self.description.as_ref().map(|d| d.value.clone()),
+            max_session_duration: self
+                .max_session_duration
                 .as_ref()
-                .map(|d| json!(d.value))
-                .unwrap_or(Value::Null),
-        );
-        attrs.insert(
-            "maxSessionDuration".into(),
-            json!(
-                self.max_session_duration
-                    .as_ref()
-                    .map(|s| s.value)
-                    .unwrap_or(3600)
-            ),
-        );
-        attrs.insert(
-            "permissionsBoundary".into(),
-            self.permissions_boundary
-                .as_ref()
-                .map(|b| json!(b.value))
-                .unwrap_or(Value::Null),
-        );
+                // Validated: 3600 to 43200 seconds.
+                .map(|s| s.value as i32)
+                .unwrap_or(3600),
+            permissions_boundary: self.permissions_boundary.as_ref().map(|b| b.value.clone()),
+        });
         Ok(Lowered {
             arn: Some(format!("arn:aws:iam::{}:role{path}{name}", cx.account_id)),
             aws_name: name,

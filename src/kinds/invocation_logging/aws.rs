@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_bedrock::types::{CloudWatchConfig, LoggingConfig, S3Config};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use async_trait::async_trait;
 
@@ -12,6 +12,8 @@ use crate::cloud::aws::bedrock::{self, invalid};
 use crate::cloud::aws::{Aws, Reads, classify};
 use crate::cloud::error::CloudError;
 use crate::kinds::aws_face::AwsFace;
+use crate::kinds::invocation_logging::state::{CloudWatch, LoggingState, S3Destination};
+use crate::kinds::state::{attrs_of, state_of};
 use crate::model::ObservedResource;
 use crate::model::plan::Op;
 
@@ -37,98 +39,58 @@ async fn observe_logging(aws: &Aws) -> Result<Option<ObservedResource>, CloudErr
     else {
         return Ok(None);
     };
-    let cloud_watch = config
-        .cloud_watch_config()
-        .map(|cw| {
-            crate::kinds::face::strip_nulls(json!({
-                "logGroupName": cw.log_group_name(),
-                "roleArn": cw.role_arn(),
-                "largeDataDeliveryS3Config": cw.large_data_delivery_s3_config().map(|s| json!({
-                    "bucketName": s.bucket_name(),
-                    "keyPrefix": s.key_prefix().unwrap_or(""),
-                })),
-            }))
-        })
-        .unwrap_or(Value::Null);
-    let s3 = config
-        .s3_config()
-        .map(|s| json!({"bucketName": s.bucket_name(), "keyPrefix": s.key_prefix().unwrap_or("")}))
-        .unwrap_or(Value::Null);
-    let flag = |v: Option<bool>| json!(v.unwrap_or(false));
+    let s3 = |s: &aws_sdk_bedrock::types::S3Config| S3Destination {
+        bucket_name: s.bucket_name().to_string(),
+        key_prefix: s.key_prefix().unwrap_or("").to_string(),
+    };
+    let state = LoggingState {
+        cloud_watch_config: config.cloud_watch_config().map(|cw| CloudWatch {
+            log_group_name: cw.log_group_name().to_string(),
+            role_arn: Some(cw.role_arn().to_string()),
+            large_data_delivery_s3_config: cw.large_data_delivery_s3_config().map(s3),
+        }),
+        s3_config: config.s3_config().map(s3),
+        text_data_delivery_enabled: config.text_data_delivery_enabled().unwrap_or(false),
+        image_data_delivery_enabled: config.image_data_delivery_enabled().unwrap_or(false),
+        embedding_data_delivery_enabled: config.embedding_data_delivery_enabled().unwrap_or(false),
+        video_data_delivery_enabled: config.video_data_delivery_enabled().unwrap_or(false),
+        audio_data_delivery_enabled: config.audio_data_delivery_enabled().unwrap_or(false),
+    };
     Ok(Some(ObservedResource {
         kind: LOGGING.into(),
         aws_name: super::AWS_NAME.into(),
-        attrs: Map::from_iter([
-            ("cloudWatchConfig".to_string(), cloud_watch),
-            ("s3Config".to_string(), s3),
-            (
-                "textDataDeliveryEnabled".to_string(),
-                flag(config.text_data_delivery_enabled()),
-            ),
-            (
-                "imageDataDeliveryEnabled".to_string(),
-                flag(config.image_data_delivery_enabled()),
-            ),
-            (
-                "embeddingDataDeliveryEnabled".to_string(),
-                flag(config.embedding_data_delivery_enabled()),
-            ),
-            (
-                "videoDataDeliveryEnabled".to_string(),
-                flag(config.video_data_delivery_enabled()),
-            ),
-            (
-                "audioDataDeliveryEnabled".to_string(),
-                flag(config.audio_data_delivery_enabled()),
-            ),
-        ]),
+        attrs: attrs_of(&state),
         ..ObservedResource::default()
     }))
 }
 
 async fn put_logging(aws: &Aws, attrs: &Map<String, Value>) -> Result<(), CloudError> {
     let op = "bedrock:PutModelInvocationLoggingConfiguration";
-    let flag = |key: &str| attrs.get(key).and_then(Value::as_bool).unwrap_or(false);
-    let s3_config = |v: &Value| -> Result<S3Config, CloudError> {
+    let state: LoggingState = state_of(attrs, op)?;
+    let s3_config = |s: &S3Destination| -> Result<S3Config, CloudError> {
         S3Config::builder()
-            .bucket_name(
-                v.get("bucketName")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default(),
-            )
-            .key_prefix(
-                v.get("keyPrefix")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default(),
-            )
+            .bucket_name(&s.bucket_name)
+            .key_prefix(&s.key_prefix)
             .build()
             .map_err(|e| invalid(op, e))
     };
     // Every delivery flag is sent explicitly: AWS's defaults for new flags drift.
     let mut config = LoggingConfig::builder()
-        .text_data_delivery_enabled(flag("textDataDeliveryEnabled"))
-        .image_data_delivery_enabled(flag("imageDataDeliveryEnabled"))
-        .embedding_data_delivery_enabled(flag("embeddingDataDeliveryEnabled"))
-        .video_data_delivery_enabled(flag("videoDataDeliveryEnabled"))
-        .audio_data_delivery_enabled(flag("audioDataDeliveryEnabled"));
-    if let Some(cw) = attrs.get("cloudWatchConfig").filter(|v| !v.is_null()) {
+        .text_data_delivery_enabled(state.text_data_delivery_enabled)
+        .image_data_delivery_enabled(state.image_data_delivery_enabled)
+        .embedding_data_delivery_enabled(state.embedding_data_delivery_enabled)
+        .video_data_delivery_enabled(state.video_data_delivery_enabled)
+        .audio_data_delivery_enabled(state.audio_data_delivery_enabled);
+    if let Some(cw) = &state.cloud_watch_config {
         let mut builder = CloudWatchConfig::builder()
-            .log_group_name(
-                cw.get("logGroupName")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default(),
-            )
-            .role_arn(
-                cw.get("roleArn")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default(),
-            );
-        if let Some(large) = cw.get("largeDataDeliveryS3Config").filter(|v| !v.is_null()) {
+            .log_group_name(&cw.log_group_name)
+            .role_arn(cw.role_arn.as_deref().unwrap_or_default());
+        if let Some(large) = &cw.large_data_delivery_s3_config {
             builder = builder.large_data_delivery_s3_config(s3_config(large)?);
         }
         config = config.cloud_watch_config(builder.build().map_err(|e| invalid(op, e))?);
     }
-    if let Some(s3) = attrs.get("s3Config").filter(|v| !v.is_null()) {
+    if let Some(s3) = &state.s3_config {
         config = config.s3_config(s3_config(s3)?);
     }
     aws.bedrock

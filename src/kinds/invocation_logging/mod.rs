@@ -2,6 +2,8 @@
 //! singleton. Removed only by `state: absent`, never by omission.
 
 pub mod aws;
+pub mod state;
+use state::{CloudWatch, LoggingState, S3Destination};
 pub mod sandbox;
 
 use std::collections::BTreeSet;
@@ -193,45 +195,42 @@ impl ResourceSpec for InvocationLoggingSpec {
     fn lower(&self, cx: &LowerCx<'_>) -> Result<Lowered, Diagnostic> {
         let mut attrs = Map::new();
         if self.state == State::Present {
-            let cloud_watch = match &self.cloud_watch {
-                Some(cw) => {
-                    let large = match &cw.large_data_bucket {
-                        Some(bucket) => json!({
-                            "bucketName": cx.aws_name(bucket)?,
-                            "keyPrefix": cw.large_data_key_prefix.clone().unwrap_or_default(),
+            let cloud_watch_config = match &self.cloud_watch {
+                Some(cw) => Some(CloudWatch {
+                    log_group_name: cx.aws_name(&cw.log_group)?,
+                    role_arn: cw.role.as_ref().map(|role| cx.arn(role)).transpose()?,
+                    large_data_delivery_s3_config: match &cw.large_data_bucket {
+                        Some(bucket) => Some(S3Destination {
+                            bucket_name: cx.aws_name(bucket)?,
+                            key_prefix: cw.large_data_key_prefix.clone().unwrap_or_default(),
                         }),
-                        None => Value::Null,
-                    };
-                    let role = match &cw.role {
-                        Some(role) => json!(cx.arn(role)?),
-                        None => Value::Null,
-                    };
-                    crate::kinds::face::strip_nulls(json!({
-                        "logGroupName": cx.aws_name(&cw.log_group)?,
-                        "roleArn": role,
-                        "largeDataDeliveryS3Config": large,
-                    }))
-                }
-                None => Value::Null,
-            };
-            let s3 = match &self.s3 {
-                Some(s3) => json!({
-                    "bucketName": cx.aws_name(&s3.bucket)?,
-                    "keyPrefix": s3.key_prefix.clone().unwrap_or_default(),
+                        None => None,
+                    },
                 }),
-                None => Value::Null,
+                None => None,
             };
-            attrs.insert("cloudWatchConfig".into(), cloud_watch);
-            attrs.insert("s3Config".into(), s3);
+            let s3_config = match &self.s3 {
+                Some(s3) => Some(S3Destination {
+                    bucket_name: cx.aws_name(&s3.bucket)?,
+                    key_prefix: s3.key_prefix.clone().unwrap_or_default(),
+                }),
+                None => None,
+            };
             let listed: BTreeSet<Delivery> = self
                 .deliver
                 .iter()
                 .flat_map(|d| d.iter())
                 .map(|d| d.value)
                 .collect();
-            for (flag, key) in DELIVERY_FLAGS {
-                attrs.insert(key.into(), Value::Bool(listed.contains(&flag)));
-            }
+            attrs = crate::kinds::state::attrs_of(&LoggingState {
+                cloud_watch_config,
+                s3_config,
+                text_data_delivery_enabled: listed.contains(&Delivery::Text),
+                image_data_delivery_enabled: listed.contains(&Delivery::Image),
+                embedding_data_delivery_enabled: listed.contains(&Delivery::Embedding),
+                video_data_delivery_enabled: listed.contains(&Delivery::Video),
+                audio_data_delivery_enabled: listed.contains(&Delivery::Audio),
+            });
         }
         Ok(Lowered {
             aws_name: AWS_NAME.into(),

@@ -3,10 +3,12 @@
 
 use serde_json::{Map, Value};
 
+use super::state::LoggingState;
 use crate::cloud::error::{CloudError, ErrorClass};
 use crate::cloud::sandbox::{Object, World, err};
 use crate::kinds::iam_role::sandbox::check_assumable;
 use crate::kinds::sandbox_face::{SandboxFace, Update};
+use crate::kinds::state::state_of;
 use crate::model::Kind;
 
 /// The kind's sandbox face.
@@ -43,11 +45,9 @@ fn check_destinations(
     attrs: &Map<String, Value>,
     now: f64,
 ) -> Result<(), CloudError> {
-    if let Some(cw) = attrs.get("cloudWatchConfig").filter(|v| !v.is_null()) {
-        let group = cw
-            .get("logGroupName")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
+    let state: LoggingState = state_of(attrs, operation)?;
+    if let Some(cw) = &state.cloud_watch_config {
+        let group = &cw.log_group_name;
         if world.get(Kind::LogGroup.as_str(), group).is_none() {
             return Err(err(
                 ErrorClass::Validation,
@@ -55,10 +55,7 @@ fn check_destinations(
                 format!("ValidationException: log group {group} does not exist"),
             ));
         }
-        let role = cw
-            .get("roleArn")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
+        let role = cw.role_arn.as_deref().unwrap_or_default();
         check_assumable(world, operation, role, now).map_err(|e| {
             if e.class == ErrorClass::IamPropagation {
                 err(
@@ -73,11 +70,8 @@ fn check_destinations(
             }
         })?;
     }
-    if let Some(s3) = attrs.get("s3Config").filter(|v| !v.is_null()) {
-        let bucket = s3
-            .get("bucketName")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
+    if let Some(s3) = &state.s3_config {
+        let bucket = &s3.bucket_name;
         if world.get(Kind::Bucket.as_str(), bucket).is_none() {
             return Err(err(
                 ErrorClass::Validation,

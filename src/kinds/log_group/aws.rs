@@ -3,10 +3,12 @@
 use std::collections::BTreeMap;
 
 use futures::{StreamExt, TryStreamExt};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, json};
 
 use crate::cloud::aws::{Aws, READ_CONCURRENCY, classify, ensure_ours, stale_tag_keys, tagged};
 use crate::cloud::error::{CloudError, ErrorClass};
+use crate::kinds::log_group::LogGroupState;
+use crate::kinds::state::{attrs_of, state_of};
 use crate::model::ObservedResource;
 use crate::model::Scope;
 use crate::model::plan::Op;
@@ -77,16 +79,10 @@ fn observed(group: &Group, tags: BTreeMap<String, String>) -> ObservedResource {
         kind: KIND.into(),
         aws_name: group.name.clone(),
         arn: Some(group.arn.clone()),
-        attrs: Map::from_iter([
-            (
-                "retentionDays".to_string(),
-                group.retention.map(|d| json!(d)).unwrap_or(Value::Null),
-            ),
-            (
-                "kmsKeyId".to_string(),
-                group.kms.as_ref().map(|k| json!(k)).unwrap_or(Value::Null),
-            ),
-        ]),
+        attrs: attrs_of(&LogGroupState {
+            retention_days: group.retention,
+            kms_key_id: group.kms.clone(),
+        }),
         tags,
         facts: Map::from_iter([("storedBytes".to_string(), json!(group.stored))]),
         ..ObservedResource::default()
@@ -144,12 +140,13 @@ pub async fn execute(aws: &Aws, op: &Op) -> Result<(), CloudError> {
             name, attrs, tags, ..
         } => {
             let object = format!("log group {name}");
+            let state: LogGroupState = state_of(attrs, &op.describe())?;
             let mut create = aws
                 .logs
                 .create_log_group()
                 .log_group_name(name)
                 .set_tags(Some(tags.clone().into_iter().collect()));
-            if let Some(key) = attrs.get("kmsKeyId").and_then(Value::as_str) {
+            if let Some(key) = &state.kms_key_id {
                 create = create.kms_key_id(key);
             }
             if let Err(e) = create.send().await {
@@ -165,7 +162,7 @@ pub async fn execute(aws: &Aws, op: &Op) -> Result<(), CloudError> {
                     found.as_ref().map(|g| &g.tags),
                 )?;
             }
-            retention(aws, name, attrs).await
+            retention(aws, name, state.retention_days).await
         }
         Op::Update {
             name,
@@ -175,11 +172,12 @@ pub async fn execute(aws: &Aws, op: &Op) -> Result<(), CloudError> {
             ..
         } => {
             let object = format!("log group {name}");
+            let state: LogGroupState = state_of(attrs, &op.describe())?;
             if fields.iter().any(|f| f == "retentionDays") {
-                retention(aws, name, attrs).await?;
+                retention(aws, name, state.retention_days).await?;
             }
             if fields.iter().any(|f| f == "kmsKeyId") {
-                match attrs.get("kmsKeyId").and_then(Value::as_str) {
+                match &state.kms_key_id {
                     Some(key) => aws
                         .logs
                         .associate_kms_key()
@@ -239,14 +237,14 @@ pub async fn execute(aws: &Aws, op: &Op) -> Result<(), CloudError> {
     }
 }
 
-async fn retention(aws: &Aws, name: &str, attrs: &Map<String, Value>) -> Result<(), CloudError> {
+async fn retention(aws: &Aws, name: &str, days: Option<i32>) -> Result<(), CloudError> {
     let object = format!("log group {name}");
-    match attrs.get("retentionDays").and_then(Value::as_i64) {
+    match days {
         Some(days) => aws
             .logs
             .put_retention_policy()
             .log_group_name(name)
-            .retention_in_days(days as i32)
+            .retention_in_days(days)
             .send()
             .await
             .map(|_| ())

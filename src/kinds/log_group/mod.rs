@@ -1,11 +1,13 @@
 //! `kind: LogGroup`: a CloudWatch Logs log group, destination of invocation logs.
 
 pub mod aws;
+pub mod state;
+pub use state::LogGroupState;
 pub mod sandbox;
 
 use schemars::JsonSchema;
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use crate::diag::Diagnostic;
 use crate::kinds::face::PlanCx;
@@ -90,21 +92,11 @@ impl ResourceSpec for LogGroupSpec {
 
     fn lower(&self, cx: &LowerCx<'_>) -> Result<Lowered, Diagnostic> {
         let name = cx.interpolate(&self.log_group_name);
-        let mut attrs = Map::new();
-        attrs.insert(
-            "retentionDays".into(),
-            self.retention_days
-                .as_ref()
-                .map(|d| json!(d.value))
-                .unwrap_or(Value::Null),
-        );
-        attrs.insert(
-            "kmsKeyId".into(),
-            self.kms_key_id
-                .as_ref()
-                .map(|k| json!(cx.interpolate(k)))
-                .unwrap_or(Value::Null),
-        );
+        let attrs = crate::kinds::state::attrs_of(&LogGroupState {
+            // Validated against the API's list of periods (at most 3653 days).
+            retention_days: self.retention_days.as_ref().map(|d| d.value as i32),
+            kms_key_id: self.kms_key_id.as_ref().map(|k| cx.interpolate(k)),
+        });
         Ok(Lowered {
             arn: Some(format!(
                 "arn:aws:logs:{}:{}:log-group:{name}",

@@ -13,6 +13,8 @@ use crate::cloud::aws::bedrock::{self};
 use crate::cloud::aws::{Aws, Reads, classify};
 use crate::cloud::error::{CloudError, ErrorClass};
 use crate::kinds::aws_face::AwsFace;
+use crate::kinds::model_access::state::{AccessChange, Offers};
+use crate::kinds::state::state_of;
 use crate::model::plan::Op;
 use crate::model::{ObservedResource, Scope};
 
@@ -88,20 +90,27 @@ async fn observe_model_access(
 }
 
 async fn update_model_access(aws: &Aws, attrs: &Map<String, Value>) -> Result<(), CloudError> {
-    for entry in attrs
-        .get("createAgreements")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let model = entry
-            .get("model")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        let offer_type = if entry.get("offerType").and_then(Value::as_str) == Some("all") {
-            OfferType::All
-        } else {
-            OfferType::Public
+    let change: AccessChange = state_of(attrs, "bedrock:UpdateModelAccess")?;
+    // The use-case form first: Anthropic's agreements need it on file.
+    if let Some(form) = change.use_case_form.as_ref().filter(|v| !v.is_null()) {
+        aws.bedrock
+            .put_use_case_for_model_access()
+            .form_data(Blob::new(form.to_string().into_bytes()))
+            .send()
+            .await
+            .map_err(|e| {
+                classify(
+                    "bedrock:PutUseCaseForModelAccess",
+                    "the account's use-case form",
+                    e,
+                )
+            })?;
+    }
+    for entry in change.create_agreements.iter().flatten() {
+        let model = entry.model.as_str();
+        let offer_type = match entry.offer_type {
+            Offers::All => OfferType::All,
+            Offers::Public => OfferType::Public,
         };
         let offers = aws
             .bedrock
@@ -118,7 +127,7 @@ async fn update_model_access(aws: &Aws, attrs: &Map<String, Value>) -> Result<()
                 )
             })?;
         // Offer tokens are volatile: fetched now, never stored or compared.
-        let wanted = entry.get("offerId").and_then(Value::as_str);
+        let wanted = entry.offer_id.as_deref();
         let offer = offers
             .offers()
             .iter()
@@ -144,13 +153,7 @@ async fn update_model_access(aws: &Aws, attrs: &Map<String, Value>) -> Result<()
                 )
             })?;
     }
-    for model in attrs
-        .get("deleteAgreements")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-    {
+    for model in change.delete_agreements.iter().flatten() {
         aws.bedrock
             .delete_foundation_model_agreement()
             .model_id(model)
@@ -160,20 +163,6 @@ async fn update_model_access(aws: &Aws, attrs: &Map<String, Value>) -> Result<()
                 classify(
                     "bedrock:DeleteFoundationModelAgreement",
                     &format!("model {model}"),
-                    e,
-                )
-            })?;
-    }
-    if let Some(form) = attrs.get("useCaseForm").filter(|v| !v.is_null()) {
-        aws.bedrock
-            .put_use_case_for_model_access()
-            .form_data(Blob::new(form.to_string().into_bytes()))
-            .send()
-            .await
-            .map_err(|e| {
-                classify(
-                    "bedrock:PutUseCaseForModelAccess",
-                    "the account's use-case form",
                     e,
                 )
             })?;

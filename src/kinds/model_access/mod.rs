@@ -4,6 +4,7 @@
 
 pub mod aws;
 pub mod sandbox;
+pub mod state;
 
 use std::collections::BTreeSet;
 
@@ -77,17 +78,25 @@ impl ModelEntry {
             ModelEntry::Detailed(offer) => &offer.model,
         }
     }
+    /// The agreement the entry asks for, as the plan sends it.
     fn to_value(&self) -> Value {
-        match self {
-            ModelEntry::Id(id) => {
-                json!({"model": crate::models::normalise_model(id), "offerType": "public"})
-            }
-            ModelEntry::Detailed(o) => crate::kinds::face::strip_nulls(json!({
-                "model": crate::models::normalise_model(&o.model),
-                "offerType": if o.offer_type == Some(OfferType::All) { "all" } else { "public" },
-                "offerId": o.offer_id,
-            })),
-        }
+        let agreement = match self {
+            ModelEntry::Id(id) => state::Agreement {
+                model: crate::models::normalise_model(id),
+                offer_type: state::Offers::Public,
+                offer_id: None,
+            },
+            ModelEntry::Detailed(o) => state::Agreement {
+                model: crate::models::normalise_model(&o.model),
+                offer_type: if o.offer_type == Some(OfferType::All) {
+                    state::Offers::All
+                } else {
+                    state::Offers::Public
+                },
+                offer_id: o.offer_id.clone(),
+            },
+        };
+        Value::Object(crate::kinds::state::attrs_of(&agreement))
     }
 }
 
@@ -278,7 +287,10 @@ impl KindBehaviour for Behaviour {
             change.ops.push(Op::Update {
                 kind: desired.address.kind.clone(),
                 name: AWS_NAME.into(),
-                attrs: Map::from_iter([("deleteAgreements".to_string(), json!(cancel))]),
+                attrs: crate::kinds::state::attrs_of(&state::AccessChange {
+                    delete_agreements: Some(cancel.clone()),
+                    ..state::AccessChange::default()
+                }),
                 tags: Default::default(),
                 fields: vec!["agreements".into()],
                 current_name: None,
@@ -294,7 +306,7 @@ impl KindBehaviour for Behaviour {
                 "{kept}: no longer listed; its agreement is kept (only `state: absent` cancels agreements)"
             ));
         }
-        let mut op_attrs = Map::new();
+        let mut op_state = state::AccessChange::default();
         let mut fields = Vec::new();
         if !missing.is_empty() {
             let entries: Vec<Value> = desired
@@ -317,7 +329,13 @@ impl KindBehaviour for Behaviour {
                 forces_replacement: false,
                 sensitive: false,
             });
-            op_attrs.insert("createAgreements".into(), Value::Array(entries));
+            // Each entry was written from a `state::Agreement` by lowering.
+            op_state.create_agreements = Some(
+                entries
+                    .into_iter()
+                    .filter_map(|e| serde_json::from_value(e).ok())
+                    .collect(),
+            );
         }
         let declared_form = desired.attrs.get("useCaseForm").filter(|v| !v.is_null());
         let observed_form = observed
@@ -332,7 +350,7 @@ impl KindBehaviour for Behaviour {
                     forces_replacement: false,
                     sensitive: true,
                 });
-                op_attrs.insert("useCaseForm".into(), form.clone());
+                op_state.use_case_form = Some(form.clone());
             }
             (Some(form), Some(on_file)) if form != on_file => {
                 change.warnings.push(
@@ -350,7 +368,7 @@ impl KindBehaviour for Behaviour {
         change.ops.push(Op::Update {
             kind: desired.address.kind.clone(),
             name: AWS_NAME.into(),
-            attrs: op_attrs,
+            attrs: crate::kinds::state::attrs_of(&op_state),
             tags: Default::default(),
             fields: changed,
             current_name: None,

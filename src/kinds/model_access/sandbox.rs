@@ -6,9 +6,11 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value, json};
 
+use super::state::AccessChange;
 use crate::cloud::error::{CloudError, ErrorClass};
 use crate::cloud::sandbox::{Object, World, err};
 use crate::kinds::sandbox_face::{SandboxFace, Update};
+use crate::kinds::state::state_of;
 use crate::model::{Kind, ObservedResource};
 use crate::models;
 
@@ -54,34 +56,20 @@ impl SandboxFace for Face {
         ))
     }
     fn update(&self, world: &mut World, update: Update<'_>) -> Result<(), CloudError> {
+        let change: AccessChange = state_of(update.attrs, update.operation)?;
         let mut agreed = agreements(world);
-        for entry in update
-            .attrs
-            .get("createAgreements")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            if let Some(model) = entry.get("model").and_then(Value::as_str) {
-                agreed.insert(model.to_string());
-            }
+        for entry in change.create_agreements.iter().flatten() {
+            agreed.insert(entry.model.clone());
         }
-        for model in update
-            .attrs
-            .get("deleteAgreements")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-        {
+        for model in change.delete_agreements.iter().flatten() {
             agreed.remove(model);
         }
         // The form is sent once: AWS keeps the first.
         let mut form = use_case_form(world);
         if form.is_null()
-            && let Some(sent) = update.attrs.get("useCaseForm")
+            && let Some(sent) = change.use_case_form
         {
-            form = sent.clone();
+            form = sent;
         }
         let object = Object {
             attrs: Map::from_iter([

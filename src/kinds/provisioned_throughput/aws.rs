@@ -8,22 +8,34 @@ use serde_json::{Map, Value, json};
 
 use async_trait::async_trait;
 
-use crate::cloud::aws::bedrock::{self, TagIndex, owned_or_declared};
-use crate::cloud::aws::{Aws, READ_CONCURRENCY, Reads, attr_str, classify, smithy_time};
+use crate::cloud::aws::bedrock::{self, TagIndex, invalid, owned_or_declared};
+use crate::cloud::aws::{Aws, READ_CONCURRENCY, Reads, classify, smithy_time};
 use crate::cloud::error::{CloudError, ErrorClass};
 use crate::kinds::aws_face::AwsFace;
 use crate::kinds::customization_job::CUSTOM_MODEL;
 use crate::kinds::customization_job::aws::model_arn;
-use crate::kinds::provisioned_throughput as pt;
+use crate::kinds::provisioned_throughput::{self as pt, Commitment, ThroughputState};
+use crate::kinds::state::{attrs_of, state_of};
 use crate::model::plan::Op;
 use crate::model::{ObservedResource, Scope};
 use crate::models::{custom_model_identity, normalise_model};
 
-fn commitment(d: Option<&CommitmentDuration>) -> &'static str {
+/// The commitment of a term AWS reports; a term the API does not document yet
+/// is none that bedform could plan for.
+fn commitment(d: Option<&CommitmentDuration>) -> Commitment {
     match d {
-        Some(CommitmentDuration::OneMonth) => "oneMonth",
-        Some(CommitmentDuration::SixMonths) => "sixMonths",
-        _ => "none",
+        Some(CommitmentDuration::OneMonth) => Commitment::OneMonth,
+        Some(CommitmentDuration::SixMonths) => Commitment::SixMonths,
+        Some(_) | None => Commitment::None,
+    }
+}
+
+/// The term to buy.
+fn duration(commitment: Commitment) -> Option<CommitmentDuration> {
+    match commitment {
+        Commitment::None => None,
+        Commitment::OneMonth => Some(CommitmentDuration::OneMonth),
+        Commitment::SixMonths => Some(CommitmentDuration::SixMonths),
     }
 }
 
@@ -71,17 +83,11 @@ async fn list_throughputs(
                 kind: pt::KIND.into(),
                 aws_name: t.provisioned_model_name().to_string(),
                 arn: Some(t.provisioned_model_arn().to_string()),
-                attrs: Map::from_iter([
-                    (
-                        "model".to_string(),
-                        json!(normalise_model(t.desired_model_arn())),
-                    ),
-                    ("modelUnits".to_string(), json!(t.desired_model_units())),
-                    (
-                        "commitment".to_string(),
-                        json!(commitment(t.commitment_duration())),
-                    ),
-                ]),
+                attrs: attrs_of(&ThroughputState {
+                    model: normalise_model(t.desired_model_arn()),
+                    model_units: i64::from(t.desired_model_units()),
+                    commitment: commitment(t.commitment_duration()),
+                }),
                 status: Some(t.status().as_str().to_string()),
                 facts,
                 ..ObservedResource::default()
@@ -115,18 +121,23 @@ async fn create_throughput(
     token: Option<&str>,
 ) -> Result<(), CloudError> {
     let op = "bedrock:CreateProvisionedModelThroughput";
-    let model = model_arn(aws, attr_str(attrs, "model").unwrap_or_default()).await?;
-    let duration = match attr_str(attrs, "commitment") {
-        Some("oneMonth") => Some(CommitmentDuration::OneMonth),
-        Some("sixMonths") => Some(CommitmentDuration::SixMonths),
-        _ => None,
-    };
+    let state: ThroughputState = state_of(attrs, op)?;
+    let units = i32::try_from(state.model_units).map_err(|_| {
+        invalid(
+            op,
+            format!(
+                "{} model units is not a number AWS takes",
+                state.model_units
+            ),
+        )
+    })?;
+    let model = model_arn(aws, &state.model).await?;
     aws.bedrock
         .create_provisioned_model_throughput()
         .provisioned_model_name(name)
         .model_id(model)
-        .model_units(attrs.get("modelUnits").and_then(Value::as_i64).unwrap_or(1) as i32)
-        .set_commitment_duration(duration)
+        .model_units(units)
+        .set_commitment_duration(duration(state.commitment))
         .set_client_request_token(token.map(str::to_string))
         .set_tags(Some(bedrock::bedrock_tags(tags)?))
         .send()
@@ -153,8 +164,9 @@ async fn update_throughput(
         update = update.desired_provisioned_model_name(name);
     }
     if fields.iter().any(|f| f == "model") {
-        update = update
-            .desired_model_id(model_arn(aws, attr_str(attrs, "model").unwrap_or_default()).await?);
+        update = update.desired_model_id(
+            model_arn(aws, &state_of::<ThroughputState>(attrs, op)?.model).await?,
+        );
     }
     if current.is_some_and(|c| c != name) || fields.iter().any(|f| f == "model") {
         update

@@ -2,8 +2,8 @@
 //! model, with or without a commitment term.
 
 use schemars::JsonSchema;
-use serde::Deserialize;
-use serde_json::{Map, json};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
 
 use crate::diag::Diagnostic;
 use crate::kinds::face::validate_tags;
@@ -125,7 +125,7 @@ impl CheckSpec {
     }
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum Commitment {
     #[default]
@@ -219,10 +219,11 @@ impl ResourceSpec for ProvisionedThroughputSpec {
             .as_ref()
             .map(|n| n.value.clone())
             .unwrap_or_else(|| cx.name.to_string());
-        let mut attrs = Map::new();
-        attrs.insert("model".into(), json!(cx.model(&self.model)?));
-        attrs.insert("modelUnits".into(), json!(self.model_units.value));
-        attrs.insert("commitment".into(), json!(self.commitment.as_str()));
+        let attrs = crate::kinds::state::attrs_of(&ThroughputState {
+            model: cx.model(&self.model)?,
+            model_units: self.model_units.value,
+            commitment: self.commitment,
+        });
         Ok(Lowered {
             aws_name: name,
             arn: None,
@@ -234,6 +235,8 @@ impl ResourceSpec for ProvisionedThroughputSpec {
 }
 
 pub mod aws;
+pub mod state;
+pub use state::ThroughputState;
 mod plan;
 pub mod sandbox;
 pub use plan::*;

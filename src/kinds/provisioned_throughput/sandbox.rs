@@ -6,11 +6,12 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::{CREATING, IN_SERVICE, UPDATING};
+use super::{CREATING, Commitment, IN_SERVICE, ThroughputState, UPDATING};
 use crate::cloud::error::{CloudError, ErrorClass};
 use crate::cloud::sandbox::{Object, World, err, rfc3339};
 use crate::kinds::model_access::sandbox::check_usable;
 use crate::kinds::sandbox_face::{Delete, SandboxFace, Update};
+use crate::kinds::state::state_of;
 use crate::model::Kind;
 use crate::models;
 
@@ -27,28 +28,19 @@ impl SandboxFace for Face {
         operation: &str,
         now: f64,
     ) -> Result<(), CloudError> {
-        let model = object
-            .attrs
-            .get("model")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        check_usable(world, operation, model)?;
-        let units = object
-            .attrs
-            .get("modelUnits")
-            .and_then(Value::as_i64)
-            .unwrap_or(0);
-        if units < 1 {
+        let state: ThroughputState = state_of(&object.attrs, operation)?;
+        check_usable(world, operation, &state.model)?;
+        if state.model_units < 1 {
             return Err(err(
                 ErrorClass::Validation,
                 operation,
                 "ValidationException: modelUnits must be at least 1",
             ));
         }
-        let months = match object.attrs.get("commitment").and_then(Value::as_str) {
-            Some("oneMonth") => 1.0,
-            Some("sixMonths") => 6.0,
-            _ => 0.0,
+        let months = match state.commitment {
+            Commitment::None => 0.0,
+            Commitment::OneMonth => 1.0,
+            Commitment::SixMonths => 6.0,
         };
         if months > 0.0 {
             // Rounded up to whole seconds: never earlier than the term's end.
@@ -88,17 +80,10 @@ impl SandboxFace for Face {
                 format!("ResourceNotFoundException: {from}"),
             ));
         };
-        let model_of = |attrs: &serde_json::Map<String, Value>| {
-            attrs
-                .get("model")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string()
-        };
-        let (before_model, after_model) = (model_of(&existing.attrs), model_of(attrs));
-        if existing.attrs.get("modelUnits") != attrs.get("modelUnits")
-            || existing.attrs.get("commitment") != attrs.get("commitment")
-        {
+        let before: ThroughputState = state_of(&existing.attrs, operation)?;
+        let after: ThroughputState = state_of(attrs, operation)?;
+        let (before_model, after_model) = (before.model, after.model);
+        if before.model_units != after.model_units || before.commitment != after.commitment {
             return Err(err(
                 ErrorClass::Validation,
                 operation,
