@@ -112,10 +112,10 @@ fn aws_name_of(kind: &str, id: &str, observed: &ObservedAccount) -> String {
         return found.aws_name.clone();
     }
     let resource = id.splitn(6, ':').nth(5).unwrap_or(id);
-    if let Some(group) = resource.strip_prefix("log-group:") {
-        return group.trim_end_matches(":*").to_string();
+    match crate::kinds::behaviour(kind) {
+        Some(behaviour) => behaviour.name_in_arn(resource),
+        None => resource.rsplit('/').next().unwrap_or(resource).to_string(),
     }
-    resource.rsplit('/').next().unwrap_or(resource).to_string()
 }
 
 /// Decides `bedform import ADDRESS AWS-ID` against the account.

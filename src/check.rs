@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::time::Instant;
 
 use crate::cloud::Cloud;
-use crate::kinds::provisioned_throughput as pt;
+use crate::kinds::Kind;
 use crate::model::{Address, DesiredStack, ObservedAccount, ObservedResource, TAG_ADDRESS};
 
 /// Longest excerpt of an answer shown when the expected text is missing.
@@ -118,30 +118,31 @@ fn excerpt(text: &str) -> String {
     }
 }
 
-/// The throughput that serves a declared resource: the one carrying its address
-/// tag, preferring one in service under the declared name (during a replacement
-/// two exist); else an object of that name.
+/// The object that serves a declared resource: the one carrying its address
+/// tag, preferring one ready under the declared name (during a replacement two
+/// exist); else an object of that name.
 fn serving<'a>(
     observed: &'a ObservedAccount,
     stack: &str,
-    address: &Address,
+    address: &'a Address,
     aws_name: &str,
+    ready_status: &str,
 ) -> Option<&'a ObservedResource> {
     let address_text = address.to_string();
     let mut owned: Vec<&ObservedResource> = observed
-        .of_kind(pt::KIND)
+        .of_kind(&address.kind)
         .filter(|o| o.owned_by(stack) && o.tag(TAG_ADDRESS) == Some(address_text.as_str()))
         .collect();
     owned.sort_by_key(|o| {
         (
-            o.status.as_deref() != Some(pt::IN_SERVICE),
+            o.status.as_deref() != Some(ready_status),
             o.aws_name != aws_name,
         )
     });
     owned
         .first()
         .copied()
-        .or_else(|| observed.find(pt::KIND, aws_name))
+        .or_else(|| observed.find(&address.kind, aws_name))
 }
 
 /// Runs the checks of the declared throughputs (all of them, or only those in
@@ -156,11 +157,14 @@ pub async fn run(
     let stack = desired.stack.name.as_str();
     let unavailable = cloud.inference_unavailable();
     let mut results = Vec::new();
-    for resource in desired
+    for (resource, inference) in desired
         .resources
         .iter()
-        .filter(|r| r.address.kind == pt::KIND)
-        .filter(|r| only.is_none_or(|only| only.contains(&r.address)))
+        .filter_map(|r| {
+            let inference = Kind::parse(&r.address.kind)?.facts().inference.as_ref()?;
+            Some((r, inference))
+        })
+        .filter(|(r, _)| only.is_none_or(|only| only.contains(&r.address)))
     {
         let skipped = |aws_name: Option<&str>, reason: String| CheckResult {
             address: resource.address.clone(),
@@ -171,7 +175,14 @@ pub async fn run(
             results.push(skipped(None, "no check declared".into()));
             continue;
         };
-        let Some(found) = serving(observed, stack, &resource.address, &resource.aws_name) else {
+        let ready = inference.ready_status;
+        let Some(found) = serving(
+            observed,
+            stack,
+            &resource.address,
+            &resource.aws_name,
+            ready,
+        ) else {
             results.push(skipped(None, "it is not created yet".into()));
             continue;
         };
@@ -187,8 +198,8 @@ pub async fn run(
             continue;
         }
         let status = found.status.as_deref().unwrap_or("unknown");
-        if status != pt::IN_SERVICE {
-            results.push(skipped(name, format!("it is {status}, not InService")));
+        if status != ready {
+            results.push(skipped(name, format!("it is {status}, not {ready}")));
             continue;
         }
         if let Some(why) = unavailable {

@@ -129,11 +129,7 @@ pub fn export(observed: &ObservedAccount, kinds: &[&str]) -> Export {
             let own = observed
                 .find(k, aws_name)
                 .and_then(|o| behaviour(k).and_then(|b| b.export_document_name(o)));
-            let base = if *kind == "InvocationLogging" {
-                "invocation-logging".to_string()
-            } else {
-                document_name(own.as_deref().unwrap_or(aws_name))
-            };
+            let base = document_name(own.as_deref().unwrap_or(aws_name));
             let mut name = base.clone();
             let mut n = 2;
             while !taken.insert(name.clone()) {

@@ -1,18 +1,64 @@
 //! AWS naming rules, checked offline so a bad name fails in `validate`, not halfway
 //! through an apply.
 
-fn len_between(text: &str, min: usize, max: usize) -> Result<(), String> {
+/// Why a name, identifier or tag is not one AWS accepts. Displayed after the
+/// name it concerns (`` `bucketName` `Acme` must be ... ``).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum NameError {
+    #[error("must be {min} to {max} characters long (it is {len})")]
+    Length { min: usize, max: usize, len: usize },
+    /// A rule of the name's pattern, in words.
+    #[error("{0}")]
+    Rule(&'static str),
+    #[error("`{uri}` is not an S3 URI (s3://bucket/key)")]
+    NotS3Uri { uri: String },
+    #[error("bucket `{bucket}` in `{uri}` {problem}")]
+    BucketInUri {
+        bucket: String,
+        uri: String,
+        #[source]
+        problem: Box<NameError>,
+    },
+    #[error("S3 URIs are at most 1024 characters")]
+    LongS3Uri,
+    #[error("`{arn}` is not an ARN (arn:aws:SERVICE:REGION:ACCOUNT:RESOURCE)")]
+    NotArn { arn: String },
+    #[error("`{arn}` is an ARN of service `{found}`, expected `{wanted}`")]
+    ArnService {
+        arn: String,
+        found: String,
+        wanted: String,
+    },
+    #[error("`{arn}` has an account id that is not 12 digits")]
+    ArnAccount { arn: String },
+    #[error("`{model}` is not a model id or ARN")]
+    Model { model: String },
+    #[error("`{id}` is not an AWS account id (12 digits)")]
+    AccountId { id: String },
+    #[error("`{region}` is not an AWS region name")]
+    Region { region: String },
+    #[error("tag key `{key}` must be 1 to 128 characters")]
+    TagKeyLength { key: String },
+    #[error("tag key `{key}`: the `{prefix}` prefix is reserved{why}")]
+    ReservedTagKey {
+        key: String,
+        prefix: &'static str,
+        why: &'static str,
+    },
+    #[error("tag `{key}`: values are at most 256 characters")]
+    TagValueLength { key: String },
+}
+
+fn len_between(text: &str, min: usize, max: usize) -> Result<(), NameError> {
     let len = text.chars().count();
     if len < min || len > max {
-        return Err(format!(
-            "must be {min} to {max} characters long (it is {len})"
-        ));
+        return Err(NameError::Length { min, max, len });
     }
     Ok(())
 }
 
 /// `metadata.name`: lowercase letters, digits and hyphens, like a DNS label.
-pub fn check_address_name(name: &str) -> Result<(), String> {
+pub fn check_address_name(name: &str) -> Result<(), NameError> {
     len_between(name, 1, 63)?;
     let ok = name
         .chars()
@@ -22,45 +68,46 @@ pub fn check_address_name(name: &str) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(
-            "must be lowercase letters, digits and hyphens, not starting or ending with a hyphen"
-                .into(),
-        )
+        Err(NameError::Rule(
+            "must be lowercase letters, digits and hyphens, not starting or ending with a hyphen",
+        ))
     }
 }
 
 /// S3 general-purpose bucket names.
-pub fn check_bucket_name(name: &str) -> Result<(), String> {
+pub fn check_bucket_name(name: &str) -> Result<(), NameError> {
     len_between(name, 3, 63)?;
     if !name
         .chars()
         .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
     {
-        return Err("may hold only lowercase letters, digits, dots and hyphens".into());
+        return Err(NameError::Rule(
+            "may hold only lowercase letters, digits, dots and hyphens",
+        ));
     }
     let first = name.chars().next().unwrap_or('-');
     let last = name.chars().last().unwrap_or('-');
     if !first.is_ascii_alphanumeric() || !last.is_ascii_alphanumeric() {
-        return Err("must begin and end with a letter or digit".into());
+        return Err(NameError::Rule("must begin and end with a letter or digit"));
     }
     if name.contains("..") {
-        return Err("must not contain two adjacent dots".into());
+        return Err(NameError::Rule("must not contain two adjacent dots"));
     }
     if name.split('.').count() == 4 && name.split('.').all(|p| p.parse::<u8>().is_ok()) {
-        return Err("must not be formatted as an IP address".into());
+        return Err(NameError::Rule("must not be formatted as an IP address"));
     }
     if name.starts_with("xn--")
         || name.starts_with("sthree-")
         || name.ends_with("-s3alias")
         || name.ends_with("--ol-s3")
     {
-        return Err("uses a prefix or suffix S3 reserves".into());
+        return Err(NameError::Rule("uses a prefix or suffix S3 reserves"));
     }
     Ok(())
 }
 
 /// IAM role names.
-pub fn check_role_name(name: &str) -> Result<(), String> {
+pub fn check_role_name(name: &str) -> Result<(), NameError> {
     len_between(name, 1, 64)?;
     if name
         .chars()
@@ -68,25 +115,29 @@ pub fn check_role_name(name: &str) -> Result<(), String> {
     {
         Ok(())
     } else {
-        Err("may hold only letters, digits and + = , . @ _ -".into())
+        Err(NameError::Rule(
+            "may hold only letters, digits and + = , . @ _ -",
+        ))
     }
 }
 
 /// IAM paths: `/` or `/a/b/`.
-pub fn check_iam_path(path: &str) -> Result<(), String> {
+pub fn check_iam_path(path: &str) -> Result<(), NameError> {
     len_between(path, 1, 512)?;
     if !path.starts_with('/') || !path.ends_with('/') {
-        return Err("must begin and end with `/`".into());
+        return Err(NameError::Rule("must begin and end with `/`"));
     }
     if path.chars().all(|c| ('!'..='~').contains(&c)) {
         Ok(())
     } else {
-        Err("may hold only printable ASCII without spaces".into())
+        Err(NameError::Rule(
+            "may hold only printable ASCII without spaces",
+        ))
     }
 }
 
 /// CloudWatch Logs log group names.
-pub fn check_log_group_name(name: &str) -> Result<(), String> {
+pub fn check_log_group_name(name: &str) -> Result<(), NameError> {
     len_between(name, 1, 512)?;
     if name
         .chars()
@@ -94,7 +145,9 @@ pub fn check_log_group_name(name: &str) -> Result<(), String> {
     {
         Ok(())
     } else {
-        Err("may hold only letters, digits and _ - / . #".into())
+        Err(NameError::Rule(
+            "may hold only letters, digits and _ - / . #",
+        ))
     }
 }
 
@@ -106,7 +159,7 @@ pub const LOG_RETENTION_DAYS: &[u32] = &[
 
 /// Bedrock job names, custom model names and provisioned model names share one
 /// pattern: `[a-zA-Z0-9](-*[a-zA-Z0-9\+\-\.])*`, 1 to 63 characters.
-pub fn check_bedrock_name(name: &str) -> Result<(), String> {
+pub fn check_bedrock_name(name: &str) -> Result<(), NameError> {
     len_between(name, 1, 63)?;
     let first_ok = name
         .chars()
@@ -118,19 +171,27 @@ pub fn check_bedrock_name(name: &str) -> Result<(), String> {
     if first_ok && rest_ok {
         Ok(())
     } else {
-        Err("must start with a letter or digit and hold only letters, digits and - + .".into())
+        Err(NameError::Rule(
+            "must start with a letter or digit and hold only letters, digits and - + .",
+        ))
     }
 }
 
 /// `s3://bucket/key...`
-pub fn check_s3_uri(uri: &str) -> Result<(), String> {
+pub fn check_s3_uri(uri: &str) -> Result<(), NameError> {
     let Some(rest) = uri.strip_prefix("s3://") else {
-        return Err(format!("`{uri}` is not an S3 URI (s3://bucket/key)"));
+        return Err(NameError::NotS3Uri {
+            uri: uri.to_string(),
+        });
     };
     let bucket = rest.split('/').next().unwrap_or("");
-    check_bucket_name(bucket).map_err(|e| format!("bucket `{bucket}` in `{uri}` {e}"))?;
+    check_bucket_name(bucket).map_err(|problem| NameError::BucketInUri {
+        bucket: bucket.to_string(),
+        uri: uri.to_string(),
+        problem: Box::new(problem),
+    })?;
     if uri.len() > 1024 {
-        return Err("S3 URIs are at most 1024 characters".into());
+        return Err(NameError::LongS3Uri);
     }
     Ok(())
 }
@@ -141,46 +202,49 @@ pub fn s3_bucket(uri: &str) -> Option<&str> {
 }
 
 /// `arn:partition:service:region:account:resource`.
-pub fn check_arn(arn: &str, service: Option<&str>) -> Result<(), String> {
+pub fn check_arn(arn: &str, service: Option<&str>) -> Result<(), NameError> {
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
     if parts.len() != 6
         || parts[0] != "arn"
         || !matches!(parts[1], "aws" | "aws-cn" | "aws-us-gov")
         || parts[5].is_empty()
     {
-        return Err(format!(
-            "`{arn}` is not an ARN (arn:aws:SERVICE:REGION:ACCOUNT:RESOURCE)"
-        ));
+        return Err(NameError::NotArn {
+            arn: arn.to_string(),
+        });
     }
     if let Some(service) = service
         && parts[2] != service
     {
-        return Err(format!(
-            "`{arn}` is an ARN of service `{}`, expected `{service}`",
-            parts[2]
-        ));
+        return Err(NameError::ArnService {
+            arn: arn.to_string(),
+            found: parts[2].to_string(),
+            wanted: service.to_string(),
+        });
     }
     // AWS managed policies carry `aws` as their account (arn:aws:iam::aws:policy/...).
     if !parts[4].is_empty()
         && parts[4] != "aws"
         && (parts[4].len() != 12 || !parts[4].chars().all(|c| c.is_ascii_digit()))
     {
-        return Err(format!("`{arn}` has an account id that is not 12 digits"));
+        return Err(NameError::ArnAccount {
+            arn: arn.to_string(),
+        });
     }
     Ok(())
 }
 
 /// AWS account ids: 12 digits.
-pub fn check_account_id(id: &str) -> Result<(), String> {
+pub fn check_account_id(id: &str) -> Result<(), NameError> {
     if id.len() == 12 && id.chars().all(|c| c.is_ascii_digit()) {
         Ok(())
     } else {
-        Err(format!("`{id}` is not an AWS account id (12 digits)"))
+        Err(NameError::AccountId { id: id.to_string() })
     }
 }
 
 /// Region names like `us-east-1`.
-pub fn check_region(region: &str) -> Result<(), String> {
+pub fn check_region(region: &str) -> Result<(), NameError> {
     let parts: Vec<&str> = region.split('-').collect();
     let ok = parts.len() >= 3
         && parts.iter().all(|p| {
@@ -194,25 +258,37 @@ pub fn check_region(region: &str) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!("`{region}` is not an AWS region name"))
+        Err(NameError::Region {
+            region: region.to_string(),
+        })
     }
 }
 
 /// Tag keys and values, as every service here accepts them.
-pub fn check_tag(key: &str, value: &str) -> Result<(), String> {
+pub fn check_tag(key: &str, value: &str) -> Result<(), NameError> {
     if key.is_empty() || key.chars().count() > 128 {
-        return Err(format!("tag key `{key}` must be 1 to 128 characters"));
+        return Err(NameError::TagKeyLength {
+            key: key.to_string(),
+        });
     }
     if key.starts_with("aws:") {
-        return Err(format!("tag key `{key}`: the `aws:` prefix is reserved"));
+        return Err(NameError::ReservedTagKey {
+            key: key.to_string(),
+            prefix: "aws:",
+            why: "",
+        });
     }
     if key.starts_with("bedform:") {
-        return Err(format!(
-            "tag key `{key}`: the `bedform:` prefix is reserved for ownership tags"
-        ));
+        return Err(NameError::ReservedTagKey {
+            key: key.to_string(),
+            prefix: "bedform:",
+            why: " for ownership tags",
+        });
     }
     if value.chars().count() > 256 {
-        return Err(format!("tag `{key}`: values are at most 256 characters"));
+        return Err(NameError::TagValueLength {
+            key: key.to_string(),
+        });
     }
     Ok(())
 }

@@ -111,38 +111,57 @@ pub fn url_decode(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// What is wrong with a policy document's shape, for `validate`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PolicyError {
+    #[error("a policy document must be a mapping with `Version` and `Statement`")]
+    NotAMapping,
+    #[error("a policy document needs `Statement`")]
+    NoStatement,
+    #[error("`Statement` is empty")]
+    EmptyStatement,
+    #[error("each statement must be a mapping")]
+    StatementNotAMapping,
+    #[error("each statement needs `Effect: Allow` or `Effect: Deny`")]
+    Effect,
+    #[error("each statement needs `Action` or `NotAction`")]
+    NoAction,
+    #[error("`Version` must be \"2012-10-17\"")]
+    Version,
+}
+
 /// Problems with a policy document's shape, for `validate`.
-pub fn check_document(document: &Value) -> Result<(), String> {
+pub fn check_document(document: &Value) -> Result<(), PolicyError> {
     let Value::Object(map) = document else {
-        return Err("a policy document must be a mapping with `Version` and `Statement`".into());
+        return Err(PolicyError::NotAMapping);
     };
     let Some(statements) = map.get("Statement") else {
-        return Err("a policy document needs `Statement`".into());
+        return Err(PolicyError::NoStatement);
     };
     let statements: Vec<&Value> = match statements {
         Value::Array(items) => items.iter().collect(),
         other => vec![other],
     };
     if statements.is_empty() {
-        return Err("`Statement` is empty".into());
+        return Err(PolicyError::EmptyStatement);
     }
     for statement in statements {
         let Value::Object(s) = statement else {
-            return Err("each statement must be a mapping".into());
+            return Err(PolicyError::StatementNotAMapping);
         };
         match s.get("Effect").and_then(Value::as_str) {
             Some("Allow" | "Deny") => {}
-            _ => return Err("each statement needs `Effect: Allow` or `Effect: Deny`".into()),
+            _ => return Err(PolicyError::Effect),
         }
         if !s.contains_key("Action") && !s.contains_key("NotAction") {
-            return Err("each statement needs `Action` or `NotAction`".into());
+            return Err(PolicyError::NoAction);
         }
     }
     if let Some(version) = map.get("Version")
         && version.as_str() != Some("2012-10-17")
         && version.as_str() != Some("2008-10-17")
     {
-        return Err("`Version` must be \"2012-10-17\"".into());
+        return Err(PolicyError::Version);
     }
     Ok(())
 }

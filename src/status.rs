@@ -51,7 +51,12 @@ impl Converging {
 
     /// `InProgress, training (stage 3 of 3), 45%`.
     pub fn describe(&self) -> String {
-        describe(&self.status, self.stage.as_deref(), self.progress)
+        describe(
+            &self.status,
+            self.stage.as_deref(),
+            self.progress,
+            crate::kinds::Kind::stages_of(&self.kind),
+        )
     }
 }
 
@@ -170,7 +175,7 @@ pub async fn follow(
     let mut following: Vec<(Converging, Bar<'_>)> = converging
         .into_iter()
         .map(|c| {
-            let bar = progress.bar(&c.label());
+            let bar = progress.bar(&c.label(), crate::kinds::Kind::stages_of(&c.kind));
             bar.update(&c.status, c.stage.as_deref(), c.progress);
             (c, bar)
         })

@@ -820,7 +820,9 @@ fn the_users_price_table_comes_first() {
         "source: x\ndate: y\nprices:\n  - {model: m, region: r, oneMonth: -3}\n",
     )
     .expect("write");
-    let err = bedform::pricing::Prices::with_user_file(&file).expect_err("negative price");
+    let err = bedform::pricing::Prices::with_user_file(&file)
+        .expect_err("negative price")
+        .to_string();
     assert!(
         err.contains("prices.yaml") && err.contains("positive"),
         "{err}"

@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
+use crate::kinds::facts::Stage;
+
 /// How often an unchanged plain line is repeated.
 const HEARTBEAT: Duration = Duration::from_secs(60);
 
@@ -43,7 +45,8 @@ impl Progress {
             None => crate::errln!("{text}"),
         }
     }
-    pub fn bar(&self, label: &str) -> Bar<'_> {
+    /// A bar for an object whose stages are `stages`.
+    pub fn bar(&self, label: &str, stages: &'static [Stage]) -> Bar<'_> {
         let bar = self.multi.as_ref().map(|multi| {
             let bar = multi.add(ProgressBar::new(100));
             bar.set_style(
@@ -58,6 +61,7 @@ impl Progress {
         Bar {
             progress: self,
             bar,
+            stages,
             label: label.to_string(),
             started: Instant::now(),
             last: RefCell::new(String::new()),
@@ -66,36 +70,33 @@ impl Progress {
     }
 }
 
-/// A customization job's stages as `GetModelCustomizationJob` reports them in
-/// `statusDetails`, in the order they run.
-const STAGES: [(&str, &str); 3] = [
-    ("Validation", "validation"),
-    ("DataProcessing", "data processing"),
-    ("Training", "training"),
-];
-
-/// `data processing (stage 2 of 3)` for a known stage; other names as they are.
-pub fn describe_stage(stage: &str) -> String {
-    match STAGES.iter().position(|(name, _)| *name == stage) {
-        Some(i) => format!("{} (stage {} of {})", STAGES[i].1, i + 1, STAGES.len()),
+/// `data processing (stage 2 of 3)` for a stage of `stages`; others as they are.
+pub fn describe_stage(stage: &str, stages: &[Stage]) -> String {
+    match stages.iter().position(|s| s.name == stage) {
+        Some(i) => format!("{} (stage {} of {})", stages[i].said, i + 1, stages.len()),
         None => stage.to_string(),
     }
 }
 
-/// How far through its stages a job is, when it reports no percentage.
-fn stage_fraction(stage: &str) -> Option<f64> {
-    STAGES
+/// How far through its stages an object is, when it reports no percentage.
+fn stage_fraction(stage: &str, stages: &[Stage]) -> Option<f64> {
+    stages
         .iter()
-        .position(|(name, _)| *name == stage)
-        .map(|i| i as f64 / STAGES.len() as f64)
+        .position(|s| s.name == stage)
+        .map(|i| i as f64 / stages.len() as f64)
 }
 
 /// `InProgress, training (stage 3 of 3), 45%`: what a bar or a plain line says.
-pub fn describe(status: &str, stage: Option<&str>, fraction: Option<f64>) -> String {
+pub fn describe(
+    status: &str,
+    stage: Option<&str>,
+    fraction: Option<f64>,
+    stages: &[Stage],
+) -> String {
     let mut text = status.to_string();
     if let Some(stage) = stage {
         text.push_str(", ");
-        text.push_str(&describe_stage(stage));
+        text.push_str(&describe_stage(stage, stages));
     }
     if let Some(f) = fraction {
         text.push_str(&format!(", {:.0}%", (f.clamp(0.0, 1.0) * 100.0).floor()));
@@ -106,6 +107,7 @@ pub fn describe(status: &str, stage: Option<&str>, fraction: Option<f64>) -> Str
 pub struct Bar<'a> {
     progress: &'a Progress,
     bar: Option<ProgressBar>,
+    stages: &'static [Stage],
     label: String,
     started: Instant,
     last: RefCell<String>,
@@ -116,13 +118,19 @@ impl Bar<'_> {
     pub fn update(&self, status: &str, stage: Option<&str>, fraction: Option<f64>) {
         match &self.bar {
             Some(bar) => {
-                if let Some(f) = fraction.or_else(|| stage.and_then(stage_fraction)) {
+                if let Some(f) =
+                    fraction.or_else(|| stage.and_then(|s| stage_fraction(s, self.stages)))
+                {
                     bar.set_position((f.clamp(0.0, 1.0) * 100.0) as u64);
                 }
-                bar.set_message(describe(status, stage, None));
+                bar.set_message(describe(status, stage, None, self.stages));
             }
             None => {
-                let line = format!("{}: {}", self.label, describe(status, stage, fraction));
+                let line = format!(
+                    "{}: {}",
+                    self.label,
+                    describe(status, stage, fraction, self.stages)
+                );
                 let changed = *self.last.borrow() != line;
                 if changed {
                     self.progress.line(&line);
@@ -151,16 +159,17 @@ mod tests {
 
     #[test]
     fn stages_are_named_with_their_place() {
+        let job = crate::kinds::Kind::stages_of("CustomizationJob");
         assert_eq!(
-            describe("InProgress", Some("DataProcessing"), Some(0.354)),
+            describe("InProgress", Some("DataProcessing"), Some(0.354), job),
             "InProgress, data processing (stage 2 of 3), 35%"
         );
         assert_eq!(
-            describe("InProgress", Some("Training"), None),
+            describe("InProgress", Some("Training"), None, job),
             "InProgress, training (stage 3 of 3)"
         );
-        assert_eq!(describe("Creating", None, None), "Creating");
-        assert_eq!(describe_stage("Evaluation"), "Evaluation");
-        assert_eq!(stage_fraction("Validation"), Some(0.0));
+        assert_eq!(describe("Creating", None, None, &[]), "Creating");
+        assert_eq!(describe_stage("Evaluation", job), "Evaluation");
+        assert_eq!(stage_fraction("Validation", job), Some(0.0));
     }
 }

@@ -94,6 +94,10 @@ pub enum SandboxError {
         "sandbox file {path} is not a bedform sandbox ({detail}); it was left untouched. Move it away to start a fresh sandbox"
     )]
     Corrupt { path: PathBuf, detail: String },
+    #[error("{} is no longer a sandbox: {detail}", path.display())]
+    NoLongerSandbox { path: PathBuf, detail: String },
+    #[error("{} now has sandbox format {found}, not {FORMAT}", path.display())]
+    FormatChanged { path: PathBuf, found: u32 },
     #[error("sandbox file {path} is for region {found}, not {wanted}; use another --sandbox-file")]
     Region {
         path: PathBuf,
@@ -202,7 +206,7 @@ impl Sandbox {
         // unlocked) may have changed the account since: start from the file.
         if let Some(current) = self
             .reload()
-            .map_err(|e| err(ErrorClass::Fatal, operation, e))?
+            .map_err(|e| err(ErrorClass::Fatal, operation, e.to_string()))?
         {
             *state = current;
         }
@@ -218,20 +222,28 @@ impl Sandbox {
     }
 
     /// The state in the file, if there is a file yet.
-    fn reload(&self) -> Result<Option<World>, String> {
+    fn reload(&self) -> Result<Option<World>, SandboxError> {
+        let path = || self.path.clone();
         let bytes = match std::fs::read(&self.path) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(format!("reading {}: {e}", self.path.display())),
+            Err(source) => {
+                return Err(SandboxError::Io {
+                    path: path(),
+                    source,
+                });
+            }
         };
-        let state: World = serde_json::from_slice(&bytes)
-            .map_err(|e| format!("{} is no longer a sandbox: {e}", self.path.display()))?;
+        let state: World =
+            serde_json::from_slice(&bytes).map_err(|e| SandboxError::NoLongerSandbox {
+                path: path(),
+                detail: e.to_string(),
+            })?;
         if state.format != FORMAT {
-            return Err(format!(
-                "{} now has sandbox format {}, not {FORMAT}",
-                self.path.display(),
-                state.format
-            ));
+            return Err(SandboxError::FormatChanged {
+                path: path(),
+                found: state.format,
+            });
         }
         Ok(Some(state))
     }

@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 
 use crate::diag::{Diagnostic, FileId, Loc};
 use crate::model::plan::{Change, PlanOptions};
-use crate::model::{Address, DesiredStack, TAG_ADDRESS};
+use crate::model::{Address, DesiredStack, Kind, Scope, TAG_ADDRESS};
 use crate::model::{DeletionPolicy, DesiredResource, ObservedAccount, ObservedResource, StackInfo};
 use crate::syntax::refs::{Placeholder, RefOr, Reference, interpolate};
 use crate::syntax::spanned::KeyedMap;
@@ -37,10 +37,6 @@ pub trait ResourceSpec: fmt::Debug + Send + Sync {
     /// Lowers the spec to its AWS name and normalised attributes, with references
     /// resolved through `cx`.
     fn lower(&self, cx: &LowerCx<'_>) -> Result<Lowered, Diagnostic>;
-    /// Whether the AWS object takes tags (stack tags are added only where it does).
-    fn taggable(&self) -> bool {
-        true
-    }
     /// The smoke check the spec declares, if its kind has any. It is no part of
     /// the spec hash nor of the attributes compared with AWS.
     fn smoke_check(&self) -> Option<crate::model::check::SmokeCheck> {
@@ -60,6 +56,25 @@ pub struct Lowered {
     pub attrs: Map<String, Value>,
     /// Extra values hashed into the spec hash that are not compared field by field.
     pub hash_extra: Option<Value>,
+}
+
+/// Why `bedform export` writes no document for an object.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum NotExported {
+    /// The object is set up in a way the kind's manifest cannot declare.
+    #[error("{0}")]
+    Undeclarable(&'static str),
+    #[error("its retention of {days} days is not one CloudWatch Logs accepts")]
+    Retention { days: u64 },
+    /// AWS did not return something the document needs.
+    #[error("AWS did not return its {0}")]
+    Missing(&'static str),
+    #[error(
+        "it serves custom model `{model}`, which no exported CustomizationJob trains; a throughput names a custom model only through its job"
+    )]
+    UntrainedModel { model: String },
+    #[error("bedform does not export this kind")]
+    Kind,
 }
 
 /// What `bedform import` does for a kind.
@@ -96,6 +111,12 @@ pub trait KindBehaviour: Sync {
     ) -> Option<String> {
         None
     }
+    /// Adds to `scope` what reading the account must cover for `desired`: its own
+    /// object, and whatever else its plan looks at (a job's custom model, the
+    /// models whose availability model access reports).
+    fn scope(&self, desired: &DesiredResource, scope: &mut Scope) {
+        scope.declare(&desired.address.kind, &desired.aws_name);
+    }
     /// Whether `bedform export` writes a document for this object on its own.
     fn export_selects(&self, _cx: &ExportCx<'_>, _observed: &ObservedResource) -> bool {
         false
@@ -114,17 +135,29 @@ pub trait KindBehaviour: Sync {
         Vec::new()
     }
     /// The `spec` of a document that declares `observed` as it is, or why none can.
-    fn export(&self, _cx: &ExportCx<'_>, _observed: &ObservedResource) -> Result<Exported, String> {
-        Err("bedform does not export this kind".into())
+    fn export(
+        &self,
+        _cx: &ExportCx<'_>,
+        _observed: &ObservedResource,
+    ) -> Result<Exported, NotExported> {
+        Err(NotExported::Kind)
     }
     /// True when a change of `field` (top-level attribute name) can only be made by
     /// replacing the resource.
     fn forces_replacement(&self, _field: &str) -> bool {
         false
     }
-    /// Whether AWS lets the object carry tags (and so ownership can be proven).
+    /// The AWS name in the resource part of an ARN of the kind (after the fifth
+    /// `:`): most ARNs end in `.../NAME`.
+    fn name_in_arn(&self, resource: &str) -> String {
+        resource.rsplit('/').next().unwrap_or(resource).to_string()
+    }
+    /// The kind this is the behaviour of.
+    fn kind(&self) -> Kind;
+    /// Whether AWS lets the object carry tags (and so ownership can be proven):
+    /// the kind's facts say what tags it takes.
     fn taggable(&self) -> bool {
-        true
+        self.kind().facts().tags.is_some()
     }
     /// Plans a declared resource against the account (most kinds:
     /// [`crate::kinds::lifecycle::plan_declared`]).
@@ -227,7 +260,7 @@ impl ValidateCx<'_> {
         &mut self,
         field: &str,
         value: &Spanned<RefOr>,
-        check: impl Fn(&str) -> Result<(), String>,
+        check: impl Fn(&str) -> Result<(), crate::names::NameError>,
     ) {
         if let RefOr::Literal(text) = &value.value
             && !text.contains("${")
@@ -371,7 +404,8 @@ pub fn desired_resource(
     source: String,
 ) -> DesiredResource {
     let common = spec.common();
-    let tags = if spec.taggable() {
+    // Stack tags are added only where the object takes tags.
+    let tags = if Kind::parse(kind).is_some_and(|k| k.facts().tags.is_some()) {
         merged_tags(stack, common.tags)
     } else {
         BTreeMap::new()

@@ -52,8 +52,32 @@ pub struct KindFacts {
     pub retried_only_when_asked: bool,
     /// Why `bedform export` writes no documents of this kind; `None` when it does.
     pub not_exported_because: Option<&'static str>,
+    /// The stages an object of this kind reports while it converges, in the
+    /// order they run (a job's `statusDetails`); empty when it reports none.
+    pub stages: &'static [Stage],
+    /// Whether the kind serves model inference, so that a smoke check (`check:`)
+    /// can be sent to it; `None` when it does not.
+    pub inference: Option<Inference>,
+    /// The kind whose object makes this one, and whose status says how that is
+    /// going (a custom model is made by its customization job); `None` when the
+    /// object is made by its own create.
+    pub made_by: Option<crate::model::Kind>,
     /// What the kind's API accepts as tags; `None` when the object takes none.
     pub tags: Option<TagRules>,
+}
+
+/// One stage of a converging object: AWS's name for it, and how bedform says it.
+#[derive(Debug)]
+pub struct Stage {
+    pub name: &'static str,
+    pub said: &'static str,
+}
+
+/// How a kind that serves inference is checked.
+#[derive(Debug)]
+pub struct Inference {
+    /// The status in which it answers (`InService`).
+    pub ready_status: &'static str,
 }
 
 /// Bedrock's tags (`TagList`: at most 200; `TagKey`, `TagValue` patterns).

@@ -147,6 +147,11 @@ impl Kind {
         })
     }
 
+    /// The stages an object of `kind` reports while it converges.
+    pub fn stages_of(kind: &str) -> &'static [Stage] {
+        Kind::parse(kind).map_or(&[], |k| k.facts().stages)
+    }
+
     /// Whether creates and updates of `kind` are followed after AWS accepted them.
     pub fn converges(kind: &str) -> bool {
         Kind::parse(kind).is_some_and(|k| k.facts().converges)
@@ -216,6 +221,18 @@ registry! {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_face_in_the_registry_is_its_kinds() {
+        for kind in Kind::ALL {
+            assert_eq!(kind.behaviour().kind(), kind);
+            assert_eq!(
+                kind.behaviour().taggable(),
+                kind.facts().tags.is_some(),
+                "{kind}"
+            );
+        }
+    }
 
     #[test]
     fn names_round_trip_and_match_the_manifest_kinds() {

@@ -6,6 +6,8 @@ use std::fmt;
 use serde::de::{self, IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
+use crate::diag::{Diagnostic, FileId, Sources};
+use crate::files::Confinement;
 use crate::kinds::AnySpec;
 use crate::kinds::stack::StackSpec;
 use crate::syntax::spanned::{Pos, Spanned};
@@ -35,6 +37,28 @@ pub struct RawDocument {
     pub kind: Option<Spanned<String>>,
     pub metadata: Option<Spanned<Metadata>>,
     pub body: Option<Body>,
+}
+
+/// A document that parsed.
+#[derive(Debug, Clone)]
+pub struct Document {
+    pub file: FileId,
+    pub pos: Pos,
+    pub raw: RawDocument,
+    /// Byte range of the document in its file, for finding `${...}` placeholders.
+    pub text_range: (usize, usize),
+}
+
+/// Everything read from the manifest paths.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub sources: Sources,
+    pub documents: Vec<Document>,
+    pub diagnostics: Vec<Diagnostic>,
+    /// What is wrong-looking but not invalid (invisible characters).
+    pub warnings: Vec<Diagnostic>,
+    /// The folders this run may read from, for files that manifests name.
+    pub files: Confinement,
 }
 
 const FIELDS: &[&str] = &["apiVersion", "kind", "metadata", "spec"];

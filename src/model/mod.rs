@@ -61,10 +61,15 @@ impl From<Address> for String {
     }
 }
 
+/// Text that is not an address.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not an address of the form Kind/name")]
+pub struct NotAnAddress(pub String);
+
 impl TryFrom<String> for Address {
-    type Error = String;
+    type Error = NotAnAddress;
     fn try_from(s: String) -> Result<Self, Self::Error> {
-        Address::parse(&s).ok_or_else(|| format!("`{s}` is not an address of the form Kind/name"))
+        Address::parse(&s).ok_or(NotAnAddress(s))
     }
 }
 
@@ -246,38 +251,6 @@ pub struct Scope {
 }
 
 impl Scope {
-    pub fn of(desired: &DesiredStack) -> Scope {
-        let mut scope = Scope {
-            stack: desired.stack.name.clone(),
-            ..Scope::default()
-        };
-        for resource in &desired.resources {
-            scope.declare(&resource.address.kind, &resource.aws_name);
-            if let Some(model) = resource.attr_str("customModelName") {
-                scope.declare(Kind::CustomModel.as_str(), model);
-            }
-            for entry in resource
-                .attrs
-                .get("models")
-                .and_then(|m| m.as_array())
-                .into_iter()
-                .flatten()
-            {
-                if let Some(model) = entry.get("model").and_then(|m| m.as_str()) {
-                    scope.models.insert(model.to_string());
-                }
-            }
-            if resource
-                .attrs
-                .get("useCaseForm")
-                .is_some_and(|f| !f.is_null())
-            {
-                scope.use_case_form = true;
-            }
-        }
-        scope
-    }
-
     /// The scope a saved plan was made with.
     pub fn of_plan(plan: &plan::Plan) -> Scope {
         let mut scope = Scope {

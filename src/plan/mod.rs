@@ -65,11 +65,26 @@ pub fn plan(desired: &DesiredStack, observed: &ObservedAccount, options: &PlanOp
         account_id: observed.account_id.clone(),
         region: observed.region.clone(),
         observed_fingerprints: fingerprints(observed),
-        scope: Scope::of(desired),
+        scope: scope_of(desired),
         lock: desired.stack.lock.clone(),
         changes,
         summary,
     }
+}
+
+/// What to read of the account for `desired`: what each declared resource's kind
+/// says its plan looks at.
+pub fn scope_of(desired: &DesiredStack) -> Scope {
+    let mut scope = Scope {
+        stack: desired.stack.name.clone(),
+        ..Scope::default()
+    };
+    for resource in &desired.resources {
+        if let Some(behaviour) = crate::kinds::behaviour(&resource.address.kind) {
+            behaviour.scope(resource, &mut scope);
+        }
+    }
+    scope
 }
 
 /// Per observed object, keyed `Kind/aws-name`, the hash of what was read (see

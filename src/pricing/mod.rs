@@ -103,42 +103,85 @@ pub fn builtin() -> Arc<PriceTable> {
         .clone()
 }
 
+/// Why a price table could not be used; each names the table.
+#[derive(Debug, thiserror::Error)]
+pub enum PriceError {
+    #[error("reading the price table {shown}: {source}")]
+    Unreadable {
+        shown: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("reading the price table {0}")]
+    File(#[from] crate::files::FileError),
+    #[error("{origin}: not a price table (not UTF-8 text); not quoted")]
+    NotText { origin: String },
+    /// A file that may be anything: where it broke, never what it says.
+    #[error(
+        "{origin}: not a bedform price table{at}; the file is not quoted (the README says what a price table holds)"
+    )]
+    NotATable { origin: String, at: String },
+    #[error("{origin}: {source}")]
+    Yaml {
+        origin: String,
+        #[source]
+        source: Box<serde_saphyr::Error>,
+    },
+    #[error("{origin}: currency `{currency}` is not supported; prices must be in USD")]
+    Currency { origin: String, currency: String },
+    #[error(
+        "{origin}: the {term} price of `{model}` in {region} must be a positive number of USD per model unit per hour, not {price}"
+    )]
+    Price {
+        origin: String,
+        term: &'static str,
+        model: String,
+        region: String,
+        price: f64,
+    },
+}
+
 /// Largest price table read.
 const MAX_TABLE_BYTES: u64 = 4 * 1024 * 1024;
 
 /// Reads a table from a file that may be anything (a flag or `BEDFORM_PRICES` can
 /// name any file): a parse error gives where, never what, so no line of a file
 /// that is not a price table is printed.
-fn parse_untrusted(text: &str, origin: &str) -> Result<PriceTable, String> {
+fn parse_untrusted(text: &str, origin: &str) -> Result<PriceTable, PriceError> {
     let mut options = serde_saphyr::Options::default();
     options.with_snippet = false;
-    let mut table: PriceTable = serde_saphyr::from_str_with_options(text, options).map_err(|e| {
-        let at = e
-            .location()
-            .map(|l| format!(" at line {} column {}", l.line(), l.column()))
-            .unwrap_or_default();
-        format!(
-            "{origin}: not a bedform price table{at}; the file is not quoted (the README says what a price table holds)"
-        )
-    })?;
+    let mut table: PriceTable =
+        serde_saphyr::from_str_with_options(text, options).map_err(|e| {
+            let at = e
+                .location()
+                .map(|l| format!(" at line {} column {}", l.line(), l.column()))
+                .unwrap_or_default();
+            PriceError::NotATable {
+                origin: origin.to_string(),
+                at,
+            }
+        })?;
     table.origin = origin.to_string();
     check_table(table, origin)
 }
 
 /// Reads a price table, checking that every figure is a usable price.
-pub fn parse(text: &str, origin: &str) -> Result<PriceTable, String> {
+pub fn parse(text: &str, origin: &str) -> Result<PriceTable, PriceError> {
     let mut table: PriceTable =
-        serde_saphyr::from_str(text).map_err(|e| format!("{origin}: {e}"))?;
+        serde_saphyr::from_str(text).map_err(|source| PriceError::Yaml {
+            origin: origin.to_string(),
+            source: Box::new(source),
+        })?;
     table.origin = origin.to_string();
     check_table(table, origin)
 }
 
-fn check_table(table: PriceTable, origin: &str) -> Result<PriceTable, String> {
+fn check_table(table: PriceTable, origin: &str) -> Result<PriceTable, PriceError> {
     if table.currency != "USD" {
-        return Err(format!(
-            "{origin}: currency `{}` is not supported; prices must be in USD",
-            table.currency
-        ));
+        return Err(PriceError::Currency {
+            origin: origin.to_string(),
+            currency: table.currency.clone(),
+        });
     }
     for entry in &table.prices {
         for (term, price) in [
@@ -149,10 +192,13 @@ fn check_table(table: PriceTable, origin: &str) -> Result<PriceTable, String> {
             if let Some(price) = price
                 && !(price.is_finite() && price > 0.0)
             {
-                return Err(format!(
-                    "{origin}: the {term} price of `{}` in {} must be a positive number of USD per model unit per hour, not {price}",
-                    entry.model, entry.region
-                ));
+                return Err(PriceError::Price {
+                    origin: origin.to_string(),
+                    term,
+                    model: entry.model.clone(),
+                    region: entry.region.clone(),
+                    price,
+                });
             }
         }
     }
@@ -161,14 +207,16 @@ fn check_table(table: PriceTable, origin: &str) -> Result<PriceTable, String> {
 
 impl Prices {
     /// bedform's table behind the user's table in `path`.
-    pub fn with_user_file(path: &Path) -> Result<Prices, String> {
+    pub fn with_user_file(path: &Path) -> Result<Prices, PriceError> {
         let shown = crate::files::shown(path);
-        let real = std::fs::canonicalize(path)
-            .map_err(|e| format!("reading the price table {shown}: {e}"))?;
-        let bytes = crate::files::read_regular(&real, &shown, MAX_TABLE_BYTES)
-            .map_err(|e| format!("reading the price table {e}"))?;
-        let text = String::from_utf8(bytes)
-            .map_err(|_| format!("{shown}: not a price table (not UTF-8 text); not quoted"))?;
+        let real = std::fs::canonicalize(path).map_err(|source| PriceError::Unreadable {
+            shown: shown.clone(),
+            source,
+        })?;
+        let bytes = crate::files::read_regular(&real, &shown, MAX_TABLE_BYTES)?;
+        let text = String::from_utf8(bytes).map_err(|_| PriceError::NotText {
+            origin: shown.clone(),
+        })?;
         let user = parse_untrusted(&text, &shown)?;
         Ok(Prices {
             tables: vec![Arc::new(user), builtin()],

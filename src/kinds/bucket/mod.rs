@@ -11,7 +11,8 @@ use serde_json::{Value, json};
 use crate::diag::Diagnostic;
 use crate::kinds::face::PlanCx;
 use crate::kinds::face::{
-    Common, ExportCx, Exported, KindBehaviour, LowerCx, Lowered, ResourceSpec, ValidateCx,
+    Common, ExportCx, Exported, KindBehaviour, LowerCx, Lowered, NotExported, ResourceSpec,
+    ValidateCx,
 };
 use crate::kinds::face::{DeletionPolicySchema, validate_tags};
 use crate::kinds::lifecycle;
@@ -188,6 +189,9 @@ pub const FACTS: crate::kinds::facts::KindFacts = crate::kinds::facts::KindFacts
     replacement_waits_until_ready: false,
     retried_only_when_asked: false,
     not_exported_because: None,
+    stages: &[],
+    inference: None,
+    made_by: None,
     tags: Some(crate::kinds::facts::TagRules {
         max_tags: 50,
         characters: crate::kinds::facts::TagCharacters::Unicode,
@@ -202,11 +206,18 @@ fn objects(observed: &ObservedResource) -> Option<String> {
 }
 
 impl KindBehaviour for Behaviour {
+    fn kind(&self) -> crate::model::Kind {
+        crate::model::Kind::Bucket
+    }
     fn name_field(&self) -> &'static str {
         "`bucketName`"
     }
 
-    fn export(&self, cx: &ExportCx<'_>, observed: &ObservedResource) -> Result<Exported, String> {
+    fn export(
+        &self,
+        cx: &ExportCx<'_>,
+        observed: &ObservedResource,
+    ) -> Result<Exported, NotExported> {
         let mut out = Exported::default();
         let name = &observed.aws_name;
         out.set("bucketName", json!(name));
@@ -219,10 +230,9 @@ impl KindBehaviour for Behaviour {
                 out.set("allowBedrockLogDelivery", json!(true));
             }
             Some(_) => {
-                return Err(
-                    "its bucket policy is not the one `allowBedrockLogDelivery` declares, and a Bucket declares no other"
-                        .into(),
-                );
+                return Err(NotExported::Undeclarable(
+                    "its bucket policy is not the one `allowBedrockLogDelivery` declares, and a Bucket declares no other",
+                ));
             }
         }
         let encryption = observed
@@ -235,10 +245,9 @@ impl KindBehaviour for Behaviour {
                 out.set("encryption", encryption)
             }
             Some("kms") => {
-                return Err(
-                    "it is encrypted with the AWS managed KMS key, which a Bucket cannot declare"
-                        .into(),
-                );
+                return Err(NotExported::Undeclarable(
+                    "it is encrypted with the AWS managed KMS key, which a Bucket cannot declare",
+                ));
             }
             _ => {}
         }

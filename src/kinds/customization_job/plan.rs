@@ -6,8 +6,9 @@ use serde_json::{Value, json};
 
 use super::*;
 use crate::kinds::face::PlanCx;
-use crate::kinds::face::{ExportCx, Exported, KindBehaviour};
+use crate::kinds::face::{ExportCx, Exported, KindBehaviour, NotExported};
 use crate::kinds::lifecycle;
+use crate::model::Scope;
 use crate::model::plan::{Action, Change, FieldDiff, Op};
 use crate::model::{Address, DesiredResource, ObservedResource, TAG_ADDRESS};
 
@@ -54,6 +55,23 @@ pub const FACTS: crate::kinds::facts::KindFacts = crate::kinds::facts::KindFacts
     replacement_waits_until_ready: false,
     retried_only_when_asked: true,
     not_exported_because: None,
+    // `statusDetails` of `GetModelCustomizationJob`, in the order they run.
+    stages: &[
+        crate::kinds::facts::Stage {
+            name: "Validation",
+            said: "validation",
+        },
+        crate::kinds::facts::Stage {
+            name: "DataProcessing",
+            said: "data processing",
+        },
+        crate::kinds::facts::Stage {
+            name: "Training",
+            said: "training",
+        },
+    ],
+    inference: None,
+    made_by: None,
     tags: Some(crate::kinds::facts::BEDROCK_TAGS),
 };
 
@@ -77,6 +95,16 @@ fn attempt_name(base: &str, attempt: u32) -> String {
 }
 
 impl KindBehaviour for Behaviour {
+    fn kind(&self) -> crate::model::Kind {
+        crate::model::Kind::CustomizationJob
+    }
+    /// The job, and the custom model it trains.
+    fn scope(&self, desired: &DesiredResource, scope: &mut Scope) {
+        scope.declare(&desired.address.kind, &desired.aws_name);
+        if let Some(model) = model_name_of(desired) {
+            scope.declare(CUSTOM_MODEL, model);
+        }
+    }
     fn name_field(&self) -> &'static str {
         "`jobName` (a prefix the spec hash follows) or `adopted.jobName`"
     }
@@ -109,7 +137,11 @@ impl KindBehaviour for Behaviour {
             .collect()
     }
 
-    fn export(&self, cx: &ExportCx<'_>, observed: &ObservedResource) -> Result<Exported, String> {
+    fn export(
+        &self,
+        cx: &ExportCx<'_>,
+        observed: &ObservedResource,
+    ) -> Result<Exported, NotExported> {
         let attrs = &observed.attrs;
         let get = |key: &str| attrs.get(key).filter(|v| !v.is_null()).cloned();
         let mut out = Exported::default();
@@ -123,10 +155,9 @@ impl KindBehaviour for Behaviour {
         match get("teacher") {
             Some(teacher) => out.set("teacher", teacher),
             None if kind == "distillation" => {
-                return Err(
-                    "AWS did not return its teacher model, which a distillation job declares"
-                        .into(),
-                );
+                return Err(NotExported::Missing(
+                    "teacher model, which a distillation job declares",
+                ));
             }
             None => {}
         }
@@ -142,7 +173,7 @@ impl KindBehaviour for Behaviour {
                 }
                 Value::Object(data)
             }
-            _ => return Err("AWS did not return its training data".into()),
+            _ => return Err(NotExported::Missing("training data")),
         };
         out.set("trainingData", training);
         if let Some(Value::Array(v)) =
@@ -512,10 +543,16 @@ pub const CUSTOM_MODEL_FACTS: crate::kinds::facts::KindFacts = crate::kinds::fac
     not_exported_because: Some(
         "a custom model is exported with the customization job that trains it",
     ),
+    stages: &[],
+    inference: None,
+    made_by: Some(crate::model::Kind::CustomizationJob),
     tags: Some(crate::kinds::facts::BEDROCK_TAGS),
 };
 
 impl KindBehaviour for CustomModelBehaviour {
+    fn kind(&self) -> crate::model::Kind {
+        crate::model::Kind::CustomModel
+    }
     fn plan(&self, cx: &PlanCx<'_>, desired: &DesiredResource) -> Vec<Change> {
         lifecycle::plan_declared(self, cx, desired)
     }

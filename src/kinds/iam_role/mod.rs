@@ -15,7 +15,8 @@ use crate::diag::{Diagnostic, Loc};
 use crate::kinds::face::PlanCx;
 use crate::kinds::face::validate_tags;
 use crate::kinds::face::{
-    Common, ExportCx, Exported, KindBehaviour, LowerCx, Lowered, ResourceSpec, ValidateCx,
+    Common, ExportCx, Exported, KindBehaviour, LowerCx, Lowered, NotExported, ResourceSpec,
+    ValidateCx,
 };
 use crate::kinds::lifecycle;
 use crate::model::plan::Change;
@@ -281,6 +282,9 @@ pub const FACTS: crate::kinds::facts::KindFacts = crate::kinds::facts::KindFacts
     replacement_waits_until_ready: false,
     retried_only_when_asked: false,
     not_exported_because: None,
+    stages: &[],
+    inference: None,
+    made_by: None,
     tags: Some(crate::kinds::facts::TagRules {
         max_tags: 50,
         characters: crate::kinds::facts::TagCharacters::Unicode,
@@ -307,6 +311,9 @@ pub fn trusts_bedrock(policy: &Value) -> bool {
 }
 
 impl KindBehaviour for Behaviour {
+    fn kind(&self) -> crate::model::Kind {
+        crate::model::Kind::IamRole
+    }
     fn plan(&self, cx: &PlanCx<'_>, desired: &DesiredResource) -> Vec<Change> {
         lifecycle::plan_declared(self, cx, desired)
     }
@@ -324,7 +331,11 @@ impl KindBehaviour for Behaviour {
             .is_some_and(trusts_bedrock)
     }
 
-    fn export(&self, cx: &ExportCx<'_>, observed: &ObservedResource) -> Result<Exported, String> {
+    fn export(
+        &self,
+        cx: &ExportCx<'_>,
+        observed: &ObservedResource,
+    ) -> Result<Exported, NotExported> {
         let mut out = Exported::default();
         out.set("roleName", json!(observed.aws_name));
         let trust = observed

@@ -15,8 +15,8 @@ use serde_json::{Map, Value, json};
 use crate::diag::Diagnostic;
 use crate::kinds::face::PlanCx;
 use crate::kinds::face::{
-    Adoption, Common, ExportCx, Exported, KindBehaviour, LowerCx, Lowered, ResourceSpec, State,
-    ValidateCx,
+    Adoption, Common, ExportCx, Exported, KindBehaviour, LowerCx, Lowered, NotExported,
+    ResourceSpec, State, ValidateCx,
 };
 use crate::model::plan::Change;
 use crate::model::{DeletionPolicy, ObservedResource};
@@ -163,10 +163,6 @@ impl ResourceSpec for InvocationLoggingSpec {
         }
     }
 
-    fn taggable(&self) -> bool {
-        false
-    }
-
     fn references(&self) -> Vec<Reference> {
         let mut refs = Vec::new();
         if let Some(cw) = &self.cloud_watch {
@@ -260,15 +256,22 @@ pub const FACTS: crate::kinds::facts::KindFacts = crate::kinds::facts::KindFacts
     replacement_waits_until_ready: false,
     retried_only_when_asked: false,
     not_exported_because: None,
+    stages: &[],
+    inference: None,
+    made_by: None,
     tags: None,
 };
 
 impl KindBehaviour for Behaviour {
+    fn kind(&self) -> crate::model::Kind {
+        crate::model::Kind::InvocationLogging
+    }
+    /// One per region: the document is named for what it is, not for the region.
+    fn export_document_name(&self, _observed: &ObservedResource) -> Option<String> {
+        Some("invocation-logging".into())
+    }
     fn plan(&self, cx: &PlanCx<'_>, desired: &crate::model::DesiredResource) -> Vec<Change> {
         crate::kinds::lifecycle::plan_declared(self, cx, desired)
-    }
-    fn taggable(&self) -> bool {
-        false
     }
     fn adoption(&self) -> Adoption {
         Adoption::NotNeeded(
@@ -315,7 +318,11 @@ impl KindBehaviour for Behaviour {
         needs
     }
 
-    fn export(&self, cx: &ExportCx<'_>, observed: &ObservedResource) -> Result<Exported, String> {
+    fn export(
+        &self,
+        cx: &ExportCx<'_>,
+        observed: &ObservedResource,
+    ) -> Result<Exported, NotExported> {
         let mut out = Exported::default();
         let text = |v: &Value, key: &str| {
             v.get(key)
@@ -373,7 +380,9 @@ impl KindBehaviour for Behaviour {
             .map(|(flag, _)| json!(format!("{flag:?}").to_lowercase()))
             .collect();
         if deliver.is_empty() {
-            return Err("it delivers nothing (every delivery flag is off)".into());
+            return Err(NotExported::Undeclarable(
+                "it delivers nothing (every delivery flag is off)",
+            ));
         }
         out.set("deliver", Value::Array(deliver));
         Ok(out)

@@ -12,7 +12,8 @@ use serde_json::{Value, json};
 use crate::diag::Diagnostic;
 use crate::kinds::face::PlanCx;
 use crate::kinds::face::{
-    Common, ExportCx, Exported, KindBehaviour, LowerCx, Lowered, ResourceSpec, ValidateCx,
+    Common, ExportCx, Exported, KindBehaviour, LowerCx, Lowered, NotExported, ResourceSpec,
+    ValidateCx,
 };
 use crate::kinds::face::{DeletionPolicySchema, validate_tags};
 use crate::kinds::lifecycle;
@@ -129,6 +130,9 @@ pub const FACTS: crate::kinds::facts::KindFacts = crate::kinds::facts::KindFacts
     replacement_waits_until_ready: false,
     retried_only_when_asked: false,
     not_exported_because: None,
+    stages: &[],
+    inference: None,
+    made_by: None,
     tags: Some(crate::kinds::facts::TagRules {
         max_tags: 50,
         characters: crate::kinds::facts::TagCharacters::Unicode,
@@ -143,18 +147,28 @@ fn events(observed: &ObservedResource) -> Option<String> {
 }
 
 impl KindBehaviour for Behaviour {
+    /// `log-group:NAME` or `log-group:NAME:*`; the name holds slashes.
+    fn name_in_arn(&self, resource: &str) -> String {
+        let group = resource.strip_prefix("log-group:").unwrap_or(resource);
+        group.trim_end_matches(":*").to_string()
+    }
+    fn kind(&self) -> crate::model::Kind {
+        crate::model::Kind::LogGroup
+    }
     fn name_field(&self) -> &'static str {
         "`logGroupName`"
     }
 
-    fn export(&self, _cx: &ExportCx<'_>, observed: &ObservedResource) -> Result<Exported, String> {
+    fn export(
+        &self,
+        _cx: &ExportCx<'_>,
+        observed: &ObservedResource,
+    ) -> Result<Exported, NotExported> {
         let mut out = Exported::default();
         out.set("logGroupName", json!(observed.aws_name));
         if let Some(days) = observed.attrs.get("retentionDays").and_then(Value::as_u64) {
             if !LOG_RETENTION_DAYS.iter().any(|d| u64::from(*d) == days) {
-                return Err(format!(
-                    "its retention of {days} days is not one CloudWatch Logs accepts"
-                ));
+                return Err(NotExported::Retention { days });
             }
             out.set("retentionDays", json!(days));
         }

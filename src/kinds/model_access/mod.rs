@@ -17,6 +17,7 @@ use crate::kinds::face::PlanCx;
 use crate::kinds::face::{
     Adoption, Common, KindBehaviour, LowerCx, Lowered, ResourceSpec, State, ValidateCx,
 };
+use crate::model::Scope;
 use crate::model::plan::{Action, Change, FieldDiff, Op};
 use crate::model::{DeletionPolicy, DesiredResource, ObservedResource};
 use crate::syntax::refs::Reference;
@@ -135,10 +136,6 @@ impl ResourceSpec for ModelAccessSpec {
         }
     }
 
-    fn taggable(&self) -> bool {
-        false
-    }
-
     fn references(&self) -> Vec<Reference> {
         Vec::new()
     }
@@ -201,6 +198,9 @@ pub const FACTS: crate::kinds::facts::KindFacts = crate::kinds::facts::KindFacts
     not_exported_because: Some(
         "model agreements are per model and the use-case form holds personal data; declare ModelAccess by hand",
     ),
+    stages: &[],
+    inference: None,
+    made_by: None,
     tags: None,
 };
 
@@ -226,8 +226,31 @@ fn agreements(observed: Option<&ObservedResource>) -> BTreeSet<String> {
 }
 
 impl KindBehaviour for Behaviour {
-    fn taggable(&self) -> bool {
-        false
+    fn kind(&self) -> crate::model::Kind {
+        crate::model::Kind::ModelAccess
+    }
+    /// The account's agreements, the availability of every model named, and the
+    /// use-case form when one is declared.
+    fn scope(&self, desired: &DesiredResource, scope: &mut Scope) {
+        scope.declare(&desired.address.kind, &desired.aws_name);
+        for entry in desired
+            .attrs
+            .get("models")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(model) = entry.get("model").and_then(Value::as_str) {
+                scope.models.insert(model.to_string());
+            }
+        }
+        if desired
+            .attrs
+            .get("useCaseForm")
+            .is_some_and(|f| !f.is_null())
+        {
+            scope.use_case_form = true;
+        }
     }
     fn adoption(&self) -> Adoption {
         Adoption::NotNeeded(

@@ -172,7 +172,7 @@ impl ResourceSpec for ProvisionedThroughputSpec {
             } else if crate::models::looks_like_model_id(&m) {
                 Ok(())
             } else {
-                Err(format!("`{m}` is not a model id or ARN"))
+                Err(crate::names::NameError::Model { model: m })
             }
         });
         let name_pos = self

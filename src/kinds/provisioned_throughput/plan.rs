@@ -7,7 +7,7 @@ use time::format_description::well_known::Rfc3339;
 
 use super::*;
 use crate::kinds::face::PlanCx;
-use crate::kinds::face::{ExportCx, Exported, KindBehaviour};
+use crate::kinds::face::{ExportCx, Exported, KindBehaviour, NotExported};
 use crate::kinds::lifecycle;
 use crate::model::plan::{Action, Change, FieldDiff, Op, Purchase, WaitOn};
 use crate::model::{DesiredResource, ObservedResource};
@@ -52,6 +52,11 @@ pub const FACTS: crate::kinds::facts::KindFacts = crate::kinds::facts::KindFacts
     replacement_waits_until_ready: true,
     retried_only_when_asked: false,
     not_exported_because: None,
+    stages: &[],
+    inference: Some(crate::kinds::facts::Inference {
+        ready_status: super::IN_SERVICE,
+    }),
+    made_by: None,
     tags: Some(crate::kinds::facts::BEDROCK_TAGS),
 };
 
@@ -186,6 +191,9 @@ fn base_model_of(cx: &PlanCx<'_>, model: &str) -> Option<String> {
 }
 
 impl KindBehaviour for Behaviour {
+    fn kind(&self) -> crate::model::Kind {
+        crate::model::Kind::ProvisionedThroughput
+    }
     fn name_field(&self) -> &'static str {
         "`provisionedModelName`"
     }
@@ -214,7 +222,11 @@ impl KindBehaviour for Behaviour {
             .collect()
     }
 
-    fn export(&self, cx: &ExportCx<'_>, observed: &ObservedResource) -> Result<Exported, String> {
+    fn export(
+        &self,
+        cx: &ExportCx<'_>,
+        observed: &ObservedResource,
+    ) -> Result<Exported, NotExported> {
         let mut out = Exported::default();
         out.set("provisionedModelName", json!(observed.aws_name));
         let model = observed
@@ -228,10 +240,8 @@ impl KindBehaviour for Behaviour {
                 .of_kind(crate::kinds::customization_job::KIND)
                 .filter(|j| j.attrs.get("customModelName").and_then(Value::as_str) == Some(name))
                 .find_map(|j| cx.reference(&j.kind, &j.aws_name))
-                .ok_or_else(|| {
-                    format!(
-                        "it serves custom model `{name}`, which no exported CustomizationJob trains; a throughput names a custom model only through its job"
-                    )
+                .ok_or_else(|| NotExported::UntrainedModel {
+                    model: name.to_string(),
                 })?,
             None => json!(model),
         };

@@ -1,0 +1,358 @@
+//! One round's changes sent to the account: each change's operations in order,
+//! retried as their errors allow, after what it waits on is ready.
+
+use super::interrupt::Interrupt;
+use super::progress::Progress;
+use crate::cloud::{Cloud, CloudError, ErrorClass};
+use crate::kinds::Kind;
+use crate::model::Address;
+use crate::plan::{Action, Change, Op};
+use futures::future::join_all;
+use std::collections::{BTreeMap, BTreeSet};
+use tokio::time::Instant;
+
+use super::follow::{Readiness, dependency, is_ready, is_transitional};
+use super::work::*;
+
+/// Runs one round: job stops, then creates and updates in dependency waves, then
+/// teardown. `earlier` holds how changes of earlier rounds ended.
+pub(super) async fn round(
+    cloud: &dyn Cloud,
+    work: Vec<Work>,
+    earlier: &BTreeMap<Address, bool>,
+    options: &ApplyOptions,
+    progress: &Progress,
+) -> Vec<Step> {
+    let (stops, work): (Vec<Work>, Vec<Work>) = work
+        .into_iter()
+        .partition(|w| w.change.action == Action::Stop);
+    let (teardown, build): (Vec<Work>, Vec<Work>) =
+        work.into_iter().partition(|w| is_teardown(&w.change));
+    let mut steps = Vec::new();
+    let mut finished: BTreeMap<Address, bool> = earlier.clone();
+
+    // Jobs that are replaced or no longer declared stop first: they hold the slots
+    // of the job quota their successors need.
+    for w in stops {
+        steps.push(run_change(cloud, w, options, progress).await);
+    }
+
+    // Creates and updates in dependency waves.
+    let in_round: BTreeSet<Address> = build.iter().map(|w| w.change.address.clone()).collect();
+    let mut this_round: BTreeSet<Address> = BTreeSet::new();
+    let mut remaining = build;
+    while !remaining.is_empty() {
+        let (ready, blocked): (Vec<Work>, Vec<Work>) = remaining.into_iter().partition(|w| {
+            w.change
+                .depends_on
+                .iter()
+                .all(|d| !in_round.contains(d) || this_round.contains(d))
+        });
+        if ready.is_empty() {
+            for w in blocked {
+                steps.push(Step {
+                    entry: w.entry,
+                    result: result(
+                        &w.change,
+                        Vec::new(),
+                        Outcome::Skipped {
+                            reason: "its dependencies could not be ordered".into(),
+                        },
+                    ),
+                    rest: None,
+                });
+            }
+            break;
+        }
+        let runs = ready.into_iter().map(|w| {
+            let failed_dep = w
+                .change
+                .depends_on
+                .iter()
+                .find(|d| finished.get(*d) == Some(&false))
+                .cloned();
+            async move {
+                if let Some(dep) = failed_dep {
+                    return Step {
+                        entry: w.entry,
+                        result: result(
+                            &w.change,
+                            Vec::new(),
+                            Outcome::Skipped {
+                                reason: format!("{dep} did not finish"),
+                            },
+                        ),
+                        rest: None,
+                    };
+                }
+                run_change(cloud, w, options, progress).await
+            }
+        });
+        for step in join_all(runs).await {
+            let ok = !matches!(
+                step.result.outcome,
+                Outcome::Failed { .. } | Outcome::Skipped { .. }
+            );
+            finished.insert(step.result.address.clone(), ok);
+            this_round.insert(step.result.address.clone());
+            steps.push(step);
+        }
+        remaining = blocked;
+    }
+
+    // Then what is no longer declared, dependents first.
+    let mut teardown = teardown;
+    teardown.sort_by_key(|w| {
+        (
+            w.change
+                .ops
+                .first()
+                .map(Op::kind)
+                .map(Kind::teardown_rank_of)
+                .unwrap_or(9),
+            w.change.address.clone(),
+        )
+    });
+    for w in teardown {
+        steps.push(run_change(cloud, w, options, progress).await);
+    }
+    steps
+}
+
+pub(super) fn result(change: &Change, done: Vec<String>, outcome: Outcome) -> ChangeResult {
+    ChangeResult {
+        address: change.address.clone(),
+        aws_name: change.aws_name.clone(),
+        action: change.action,
+        done,
+        outcome,
+    }
+}
+
+/// Sends what can be sent of one change now, waiting for nothing.
+pub(super) async fn run_change(
+    cloud: &dyn Cloud,
+    w: Work,
+    options: &ApplyOptions,
+    progress: &Progress,
+) -> Step {
+    let Work { mut change, entry } = w;
+    let mut done = Vec::new();
+    let step = |change: &Change, done: Vec<String>, outcome, rest| Step {
+        entry,
+        result: result(change, done, outcome),
+        rest,
+    };
+    if options.interrupt.is_set() {
+        let reason = "apply was interrupted before it was sent".to_string();
+        return step(&change, done, Outcome::Interrupted { reason }, None);
+    }
+    if let Some(wait) = change.waits_on.clone() {
+        match dependency(cloud, &wait).await {
+            Ok(Readiness::Ready) => {}
+            Ok(Readiness::Training { .. } | Readiness::Absent) => {
+                progress.line(&format!("{}: pending, {}", change.address, wait.reason));
+                let outcome = Outcome::Pending {
+                    reason: format!("waits on {}: {}", wait.address, wait.reason),
+                };
+                return step(
+                    &change.clone(),
+                    done,
+                    outcome,
+                    Some((change, Follow::Dependency(wait))),
+                );
+            }
+            Err(e) => {
+                return step(
+                    &change,
+                    done,
+                    Outcome::Failed {
+                        error: e.to_string(),
+                    },
+                    None,
+                );
+            }
+        }
+        if change.ops.is_empty() {
+            let outcome = Outcome::Pending {
+                reason: "the awaited model is ready; run apply again to swap it in".into(),
+            };
+            return step(
+                &change.clone(),
+                done,
+                outcome,
+                Some((change, Follow::Replan)),
+            );
+        }
+        // What it waited for is there: a later round need not check again.
+        change.waits_on = None;
+    }
+    let ops = std::mem::take(&mut change.ops);
+    for (index, op) in ops.iter().enumerate() {
+        if options.interrupt.is_set() {
+            let reason = if done.is_empty() {
+                "apply was interrupted before it was sent".to_string()
+            } else {
+                format!("apply was interrupted before `{}` was sent", op.describe())
+            };
+            change.ops = ops[index..].to_vec();
+            return step(&change, done, Outcome::Interrupted { reason }, None);
+        }
+        // A throughput being replaced keeps serving until its successor is in service.
+        if let (Op::Delete { kind, .. }, true) = (op, change.create_before_destroy)
+            && Kind::parse(kind).is_some_and(|k| k.facts().replacement_waits_until_ready)
+            && let Some(Op::Create { name, .. }) = ops
+                .get(..index)
+                .and_then(|before| before.iter().find(|o| matches!(o, Op::Create { .. })))
+        {
+            let status = match cloud.get(kind, name).await {
+                Ok(found) => found
+                    .and_then(|o| o.status)
+                    .unwrap_or_else(|| "gone".into()),
+                Err(e) => {
+                    return step(
+                        &change,
+                        done,
+                        Outcome::Failed {
+                            error: e.to_string(),
+                        },
+                        None,
+                    );
+                }
+            };
+            if is_transitional(kind, &status) {
+                let follow = Follow::Converging {
+                    kind: kind.clone(),
+                    name: name.clone(),
+                    then_continue: true,
+                };
+                change.ops = ops[index..].to_vec();
+                return step(
+                    &change.clone(),
+                    done,
+                    Outcome::Converging { status },
+                    Some((change, follow)),
+                );
+            }
+            if !is_ready(kind, &status) {
+                let error = format!("new {kind} `{name}` is {status}; the old one was kept");
+                return step(&change, done, Outcome::Failed { error }, None);
+            }
+        }
+        progress.line(&format!("{}: {}", change.address, op.describe()));
+        match execute_with_retry(cloud, op, &options.retry, &options.interrupt, progress).await {
+            Ok(()) => done.push(op.describe()),
+            // A retry given up for the interrupt: the last attempt did not succeed.
+            Err(e) if e.class.is_retryable() && options.interrupt.is_set() => {
+                let reason = format!(
+                    "apply was interrupted while retrying `{}` (last answer: {})",
+                    op.describe(),
+                    e.message
+                );
+                return step(&change, done, Outcome::Interrupted { reason }, None);
+            }
+            Err(e) if e.class == ErrorClass::QuotaExceeded => {
+                change.ops = ops[index..].to_vec();
+                let follow = Follow::Quota {
+                    since: Instant::now(),
+                };
+                let outcome = Outcome::Queued { reason: e.message };
+                return step(&change.clone(), done, outcome, Some((change, follow)));
+            }
+            Err(e) => {
+                return step(
+                    &change,
+                    done,
+                    Outcome::Failed {
+                        error: e.to_string(),
+                    },
+                    None,
+                );
+            }
+        }
+    }
+    // What keeps converging after AWS accepted it.
+    let created = ops.iter().rev().find_map(|op| match op {
+        Op::Create { kind, name, .. } | Op::Update { kind, name, .. } if Kind::converges(kind) => {
+            Some((kind.clone(), name.clone()))
+        }
+        _ => None,
+    });
+    let Some((kind, name)) = created else {
+        return step(&change, done, Outcome::Done, None);
+    };
+    let status = match cloud.get(&kind, &name).await {
+        Ok(Some(observed)) => observed.status,
+        _ => None,
+    };
+    let follow = Follow::Converging {
+        kind: kind.clone(),
+        name: name.clone(),
+        then_continue: false,
+    };
+    match status {
+        Some(s) if is_ready(&kind, &s) => step(&change, done, Outcome::Done, None),
+        Some(status) if is_transitional(&kind, &status) || !options.wait => step(
+            &change.clone(),
+            done,
+            Outcome::Converging { status },
+            Some((change, follow)),
+        ),
+        Some(status) => {
+            let error = format!("{kind} `{name}` ended {status}");
+            step(&change, done, Outcome::Failed { error }, None)
+        }
+        // Not readable right now: following it tells.
+        None if options.wait => step(
+            &change.clone(),
+            done,
+            Outcome::Converging {
+                status: String::new(),
+            },
+            Some((change, follow)),
+        ),
+        None => step(&change, done, Outcome::Done, None),
+    }
+}
+
+/// Runs one operation, retrying what the error class says is worth retrying; once
+/// `interrupt` is pressed, the next retry is given up and the last error returned.
+pub async fn execute_with_retry(
+    cloud: &dyn Cloud,
+    op: &Op,
+    retry: &RetryPolicy,
+    interrupt: &Interrupt,
+    progress: &Progress,
+) -> Result<(), CloudError> {
+    let started = tokio::time::Instant::now();
+    let mut backoff = retry.first_backoff;
+    let mut attempt = 1;
+    loop {
+        match cloud.execute(op).await {
+            Ok(()) => return Ok(()),
+            Err(e) => {
+                let retry_more = match e.class {
+                    ErrorClass::Throttling | ErrorClass::Transient => attempt < retry.max_attempts,
+                    ErrorClass::IamPropagation => {
+                        started.elapsed() + backoff <= retry.iam_propagation
+                    }
+                    _ => false,
+                };
+                if !retry_more || interrupt.is_set() {
+                    return Err(e);
+                }
+                progress.line(&format!(
+                    "  retrying {} in {:.1}s: {}",
+                    op.describe(),
+                    backoff.as_secs_f64(),
+                    e.message
+                ));
+                if interrupt.sleep(backoff).await {
+                    return Err(e);
+                }
+                backoff = (backoff * 2).min(retry.max_backoff);
+                attempt += 1;
+            }
+        }
+    }
+}

@@ -1,0 +1,69 @@
+//! `bedform plan`: the plan of the manifests against the account, printed or
+//! saved for `apply --plan`.
+
+//! The command line: raw flags, then the commands.
+
+use crate::exit::ExitStatus;
+use crate::plan::saved::{self};
+use crate::plan::{self, Plan};
+use crate::render::{self, Format};
+use std::path::Path;
+
+use super::flags::*;
+use super::settings::*;
+use super::{CliError, fail};
+
+pub(super) async fn plan_command(cli: &Cli, args: &PlanArgs) -> Result<ExitStatus, CliError> {
+    let options = plan_options(&cli.global, args.retry_failed)?;
+    let prepared = prepare(&cli.global, &args.paths).await?;
+    let observed = prepared
+        .cloud
+        .observe(&crate::plan::scope_of(&prepared.desired))
+        .await?;
+    let plan = plan::plan(&prepared.desired, &observed, &options);
+    let text = match args.format {
+        Format::Markdown => render::markdown::render_within(
+            &plan,
+            usize::try_from(args.max_length).unwrap_or(usize::MAX),
+        ),
+        format => render::render(&plan, format, stdout_color(&cli.global)),
+    };
+    crate::out!("{text}");
+    if let Some(out) = &args.out {
+        write_plan(out, &plan)?;
+        crate::errln!(
+            "Saved the plan to {}; apply it with: bedform apply --plan {}",
+            out.display(),
+            out.display()
+        );
+    }
+    if plan.blocking().next().is_some() {
+        return Ok(ExitStatus::Error);
+    }
+    Ok(if args.detailed_exitcode && plan.has_changes() {
+        ExitStatus::Changes
+    } else {
+        ExitStatus::Success
+    })
+}
+
+pub(super) fn write_plan(path: &Path, plan: &Plan) -> Result<(), CliError> {
+    let text = saved::encode(plan).map_err(|e| fail(format!("writing {}: {e}", path.display())))?;
+    // A saved plan holds what apply sends, sensitive values included.
+    crate::files::write_private(path, text.as_bytes())
+        .map_err(|e| fail(format!("writing {}: {e}", path.display())))
+}
+
+/// Refuses to apply the saved plan `file`; nothing has been changed at this point.
+pub(super) fn refuse(file: &Path, why: impl std::fmt::Display) -> CliError {
+    fail(format!(
+        "{} cannot be applied: {why}; nothing was changed",
+        file.display()
+    ))
+}
+
+pub(super) fn read_plan(path: &Path) -> Result<Plan, CliError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| fail(format!("reading {}: {e}", path.display())))?;
+    saved::decode(&text).map_err(|e| refuse(path, e))
+}

@@ -1,0 +1,201 @@
+//! What the commands share once the flags are read: the manifests loaded and
+//! validated, the account opened (AWS or the sandbox), the plan options, colours,
+//! and the command lines bedform suggests.
+
+//! The command line: raw flags, then the commands.
+
+use crate::cloud::Cloud;
+use crate::cloud::aws::{Aws, AwsSettings};
+use crate::cloud::sandbox::Sandbox;
+use crate::diag::Sources;
+use crate::exit::ExitStatus;
+use crate::manifest;
+use crate::model::DesiredStack;
+use crate::plan::PlanOptions;
+use std::io::{IsTerminal, Write as _};
+use std::path::{Path, PathBuf};
+
+use super::flags::*;
+use super::{CliError, fail};
+
+pub(super) fn stderr_color(global: &Global) -> bool {
+    !global.no_color && std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
+}
+
+pub(super) fn stdout_color(global: &Global) -> bool {
+    !global.no_color && std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
+}
+
+pub(super) fn report_warnings(loaded: &manifest::Loaded, color: bool) {
+    for w in &loaded.warnings {
+        crate::errln!("{}", w.render(&loaded.sources, color));
+    }
+}
+
+pub(super) fn report_diagnostics(
+    sources: &Sources,
+    diagnostics: &[crate::diag::Diagnostic],
+    color: bool,
+) -> ExitStatus {
+    // Each drawn error quotes its file: past the first few, one line each keeps a
+    // run with thousands of errors fast and readable.
+    const DRAWN: usize = 50;
+    for d in diagnostics.iter().take(DRAWN) {
+        crate::errln!("{}", d.render(sources, color));
+    }
+    for d in diagnostics.iter().skip(DRAWN) {
+        crate::errln!("{}", d.headline(sources));
+    }
+    crate::errln!(
+        "{} error{} found.",
+        diagnostics.len(),
+        if diagnostics.len() == 1 { "" } else { "s" }
+    );
+    ExitStatus::Error
+}
+
+/// The validated manifests and the account they run against.
+pub(super) struct Prepared {
+    pub(super) desired: DesiredStack,
+    pub(super) cloud: Box<dyn Cloud>,
+}
+
+pub(super) async fn prepare(global: &Global, paths: &[PathBuf]) -> Result<Prepared, CliError> {
+    let loaded = manifest::load(paths);
+    report_warnings(&loaded, stderr_color(global));
+    // Validate once offline to learn the stack, then resolve against the real account.
+    let offline = match manifest::validate(&loaded, None) {
+        Ok(stack) => stack,
+        Err(diagnostics) => {
+            return Err(CliError::Stop(report_diagnostics(
+                &loaded.sources,
+                &diagnostics,
+                stderr_color(global),
+            )));
+        }
+    };
+    let region = global
+        .region
+        .clone()
+        .unwrap_or_else(|| offline.stack.region.clone());
+    let cloud = open_cloud(global, offline.stack.account_id.as_deref(), &region).await?;
+    let account = cloud.caller_account().await?;
+    if let Some(expected) = &offline.stack.account_id
+        && expected != &account
+    {
+        return Err(fail(format!(
+            "the credentials are for account {account}, but stack `{}` declares accountId {expected}; nothing was read or changed",
+            offline.stack.name
+        )));
+    }
+    let desired = match manifest::validate(&loaded, Some(&account)) {
+        Ok(stack) => stack,
+        Err(diagnostics) => {
+            return Err(CliError::Stop(report_diagnostics(
+                &loaded.sources,
+                &diagnostics,
+                stderr_color(global),
+            )));
+        }
+    };
+    let mut desired = desired;
+    desired.stack.region = region;
+    Ok(Prepared { desired, cloud })
+}
+
+pub(super) fn sandbox_path(global: &Global) -> Option<PathBuf> {
+    match (&global.sandbox_file, global.sandbox) {
+        (Some(file), _) => Some(file.clone()),
+        (None, true) => Some(Path::new(".bedform").join("sandbox.json")),
+        (None, false) => None,
+    }
+}
+
+pub(super) async fn open_cloud(
+    global: &Global,
+    account_id: Option<&str>,
+    region: &str,
+) -> Result<Box<dyn Cloud>, CliError> {
+    match sandbox_path(global) {
+        Some(path) => Ok(Box::new(Sandbox::open(
+            &path,
+            account_id.unwrap_or(manifest::PLACEHOLDER_ACCOUNT),
+            region,
+        )?)),
+        None => {
+            let settings = AwsSettings {
+                region: region.to_string(),
+                profile: global.profile.clone(),
+                endpoint_url: global.endpoint_url.clone(),
+            };
+            Ok(Box::new(Aws::connect(&settings).await))
+        }
+    }
+}
+
+/// How to plan: the user's choices and price table.
+pub(super) fn plan_options(global: &Global, retry_failed: bool) -> Result<PlanOptions, CliError> {
+    let prices = match &global.prices {
+        Some(path) => crate::pricing::Prices::with_user_file(path)?,
+        None => crate::pricing::Prices::default(),
+    };
+    Ok(PlanOptions {
+        retry_failed,
+        prices,
+    })
+}
+
+/// `bedform [global flags] COMMAND PATH...` as the user would type it to go on
+/// from this run.
+pub(super) fn bedform_line(global: &Global, command: &str, paths: &[PathBuf]) -> String {
+    let mut line = String::from("bedform");
+    match (&global.sandbox_file, global.sandbox) {
+        (Some(file), _) => line.push_str(&format!(" --sandbox-file {}", file.display())),
+        (None, true) => line.push_str(" --sandbox"),
+        (None, false) => {}
+    }
+    if let Some(region) = &global.region {
+        line.push_str(&format!(" --region {region}"));
+    }
+    if let Some(profile) = &global.profile {
+        line.push_str(&format!(" --profile {profile}"));
+    }
+    line.push(' ');
+    line.push_str(command);
+    if paths.is_empty() {
+        line.push_str(" PATH...");
+    }
+    for path in paths {
+        line.push(' ');
+        line.push_str(&path.display().to_string());
+    }
+    line
+}
+
+/// `bedform unlock ID ...` as the user would type it for this apply's lock.
+pub(super) fn unlock_command_line(global: &Global, id: &str, paths: &[PathBuf]) -> String {
+    match (&global.sandbox_file, global.sandbox) {
+        (Some(file), _) => format!("bedform --sandbox-file {} unlock {id}", file.display()),
+        (None, true) => format!("bedform --sandbox unlock {id}"),
+        (None, false) if paths.is_empty() => format!("bedform unlock {id} PATH..."),
+        (None, false) => {
+            let paths: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+            format!("bedform unlock {id} {}", paths.join(" "))
+        }
+    }
+}
+
+/// Asks "yes" on a terminal; `Ok(false)` when the user declines. Refuses without
+/// a terminal: `what` names the flag that skips the question.
+pub(super) fn confirm(question: &str, command: &str) -> Result<bool, CliError> {
+    if !std::io::stdin().is_terminal() {
+        return Err(fail(format!(
+            "{command} needs confirmation but standard input is not a terminal; pass --auto-approve (after reviewing the above). Nothing was changed"
+        )));
+    }
+    crate::err!("{question} Only 'yes' is accepted: ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    let _ = std::io::stdin().read_line(&mut answer);
+    Ok(answer.trim() == "yes")
+}
