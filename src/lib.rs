@@ -26,6 +26,4 @@ pub mod render;
 pub mod status;
 pub mod syntax;
 
-pub use cli::run;
-pub use cloud::lock;
 pub use exit::ExitStatus;

@@ -1,3 +1,3 @@
 fn main() {
-    std::process::exit(bedform::run(std::env::args_os()).code());
+    std::process::exit(bedform::cli::run(std::env::args_os()).code());
 }

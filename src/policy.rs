@@ -112,7 +112,7 @@ pub fn url_decode(text: &str) -> String {
 }
 
 /// What is wrong with a policy document's shape, for `validate`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum PolicyError {
     #[error("a policy document must be a mapping with `Version` and `Statement`")]
     NotAMapping,
@@ -128,6 +128,43 @@ pub enum PolicyError {
     NoAction,
     #[error("`Version` must be \"2012-10-17\"")]
     Version,
+    #[error(
+        "`Principal.AWS` `{value}` is neither `*`, a 12-digit account id nor an IAM ARN: {problem}"
+    )]
+    Principal {
+        value: String,
+        problem: crate::names::NameError,
+    },
+}
+
+/// Checks the AWS principals of a statement: `*`, an account id, or an ARN
+/// (`arn:aws:iam::ACCOUNT:root`, a role, a user...).
+fn check_principals(statement: &serde_json::Map<String, Value>) -> Result<(), PolicyError> {
+    let aws = statement
+        .get("Principal")
+        .and_then(|p| p.get("AWS"))
+        .into_iter()
+        .flat_map(|v| match v {
+            Value::Array(items) => items.iter().collect::<Vec<_>>(),
+            other => vec![other],
+        });
+    for principal in aws.filter_map(Value::as_str) {
+        if principal == "*" || crate::names::check_account_id(principal).is_ok() {
+            continue;
+        }
+        let checked = if principal.starts_with("arn:") {
+            crate::names::check_arn(principal, None)
+        } else {
+            crate::names::check_account_id(principal)
+        };
+        if let Err(problem) = checked {
+            return Err(PolicyError::Principal {
+                value: principal.to_string(),
+                problem,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Problems with a policy document's shape, for `validate`.
@@ -156,6 +193,7 @@ pub fn check_document(document: &Value) -> Result<(), PolicyError> {
         if !s.contains_key("Action") && !s.contains_key("NotAction") {
             return Err(PolicyError::NoAction);
         }
+        check_principals(s)?;
     }
     if let Some(version) = map.get("Version")
         && version.as_str() != Some("2012-10-17")

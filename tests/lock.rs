@@ -11,8 +11,8 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use bedform::cloud::Cloud;
+use bedform::cloud::lock::{LockRecord, StackLock};
 use bedform::cloud::sandbox::Sandbox;
-use bedform::lock::{LockRecord, StackLock};
 use common::{ACCOUNT, REGION, assert_contains, fast_clock, run};
 use support::Moto;
 use tempfile::TempDir;

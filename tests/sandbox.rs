@@ -747,3 +747,58 @@ fn sandboxes_sharing_a_file_take_turns_and_lose_no_change() {
         .unwrap_or(0);
     assert_eq!(groups, 100, "changes were lost");
 }
+
+/// Logging with `deliver: DELIVER` into a bucket of the stack.
+fn logging_stack(deliver: &str) -> String {
+    format!(
+        "apiVersion: bedform/v1
+kind: Stack
+metadata: {{name: demo}}
+spec: {{region: us-east-1, accountId: \"123456789012\"}}
+---
+apiVersion: bedform/v1
+kind: Bucket
+metadata: {{name: logs}}
+spec: {{bucketName: demo-invocation-logs, allowBedrockLogDelivery: true}}
+---
+apiVersion: bedform/v1
+kind: InvocationLogging
+metadata: {{name: logging}}
+spec:
+  s3: {{bucket: {{ref: logs}}}}
+  deliver: {deliver}
+"
+    )
+}
+
+/// `deliver: []` turns every flag off in place (AWS accepts a configuration that
+/// delivers nothing), and the account then matches the manifests.
+#[tokio::test]
+async fn every_delivery_flag_is_turned_off_in_place() {
+    let account = Account::new(timing());
+    let report = account.apply(&logging_stack("[text, image]")).await;
+    assert!(
+        report.results.iter().all(|r| r.outcome == Outcome::Done),
+        "{report:#?}"
+    );
+    let plan = account.plan(&logging_stack("[]")).await;
+    let logging = change(&plan, "InvocationLogging/logging");
+    assert_eq!(logging.action, Action::Update, "{logging:#?}");
+    for flag in ["textDataDeliveryEnabled", "imageDataDeliveryEnabled"] {
+        assert!(
+            logging
+                .fields
+                .iter()
+                .any(|f| f.path == flag && f.after == Some(json!(false))),
+            "{flag}: {:#?}",
+            logging.fields
+        );
+    }
+    let report = account.apply_plan(&plan, false).await;
+    assert_eq!(
+        outcome_of(&report, "InvocationLogging/logging"),
+        &Outcome::Done
+    );
+    let again = account.plan(&logging_stack("[]")).await;
+    assert!(!again.has_changes(), "{again:#?}");
+}

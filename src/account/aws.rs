@@ -10,9 +10,26 @@ use crate::cloud::aws::{Aws, Reads, now_rfc3339};
 use crate::cloud::error::{CloudError, ErrorClass};
 use crate::cloud::lock::StackLock;
 use crate::cloud::{Cloud, Scope};
+use crate::kinds::aws_face::AwsFace;
 use crate::model::check::Answer;
 use crate::model::plan::Op;
 use crate::model::{Kind, LockLocation, ObservedAccount, ObservedResource};
+
+/// How the kind's objects are read and written through the AWS SDK: the
+/// registry, one line per kind.
+pub fn face(kind: Kind) -> &'static dyn AwsFace {
+    use crate::kinds as r;
+    match kind {
+        Kind::Bucket => &r::bucket::aws::AWS,
+        Kind::LogGroup => &r::log_group::aws::AWS,
+        Kind::IamRole => &r::iam_role::aws::AWS,
+        Kind::InvocationLogging => &r::invocation_logging::aws::AWS,
+        Kind::ModelAccess => &r::model_access::aws::AWS,
+        Kind::CustomizationJob => &r::customization_job::aws::AWS,
+        Kind::CustomModel => &r::customization_job::aws::CUSTOM_MODEL_AWS,
+        Kind::ProvisionedThroughput => &r::provisioned_throughput::aws::AWS,
+    }
+}
 
 /// An operation on a kind this bedform does not know (a plan from another version).
 fn unknown_kind(kind: &str, what: &str) -> CloudError {
@@ -34,11 +51,11 @@ impl Cloud for Aws {
         let observed_at = now_rfc3339();
         let reads = Reads::new(scope);
         let per_kind =
-            futures::future::try_join_all(Kind::ALL.map(|kind| kind.aws().observe(self, &reads)))
+            futures::future::try_join_all(Kind::ALL.map(|kind| face(kind).observe(self, &reads)))
                 .await?;
         let mut resources: Vec<ObservedResource> = per_kind.into_iter().flatten().collect();
         for kind in Kind::ALL {
-            kind.aws().after_read(&mut resources);
+            face(kind).after_read(&mut resources);
         }
         resources.sort_by(|a, b| (&a.kind, &a.aws_name).cmp(&(&b.kind, &b.aws_name)));
         Ok(ObservedAccount {
@@ -52,14 +69,14 @@ impl Cloud for Aws {
     async fn get(&self, kind: &str, name: &str) -> Result<Option<ObservedResource>, CloudError> {
         // A kind this bedform does not know has nothing it could read.
         match Kind::parse(kind) {
-            Some(known) => known.aws().get(self, name).await,
+            Some(known) => face(known).get(self, name).await,
             None => Ok(None),
         }
     }
 
     async fn execute(&self, op: &Op) -> Result<(), CloudError> {
         let kind = Kind::parse(op.kind()).ok_or_else(|| unknown_kind(op.kind(), &op.describe()))?;
-        kind.aws().execute(self, op).await
+        face(kind).execute(self, op).await
     }
 
     async fn add_tags(
@@ -69,7 +86,7 @@ impl Cloud for Aws {
         tags: &BTreeMap<String, String>,
     ) -> Result<(), CloudError> {
         let known = Kind::parse(kind).ok_or_else(|| unknown_kind(kind, name))?;
-        known.aws().add_tags(self, name, tags).await
+        face(known).add_tags(self, name, tags).await
     }
 
     fn inference_unavailable(&self) -> Option<&'static str> {

@@ -11,14 +11,30 @@ use crate::cloud::error::{CloudError, ErrorClass};
 use crate::cloud::lock::StackLock;
 use crate::cloud::sandbox::{Object, Sandbox, Timing, World, err, now, rfc3339};
 use crate::cloud::{Cloud, Scope};
-use crate::kinds::sandbox_face::{Delete, Update};
+use crate::kinds::sandbox_face::{Delete, SandboxFace, Update};
 use crate::model::plan::Op;
 use crate::model::{Kind, LockLocation, ObservedAccount, ObservedResource};
+
+/// What AWS does with the kind's objects, on the sandbox: the registry, one
+/// line per kind.
+pub fn face(kind: Kind) -> &'static dyn SandboxFace {
+    use crate::kinds as r;
+    match kind {
+        Kind::Bucket => &r::bucket::sandbox::SANDBOX,
+        Kind::LogGroup => &r::log_group::sandbox::SANDBOX,
+        Kind::IamRole => &r::iam_role::sandbox::SANDBOX,
+        Kind::InvocationLogging => &r::invocation_logging::sandbox::SANDBOX,
+        Kind::ModelAccess => &r::model_access::sandbox::SANDBOX,
+        Kind::CustomizationJob => &r::customization_job::sandbox::SANDBOX,
+        Kind::CustomModel => &r::customization_job::sandbox::CUSTOM_MODEL_SANDBOX,
+        Kind::ProvisionedThroughput => &r::provisioned_throughput::sandbox::SANDBOX,
+    }
+}
 
 /// Moves every kind's objects along to where the clock says they are.
 fn advance(world: &mut World, now: f64) {
     for kind in Kind::ALL {
-        kind.sandbox().advance(world, now);
+        face(kind).advance(world, now);
     }
 }
 
@@ -66,7 +82,7 @@ fn create(
     now: f64,
 ) -> Result<(), CloudError> {
     let operation = format!("Create{kind} {name}");
-    let face = known(kind, &operation)?.sandbox();
+    let face = face(known(kind, &operation)?);
     if let Some(token) = token
         && let Some((k, n)) = world.tokens.get(token)
     {
@@ -111,7 +127,7 @@ fn delete(
     now: f64,
 ) -> Result<(), CloudError> {
     let operation = format!("Delete{kind} {name}");
-    let face = known(kind, &operation)?.sandbox();
+    let face = face(known(kind, &operation)?);
     let Some(object) = world.get(kind, name) else {
         // Deleting what is gone is done (a re-run after a crash).
         return Ok(());
@@ -140,7 +156,7 @@ impl Cloud for Sandbox {
         self.turn("Observe", |world| {
             let mut resources: Vec<ObservedResource> = Kind::ALL
                 .into_iter()
-                .flat_map(|kind| kind.sandbox().observe(world, kind.as_str()))
+                .flat_map(|kind| face(kind).observe(world, kind.as_str()))
                 .collect();
             resources.sort_by(|a, b| (&a.kind, &a.aws_name).cmp(&(&b.kind, &b.aws_name)));
             Ok(ObservedAccount {
@@ -185,7 +201,7 @@ impl Cloud for Sandbox {
                 ..
             } => {
                 let operation = format!("Update{kind} {name}");
-                let face = known(kind, &operation)?.sandbox();
+                let face = face(known(kind, &operation)?);
                 face.update(
                     world,
                     Update {
@@ -206,9 +222,7 @@ impl Cloud for Sandbox {
             } => delete(world, kind, name, *empty_first, at),
             Op::StopJob { name } => {
                 let operation = format!("StopModelCustomizationJob {name}");
-                known(op.kind(), &operation)?
-                    .sandbox()
-                    .stop(world, name, &operation)
+                face(known(op.kind(), &operation)?).stop(world, name, &operation)
             }
             Op::Untag { kind, name, keys } => {
                 if let Some(object) = world.get_mut(kind, name) {

@@ -1,6 +1,8 @@
-//! The narrow interface to an AWS account. Two implementations: the AWS SDK adapter
-//! and the sandbox (a simulated account in a local file). The planner and executor
-//! see only this trait.
+//! The narrow interface to an AWS account ([`Cloud`]), and the connections behind
+//! it: the AWS SDK clients ([`aws`]), the sandbox's store and clock ([`sandbox`]),
+//! the stack lock ([`lock`]) and how errors are classified ([`error`]). The two
+//! implementations of [`Cloud`] are in [`crate::account`], which asks each kind's
+//! faces; apply and the commands see only this trait.
 
 pub mod aws;
 pub mod error;

@@ -1,10 +1,11 @@
 //! The kinds of object bedform manages. Everything particular to a kind lives in
 //! its folder (`kinds/<kind>/`): its typed manifest spec, validation and lowering,
-//! and its plan rules. This file holds what binds them to the engine: the
-//! exhaustive [`Kind`] enum, the facts each kind declares ([`KindFacts`]:
-//! teardown order, what its statuses mean, singletons, permission-granting and
-//! sensitive fields) and the registry. The engine asks a [`Kind`] instead of
-//! matching on kind names, so a kind that forgets one of these does not compile.
+//! its plan rules, its typed state, and its AWS and sandbox faces. This file is the
+//! registry of the faces the planner uses: each [`Kind`]'s facts ([`KindFacts`]),
+//! behaviour ([`KindBehaviour`]) and typed state, and the spec types a manifest
+//! declares. The faces that do I/O are registered where they are used
+//! ([`crate::account`]). The engine asks a [`Kind`] instead of matching on kind
+//! names, so a kind that forgets one of these does not compile.
 
 use serde::de::MapAccess;
 
@@ -15,10 +16,8 @@ pub mod lifecycle;
 pub mod sandbox_face;
 pub mod state;
 pub use crate::model::Kind;
-pub use aws_face::AwsFace;
 pub use face::*;
 pub use facts::*;
-pub use sandbox_face::SandboxFace;
 
 pub mod bucket;
 pub mod customization_job;
@@ -57,38 +56,6 @@ impl Kind {
             Kind::CustomizationJob => &r::customization_job::BEHAVIOUR,
             Kind::CustomModel => &r::customization_job::CUSTOM_MODEL_BEHAVIOUR,
             Kind::ProvisionedThroughput => &r::provisioned_throughput::BEHAVIOUR,
-        }
-    }
-
-    /// How the kind's objects are read and written through the AWS SDK: the
-    /// registry, one line per kind.
-    pub fn aws(self) -> &'static dyn AwsFace {
-        use crate::kinds as r;
-        match self {
-            Kind::Bucket => &r::bucket::aws::AWS,
-            Kind::LogGroup => &r::log_group::aws::AWS,
-            Kind::IamRole => &r::iam_role::aws::AWS,
-            Kind::InvocationLogging => &r::invocation_logging::aws::AWS,
-            Kind::ModelAccess => &r::model_access::aws::AWS,
-            Kind::CustomizationJob => &r::customization_job::aws::AWS,
-            Kind::CustomModel => &r::customization_job::aws::CUSTOM_MODEL_AWS,
-            Kind::ProvisionedThroughput => &r::provisioned_throughput::aws::AWS,
-        }
-    }
-
-    /// What AWS does with the kind's objects, on the sandbox: the registry, one
-    /// line per kind.
-    pub fn sandbox(self) -> &'static dyn SandboxFace {
-        use crate::kinds as r;
-        match self {
-            Kind::Bucket => &r::bucket::sandbox::SANDBOX,
-            Kind::LogGroup => &r::log_group::sandbox::SANDBOX,
-            Kind::IamRole => &r::iam_role::sandbox::SANDBOX,
-            Kind::InvocationLogging => &r::invocation_logging::sandbox::SANDBOX,
-            Kind::ModelAccess => &r::model_access::sandbox::SANDBOX,
-            Kind::CustomizationJob => &r::customization_job::sandbox::SANDBOX,
-            Kind::CustomModel => &r::customization_job::sandbox::CUSTOM_MODEL_SANDBOX,
-            Kind::ProvisionedThroughput => &r::provisioned_throughput::sandbox::SANDBOX,
         }
     }
 

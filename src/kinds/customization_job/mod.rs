@@ -115,8 +115,10 @@ impl CustomizationType {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Teacher {
     pub model: Spanned<String>,
-    /// Maximum tokens the teacher generates per response (1 to 32000).
-    pub max_response_length: Spanned<u32>,
+    /// Maximum tokens the teacher generates per response (1 to 32000); AWS's
+    /// default when left out (`maxResponseLengthForInference` is optional).
+    #[serde(default)]
+    pub max_response_length: Option<Spanned<u32>>,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -186,6 +188,39 @@ pub enum HyperParameter {
 }
 
 impl HyperParameter {
+    /// The value as a number, if it is one (AWS takes every value as a string).
+    fn number(&self) -> Option<f64> {
+        match self {
+            HyperParameter::Text(s) => s.trim().parse().ok(),
+            HyperParameter::Integer(i) => Some(*i as f64),
+            HyperParameter::Number(n) => Some(*n),
+        }
+    }
+
+    /// Why the value of the hyper-parameter `name` is one no base model takes.
+    /// The bounds are those every model's documentation shares; the exact ranges
+    /// depend on the base model, and AWS checks those. Other names are particular
+    /// to some models and left to AWS.
+    fn out_of_range(&self, name: &str) -> Option<&'static str> {
+        let whole = |n: f64| n.fract() == 0.0;
+        let n = self.number();
+        match name {
+            "epochCount" | "batchSize" => match n {
+                Some(n) if whole(n) && n >= 1.0 => None,
+                _ => Some("must be a whole number of at least 1"),
+            },
+            "learningRateWarmupSteps" => match n {
+                Some(n) if whole(n) && n >= 0.0 => None,
+                _ => Some("must be a whole number of at least 0"),
+            },
+            "learningRate" => match n {
+                Some(n) if n > 0.0 && n <= 1.0 => None,
+                _ => Some("must be a number above 0 and at most 1"),
+            },
+            _ => None,
+        }
+    }
+
     fn as_api_string(&self) -> String {
         match self {
             HyperParameter::Text(s) => s.clone(),
@@ -247,12 +282,10 @@ impl ResourceSpec for CustomizationJobSpec {
                         );
                     }
                 }
-                let max = teacher.max_response_length.value;
-                if !(1..=32000).contains(&max) {
-                    cx.error(
-                        teacher.max_response_length.pos,
-                        "`teacher.maxResponseLength` must be 1 to 32000",
-                    );
+                if let Some(max) = &teacher.max_response_length
+                    && !(1..=32000).contains(&max.value)
+                {
+                    cx.error(max.pos, "`teacher.maxResponseLength` must be 1 to 32000");
                 }
             }
             (Some(teacher), _) => cx.error(
@@ -299,6 +332,11 @@ impl ResourceSpec for CustomizationJobSpec {
                 value.pos,
                 format!("hyper-parameter `{name}`: distillation takes no `hyperParameters`"),
             );
+        }
+        for (name, value) in &self.hyper_parameters {
+            if let Some(problem) = value.value.out_of_range(name) {
+                cx.error(value.pos, format!("hyper-parameter `{name}` {problem}"));
+            }
         }
         for (field, prefix) in [
             ("jobName", &self.job_name),
@@ -381,7 +419,7 @@ impl ResourceSpec for CustomizationJobSpec {
             base_model: crate::models::normalise_model(&cx.interpolate(&self.base_model)),
             teacher: self.teacher.as_ref().map(|t| state::Teacher {
                 model: crate::models::normalise_model(&cx.interpolate(&t.model)),
-                max_response_length: Some(i64::from(t.max_response_length.value)),
+                max_response_length: t.max_response_length.as_ref().map(|m| i64::from(m.value)),
             }),
             training_data,
             validation_data: self

@@ -154,11 +154,7 @@ impl ResourceSpec for InvocationLoggingSpec {
                 "`deliver` is missing: nothing would be logged",
                 "list what to log, e.g. deliver: [text]",
             ),
-            Some(deliver) if deliver.is_empty() => cx.error_hint(
-                deliver.pos,
-                "`deliver` is empty: nothing would be logged",
-                "list what to log, e.g. deliver: [text]",
-            ),
+            // `deliver: []` pauses logging in place: AWS accepts every flag off.
             Some(_) => {}
         }
     }
@@ -379,11 +375,6 @@ impl KindBehaviour for Behaviour {
             .filter(|(_, key)| observed.attrs.get(*key) == Some(&Value::Bool(true)))
             .map(|(flag, _)| json!(format!("{flag:?}").to_lowercase()))
             .collect();
-        if deliver.is_empty() {
-            return Err(NotExported::Undeclarable(
-                "it delivers nothing (every delivery flag is off)",
-            ));
-        }
         out.set("deliver", Value::Array(deliver));
         Ok(out)
     }
