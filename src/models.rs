@@ -57,6 +57,37 @@ pub fn family(model_id: &str) -> Option<&'static str> {
     }
 }
 
+/// Models that Bedrock Model Distillation offers only as students, never as
+/// teachers (the user guide's "Supported models and Regions for Amazon Bedrock
+/// Model Distillation"). A model missing here is not judged: AWS adds teachers.
+const STUDENTS_ONLY: &[&str] = &[
+    "amazon.nova-lite-v1:0",
+    "amazon.nova-micro-v1:0",
+    "anthropic.claude-3-haiku-20240307-v1:0",
+    "meta.llama3-1-8b-instruct-v1:0",
+    "meta.llama3-2-1b-instruct-v1:0",
+    "meta.llama3-2-3b-instruct-v1:0",
+];
+
+/// Teachers of each family, for the hint when a student is named as a teacher.
+pub fn teachers_of(family: &str) -> &'static str {
+    match family {
+        "Amazon Nova" => "amazon.nova-premier-v1:0, amazon.nova-pro-v1:0",
+        "Anthropic Claude" => {
+            "anthropic.claude-3-5-sonnet-20240620-v1:0, anthropic.claude-3-5-sonnet-20241022-v2:0"
+        }
+        "Meta Llama" => {
+            "meta.llama3-1-405b-instruct-v1:0, meta.llama3-1-70b-instruct-v1:0, meta.llama3-3-70b-instruct-v1:0"
+        }
+        _ => "the larger models of the student's family",
+    }
+}
+
+/// Whether `model_id` is offered only as a distillation student.
+pub fn is_student_only(model_id: &str) -> bool {
+    STUDENTS_ONLY.contains(&strip_geo_prefix(model_id))
+}
+
 /// Whether a model id looks like a foundation model id (`provider.name...`).
 pub fn looks_like_model_id(model: &str) -> bool {
     let id = strip_geo_prefix(model);

@@ -61,7 +61,7 @@ pub struct CustomizationJobSpec {
     #[serde(default)]
     pub kms_key_id: Option<Spanned<String>>,
     #[serde(default)]
-    pub vpc_config: Option<VpcConfig>,
+    pub vpc_config: Option<Spanned<VpcConfig>>,
     /// Prefix of the job name (default metadata.name); the spec hash is appended.
     #[serde(default)]
     pub job_name: Option<Spanned<String>>,
@@ -270,7 +270,18 @@ impl ResourceSpec for CustomizationJobSpec {
                         crate::models::family(&teacher_model),
                         crate::models::family(&base),
                     );
-                    if tf.is_some() && sf.is_some() && tf != sf {
+                    if crate::models::is_student_only(&teacher_model) {
+                        cx.error_hint(
+                            teacher.model.pos,
+                            format!(
+                                "`teacher.model` `{teacher_model}` is offered only as a distillation student, not as a teacher"
+                            ),
+                            format!(
+                                "teachers of its family: {}",
+                                crate::models::teachers_of(tf.unwrap_or(""))
+                            ),
+                        );
+                    } else if tf.is_some() && sf.is_some() && tf != sf {
                         cx.error_hint(
                             teacher.model.pos,
                             format!(
@@ -318,8 +329,9 @@ impl ResourceSpec for CustomizationJobSpec {
         for location in &self.validation_data {
             check_uri(cx, "validationData.s3Uri", &location.s3_uri);
         }
-        if self.validation_data.len() > 10 {
-            cx.error(data.pos, "at most 10 `validationData` locations");
+        // The API's `validators` takes at most 10: the first one over is named.
+        if let Some(extra) = self.validation_data.get(10) {
+            cx.error(extra.s3_uri.pos, "at most 10 `validationData` locations");
         }
         check_uri(cx, "output.s3Uri", &self.output.s3_uri);
         cx.check_literal("role", &self.role, |v| {
@@ -378,7 +390,7 @@ impl ResourceSpec for CustomizationJobSpec {
             && (vpc.subnet_ids.is_empty() || vpc.security_group_ids.is_empty())
         {
             cx.error(
-                self.role.pos,
+                vpc.pos,
                 "`vpcConfig` needs at least one subnet id and one security group id",
             );
         }
