@@ -458,6 +458,30 @@ fn no_changes_is_said_plainly() {
     assert!(render(&plan, Format::Markdown, false).contains("**No changes.**"));
 }
 
+/// A plan that only warns (a job that failed, nothing to send) says so under its
+/// own heading: no empty legend, no "will perform" with nothing to perform, no
+/// empty details block in the comment.
+#[test]
+fn a_plan_of_warnings_only_prints_no_empty_sections() {
+    let change = bedform::plan::Change::new(
+        bedform::model::Address::new("CustomizationJob", "distilled"),
+        "distilled-1a2b3c4d",
+        Action::NoOp,
+    )
+    .warn("the job did not complete; run plan/apply with --retry-failed to train again under a new name");
+    let mut plan = plan(&quickstart(), &empty_account(), &PlanOptions::default());
+    plan.changes = vec![change];
+    plan.summary = bedform::plan::Summary::of(&plan.changes);
+    let human = render(&plan, Format::Human, false);
+    assert!(!human.contains("Symbols:"), "{human}");
+    assert!(!human.contains("will perform"), "{human}");
+    assert!(human.contains("Needs attention"), "{human}");
+    assert!(human.contains("--retry-failed"), "{human}");
+    let markdown = render(&plan, Format::Markdown, false);
+    assert!(!markdown.contains("<details>"), "{markdown}");
+    assert!(markdown.contains("--retry-failed"), "{markdown}");
+}
+
 #[test]
 fn markdown_warns_about_every_destructive_or_costly_change() {
     let plan = every_change_plan();

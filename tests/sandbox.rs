@@ -650,6 +650,17 @@ async fn apply_wait_follows_the_job_and_creates_the_throughput_in_one_run() {
     assert_eq!(throughput.status.as_deref(), Some("InService"));
     let again = plan(&desired, &observed, &PlanOptions::default());
     assert!(!again.has_changes());
+    // The completed job's plan names what it trained, with the ARN to call it by.
+    let model = observed.of_kind("CustomModel").next().expect("trained");
+    let job = change(&again, "CustomizationJob/support-distilled");
+    let arn = model.arn.as_deref().expect("an ARN");
+    assert!(
+        job.notes
+            .iter()
+            .any(|n| n.contains(&format!("`{}`", model.aws_name)) && n.contains(arn)),
+        "{:#?}",
+        job.notes
+    );
 }
 
 #[tokio::test]
@@ -800,5 +811,137 @@ async fn every_delivery_flag_is_turned_off_in_place() {
         &Outcome::Done
     );
     let again = account.plan(&logging_stack("[]")).await;
+    assert!(!again.has_changes(), "{again:#?}");
+}
+
+/// The sandbox reports the availability of every model a ModelAccess names, as
+/// `GetFoundationModelAvailability` does: one that needs an agreement and has
+/// none is not available until apply creates it.
+#[tokio::test]
+async fn availability_is_reported_for_every_model_model_access_names() {
+    let account = Account::new(timing());
+    let text = "apiVersion: bedform/v1
+kind: Stack
+metadata: {name: demo}
+spec: {region: us-east-1, accountId: \"123456789012\"}
+---
+apiVersion: bedform/v1
+kind: ModelAccess
+metadata: {name: access}
+spec:
+  models: [anthropic.claude-3-5-haiku-20241022-v1:0, amazon.nova-pro-v1:0]
+";
+    let desired = common::desired(text);
+    let scope = bedform::plan::scope_of(&desired);
+    let availability = |observed: &bedform::model::ObservedAccount, model: &str| {
+        observed
+            .find("ModelAccess", "model-access")
+            .and_then(|o| o.facts.get("availability"))
+            .and_then(|a| a.get(model))
+            .and_then(|m| m.get("agreementAvailability"))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    let before = account.sandbox.observe(&scope).await.expect("observe");
+    assert_eq!(
+        availability(&before, "anthropic.claude-3-5-haiku-20241022-v1:0").as_deref(),
+        Some("NOT_AVAILABLE")
+    );
+    assert_eq!(
+        availability(&before, "amazon.nova-pro-v1:0").as_deref(),
+        Some("AVAILABLE")
+    );
+    account.apply(text).await;
+    let after = account.sandbox.observe(&scope).await.expect("observe");
+    assert_eq!(
+        availability(&after, "anthropic.claude-3-5-haiku-20241022-v1:0").as_deref(),
+        Some("AVAILABLE")
+    );
+}
+
+/// A job stopped outside bedform is drift: the plan shows it among the changes
+/// made outside bedform, with its status and AWS's message, and plans nothing
+/// for it unless `--retry-failed` asks.
+#[tokio::test]
+async fn a_job_stopped_outside_bedform_is_drift() {
+    let account = Account::new(fast_clock(600.0, 0.5));
+    let desired = quickstart();
+    let first = account.plan_stack(&desired).await;
+    account.apply_plan(&first, false).await;
+    let job = account
+        .observed()
+        .await
+        .of_kind("CustomizationJob")
+        .next()
+        .expect("training")
+        .aws_name
+        .clone();
+    account
+        .sandbox
+        .execute(&Op::StopJob { name: job.clone() })
+        .await
+        .expect("stopped from the console");
+    let plan = account.plan_stack(&desired).await;
+    let stopped = change(&plan, "CustomizationJob/support-distilled");
+    assert!(stopped.drift, "{stopped:#?}");
+    assert_eq!(stopped.action, Action::NoOp);
+    assert!(stopped.ops.is_empty());
+    assert_eq!(stopped.status.as_deref(), Some("Stopped"));
+    let text = bedform::render::render(&plan, bedform::render::Format::Human, false);
+    let outside = text
+        .split("Changed outside bedform")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no drift section in\n{text}"));
+    assert!(
+        outside.contains("CustomizationJob/support-distilled") && outside.contains("Stopped"),
+        "{text}"
+    );
+}
+
+/// A stack-tag change reaches a customization job and its custom model in place
+/// (`TagResource` on both), without training again, and the plan is then clean.
+#[tokio::test]
+async fn tags_reach_a_job_and_its_model_without_retraining() {
+    let account = Account::new(fast_clock(1.0, 0.5));
+    let desired = quickstart();
+    let first = account.plan_stack(&desired).await;
+    account.apply_plan(&first, true).await;
+    let mut retagged = desired.clone();
+    retagged
+        .stack
+        .tags
+        .insert("cost-center".into(), "ml-42".into());
+    for resource in &mut retagged.resources {
+        if bedform::kinds::Kind::parse(&resource.address.kind)
+            .is_some_and(|k| k.facts().tags.is_some())
+        {
+            resource.tags.insert("cost-center".into(), "ml-42".into());
+        }
+    }
+    let retag = account.plan_stack(&retagged).await;
+    let job = change(&retag, "CustomizationJob/support-distilled");
+    assert_eq!(job.action, Action::Update, "{job:#?}");
+    assert!(!job.retrains);
+    assert!(job.fields.iter().any(|f| f.path == "tags"), "{job:#?}");
+    assert!(
+        retag.changes.iter().all(|c| !c.retrains),
+        "a tag change never retrains"
+    );
+    let report = account.apply_plan(&retag, false).await;
+    assert_eq!(
+        outcome_of(&report, "CustomizationJob/support-distilled"),
+        &Outcome::Done
+    );
+    let observed = account.observed().await;
+    for kind in ["CustomizationJob", "CustomModel"] {
+        let object = observed.of_kind(kind).next().expect("exists");
+        assert_eq!(
+            object.tag("cost-center"),
+            Some("ml-42"),
+            "{kind}: {:?}",
+            object.tags
+        );
+    }
+    let again = plan(&retagged, &observed, &PlanOptions::default());
     assert!(!again.has_changes(), "{again:#?}");
 }

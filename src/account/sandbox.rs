@@ -152,11 +152,11 @@ impl Cloud for Sandbox {
         self.turn("GetCallerIdentity", |world| Ok(world.account_id.clone()))
     }
 
-    async fn observe(&self, _scope: &Scope) -> Result<ObservedAccount, CloudError> {
+    async fn observe(&self, scope: &Scope) -> Result<ObservedAccount, CloudError> {
         self.turn("Observe", |world| {
             let mut resources: Vec<ObservedResource> = Kind::ALL
                 .into_iter()
-                .flat_map(|kind| face(kind).observe(world, kind.as_str()))
+                .flat_map(|kind| face(kind).observe(world, kind.as_str(), scope))
                 .collect();
             resources.sort_by(|a, b| (&a.kind, &a.aws_name).cmp(&(&b.kind, &b.aws_name)));
             Ok(ObservedAccount {

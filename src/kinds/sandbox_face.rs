@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 
 use crate::cloud::error::{CloudError, ErrorClass};
 use crate::cloud::sandbox::{Object, World, err};
-use crate::model::ObservedResource;
+use crate::model::{ObservedResource, Scope};
 
 pub trait SandboxFace: Sync {
     /// The error code AWS answers a create with when the name is taken.
@@ -60,8 +60,9 @@ pub trait SandboxFace: Sync {
     fn advance(&self, world: &mut World, now: f64) {
         let _ = (world, now);
     }
-    /// The kind's objects as an account read reports them.
-    fn observe(&self, world: &World, kind: &str) -> Vec<ObservedResource> {
+    /// The kind's objects as an account read of `scope` reports them.
+    fn observe(&self, world: &World, kind: &str, scope: &Scope) -> Vec<ObservedResource> {
+        let _ = scope;
         world
             .of_kind(kind)
             .map(|(name, object)| object.observed(kind, name))

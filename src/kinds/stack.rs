@@ -15,7 +15,10 @@ pub struct StackSpec {
     /// AWS region of every resource in the stack.
     pub region: Spanned<String>,
     /// The account the stack belongs to; plan and apply refuse any other account.
+    /// Twelve digits, quoted or not (bedform reads the digits as written, so a
+    /// leading zero stays).
     #[serde(default)]
+    #[schemars(schema_with = "account_id_schema")]
     pub account_id: Option<Spanned<String>>,
     /// Tags added to every taggable resource.
     #[serde(default)]
@@ -86,4 +89,16 @@ impl StackSpec {
             }),
         }
     }
+}
+
+/// `accountId` as an editor sees it: a YAML number when unquoted.
+fn account_id_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "description": "The account the stack belongs to; plan and apply refuse any other account. Twelve digits, quoted or not.",
+        "anyOf": [
+            {"type": "string", "pattern": "^[0-9]{12}$"},
+            {"type": "integer", "minimum": 0, "maximum": 999_999_999_999_u64},
+            {"type": "null"}
+        ]
+    })
 }

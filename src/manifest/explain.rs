@@ -56,6 +56,13 @@ pub(super) fn explain_parse_error(message: &str) -> (String, Option<String>) {
         let hint = "manifests take no application tags; refer to a resource of the stack with `{ref: NAME}` or \"${NAME.arn}\"";
         return (message.to_string(), Some(hint.to_string()));
     }
+    if message.starts_with("invalid boolean") {
+        let hint = "YAML 1.2, which editors and the JSON Schema read, has no `yes`/`no`/`on`/`off` booleans";
+        return (
+            "expected `true` or `false` here".to_string(),
+            Some(hint.to_string()),
+        );
+    }
     if message.starts_with("unknown variant `") {
         return (message.to_string(), unknown_name_hint(message, "values"));
     }

@@ -115,6 +115,9 @@ fn parse_options() -> serde_saphyr::Options {
     // `role: !Ref my-role`, a CloudFormation habit, would otherwise be read as
     // the plain string `my-role`; only YAML's own tags (`!!str`...) mean anything.
     options.reject_unsupported_tags = true;
+    // YAML 1.2 booleans, as the JSON Schema and editors read them: `true` and
+    // `false` only. `yes` is a string, and `preventDestroy: yes` an error.
+    options.strict_booleans = true;
     options
 }
 

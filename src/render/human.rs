@@ -77,7 +77,9 @@ pub fn render(plan: &Plan, color: bool) -> String {
             (c.action, order_shown && c.create_before_destroy)
         })
         .collect();
-    let _ = writeln!(out, "\nSymbols:");
+    if !used.is_empty() {
+        let _ = writeln!(out, "\nSymbols:");
+    }
     for &(action, create_first) in &used {
         let symbol = action.symbol(create_first);
         let _ = writeln!(
@@ -93,20 +95,33 @@ pub fn render(plan: &Plan, color: bool) -> String {
             out,
             "\n{}",
             paint.bold(
-                "Changed outside bedform (the manifests did not change; apply restores them):"
+                "Changed outside bedform (the manifests did not change; each says what apply does):"
             )
         );
         for change in drift {
             render_change(&mut out, &paint, change);
         }
     }
-    if !rest.is_empty() {
+    // What only warns (a job that failed) is sent nothing: it is not an action.
+    let (acting, attention): (Vec<&Change>, Vec<&Change>) =
+        rest.into_iter().partition(|c| c.is_change());
+    if !acting.is_empty() {
         let _ = writeln!(
             out,
             "\n{}",
             paint.bold("bedform will perform these actions:")
         );
-        for change in rest {
+        for change in acting {
+            render_change(&mut out, &paint, change);
+        }
+    }
+    if !attention.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{}",
+            paint.bold("Needs attention (nothing is sent for these):")
+        );
+        for change in attention {
             render_change(&mut out, &paint, change);
         }
     }

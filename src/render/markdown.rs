@@ -33,7 +33,12 @@ pub fn render_within(plan: &Plan, limit: usize) -> String {
         code(&plan.account_id),
         code(&plan.region)
     );
-    if !plan.has_changes() && plan.blocking().next().is_none() {
+    // Nothing to do and nothing to warn about; a warning (a job that failed) is
+    // never dropped from the comment.
+    if !plan.has_changes()
+        && plan.blocking().next().is_none()
+        && plan.changes.iter().all(|c| c.warnings.is_empty())
+    {
         let _ = writeln!(head, "**No changes.** The account matches the manifests.");
         return head;
     }
@@ -95,17 +100,20 @@ pub fn render_within(plan: &Plan, limit: usize) -> String {
     } else {
         String::new()
     };
-    let _ = writeln!(
-        out,
-        "<details><summary>Details ({} change{}{shown})</summary>\n",
-        total_details,
-        if total_details == 1 { "" } else { "s" }
-    );
-    let body: String = details.concat();
-    let fence = fence_for(&body);
-    let _ = writeln!(out, "{fence}diff");
-    out.push_str(&body);
-    let _ = writeln!(out, "{fence}\n\n</details>");
+    // A plan of notes and warnings only has no details to fold.
+    if total_details > 0 {
+        let _ = writeln!(
+            out,
+            "<details><summary>Details ({} change{}{shown})</summary>\n",
+            total_details,
+            if total_details == 1 { "" } else { "s" }
+        );
+        let body: String = details.concat();
+        let fence = fence_for(&body);
+        let _ = writeln!(out, "{fence}diff");
+        out.push_str(&body);
+        let _ = writeln!(out, "{fence}\n\n</details>");
+    }
     if !budget.cut.is_empty() {
         let _ = writeln!(
             out,
@@ -154,6 +162,17 @@ impl Budget {
 
 fn warnings(plan: &Plan) -> Vec<String> {
     let mut warnings: Vec<String> = plan.changes.iter().filter_map(warning_line).collect();
+    // A change with nothing to send has no details entry: its warnings (a job
+    // that did not complete) are said here.
+    for change in plan.changes.iter().filter(|c| !c.is_change()) {
+        for warning in &change.warnings {
+            warnings.push(format!(
+                "⚠️ **{}**: {}",
+                name(&change.address.to_string()),
+                prose(warning)
+            ));
+        }
+    }
     for (change, purchase) in plan.purchases() {
         warnings.push(format!(
             "💰 **{}** buys {} model unit(s) of {} with a **{}** commitment (apply needs `--allow-commitment`)",

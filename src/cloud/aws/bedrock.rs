@@ -137,6 +137,35 @@ pub async fn add_tags_to(
         .map_err(|e| classify("bedrock:TagResource", object, e))
 }
 
+/// Makes the tags of the object at `arn` exactly `tags` (declared tags are
+/// authoritative): stale keys removed, the rest added or changed.
+pub async fn set_tags(
+    aws: &Aws,
+    arn: &str,
+    object: &str,
+    tags: &BTreeMap<String, String>,
+) -> Result<(), CloudError> {
+    let current = tags_of(aws, arn, object).await?;
+    let stale = super::stale_tag_keys(current.keys().map(String::as_str), tags);
+    if !stale.is_empty() {
+        aws.bedrock
+            .untag_resource()
+            .resource_arn(arn)
+            .set_tag_keys(Some(stale))
+            .send()
+            .await
+            .map_err(|e| classify("bedrock:UntagResource", object, e))?;
+    }
+    aws.bedrock
+        .tag_resource()
+        .resource_arn(arn)
+        .set_tags(Some(bedrock_tags(tags)?))
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| classify("bedrock:TagResource", object, e))
+}
+
 /// Removes the tags `keys` from `found`; nothing to do when it is gone.
 pub async fn untag(
     aws: &Aws,

@@ -536,9 +536,35 @@ impl AwsFace for Face {
                 let found = self.get(aws, name).await?;
                 bedrock::untag(aws, found, &format!("{kind} {name}"), keys).await
             }
+            // Only tags change in place, the job's and its custom model's.
+            Op::Update {
+                name,
+                attrs,
+                tags,
+                fields,
+                ..
+            } if fields.iter().all(|f| f == "tags") => {
+                let state: JobState = state_of(attrs, &op.describe())?;
+                let job = read_job(aws, name)
+                    .await?
+                    .and_then(|j| j.arn)
+                    .ok_or_else(|| {
+                        CloudError::new(
+                            ErrorClass::NotFound,
+                            format!("bedrock:TagResource on customization job {name}"),
+                            "it does not exist",
+                        )
+                    })?;
+                bedrock::set_tags(aws, &job, &format!("customization job {name}"), tags).await?;
+                let model = &state.custom_model_name;
+                if let Some(arn) = get_custom_model(aws, model).await?.and_then(|m| m.arn) {
+                    bedrock::set_tags(aws, &arn, &format!("custom model {model}"), tags).await?;
+                }
+                Ok(())
+            }
             Op::Update { .. } | Op::Delete { .. } => Err(bedrock::unsupported(
                 op,
-                "a customization job is never updated or deleted, only stopped",
+                "a customization job is changed only in its tags, and is never deleted, only stopped",
             )),
         }
     }

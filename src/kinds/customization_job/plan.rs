@@ -312,6 +312,17 @@ impl KindBehaviour for Behaviour {
             Some((_, job)) if job.status.as_deref() == Some(COMPLETED) => {
                 let mut change = Change::new(address.clone(), job.aws_name.clone(), Action::NoOp)
                     .with_status(job);
+                // What a caller needs to call the model it trained.
+                if let Some(model) = model {
+                    change = change.note(format!(
+                        "trained custom model `{}`, {}",
+                        model.aws_name,
+                        model
+                            .arn
+                            .as_deref()
+                            .unwrap_or("whose ARN AWS did not report")
+                    ));
+                }
                 if model.is_none() {
                     change = change.warn(format!(
                         "the job completed but its custom model `{model_name}` is gone; re-run with --retry-failed to train again"
@@ -329,16 +340,19 @@ impl KindBehaviour for Behaviour {
                 for note in untrained_changes(desired, job) {
                     change.notes.push(note);
                 }
-                changes.push(change);
+                changes.push(retagged(cx, desired, job, change));
             }
             Some((_, job))
                 if matches!(job.status.as_deref(), Some(IN_PROGRESS) | Some(STOPPING)) =>
             {
-                changes.push(
+                changes.push(retagged(
+                    cx,
+                    desired,
+                    job,
                     Change::new(address.clone(), job.aws_name.clone(), Action::NoOp)
                         .with_status(job)
                         .note("training; nothing to do until it finishes"),
-                );
+                ));
             }
             Some((attempt, job)) => {
                 // Failed or stopped outside bedform.
@@ -350,11 +364,17 @@ impl KindBehaviour for Behaviour {
                     );
                     changes.push(new_job(cx, desired, attempt + 1, &why, &[]));
                 } else {
-                    changes.push(
+                    let mut change =
                         Change::new(address.clone(), job.aws_name.clone(), Action::NoOp)
                             .with_status(job)
-                            .warn("the job did not complete; run plan/apply with --retry-failed to train again under a new name"),
-                    );
+                            .warn("the job did not complete; run plan/apply with --retry-failed to train again under a new name");
+                    // bedform stops only the jobs of an earlier spec, never the
+                    // latest attempt: stopped, it was stopped outside bedform.
+                    if job.status.as_deref() == Some(STOPPED) {
+                        change.drift = true;
+                        change = change.because("it was stopped outside bedform");
+                    }
+                    changes.push(change);
                 }
             }
             None => {
@@ -462,6 +482,34 @@ fn untrained_changes(desired: &DesiredResource, job: &ObservedResource) -> Vec<S
 }
 
 /// A model trained by an earlier spec of a declared job.
+/// `change` of a job that stays, with its tags (and its custom model's) brought to
+/// the declared ones in place when they differ: tags never retrain.
+fn retagged(
+    cx: &PlanCx<'_>,
+    desired: &DesiredResource,
+    job: &ObservedResource,
+    mut change: Change,
+) -> Change {
+    let tags = desired.tags_with_ownership(cx.stack());
+    let Some(diff) = lifecycle::diff_tags(&tags, &job.tags) else {
+        return change;
+    };
+    change.action = Action::Update;
+    change.fields.push(diff);
+    change = change.because(
+        "its tags changed; jobs and custom models are tagged in place, without training again",
+    );
+    change.ops.push(Op::Update {
+        kind: KIND.into(),
+        name: job.aws_name.clone(),
+        attrs: desired.attrs.clone(),
+        tags,
+        fields: vec!["tags".into()],
+        current_name: None,
+    });
+    change
+}
+
 fn plan_old_model(
     cx: &PlanCx<'_>,
     old: &ObservedResource,

@@ -11,7 +11,7 @@ use crate::cloud::sandbox::{Object, World, err, rfc3339};
 use crate::kinds::bucket::sandbox as bucket;
 use crate::kinds::iam_role::sandbox::check_assumable;
 use crate::kinds::model_access::sandbox::check_usable;
-use crate::kinds::sandbox_face::{Delete, SandboxFace};
+use crate::kinds::sandbox_face::{Delete, SandboxFace, Update};
 use crate::kinds::state::state_of;
 use crate::model::Kind;
 use crate::models;
@@ -71,6 +71,24 @@ impl SandboxFace for Face {
         object.status = Some(IN_PROGRESS.into());
         object.facts.insert("stage".into(), json!("Validation"));
         object.facts.insert("baseModel".into(), base);
+        Ok(())
+    }
+
+    /// A job changes only in its tags, and its custom model's with it (the plan
+    /// sends nothing else: the rest of a job cannot change).
+    fn update(&self, world: &mut World, update: Update<'_>) -> Result<(), CloudError> {
+        let job: JobState = state_of(update.attrs, update.operation)?;
+        let Some(existing) = world.get_mut(KIND, update.name) else {
+            return Err(err(
+                ErrorClass::NotFound,
+                update.operation,
+                format!("ResourceNotFoundException: {}", update.name),
+            ));
+        };
+        existing.tags = update.tags.clone();
+        if let Some(model) = world.get_mut(CUSTOM_MODEL, &job.custom_model_name) {
+            model.tags = update.tags.clone();
+        }
         Ok(())
     }
 

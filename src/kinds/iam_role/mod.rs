@@ -36,9 +36,12 @@ pub struct IamRoleSpec {
     pub assumed_by: Option<Spanned<AssumedBy>>,
     /// A full trust policy document, instead of `assumedBy`.
     #[serde(default)]
+    #[schemars(with = "Option<serde_json::Map<String, Value>>")]
     pub trust_policy: Option<Spanned<Value>>,
-    /// Inline policies by name. Omitted means none: others are removed.
+    /// Inline policies by name, each a policy document. Omitted means none:
+    /// others are removed.
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, serde_json::Map<String, Value>>")]
     pub inline_policies: BTreeMap<String, Spanned<Value>>,
     /// Managed policies attached. Omitted means none: others are detached.
     #[serde(default)]

@@ -148,14 +148,13 @@ impl ResourceSpec for InvocationLoggingSpec {
                 );
             }
         }
-        match &self.deliver {
-            None => cx.error_hint(
+        // `deliver: []` pauses logging in place: AWS accepts every flag off.
+        if self.deliver.is_none() {
+            cx.error_hint(
                 cx.doc_pos,
                 "`deliver` is missing: nothing would be logged",
                 "list what to log, e.g. deliver: [text]",
-            ),
-            // `deliver: []` pauses logging in place: AWS accepts every flag off.
-            Some(_) => {}
+            );
         }
     }
 

@@ -11,7 +11,7 @@ use crate::cloud::error::{CloudError, ErrorClass};
 use crate::cloud::sandbox::{Object, World, err};
 use crate::kinds::sandbox_face::{SandboxFace, Update};
 use crate::kinds::state::state_of;
-use crate::model::{Kind, ObservedResource};
+use crate::model::{Kind, ObservedResource, Scope};
 use crate::models;
 
 const MODEL_ACCESS: &str = Kind::ModelAccess.as_str();
@@ -82,13 +82,21 @@ impl SandboxFace for Face {
         world.insert(MODEL_ACCESS, super::AWS_NAME, object);
         Ok(())
     }
-    fn observe(&self, world: &World, kind: &str) -> Vec<ObservedResource> {
+    /// Availability of every model the stack names and every model agreed, as
+    /// `GetFoundationModelAvailability` reports it: a model that needs an
+    /// agreement and has none is `NOT_AVAILABLE` until it has one.
+    fn observe(&self, world: &World, kind: &str, scope: &Scope) -> Vec<ObservedResource> {
         let agreed = agreements(world);
         let mut availability = Map::new();
-        for model in &agreed {
+        for model in agreed.iter().chain(&scope.models) {
+            let agreement = if agreed.contains(model) || !models::needs_agreement(model) {
+                "AVAILABLE"
+            } else {
+                "NOT_AVAILABLE"
+            };
             availability.insert(
                 model.clone(),
-                json!({"agreementAvailability": "AVAILABLE", "authorizationStatus": "AUTHORIZED", "entitlementAvailability": "AVAILABLE", "regionAvailability": "AVAILABLE"}),
+                json!({"agreementAvailability": agreement, "authorizationStatus": "AUTHORIZED", "entitlementAvailability": "AVAILABLE", "regionAvailability": "AVAILABLE"}),
             );
         }
         vec![ObservedResource {

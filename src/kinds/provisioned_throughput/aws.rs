@@ -180,30 +180,7 @@ async fn update_throughput(
             .await?
             .and_then(|t| t.arn)
             .unwrap_or_default();
-        let current = bedrock::tags_of(aws, &arn, &object).await?;
-        let stale = crate::cloud::aws::stale_tag_keys(current.keys().map(String::as_str), tags);
-        if !stale.is_empty() {
-            aws.bedrock
-                .untag_resource()
-                .resource_arn(&arn)
-                .set_tag_keys(Some(stale))
-                .send()
-                .await
-                .map_err(|e| classify("bedrock:UntagResource", &object, e))?;
-        }
-        aws.bedrock
-            .tag_resource()
-            .resource_arn(arn)
-            .set_tags(Some(bedrock::bedrock_tags(tags)?))
-            .send()
-            .await
-            .map_err(|e| {
-                classify(
-                    "bedrock:TagResource",
-                    &format!("provisioned throughput {name}"),
-                    e,
-                )
-            })?;
+        bedrock::set_tags(aws, &arn, &object, tags).await?;
     }
     Ok(())
 }
