@@ -430,6 +430,38 @@ fn distillation_job_is_created_once_with_its_tags() {
         "{}",
         plan.stdout
     );
+    // A stack tag reaches the job in place (TagResource on its ARN), training
+    // nothing again.
+    let file = stack.join("stack.yaml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(
+        &file,
+        text.replace(
+            "tags: {team: ml-platform}",
+            "tags: {team: ml-platform, cost-center: ml-42}",
+        ),
+    )
+    .unwrap();
+    bedform(&moto, dir.path(), &["apply", "--auto-approve", path]).expect(0);
+    let jobs = rt
+        .block_on(bedrock.list_model_customization_jobs().send())
+        .unwrap();
+    assert_eq!(jobs.model_customization_job_summaries().len(), 1);
+    let tags = rt
+        .block_on(
+            bedrock
+                .list_tags_for_resource()
+                .resource_arn(job.job_arn())
+                .send(),
+        )
+        .unwrap();
+    assert!(
+        tags.tags()
+            .iter()
+            .any(|t| t.key() == "cost-center" && t.value() == "ml-42"),
+        "{:?}",
+        tags.tags()
+    );
 }
 
 /// How the proxy names CreateModelCustomizationJob (a REST call: method and path).

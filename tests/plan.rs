@@ -331,7 +331,8 @@ async fn bucket_update_replace_and_release() {
     assert_eq!(c.action, Action::Replace);
     assert!(c.create_before_destroy);
     assert_eq!(c.aws_name, "demo-scratch-2");
-    let f = field(c, "name");
+    // Named as the manifest writes it.
+    let f = field(c, "bucketName");
     assert!(f.forces_replacement);
     assert_eq!(f.before, Some(json!("demo-scratch")));
     assert_eq!(f.after, Some(json!("demo-scratch-2")));
@@ -466,7 +467,7 @@ async fn log_group_update_drift_rename_and_removal() {
     let plan = account.plan(&renamed).await;
     let c = change(&plan, "LogGroup/logs");
     assert_eq!(c.action, Action::Replace);
-    assert!(field(c, "name").forces_replacement);
+    assert!(field(c, "logGroupName").forces_replacement);
     assert_eq!(change(&plan, "IamRole/role").action, Action::Update);
     assert_eq!(
         change(&plan, "InvocationLogging/logging").action,

@@ -1,6 +1,8 @@
 //! What an account answers when an operation fails, classified once for every
 //! caller (retry, queue, report).
 
+use std::sync::Arc;
+
 /// How an error is handled, decided in one place.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ErrorClass {
@@ -37,6 +39,10 @@ pub struct CloudError {
     /// What was attempted, e.g. `CreateModelCustomizationJob support-distilled-1a2b3c4d`.
     pub operation: String,
     pub message: String,
+    /// The SDK's error it was classified from, kept whole for whoever needs more
+    /// than the message (the code, the request id, the HTTP response).
+    #[source]
+    pub source: Option<Arc<dyn std::error::Error + Send + Sync + 'static>>,
 }
 
 impl CloudError {
@@ -49,6 +55,13 @@ impl CloudError {
             class,
             operation: operation.into(),
             message: message.into(),
+            source: None,
         }
+    }
+
+    /// The same error, keeping `source` as its cause.
+    pub fn caused_by(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.source = Some(Arc::new(source));
+        self
     }
 }

@@ -198,8 +198,15 @@ pub fn plan_declared(
             empty_first: false,
         });
         change.create_before_destroy = true;
+        // The field as the manifest names it (`roleName`), the first one that
+        // `name_field` quotes.
+        let name_path = behaviour
+            .name_field()
+            .split('`')
+            .nth(1)
+            .unwrap_or("metadata.name");
         let mut fields = vec![FieldDiff {
-            path: "name".into(),
+            path: name_path.into(),
             before: Some(Value::String(old.aws_name.clone())),
             after: Some(Value::String(desired.aws_name.clone())),
             forces_replacement: true,

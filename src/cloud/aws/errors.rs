@@ -13,7 +13,7 @@ where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
     let what = format!("{operation} on {object}");
-    match &error {
+    let classified = match &error {
         SdkError::ServiceError(service) => {
             let err = service.err();
             let status = service.raw().status().as_u16();
@@ -55,7 +55,8 @@ where
             }
         }
         _ => CloudError::new(ErrorClass::Fatal, what, format!("{}", DisplayChain(&error))),
-    }
+    };
+    classified.caused_by(error)
 }
 
 /// An answer with no AWS error code and status 404, 500 or 501: an emulator
@@ -196,6 +197,17 @@ impl std::fmt::Display for DisplayChain<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_sdk_error_is_kept_as_the_source() {
+        use aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityError;
+        let sdk: SdkError<GetCallerIdentityError, HttpResponse> =
+            SdkError::timeout_error("no answer in 60 s");
+        let e = classify("sts:GetCallerIdentity", "the caller", sdk);
+        assert_eq!(e.class, ErrorClass::Transient);
+        let source = std::error::Error::source(&e).expect("the SDK error");
+        assert!(source.to_string().contains("timed out"), "{source}");
+    }
 
     #[test]
     fn access_denied_names_the_action_and_object() {
