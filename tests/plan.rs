@@ -977,6 +977,7 @@ async fn throughput_units_replace_first_and_rename_in_place() {
     assert!(c.purchase.is_none(), "no commitment, no purchase");
     assert!(c.warnings.iter().any(|w| w.contains("billed")));
     assert!(reason(c).contains("`modelUnits`"));
+    // Then it takes the declared name back, in the same apply.
     match &c.ops[..] {
         [
             Op::Create {
@@ -985,16 +986,26 @@ async fn throughput_units_replace_first_and_rename_in_place() {
                 ..
             },
             Op::Delete { name: old, .. },
+            Op::Update {
+                name: renamed,
+                current_name: Some(current),
+                ..
+            },
         ] => {
             assert_eq!(name, &hashed);
             assert_eq!(old, "serving");
+            assert_eq!((renamed.as_str(), current), ("serving", &hashed));
         }
-        other => panic!("expected create then delete, got {other:?}"),
+        other => panic!("expected create, delete, then rename, got {other:?}"),
     }
+    assert!(c.notes.iter().any(|n| n.contains("takes `serving` back")));
     account.apply_plan(&plan, true).await;
     let observed = account.observed().await;
-    assert!(observed.find("ProvisionedThroughput", "serving").is_none());
-    assert!(observed.find("ProvisionedThroughput", &hashed).is_some());
+    assert!(observed.find("ProvisionedThroughput", &hashed).is_none());
+    let serving = observed
+        .find("ProvisionedThroughput", "serving")
+        .expect("under its declared name again");
+    assert_eq!(serving.attrs["modelUnits"], json!(2));
     assert_no_changes(&account.plan(&bigger).await);
 
     // A new name is an in-place update.
@@ -1009,10 +1020,10 @@ async fn throughput_units_replace_first_and_rename_in_place() {
     assert!(c.purchase.is_none());
     let f = field(c, "provisionedModelName");
     assert!(!f.forces_replacement);
-    assert_eq!(f.before, Some(json!(hashed)));
+    assert_eq!(f.before, Some(json!("serving")));
     assert_eq!(f.after, Some(json!("serving-v2")));
     assert!(
-        matches!(&c.ops[..], [Op::Update { name, current_name: Some(current), .. }] if name == "serving-v2" && *current == hashed)
+        matches!(&c.ops[..], [Op::Update { name, current_name: Some(current), .. }] if name == "serving-v2" && current == "serving")
     );
     account.apply_plan(&plan, true).await;
     assert_no_changes(&account.plan(&renamed).await);
@@ -1446,7 +1457,9 @@ async fn a_throughput_replacement_interrupted_after_the_create_is_resumed_not_un
     account.apply_plan(&resumed, true).await;
     let observed = account.observed().await;
     assert_eq!(observed.of_kind("ProvisionedThroughput").count(), 1);
-    assert!(observed.find("ProvisionedThroughput", &new_name).is_some());
+    // Resumed to the end: it took the declared name back.
+    assert!(observed.find("ProvisionedThroughput", &new_name).is_none());
+    assert!(observed.find("ProvisionedThroughput", "serving").is_some());
     assert_no_changes(&account.plan(&bigger).await);
 }
 
@@ -1553,4 +1566,38 @@ async fn prevent_destroy_on_a_job_keeps_superseded_models_without_blocking() {
             .find("CustomModel", &old_model)
             .is_some()
     );
+}
+
+/// A retrain onto another base model cannot be swapped in place:
+/// `UpdateProvisionedModelThroughput` swaps only within one base model, and the
+/// replacement says so, naming both bases.
+#[tokio::test]
+async fn a_new_base_model_replaces_the_throughput_and_says_why() {
+    let account = Account::new(fast());
+    account.apply(BASE).await;
+    let rebased = edit(
+        BASE,
+        "baseModel: amazon.nova-lite-v1:0",
+        "baseModel: amazon.nova-micro-v1:0",
+    );
+    // Train the new model, and plan once it is ready.
+    let plan = account.plan(&rebased).await;
+    account.apply_plan(&plan, false).await;
+    let mut plan = account.plan(&rebased).await;
+    for _ in 0..50 {
+        if change(&plan, "ProvisionedThroughput/serving").action != Action::Wait {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        plan = account.plan(&rebased).await;
+    }
+    let serving = acting_change(&plan, "ProvisionedThroughput/serving");
+    assert_eq!(serving.action, Action::Replace, "{serving:#?}");
+    let reason = reason(serving);
+    assert!(
+        reason.contains("(amazon.nova-lite-v1:0 -> amazon.nova-micro-v1:0)")
+            && reason.contains("UpdateProvisionedModelThroughput"),
+        "{reason}"
+    );
+    assert!(field(serving, "model").forces_replacement);
 }

@@ -301,7 +301,9 @@ impl KindBehaviour for Behaviour {
         };
         cx.claim(observed);
         let mut fields = lifecycle::diff_attrs(self, &desired.attrs, &observed.attrs);
-        let renamed = observed.aws_name != desired.aws_name && observed.aws_name != hashed_name;
+        // Under its hashed name only while the declared name was taken: found so
+        // (a replacement cut off before it took the name back), it takes it now.
+        let renamed = observed.aws_name != desired.aws_name;
         if renamed {
             fields.insert(
                 0,
@@ -324,6 +326,8 @@ impl KindBehaviour for Behaviour {
         }
         let drift = observed.tag(crate::model::TAG_SPEC_HASH) == Some(desired.spec_hash.as_str());
         let model_diff = fields.iter_mut().find(|f| f.path == "model");
+        // Why a model change cannot be made in place, in the API's terms.
+        let mut model_cause: Option<String> = None;
         // A model change is in place only between custom models of one base model.
         if let Some(diff) = model_diff {
             let before = diff
@@ -345,6 +349,20 @@ impl KindBehaviour for Behaviour {
                 _ => true,
             };
             diff.forces_replacement = !(both_custom && same_base);
+            if diff.forces_replacement {
+                let base = |m: &str| base_model_of(cx, m).unwrap_or_else(|| "?".into());
+                model_cause = Some(if both_custom {
+                    format!(
+                        "the new model `{after}` is trained from another base model ({} -> {}), and UpdateProvisionedModelThroughput swaps a custom model only for one of the same base model",
+                        base(&before),
+                        base(&after)
+                    )
+                } else {
+                    format!(
+                        "`model` changes from `{before}` to `{after}`, and UpdateProvisionedModelThroughput swaps only between custom models of one base model"
+                    )
+                });
+            }
         }
         let forced: Vec<String> = fields
             .iter()
@@ -352,12 +370,20 @@ impl KindBehaviour for Behaviour {
             .map(|f| f.path.clone())
             .collect();
         if !forced.is_empty() {
+            // The cause in words: the model's, else the fields AWS cannot update.
+            let cause = model_cause.unwrap_or_else(|| {
+                format!(
+                    "`{}` cannot be updated on a provisioned throughput",
+                    forced.join("`, `")
+                )
+            });
             return vec![replace(
                 cx,
                 desired,
                 observed,
                 fields,
                 &forced,
+                &cause,
                 &hashed_name,
             )];
         }
@@ -417,6 +443,7 @@ fn replace(
     observed: &ObservedResource,
     fields: Vec<FieldDiff>,
     forced: &[String],
+    cause: &str,
     hashed_name: &str,
 ) -> Change {
     let address = &desired.address;
@@ -453,8 +480,7 @@ fn replace(
     }
     let mut change = Change::new(address.clone(), new_name.clone(), Action::Replace)
         .because(format!(
-            "`{}` cannot be updated on a provisioned throughput; a new one is bought first, then `{}` is deleted, so serving never stops",
-            forced.join("`, `"),
+            "{cause}; a new one is bought first, then `{}` is deleted, so serving never stops",
             observed.aws_name
         ))
         .with_fields(fields)
@@ -465,6 +491,18 @@ fn replace(
             empty_first: false,
         })
         .with_status(observed);
+    // Bought under a free name, it takes the declared one back once the old one
+    // is gone, in the same apply.
+    if new_name != desired.aws_name {
+        change.ops.push(Op::Update {
+            kind: KIND.into(),
+            name: desired.aws_name.clone(),
+            attrs: desired.attrs.clone(),
+            tags: desired.tags_with_ownership(cx.stack()),
+            fields: vec!["provisionedModelName".into()],
+            current_name: Some(new_name.clone()),
+        });
+    }
     change.create_before_destroy = true;
     change.purchase = purchase(desired);
     change.cost = Some(cost(cx, desired));
@@ -477,7 +515,7 @@ fn replace(
         observed.aws_name
     ));
     if new_name != desired.aws_name {
-        change.notes.push(format!("the new throughput is named `{new_name}` because `{}` is in use until the old one is deleted", desired.aws_name));
+        change.notes.push(format!("the new throughput is named `{new_name}` because `{}` is in use until the old one is deleted; then it takes `{}` back, in place", desired.aws_name, desired.aws_name));
     }
     if let Some(wait) = waits_on(cx, desired) {
         change.waits_on = Some(wait);
