@@ -198,8 +198,14 @@ fn saved_plan_applies_exactly_and_refuses_when_stale() {
     let path = stack.to_str().unwrap();
     let plan_file = env.dir.path().join("reviewed.json");
     let plan_file = plan_file.to_str().unwrap();
-    env.run(&["--sandbox", "plan", "--out", plan_file, path])
+    let saved = env
+        .run(&["--sandbox", "plan", "--out", plan_file, path])
         .expect(0);
+    // The hint reaches the same account: it keeps `--sandbox`.
+    assert_contains(
+        &saved.stderr,
+        &format!("apply it with: bedform --sandbox apply --plan {plan_file}"),
+    );
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(plan_file).unwrap()).unwrap();
     assert_eq!(json["format_version"], bedform::plan::FORMAT_VERSION);

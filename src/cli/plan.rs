@@ -32,8 +32,9 @@ pub(super) async fn plan_command(cli: &Cli, args: &PlanArgs) -> Result<ExitStatu
     if let Some(out) = &args.out {
         write_plan(out, &plan)?;
         crate::errln!(
-            "Saved the plan to {}; apply it with: bedform apply --plan {}",
+            "Saved the plan to {}; apply it with: {} apply --plan {}",
             out.display(),
+            bedform_with_flags(&cli.global),
             out.display()
         );
     }

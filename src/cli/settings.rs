@@ -148,6 +148,22 @@ pub(super) fn plan_options(global: &Global, retry_failed: bool) -> Result<PlanOp
 /// `bedform [global flags] COMMAND PATH...` as the user would type it to go on
 /// from this run.
 pub(super) fn bedform_line(global: &Global, command: &str, paths: &[PathBuf]) -> String {
+    let mut line = bedform_with_flags(global);
+    line.push(' ');
+    line.push_str(command);
+    if paths.is_empty() {
+        line.push_str(" PATH...");
+    }
+    for path in paths {
+        line.push(' ');
+        line.push_str(&path.display().to_string());
+    }
+    line
+}
+
+/// `bedform` with the flags that say which account this run used (sandbox,
+/// region, profile), so a suggested command reaches the same one.
+pub(super) fn bedform_with_flags(global: &Global) -> String {
     let mut line = String::from("bedform");
     match (&global.sandbox_file, global.sandbox) {
         (Some(file), _) => line.push_str(&format!(" --sandbox-file {}", file.display())),
@@ -159,15 +175,6 @@ pub(super) fn bedform_line(global: &Global, command: &str, paths: &[PathBuf]) ->
     }
     if let Some(profile) = &global.profile {
         line.push_str(&format!(" --profile {profile}"));
-    }
-    line.push(' ');
-    line.push_str(command);
-    if paths.is_empty() {
-        line.push_str(" PATH...");
-    }
-    for path in paths {
-        line.push(' ');
-        line.push_str(&path.display().to_string());
     }
     line
 }
