@@ -556,3 +556,53 @@ fn a_pinned_job_keeps_its_names_only_while_its_training_spec_is_unchanged() {
     assert_contains(&plan.stdout, "CustomizationJob/handmade");
     assert_contains(&plan.stdout, "must be replaced");
 }
+
+/// A completed job whose custom model is gone is not exported: its document
+/// would train again. export says so and writes the rest.
+#[test]
+fn export_skips_a_job_whose_model_is_gone() {
+    let account = Account::new(fast_clock(0.5, 0.5));
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let quickstart = copy_example(d, "quickstart");
+    let q = quickstart.to_str().unwrap();
+    bedform(&account, d, &["apply", "--auto-approve", "--wait", q]).expect(0);
+    let rt = runtime();
+    let observed = rt
+        .block_on(account.sandbox.observe(&bedform::cloud::Scope::default()))
+        .expect("observe");
+    let model = observed
+        .of_kind("CustomModel")
+        .next()
+        .expect("trained")
+        .aws_name
+        .clone();
+    let throughput = observed
+        .of_kind("ProvisionedThroughput")
+        .next()
+        .expect("serving")
+        .aws_name
+        .clone();
+    for (kind, name) in [
+        ("ProvisionedThroughput", throughput),
+        ("CustomModel", model.clone()),
+    ] {
+        rt.block_on(account.sandbox.execute(&Op::Delete {
+            kind: kind.into(),
+            name,
+            empty_first: false,
+        }))
+        .expect("deleted outside bedform");
+    }
+    let exported = bedform(&account, d, &["--region", "us-east-1", "export"]).expect(0);
+    assert_contains(
+        &exported.stderr,
+        &format!("its custom model `{model}` no longer exists"),
+    );
+    assert!(
+        !exported.stdout.contains("kind: CustomizationJob"),
+        "{}",
+        exported.stdout
+    );
+    assert_contains(&exported.stdout, "kind: IamRole");
+}

@@ -73,6 +73,10 @@ pub enum NotExported {
         "it serves custom model `{model}`, which no exported CustomizationJob trains; a throughput names a custom model only through its job"
     )]
     UntrainedModel { model: String },
+    #[error(
+        "it completed, but its custom model `{model}` no longer exists; a document of it would train again"
+    )]
+    ModelGone { model: String },
     #[error("bedform does not export this kind")]
     Kind,
 }

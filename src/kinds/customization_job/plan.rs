@@ -143,6 +143,15 @@ impl KindBehaviour for Behaviour {
         observed: &ObservedResource,
     ) -> Result<Exported, NotExported> {
         let attrs = &observed.attrs;
+        // A completed job whose model is gone: its document would train again.
+        if observed.status.as_deref() == Some(COMPLETED)
+            && let Some(model) = attrs.get("customModelName").and_then(Value::as_str)
+            && cx.observed.find(CUSTOM_MODEL, model).is_none()
+        {
+            return Err(NotExported::ModelGone {
+                model: model.to_string(),
+            });
+        }
         let get = |key: &str| attrs.get(key).filter(|v| !v.is_null()).cloned();
         let mut out = Exported::default();
         let kind = match attrs.get("customizationType").and_then(Value::as_str) {
