@@ -27,7 +27,7 @@ pub struct Global {
     /// The sandbox file (implies --sandbox)
     #[arg(long, global = true, value_name = "FILE")]
     pub sandbox_file: Option<PathBuf>,
-    /// AWS region (default: the Stack's)
+    /// AWS region (default: the Stack's; `export`, which reads no manifests, needs it or AWS_REGION)
     #[arg(long, global = true)]
     pub region: Option<String>,
     /// AWS profile
