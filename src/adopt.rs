@@ -68,7 +68,7 @@ pub enum Refusal {
         address: Address,
         declared: String,
         given: String,
-        field: &'static str,
+        field: String,
     },
     #[error(
         "{kind} `{name}` does not exist in account {account}, region {region}: there is nothing to import; the plan creates it"

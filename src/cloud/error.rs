@@ -59,6 +59,15 @@ impl CloudError {
         }
     }
 
+    /// A read of one object that found none: nothing, not an error.
+    pub fn absent_if_not_found<T>(self) -> Result<Option<T>, CloudError> {
+        if self.class == ErrorClass::NotFound {
+            Ok(None)
+        } else {
+            Err(self)
+        }
+    }
+
     /// The same error, keeping `source` as its cause.
     pub fn caused_by(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
         self.source = Some(Arc::new(source));

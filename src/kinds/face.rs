@@ -98,9 +98,14 @@ pub trait KindBehaviour: Sync {
     fn adoption(&self) -> Adoption {
         Adoption::Tags
     }
-    /// The manifest field that gives the object its AWS name, for messages.
-    fn name_field(&self) -> &'static str {
+    /// The manifest member that gives the object its AWS name (`roleName`), as
+    /// plans name the field.
+    fn name_member(&self) -> &'static str {
         "metadata.name"
+    }
+    /// How messages name what gives the object its AWS name: the member, quoted.
+    fn name_field(&self) -> String {
+        format!("`{}`", self.name_member())
     }
     /// The AWS objects (kind, name) that carry a declared resource's ownership tags.
     fn owned_objects(&self, desired: &DesiredResource) -> Vec<(String, String)> {

@@ -209,8 +209,8 @@ impl KindBehaviour for Behaviour {
     fn kind(&self) -> crate::model::Kind {
         crate::model::Kind::Bucket
     }
-    fn name_field(&self) -> &'static str {
-        "`bucketName`"
+    fn name_member(&self) -> &'static str {
+        "bucketName"
     }
 
     fn export(

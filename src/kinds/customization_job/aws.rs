@@ -155,11 +155,7 @@ async fn read_job(aws: &Aws, name: &str) -> Result<Option<ObservedResource>, Clo
                 &format!("customization job {name}"),
                 e,
             );
-            return if e.class == ErrorClass::NotFound {
-                Ok(None)
-            } else {
-                Err(e)
-            };
+            return e.absent_if_not_found();
         }
     };
     let kind = match out.customization_type() {
@@ -456,11 +452,7 @@ async fn get_custom_model(aws: &Aws, name: &str) -> Result<Option<ObservedResour
         })),
         Err(e) => {
             let e = classify("bedrock:GetCustomModel", &format!("custom model {name}"), e);
-            if e.class == ErrorClass::NotFound {
-                Ok(None)
-            } else {
-                Err(e)
-            }
+            e.absent_if_not_found()
         }
     }
 }

@@ -105,8 +105,11 @@ impl KindBehaviour for Behaviour {
             scope.declare(CUSTOM_MODEL, model);
         }
     }
-    fn name_field(&self) -> &'static str {
-        "`jobName` (a prefix the spec hash follows) or `adopted.jobName`"
+    fn name_member(&self) -> &'static str {
+        "jobName"
+    }
+    fn name_field(&self) -> String {
+        "`jobName` (a prefix the spec hash follows) or `adopted.jobName`".into()
     }
 
     fn export_selects(&self, _cx: &ExportCx<'_>, observed: &ObservedResource) -> bool {

@@ -170,11 +170,7 @@ pub async fn get(aws: &Aws, name: &str) -> Result<Option<ObservedResource>, Clou
         })),
         Err(e) => {
             let e = classify("iam:GetRole", &format!("role {name}"), e);
-            if e.class == ErrorClass::NotFound {
-                Ok(None)
-            } else {
-                Err(e)
-            }
+            e.absent_if_not_found()
         }
     }
 }

@@ -323,8 +323,8 @@ impl KindBehaviour for Behaviour {
     fn plan_orphan(&self, cx: &PlanCx<'_>, observed: &ObservedResource) -> Vec<Change> {
         lifecycle::plan_orphan(self, cx, observed)
     }
-    fn name_field(&self) -> &'static str {
-        "`roleName`"
+    fn name_member(&self) -> &'static str {
+        "roleName"
     }
 
     fn export_selects(&self, _cx: &ExportCx<'_>, observed: &ObservedResource) -> bool {

@@ -155,8 +155,8 @@ impl KindBehaviour for Behaviour {
     fn kind(&self) -> crate::model::Kind {
         crate::model::Kind::LogGroup
     }
-    fn name_field(&self) -> &'static str {
-        "`logGroupName`"
+    fn name_member(&self) -> &'static str {
+        "logGroupName"
     }
 
     fn export(

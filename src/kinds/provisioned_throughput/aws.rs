@@ -10,7 +10,7 @@ use async_trait::async_trait;
 
 use crate::cloud::aws::bedrock::{self, TagIndex, invalid, owned_or_declared};
 use crate::cloud::aws::{Aws, READ_CONCURRENCY, Reads, classify, smithy_time};
-use crate::cloud::error::{CloudError, ErrorClass};
+use crate::cloud::error::CloudError;
 use crate::kinds::aws_face::AwsFace;
 use crate::kinds::customization_job::CUSTOM_MODEL;
 use crate::kinds::customization_job::aws::model_arn;
@@ -207,11 +207,7 @@ async fn get_throughput(aws: &Aws, name: &str) -> Result<Option<ObservedResource
                 &format!("provisioned throughput {name}"),
                 e,
             );
-            if e.class == ErrorClass::NotFound {
-                Ok(None)
-            } else {
-                Err(e)
-            }
+            e.absent_if_not_found()
         }
     }
 }

@@ -194,8 +194,8 @@ impl KindBehaviour for Behaviour {
     fn kind(&self) -> crate::model::Kind {
         crate::model::Kind::ProvisionedThroughput
     }
-    fn name_field(&self) -> &'static str {
-        "`provisionedModelName`"
+    fn name_member(&self) -> &'static str {
+        "provisionedModelName"
     }
 
     fn export_selects(&self, _cx: &ExportCx<'_>, observed: &ObservedResource) -> bool {

@@ -1,0 +1,14 @@
+//! The planner's lifecycle rules, shared by the kinds whose objects are simply
+//! created, updated in place, replaced or deleted. They name no kind: a kind's
+//! [`KindBehaviour`] says what differs.
+//! Declared resources are planned in [`declared`], objects the stack owns that
+//! nothing declares any more in [`orphan`].
+
+pub mod declared;
+pub mod orphan;
+
+pub use declared::*;
+pub use orphan::*;
+
+#[cfg(test)]
+mod tests;
