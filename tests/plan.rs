@@ -566,6 +566,145 @@ async fn iam_role_update_replace_delete_and_policy_normalisation() {
     assert_eq!(acting(&plan).len(), 1, "{:#?}", acting(&plan));
 }
 
+/// The sandbox, recording the operations sent to it in order, and failing those
+/// sent to objects of kind `failing`.
+struct Recording<'a> {
+    sandbox: &'a bedform::cloud::sandbox::Sandbox,
+    failing: Option<&'static str>,
+    sent: std::sync::Mutex<Vec<String>>,
+}
+
+#[async_trait::async_trait]
+impl Cloud for Recording<'_> {
+    async fn caller_account(&self) -> Result<String, bedform::cloud::CloudError> {
+        self.sandbox.caller_account().await
+    }
+    async fn observe(
+        &self,
+        scope: &bedform::cloud::Scope,
+    ) -> Result<ObservedAccount, bedform::cloud::CloudError> {
+        self.sandbox.observe(scope).await
+    }
+    async fn get(
+        &self,
+        kind: &str,
+        name: &str,
+    ) -> Result<Option<ObservedResource>, bedform::cloud::CloudError> {
+        self.sandbox.get(kind, name).await
+    }
+    async fn execute(&self, op: &Op) -> Result<(), bedform::cloud::CloudError> {
+        self.sent.lock().unwrap().push(op.describe());
+        if self.failing == Some(op.kind()) {
+            return Err(bedform::cloud::CloudError::new(
+                bedform::cloud::ErrorClass::Fatal,
+                op.describe(),
+                "refused for the test",
+            ));
+        }
+        self.sandbox.execute(op).await
+    }
+}
+
+/// Applies `plan` with `--wait`, failing what is sent to objects of kind `failing`;
+/// returns the report and the operations sent, in order.
+async fn apply_recorded(
+    account: &Account,
+    plan: &Plan,
+    failing: Option<&'static str>,
+) -> (bedform::apply::ApplyReport, Vec<String>) {
+    let recording = Recording {
+        sandbox: &account.sandbox,
+        failing,
+        sent: Default::default(),
+    };
+    let report = bedform::apply::apply(
+        &recording,
+        plan,
+        &common::apply_options(true),
+        &bedform::apply::progress::Progress::quiet(),
+    )
+    .await;
+    let sent = recording.sent.into_inner().unwrap();
+    (report, sent)
+}
+
+#[tokio::test]
+async fn a_renamed_role_is_deleted_only_after_its_users_name_the_new_one() {
+    let account = Account::new(fast());
+    account.apply(BASE).await;
+    let renamed = edit(BASE, "roleName: demo-role", "roleName: demo-role-2");
+    let plan = account.plan(&renamed).await;
+    let c = change(&plan, "IamRole/role");
+    assert_eq!(c.action, Action::Replace);
+    assert!(c.create_before_destroy);
+    assert_eq!(
+        change(&plan, "InvocationLogging/logging").action,
+        Action::Update
+    );
+
+    let (report, sent) = apply_recorded(&account, &plan, None).await;
+    assert!(!report.failed(), "{report:#?}");
+    let at = |op: &str| {
+        sent.iter()
+            .position(|s| s == op)
+            .unwrap_or_else(|| panic!("`{op}` was not sent: {sent:#?}"))
+    };
+    let created = at("create IamRole demo-role-2");
+    let repointed = at("update InvocationLogging model-invocation-logging");
+    let deleted = at("delete IamRole demo-role");
+    assert!(created < repointed && repointed < deleted, "{sent:#?}");
+    // The report shows the replacement whole, both operations under one change.
+    let role = report
+        .results
+        .iter()
+        .find(|r| r.address.to_string() == "IamRole/role")
+        .expect("the role's result");
+    assert_eq!(role.outcome, Outcome::Done);
+    assert_eq!(
+        role.done,
+        ["create IamRole demo-role-2", "delete IamRole demo-role"]
+    );
+    assert!(!account.exists("IamRole", "demo-role").await);
+    assert_no_changes(&account.plan(&renamed).await);
+}
+
+#[tokio::test]
+async fn a_renamed_role_whose_user_failed_is_kept_for_a_later_apply() {
+    let account = Account::new(fast());
+    account.apply(BASE).await;
+    let renamed = edit(BASE, "roleName: demo-role", "roleName: demo-role-2");
+    let plan = account.plan(&renamed).await;
+    let (report, sent) = apply_recorded(&account, &plan, Some("InvocationLogging")).await;
+    assert!(report.failed());
+    assert!(
+        !sent.iter().any(|s| s == "delete IamRole demo-role"),
+        "{sent:#?}"
+    );
+    // The logging still names the old role, which is still there.
+    assert!(account.exists("IamRole", "demo-role").await);
+    match &outcome_of(&report, "IamRole/role") {
+        Outcome::Pending { reason } => {
+            assert!(reason.contains("delete IamRole demo-role"), "{reason}");
+            assert!(reason.contains("InvocationLogging/logging"), "{reason}");
+        }
+        other => panic!("{other:#?}"),
+    }
+    // The next plan points the logging at the new role, then finishes the replacement.
+    let again = account.plan(&renamed).await;
+    assert_eq!(
+        change(&again, "InvocationLogging/logging").action,
+        Action::Update
+    );
+    let leftover = acting_change(&again, "IamRole/role");
+    assert_eq!(
+        (leftover.action, leftover.aws_name.as_str()),
+        (Action::Delete, "demo-role")
+    );
+    account.apply_plan(&again, true).await;
+    assert!(!account.exists("IamRole", "demo-role").await);
+    assert_no_changes(&account.plan(&renamed).await);
+}
+
 // ---------------------------------------------------------- InvocationLogging
 
 #[tokio::test]

@@ -37,6 +37,36 @@ pub(super) async fn round(
         steps.push(run_change(cloud, w, options, progress).await);
     }
 
+    // A replacement that makes the new object before the old one goes keeps the old
+    // one until what uses it in this round has been pointed at the new one.
+    let mut build = build;
+    let used: BTreeSet<Address> = build
+        .iter()
+        .flat_map(|w| w.change.depends_on.iter().cloned())
+        .collect();
+    let mut deferred: Vec<Change> = Vec::new();
+    for w in build
+        .iter_mut()
+        .filter(|w| used.contains(&w.change.address))
+    {
+        if let Some(tail) = deletes_after_create(&w.change) {
+            let mut rest = w.change.clone();
+            rest.ops = w.change.ops.split_off(tail);
+            deferred.push(rest);
+        }
+    }
+    let users: BTreeMap<Address, Vec<Address>> = deferred
+        .iter()
+        .map(|rest| {
+            let users = build
+                .iter()
+                .filter(|w| w.change.depends_on.contains(&rest.address))
+                .map(|w| w.change.address.clone())
+                .collect();
+            (rest.address.clone(), users)
+        })
+        .collect();
+
     // Creates and updates in dependency waves.
     let in_round: BTreeSet<Address> = build.iter().map(|w| w.change.address.clone()).collect();
     let mut this_round: BTreeSet<Address> = BTreeSet::new();
@@ -100,6 +130,12 @@ pub(super) async fn round(
         remaining = blocked;
     }
 
+    // The old objects of those replacements, once nothing here uses them.
+    for rest in deferred {
+        let users = &users[&rest.address];
+        finish_replacement(cloud, rest, users, &mut steps, options, progress).await;
+    }
+
     // Then what is no longer declared, dependents first.
     let mut teardown = teardown;
     teardown.sort_by_key(|w| {
@@ -119,6 +155,82 @@ pub(super) async fn round(
     steps
 }
 
+/// Where the deletes of a create-before-destroy replacement begin, if they can wait
+/// for its users: a kind whose old object serves until the new one is ready
+/// (throughput) waits in [`run_change`] instead.
+fn deletes_after_create(change: &Change) -> Option<usize> {
+    if !change.create_before_destroy {
+        return None;
+    }
+    let create = change
+        .ops
+        .iter()
+        .position(|op| matches!(op, Op::Create { .. }))?;
+    let delete = change.ops[create..]
+        .iter()
+        .position(|op| matches!(op, Op::Delete { .. }))?
+        + create;
+    let waits = Kind::parse(change.ops[delete].kind())
+        .is_some_and(|k| k.facts().replacement_waits_until_ready);
+    (!waits).then_some(delete)
+}
+
+/// Sends the deletes `rest` of a replacement whose new object was made this round,
+/// if every change in `users` was sent (so none of them names the old object any
+/// more), and puts what came of them in the replacement's step. Otherwise the old
+/// object is kept, and the next plan deletes it as left over.
+async fn finish_replacement(
+    cloud: &dyn Cloud,
+    mut rest: Change,
+    users: &[Address],
+    steps: &mut [Step],
+    options: &ApplyOptions,
+    progress: &Progress,
+) {
+    let Some(at) = steps
+        .iter()
+        .position(|s| s.result.address == rest.address && s.result.aws_name == rest.aws_name)
+    else {
+        return;
+    };
+    if steps[at].result.outcome != Outcome::Done || steps[at].rest.is_some() {
+        // The create did not finish: its deletes go with whatever is left of it.
+        if let Some((change, _)) = &mut steps[at].rest {
+            change.ops.append(&mut rest.ops);
+        }
+        return;
+    }
+    let unsent = users.iter().find(|user| {
+        !steps.iter().any(|s| {
+            &s.result.address == *user
+                && matches!(s.result.outcome, Outcome::Done | Outcome::Converging { .. })
+        })
+    });
+    if let Some(user) = unsent {
+        let old: Vec<String> = rest.ops.iter().map(Op::describe).collect();
+        steps[at].result.outcome = Outcome::Pending {
+            reason: format!(
+                "not yet `{}`: {user}, which used the old object, was not pointed at the new one; a later apply finishes it",
+                old.join("`, `")
+            ),
+        };
+        return;
+    }
+    let step = run_change(
+        cloud,
+        Work {
+            change: rest,
+            entry: None,
+        },
+        options,
+        progress,
+    )
+    .await;
+    let made = &mut steps[at];
+    made.result.done.extend(step.result.done);
+    made.result.outcome = step.result.outcome;
+    made.rest = step.rest;
+}
 pub(super) fn result(change: &Change, done: Vec<String>, outcome: Outcome) -> ChangeResult {
     ChangeResult {
         address: change.address.clone(),

@@ -11,19 +11,6 @@
 //! operation in flight is finished, a retry in its backoff is given up), the lock
 //! is given back, following stops, and the report says what was not sent.
 
-//! Executes a plan in rounds. A round sends what can be sent now, under the stack
-//! lock: job stops first (they free quota), then changes in dependency order
-//! (independent ones together), deletes of what is no longer declared last, every
-//! operation retried by the class of its error; a change whose wait is not over is
-//! pending. Then the lock is given back, and what converges (jobs training,
-//! throughput being created) is followed without it: the lock is never held while
-//! waiting. With `--wait`, once something awaited is ready, the lock is taken again
-//! and the next round runs, planned again from what the account holds.
-//!
-//! An [`Interrupt`] (Ctrl-C) stops this cleanly: nothing more is sent (the
-//! operation in flight is finished, a retry in its backoff is given up), the lock
-//! is given back, following stops, and the report says what was not sent.
-
 pub mod gate;
 
 pub mod interrupt;
