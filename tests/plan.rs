@@ -1231,15 +1231,22 @@ async fn retraining_swaps_the_model_in_place_once_it_is_ready() {
 
     let retrain = edit(BASE, MAX_1000, MAX_2000);
     let plan = account.plan(&retrain).await;
-    let job = acting_change(&plan, "CustomizationJob/job");
+    let job = changes(&plan, "CustomizationJob/job")
+        .into_iter()
+        .find(|c| c.retrains)
+        .expect("a new job");
     assert_eq!(job.action, Action::Replace);
-    assert!(job.retrains);
     let new_model = format!("custom-model/{}", model_of(&retrain));
     assert_ne!(old_model, new_model);
 
+    // The swap is planned now, to be sent once the model is trained.
     let serving = change(&plan, "ProvisionedThroughput/serving");
     assert_eq!(serving.action, Action::Wait);
-    assert!(serving.ops.is_empty());
+    assert!(
+        matches!(&serving.ops[..], [Op::Update { name, fields, current_name: None, .. }] if name == "serving" && fields == &["model"]),
+        "{:#?}",
+        serving.ops
+    );
     assert!(serving.purchase.is_none());
     let wait = serving.waits_on.as_ref().expect("waits on the job");
     assert_eq!(wait.address.to_string(), "CustomizationJob/job");
@@ -1249,42 +1256,73 @@ async fn retraining_swaps_the_model_in_place_once_it_is_ready() {
     assert_eq!(f.before, Some(json!(old_model)));
     assert_eq!(f.after, Some(json!(new_model)));
 
-    // Apply trains the new model; the swap is left for the next plan.
-    let report = account.apply_plan(&plan, true).await;
-    let pending = outcome_of(&report, "ProvisionedThroughput/serving");
-    assert!(matches!(pending, Outcome::Pending { .. }), "{pending:?}");
-
-    let plan = account.plan(&retrain).await;
-    let serving = change(&plan, "ProvisionedThroughput/serving");
-    assert_eq!(serving.action, Action::Update);
-    assert!(serving.purchase.is_none());
-    assert!(serving.waits_on.is_none());
-    assert_eq!(paths(serving), ["model"]);
-    assert!(!field(serving, "model").forces_replacement);
-    assert!(
-        matches!(&serving.ops[..], [Op::Update { name, current_name: None, .. }] if name == "serving")
-    );
-    // The old model is kept while it is served.
-    let old = plan
-        .changes
-        .iter()
-        .find(|c| format!("custom-model/{}", c.aws_name) == old_model)
-        .expect("the old model is shown");
-    assert_eq!(old.action, Action::NoOp);
-    account.apply_plan(&plan, true).await;
-
-    // Once nothing serves it, the superseded model is deleted, explicitly.
-    let plan = account.plan(&retrain).await;
-    let old = plan
-        .changes
-        .iter()
-        .find(|c| format!("custom-model/{}", c.aws_name) == old_model)
-        .expect("the old model is shown");
+    // And so is the fate of the superseded model: deleted after the swap.
+    let old = superseded(&plan, &old_model);
     assert_eq!(old.action, Action::Delete);
     assert!(old.deletes_data);
-    assert_eq!(acting(&plan).len(), 1, "{:#?}", acting(&plan));
-    account.apply_plan(&plan, true).await;
+    assert!(reason(old).contains("supersededModel: delete"), "{old:#?}");
+    assert_eq!(
+        old.waits_on.as_ref().map(|w| w.name.as_str()),
+        Some(wait.name.as_str())
+    );
+    assert!(
+        old.depends_on
+            .iter()
+            .any(|a| a.to_string() == "ProvisionedThroughput/serving"),
+        "{old:#?}"
+    );
+
+    // One apply --wait of the reviewed plan (as `apply --plan FILE --wait`, which
+    // plans nothing again) trains, swaps and deletes, in that order.
+    let report = account.apply_plan(&plan, true).await;
+    assert_eq!(
+        outcome_of(&report, "ProvisionedThroughput/serving"),
+        &Outcome::Done
+    );
+    let observed = account.observed().await;
+    let throughput = observed
+        .find("ProvisionedThroughput", "serving")
+        .expect("still serving");
+    assert_eq!(throughput.attrs.get("model"), Some(&json!(new_model)));
+    let old_name = old_model.trim_start_matches("custom-model/");
+    assert!(!account.exists("CustomModel", old_name).await);
     assert_no_changes(&account.plan(&retrain).await);
+}
+
+#[tokio::test]
+async fn a_superseded_model_is_kept_when_the_manifest_says_so() {
+    let account = Account::new(fast());
+    let keep = edit(
+        BASE,
+        "  role: {ref: role}\n---",
+        "  role: {ref: role}\n  supersededModel: keep\n---",
+    );
+    account.apply(&keep).await;
+    let old_model = format!("custom-model/{}", model_of(&keep));
+    let retrain = edit(&keep, MAX_1000, MAX_2000);
+    let plan = account.plan(&retrain).await;
+    let old = superseded(&plan, &old_model);
+    assert_eq!(old.action, Action::NoOp);
+    assert!(
+        old.notes
+            .iter()
+            .any(|n| n.contains("supersededModel: keep")),
+        "{old:#?}"
+    );
+    account.apply_plan(&plan, true).await;
+    let old_name = old_model.trim_start_matches("custom-model/");
+    assert!(account.exists("CustomModel", old_name).await);
+    // Kept for good: no later plan deletes it.
+    assert_no_changes(&account.plan(&retrain).await);
+    assert!(account.exists("CustomModel", old_name).await);
+}
+
+/// The change of the custom model `identity` an earlier spec trained.
+fn superseded<'a>(plan: &'a Plan, identity: &str) -> &'a Change {
+    plan.changes
+        .iter()
+        .find(|c| format!("custom-model/{}", c.aws_name) == identity)
+        .unwrap_or_else(|| panic!("the old model is not shown: {:#?}", plan.changes))
 }
 
 fn model_of(text: &str) -> String {

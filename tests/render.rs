@@ -62,6 +62,13 @@ spec:
   retentionDays: 30
 ---
 apiVersion: bedform/v1
+kind: LogGroup
+metadata: {name: steady}
+spec:
+  logGroupName: /demo/steady
+  retentionDays: 30
+---
+apiVersion: bedform/v1
 kind: IamRole
 metadata: {name: role}
 spec:
@@ -154,6 +161,13 @@ kind: LogGroup
 metadata: {name: logs}
 spec:
   logGroupName: /demo/invocations
+  retentionDays: 30
+---
+apiVersion: bedform/v1
+kind: LogGroup
+metadata: {name: steady}
+spec:
+  logGroupName: /demo/steady
   retentionDays: 30
 ---
 apiVersion: bedform/v1
@@ -431,7 +445,7 @@ fn the_closing_count_is_exact() {
     );
     let plan = every_change_plan();
     let text = render(&plan, Format::Human, false);
-    let line = "Plan: 2 to create, 3 to update, 3 to replace, 1 to delete, 1 to stop, 1 to release, 1 waiting, 1 refused, 1 not managed.";
+    let line = "Plan: 2 to create, 3 to update, 3 to replace, 2 to delete, 1 to stop, 1 to release, 1 waiting, 1 refused, 1 not managed.";
     assert!(text.lines().any(|l| l == line), "no `{line}` in\n{text}");
     assert!(render(&plan, Format::Markdown, false).contains(&format!("**{line}**")));
     // A plan that cannot be applied says so last.
@@ -987,5 +1001,61 @@ fn a_hostile_plan_stays_inside_its_code_in_github_markdown() {
                 "payload {payload:?}: the number of `{tag}` changed\n{markdown}"
             );
         }
+    }
+}
+
+/// A fine-tuning job, to change one hyper-parameter of.
+const TUNED: &str = r#"apiVersion: bedform/v1
+kind: Stack
+metadata: {name: demo}
+spec: {region: us-east-1}
+---
+apiVersion: bedform/v1
+kind: CustomizationJob
+metadata: {name: tuned}
+spec:
+  type: fineTuning
+  baseModel: amazon.nova-lite-v1:0
+  trainingData: {s3Uri: "s3://demo-data/train.jsonl"}
+  output: {s3Uri: "s3://demo-data/output/"}
+  role: "arn:aws:iam::123456789012:role/trainer"
+  hyperParameters: {epochCount: 2, learningRate: 0.0001}
+  tags: {team: ml}
+"#;
+
+#[test]
+fn forces_replacement_sits_beside_the_leaf_that_forces_it() {
+    let before = desired_from("before.yaml", TUNED);
+    let after = desired_from(
+        "after.yaml",
+        &TUNED
+            .replace("learningRate: 0.0001", "learningRate: 0.0002")
+            .replace("team: ml", "team: research"),
+    );
+    let mut observed = empty_account();
+    for declared in &before.resources {
+        let mut job = as_applied(declared, "demo");
+        job.status = Some("Completed".into());
+        observed.resources.push(job);
+    }
+    let plan = plan(&after, &observed, &PlanOptions::default());
+    for format in [Format::Human, Format::Markdown] {
+        let text = render(&plan, format, false);
+        let lines: Vec<&str> = text.lines().collect();
+        let parent = lines
+            .iter()
+            .position(|l| l.trim_start_matches(['~', '!', ' ']) == "hyperParameters:")
+            .unwrap_or_else(|| panic!("no `hyperParameters:` line in\n{text}"));
+        let leaf = lines[parent + 1];
+        assert!(
+            leaf.contains("learningRate: \"0.0001\" -> \"0.0002\"   # forces replacement"),
+            "{leaf}\n{text}"
+        );
+        assert!(
+            lines[parent + 2].contains("(1 unchanged entry not shown)"),
+            "{text}"
+        );
+        // Only training fields force a new job: the tag beside it does not.
+        assert_eq!(text.matches("# forces replacement").count(), 1, "{text}");
     }
 }

@@ -492,3 +492,69 @@ fn plan_out_writes_the_plan_with_its_fingerprints_and_checksum() {
         serde_json::from_str::<Value>(&shown.stdout).expect("json")
     );
 }
+
+/// The names of the custom models the sandbox kept in `sandbox` holds.
+fn custom_models(sandbox: &str) -> Vec<String> {
+    read_json(sandbox)["objects"]["CustomModel"]
+        .as_object()
+        .map(|models| models.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_retrain_is_trained_swapped_and_cleaned_up_in_one_apply_wait() {
+    let env = Env::new();
+    let sandbox = env.path("account.json");
+    Sandbox::open(Path::new(&sandbox), ACCOUNT, REGION)
+        .expect("open")
+        .set_timing(fast_clock(1.0, 0.5))
+        .expect("timing");
+    let stack = env.example("quickstart");
+    env.bedform(
+        "account.json",
+        &["apply", "--wait", "--auto-approve", &stack],
+    )
+    .expect(0);
+    let first = custom_models(&sandbox);
+    assert_eq!(first.len(), 1, "{first:?}");
+
+    // Reviewed, then applied from the saved plan: nothing is planned again.
+    let file = format!("{stack}/distillation.yaml");
+    edit_file(&file, "maxResponseLength: 1000", "maxResponseLength: 1500");
+    let reviewed = env.path("reviewed.json");
+    let planned = env
+        .bedform("account.json", &["plan", "--out", &reviewed, &stack])
+        .expect(0);
+    assert_contains(&planned.stdout, &format!("({}) will be deleted", first[0]));
+    let applied = env
+        .bedform(
+            "account.json",
+            &["apply", "--plan", &reviewed, "--wait", "--auto-approve"],
+        )
+        .expect(0);
+    assert_contains(&applied.stdout, "Apply complete.");
+    // The old model's delete is told apart from the job of the same address.
+    assert_contains(
+        &applied.stdout,
+        &format!("CustomizationJob/support-distilled ({}): done", first[0]),
+    );
+    let second = custom_models(&sandbox);
+    assert_eq!(second.len(), 1, "{second:?}\n{}", applied.stdout);
+    assert_ne!(second, first);
+    env.bedform("account.json", &["plan", "--detailed-exitcode", &stack])
+        .expect(0);
+
+    // The same with a plan made by apply itself.
+    edit_file(&file, "maxResponseLength: 1500", "maxResponseLength: 2000");
+    let applied = env
+        .bedform(
+            "account.json",
+            &["apply", "--wait", "--auto-approve", &stack],
+        )
+        .expect(0);
+    let third = custom_models(&sandbox);
+    assert_eq!(third.len(), 1, "{third:?}\n{}", applied.stdout);
+    assert_ne!(third, second);
+    env.bedform("account.json", &["plan", "--detailed-exitcode", &stack])
+        .expect(0);
+}

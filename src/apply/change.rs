@@ -103,17 +103,7 @@ pub(super) async fn round(
                 .cloned();
             async move {
                 if let Some(dep) = failed_dep {
-                    return Step {
-                        entry: w.entry,
-                        result: result(
-                            &w.change,
-                            Vec::new(),
-                            Outcome::Skipped {
-                                reason: format!("{dep} did not finish"),
-                            },
-                        ),
-                        rest: None,
-                    };
+                    return skipped(&w, &dep);
                 }
                 run_change(cloud, w, options, progress).await
             }
@@ -150,7 +140,37 @@ pub(super) async fn round(
         )
     });
     for w in teardown {
-        steps.push(run_change(cloud, w, options, progress).await);
+        // A delete that waits for changes of this round (a superseded model, for
+        // the throughputs swapped off it) goes only once they are done.
+        let held = w.change.depends_on.iter().find_map(|d| {
+            let Some(step) = steps.iter().find(|s| &s.result.address == d) else {
+                // Not in this round: it must not have failed in an earlier one.
+                return (finished.get(d) == Some(&false)).then(|| (d.clone(), false));
+            };
+            match &step.result.outcome {
+                Outcome::Done => None,
+                Outcome::Failed { .. } | Outcome::Skipped { .. } | Outcome::Interrupted { .. } => {
+                    Some((d.clone(), false))
+                }
+                _ => Some((d.clone(), true)),
+            }
+        });
+        let step = match held {
+            None => run_change(cloud, w, options, progress).await,
+            Some((dep, false)) => skipped(&w, &dep),
+            Some((dep, true)) => Step {
+                entry: w.entry,
+                result: result(
+                    &w.change,
+                    Vec::new(),
+                    Outcome::Pending {
+                        reason: format!("waits until {dep} is done"),
+                    },
+                ),
+                rest: Some((w.change.clone(), Follow::After(vec![dep]))),
+            },
+        };
+        steps.push(step);
     }
     steps
 }
@@ -231,6 +251,21 @@ async fn finish_replacement(
     made.result.outcome = step.result.outcome;
     made.rest = step.rest;
 }
+/// Not sent, because `dep`, which it needs, did not finish.
+fn skipped(w: &Work, dep: &Address) -> Step {
+    Step {
+        entry: w.entry,
+        result: result(
+            &w.change,
+            Vec::new(),
+            Outcome::Skipped {
+                reason: format!("{dep} did not finish"),
+            },
+        ),
+        rest: None,
+    }
+}
+
 pub(super) fn result(change: &Change, done: Vec<String>, outcome: Outcome) -> ChangeResult {
     ChangeResult {
         address: change.address.clone(),

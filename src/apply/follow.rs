@@ -4,7 +4,8 @@
 use super::progress::Progress;
 use crate::cloud::{Cloud, CloudError, ErrorClass};
 use crate::kinds::{Kind, StatusClass};
-use crate::plan::WaitOn;
+use crate::model::Address;
+use crate::plan::{Action, WaitOn};
 use std::collections::{BTreeMap, BTreeSet};
 use tokio::time::Instant;
 
@@ -43,7 +44,7 @@ pub(super) async fn follow(
             Follow::Converging { kind, name, .. } => {
                 (format!("{kind} {name}"), Kind::stages_of(kind))
             }
-            Follow::Quota { .. } | Follow::Replan => continue,
+            Follow::After(_) | Follow::Quota { .. } | Follow::Replan => continue,
         };
         bars.insert(u.entry, progress.bar(&label, stages));
     }
@@ -139,7 +140,13 @@ pub(super) async fn follow(
                     u.due = since.elapsed() >= options.retry.max_backoff;
                     None
                 }
-                Follow::Replan => None,
+                // Planned again in the next round, once what it depends on is.
+                Follow::Replan => {
+                    u.due = true;
+                    None
+                }
+                // Decided below, once the others are.
+                Follow::After(_) => None,
             };
             if let Some((outcome, last_word)) = ended {
                 if let Some(bar) = bar {
@@ -155,6 +162,7 @@ pub(super) async fn follow(
             }
         }
         unfinished.retain(|u| !ended_entries.contains(&u.entry));
+        order_by_dependencies(unfinished);
         if unfinished.iter().any(|u| u.due) {
             for u in unfinished.iter().filter(|u| !u.due) {
                 if let Some(bar) = bars.get(&u.entry) {
@@ -204,6 +212,42 @@ pub(super) async fn follow(
                 }
             }
             return false;
+        }
+    }
+}
+
+/// A change is due only once nothing it depends on is still being followed, so
+/// that the two go in one round in their order (a superseded model is deleted in
+/// the round that swaps its throughput off it, not before). One that waits only
+/// for others is due once they have ended.
+fn order_by_dependencies(unfinished: &mut [Unfinished]) {
+    // Dependencies are acyclic, so this settles; the bound is only a guard.
+    for _ in 0..=unfinished.len() {
+        // What others depend on is the declared object's change: a delete or a
+        // stop at the same address (an old generation) is no dependency.
+        let waiting: BTreeSet<Address> = unfinished
+            .iter()
+            .filter(|u| !u.due && !is_teardown(&u.change) && u.change.action != Action::Stop)
+            .map(|u| u.change.address.clone())
+            .collect();
+        let mut changed = false;
+        for u in unfinished.iter_mut() {
+            let blocked = |a: &Address| *a != u.change.address && waiting.contains(a);
+            let after: &[Address] = match &u.follow {
+                Follow::After(addresses) => addresses,
+                _ => &[],
+            };
+            let held = u.change.depends_on.iter().chain(after).any(blocked);
+            if u.due == held {
+                // Due and held back, or waiting only on others that have ended.
+                if held || !after.is_empty() {
+                    u.due = !held;
+                    changed = true;
+                }
+            }
+        }
+        if !changed {
+            return;
         }
     }
 }

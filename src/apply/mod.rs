@@ -107,7 +107,7 @@ pub async fn apply_in_rounds(
                 // Once only: a change planned again that still cannot act is left
                 // for a later apply rather than planned in a loop.
                 Follow::Replan => options.wait && replan.is_some() && step.entry.is_none(),
-                Follow::Dependency(_) | Follow::Quota { .. } => options.wait,
+                Follow::Dependency(_) | Follow::After(_) | Follow::Quota { .. } => options.wait,
             };
             if !followed {
                 continue;
@@ -149,6 +149,12 @@ pub async fn apply_in_rounds(
         .await
         {
             break;
+        }
+        // What ended badly while followed holds back what depends on it.
+        for r in &report.results {
+            if matches!(r.outcome, Outcome::Failed { .. } | Outcome::Skipped { .. }) {
+                finished.insert(r.address.clone(), false);
+            }
         }
         // Something is ready: another round, under the lock again.
         if let Err(e) = relock(lock, deadline, options, progress).await {

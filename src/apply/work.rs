@@ -135,6 +135,9 @@ pub(super) enum Follow {
         name: String,
         then_continue: bool,
     },
+    /// Waits until the changes at these addresses are finished (none of them
+    /// unfinished any more).
+    After(Vec<Address>),
     /// Refused for the account's quota; tried again in a later round.
     Quota { since: Instant },
     /// Ready, but the operations can only be planned from fresh state.

@@ -10,7 +10,7 @@ use crate::cloud::Cloud;
 use crate::cloud::lock::{LockError, LockLocation, Session};
 use crate::cloud::sandbox::SandboxError;
 use crate::exit::ExitStatus;
-use crate::model::{DesiredStack, ObservedAccount};
+use crate::model::{Address, DesiredStack, ObservedAccount};
 use crate::plan::saved::{self, Mismatch};
 use crate::plan::{self, Plan, PlanOptions};
 use crate::render::{self, Format};
@@ -297,18 +297,28 @@ pub(super) async fn send(
     notice.abort();
     let mut failed = false;
     crate::outln!();
+    let mut seen: std::collections::BTreeMap<&Address, usize> = Default::default();
     for result in &report.results {
+        *seen.entry(&result.address).or_default() += 1;
+    }
+    for result in &report.results {
+        // Two objects of one address (a job and the model it supersedes): named.
+        let named;
+        let address: &dyn std::fmt::Display = if seen[&result.address] > 1 {
+            named = format!("{} ({})", result.address, result.aws_name);
+            &named
+        } else {
+            &result.address
+        };
         let line = match &result.outcome {
-            Outcome::Done => format!("{}: done", result.address),
-            Outcome::Converging { status } => format!(
-                "{}: accepted, {status} (`bedform status --wait` follows it)",
-                result.address
-            ),
-            Outcome::Pending { reason } => format!("{}: pending, {reason}", result.address),
-            Outcome::Queued { reason } => format!(
-                "{}: queued, {reason}; a later apply starts it",
-                result.address
-            ),
+            Outcome::Done => format!("{address}: done"),
+            Outcome::Converging { status } => {
+                format!("{address}: accepted, {status} (`bedform status --wait` follows it)")
+            }
+            Outcome::Pending { reason } => format!("{address}: pending, {reason}"),
+            Outcome::Queued { reason } => {
+                format!("{address}: queued, {reason}; a later apply starts it")
+            }
             Outcome::Failed { error } => {
                 failed = true;
                 // Beside AWS's message, the manifest that asked for the change.
@@ -319,13 +329,13 @@ pub(super) async fn send(
                     .and_then(|c| c.source.as_deref())
                     .map(|s| format!(" (declared at {s})"))
                     .unwrap_or_default();
-                format!("{}{source}: FAILED: {error}", result.address)
+                format!("{address}{source}: FAILED: {error}")
             }
             Outcome::Skipped { reason } => {
                 failed = true;
-                format!("{}: skipped, {reason}", result.address)
+                format!("{address}: skipped, {reason}")
             }
-            Outcome::Interrupted { reason } => format!("{}: not sent, {reason}", result.address),
+            Outcome::Interrupted { reason } => format!("{address}: not sent, {reason}"),
         };
         crate::outln!("{line}");
         if matches!(

@@ -42,6 +42,11 @@ pub trait ResourceSpec: fmt::Debug + Send + Sync {
     fn smoke_check(&self) -> Option<crate::model::check::SmokeCheck> {
         None
     }
+    /// Whether what an earlier spec of the resource made is kept once superseded
+    /// (a job's `supersededModel: keep`); no part of the spec hash either.
+    fn keeps_superseded(&self) -> bool {
+        false
+    }
 }
 
 /// The result of lowering one spec.
@@ -441,6 +446,7 @@ pub fn desired_resource(
         depends_on,
         source,
         check: spec.smoke_check(),
+        keeps_superseded: spec.keeps_superseded(),
     }
 }
 

@@ -112,6 +112,10 @@ pub struct DesiredResource {
     /// A smoke check of the resource once it serves (never compared with AWS).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub check: Option<SmokeCheck>,
+    /// What an earlier spec made is kept once superseded (a CustomizationJob's
+    /// `supersededModel: keep`), instead of deleted.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub keeps_superseded: bool,
 }
 
 impl DesiredResource {

@@ -4,7 +4,7 @@
 pub mod human;
 pub mod markdown;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::plan::{Action, Change, FieldDiff, Plan, Summary};
 
@@ -259,6 +259,11 @@ pub fn field_lines(action: Action, field: &FieldDiff) -> Vec<(char, String)> {
     let before = show_value(field.before.as_ref(), field.sensitive);
     let after = show_value(field.after.as_ref(), field.sensitive);
     let forces = if action == Action::Create { "" } else { forces };
+    if !field.sensitive
+        && let Some(lines) = leaf_diff_lines(field, forces)
+    {
+        return lines;
+    }
     match (field.before.is_some(), field.after.is_some()) {
         (false, true) => whole_value(
             '+',
@@ -291,6 +296,67 @@ pub fn field_lines(action: Action, field: &FieldDiff) -> Vec<(char, String)> {
             }
         }
     }
+}
+
+/// A change inside a mapping (hyper-parameters, a teacher, tags) as one line per
+/// leaf that changes, each marked when the field forces replacement, as long as
+/// every changed leaf is a plain value; none otherwise (a policy's statements are
+/// better read as a diff of the document).
+fn leaf_diff_lines(field: &FieldDiff, forces: &str) -> Option<Vec<(char, String)>> {
+    let (Some(Value::Object(before)), Some(Value::Object(after))) = (&field.before, &field.after)
+    else {
+        return None;
+    };
+    let mut lines = vec![('~', format!("{}:", field.path))];
+    let mut unchanged = 0;
+    leaves(&mut lines, &mut unchanged, "", before, after, forces)?;
+    if unchanged > 0 {
+        let what = if unchanged == 1 { "entry" } else { "entries" };
+        lines.push((
+            ' ',
+            format!("    # ({unchanged} unchanged {what} not shown)"),
+        ));
+    }
+    Some(lines)
+}
+
+fn leaves(
+    lines: &mut Vec<(char, String)>,
+    unchanged: &mut usize,
+    prefix: &str,
+    before: &Map<String, Value>,
+    after: &Map<String, Value>,
+    forces: &str,
+) -> Option<()> {
+    let keys: std::collections::BTreeSet<&String> = before.keys().chain(after.keys()).collect();
+    for key in keys {
+        let path = format!("{prefix}{key}");
+        let sensitive = is_sensitive_member(key);
+        let shown = |v: &Value| show_value(Some(v), sensitive);
+        match (before.get(key), after.get(key)) {
+            (Some(b), Some(a)) if b == a => *unchanged += 1,
+            (Some(Value::Object(b)), Some(Value::Object(a))) => {
+                leaves(lines, unchanged, &format!("{path}."), b, a, forces)?;
+            }
+            (b, a) => {
+                let plain =
+                    |v: Option<&Value>| !matches!(v, Some(Value::Object(_) | Value::Array(_)));
+                if !plain(b) || !plain(a) {
+                    return None;
+                }
+                lines.push(match (b, a) {
+                    (Some(b), Some(a)) => (
+                        '~',
+                        format!("    {path}: {} -> {}{forces}", shown(b), shown(a)),
+                    ),
+                    (None, Some(a)) => ('+', format!("    {path} = {}{forces}", shown(a))),
+                    (Some(b), _) => ('-', format!("    {path} = {}{forces}", shown(b))),
+                    (None, None) => continue,
+                });
+            }
+        }
+    }
+    Some(())
 }
 
 /// A value added or removed whole: on one line when short, else pretty-printed

@@ -74,10 +74,24 @@ pub struct CustomizationJobSpec {
     /// `PREFIX-HASH` names.
     #[serde(default)]
     pub adopted: Option<Spanned<AdoptedNames>>,
+    /// What becomes of the custom model an earlier spec trained, once a retrain's
+    /// model is ready and nothing serves the old one: `delete` (the default; the
+    /// plan shows the delete) or `keep` (left in the account, and in the stack).
+    #[serde(default)]
+    pub superseded_model: SupersededModel,
     #[serde(default)]
     pub prevent_destroy: bool,
     #[serde(default)]
     pub tags: Option<KeyedMap<Option<String>>>,
+}
+
+/// `supersededModel: delete | keep`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum SupersededModel {
+    #[default]
+    Delete,
+    Keep,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -234,6 +248,10 @@ impl HyperParameter {
 const MAX_PREFIX: usize = 63 - 9;
 
 impl ResourceSpec for CustomizationJobSpec {
+    fn keeps_superseded(&self) -> bool {
+        self.superseded_model == SupersededModel::Keep
+    }
+
     fn common(&self) -> Common<'_> {
         Common {
             prevent_destroy: self.prevent_destroy,

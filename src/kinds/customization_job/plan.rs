@@ -9,7 +9,7 @@ use crate::kinds::face::PlanCx;
 use crate::kinds::face::{ExportCx, Exported, KindBehaviour, NotExported};
 use crate::kinds::lifecycle;
 use crate::model::Scope;
-use crate::model::plan::{Action, Change, FieldDiff, Op};
+use crate::model::plan::{Action, Change, FieldDiff, Op, WaitOn};
 use crate::model::{Address, DesiredResource, ObservedResource, TAG_ADDRESS};
 
 pub struct Behaviour;
@@ -310,14 +310,7 @@ impl KindBehaviour for Behaviour {
                 );
             }
         }
-        let new_model_ready = model.is_some();
-        for old_model in cx.owned_for(CUSTOM_MODEL, address) {
-            if old_model.aws_name == model_name {
-                continue;
-            }
-            cx.claim(old_model);
-            changes.extend(plan_old_model(cx, old_model, new_model_ready, &model_name));
-        }
+        let old_models_at = changes.len();
 
         let latest = attempts.last().copied();
         match latest {
@@ -404,6 +397,29 @@ impl KindBehaviour for Behaviour {
                 changes.push(change);
             }
         }
+        // What becomes of the models earlier specs trained, planned once it is
+        // known which job trains the current one.
+        let trainer = changes
+            .iter()
+            .find(|c| c.retrains)
+            .map(|c| c.aws_name.clone())
+            .or_else(|| latest.map(|(_, j)| j.aws_name.clone()));
+        let new_model = NewModel {
+            name: &model_name,
+            ready: model.is_some(),
+            coming: changes.iter().any(|c| c.retrains)
+                || latest.is_some_and(|(_, j)| j.status.as_deref() == Some(IN_PROGRESS)),
+            trainer,
+        };
+        let mut old_models = Vec::new();
+        for old_model in cx.owned_for(CUSTOM_MODEL, address) {
+            if old_model.aws_name == model_name {
+                continue;
+            }
+            cx.claim(old_model);
+            old_models.extend(plan_old_model(cx, desired, old_model, &new_model));
+        }
+        changes.splice(old_models_at..old_models_at, old_models);
         changes
     }
 
@@ -522,41 +538,123 @@ fn retagged(
     change
 }
 
+/// The custom model the declared spec trains.
+struct NewModel<'a> {
+    name: &'a str,
+    /// Trained and there.
+    ready: bool,
+    /// A job trains it, or this plan starts one.
+    coming: bool,
+    /// The job that trains it, once one is started or planned.
+    trainer: Option<String>,
+}
+
+/// A model trained by an earlier spec of `desired`: deleted once the new model is
+/// ready and nothing serves the old one any more, the throughputs this plan swaps
+/// to the new model first; kept with `supersededModel: keep` or `preventDestroy`,
+/// and while anything else serves it. The plan says which, before training starts.
 fn plan_old_model(
     cx: &PlanCx<'_>,
+    desired: &DesiredResource,
     old: &ObservedResource,
-    new_model_ready: bool,
-    new_model: &str,
+    new: &NewModel<'_>,
 ) -> Vec<Change> {
     let address = lifecycle::orphan_address(old);
-    let served = cx
-        .observed
-        .of_kind(crate::kinds::provisioned_throughput::KIND)
-        .any(|t| {
-            t.attrs.get("model").and_then(Value::as_str)
-                == Some(crate::models::custom_model_identity(&old.aws_name).as_str())
-        });
-    if served || !new_model_ready {
-        return vec![
-            Change::new(address, old.aws_name.clone(), Action::NoOp)
-                .note(format!("previous custom model `{}` is kept until `{new_model}` is ready and nothing serves the old one", old.aws_name)),
-        ];
-    }
+    let kept = |why: String| {
+        vec![Change::new(address.clone(), old.aws_name.clone(), Action::NoOp).note(why)]
+    };
+    let new_model = new.name;
     // bedform supersedes the model on its own; `preventDestroy` keeps it, without
     // blocking the plan as a refusal would.
-    if old.tag(crate::model::TAG_PREVENT_DESTROY) == Some("true") {
-        return vec![
-            Change::new(address, old.aws_name.clone(), Action::NoOp).note(format!(
-                "previous custom model `{}` is kept: its job has `preventDestroy: true`; delete it by hand when it is no longer needed",
-                old.aws_name
-            )),
-        ];
+    if desired.prevent_destroy || old.tag(crate::model::TAG_PREVENT_DESTROY) == Some("true") {
+        return kept(format!(
+            "previous custom model `{}` is kept: its job has `preventDestroy: true`; delete it by hand when it is no longer needed",
+            old.aws_name
+        ));
     }
-    vec![delete_model(
-        address,
-        old,
-        format!("superseded by `{new_model}` and no longer served"),
-    )]
+    if desired.keeps_superseded {
+        return kept(format!(
+            "previous custom model `{}` is kept after `{new_model}` is trained (`supersededModel: keep`)",
+            old.aws_name
+        ));
+    }
+    if !new.ready && !new.coming {
+        return kept(format!(
+            "previous custom model `{}` is kept: no job is training `{new_model}`",
+            old.aws_name
+        ));
+    }
+    let (swapped, still_served) = servers_of(cx, old);
+    if let Some(server) = still_served {
+        return kept(format!(
+            "previous custom model `{}` is kept while {server} serves it",
+            old.aws_name
+        ));
+    }
+    let mut change = if new.ready {
+        delete_model(
+            address.clone(),
+            old,
+            format!("superseded by `{new_model}`, which is trained"),
+        )
+    } else {
+        let mut change = delete_model(
+            address.clone(),
+            old,
+            format!(
+                "superseded by `{new_model}`, once it is trained (`supersededModel: delete`, the default)"
+            ),
+        );
+        change.waits_on = Some(WaitOn {
+            address: desired.address.clone(),
+            kind: CUSTOM_MODEL.into(),
+            name: new_model.to_string(),
+            job: new.trainer.clone(),
+            reason: format!("custom model `{new_model}` is still to be trained"),
+        });
+        change
+    };
+    if !swapped.is_empty() {
+        let names: Vec<String> = swapped.iter().map(ToString::to_string).collect();
+        change.notes.push(format!(
+            "waits for {} to be pointed at `{new_model}` first",
+            names.join(", ")
+        ));
+    }
+    change.depends_on = swapped.into_iter().collect();
+    vec![change]
+}
+
+/// The throughputs of this stack that serve `old` now and that this plan points at
+/// another model, and the first of any others that serve it and will go on doing so.
+fn servers_of(cx: &PlanCx<'_>, old: &ObservedResource) -> (Vec<Address>, Option<String>) {
+    use crate::kinds::provisioned_throughput as pt;
+    let identity = crate::models::custom_model_identity(&old.aws_name);
+    let mut swapped = Vec::new();
+    for t in cx.observed.of_kind(pt::KIND) {
+        if t.attrs.get("model").and_then(Value::as_str) != Some(identity.as_str()) {
+            continue;
+        }
+        let moved = t
+            .owned_by(cx.stack())
+            .then(|| t.tag(TAG_ADDRESS).and_then(Address::parse))
+            .flatten()
+            .filter(|a| {
+                cx.desired
+                    .get(a)
+                    .is_some_and(|d| !d.absent && d.attr_str("model") != Some(identity.as_str()))
+            });
+        match moved {
+            Some(address) => swapped.push(address),
+            None => {
+                return (
+                    swapped,
+                    Some(format!("provisioned throughput `{}`", t.aws_name)),
+                );
+            }
+        }
+    }
+    (swapped, None)
 }
 
 fn delete_model(address: Address, model: &ObservedResource, reason: String) -> Change {

@@ -387,27 +387,31 @@ impl KindBehaviour for Behaviour {
                 &hashed_name,
             )];
         }
+        let changed: Vec<String> = fields.iter().map(|f| f.path.clone()).collect();
+        let update = Op::Update {
+            kind: KIND.into(),
+            name: desired.aws_name.clone(),
+            attrs: desired.attrs.clone(),
+            tags,
+            fields: changed,
+            current_name: (observed.aws_name != desired.aws_name)
+                .then(|| observed.aws_name.clone()),
+        };
         if let Some(wait) = wait {
-            // Retrain-then-swap: serve the old model until the new one is trained.
+            // Retrain-then-swap: serve the old model until the new one is trained,
+            // then send the swap the plan shows (the model is named, not its ARN,
+            // which AWS gives it only once trained).
             let mut change = Change::new(address.clone(), observed.aws_name.clone(), Action::Wait)
                 .with_fields(fields)
                 .because(format!("the model swap waits for {}: {}", wait.address, wait.reason))
-                .note("the throughput keeps serving the current model; a later apply (or apply --wait) points it at the new model in place, with no new purchase");
+                .with_op(update)
+                .note("the throughput keeps serving the current model until then; apply --wait points it at the new model in place once it is trained (a later apply does, without --wait), with no new purchase");
             change.waits_on = Some(wait);
             return vec![change];
         }
-        let changed: Vec<String> = fields.iter().map(|f| f.path.clone()).collect();
         let mut change = Change::new(address.clone(), desired.aws_name.clone(), Action::Update)
             .with_fields(fields)
-            .with_op(Op::Update {
-                kind: KIND.into(),
-                name: desired.aws_name.clone(),
-                attrs: desired.attrs.clone(),
-                tags,
-                fields: changed,
-                current_name: (observed.aws_name != desired.aws_name)
-                    .then(|| observed.aws_name.clone()),
-            })
+            .with_op(update)
             .with_status(observed);
         change.drift = drift;
         vec![change]
