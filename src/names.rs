@@ -7,6 +7,11 @@
 pub enum NameError {
     #[error("must be {min} to {max} characters long (it is {len})")]
     Length { min: usize, max: usize, len: usize },
+    #[error("is {len} characters; AWS takes at most {max}")]
+    TooLong { max: usize, len: usize },
+    /// A character the name may not hold, shown escaped when it is invisible.
+    #[error("holds `{shown}`, {rule}")]
+    Character { shown: String, rule: &'static str },
     /// A rule of the name's pattern, in words.
     #[error("{0}")]
     Rule(&'static str),
@@ -124,7 +129,7 @@ pub fn check_role_name(name: &str) -> Result<(), NameError> {
 /// IAM paths: `/` or `/a/b/`.
 pub fn check_iam_path(path: &str) -> Result<(), NameError> {
     len_between(path, 1, 512)?;
-    if !path.starts_with('/') || !path.ends_with('/') {
+    if !path.starts_with('/') || !path.ends_with('/') || path == "//" {
         return Err(NameError::Rule("must begin and end with `/`"));
     }
     if path.chars().all(|c| ('!'..='~').contains(&c)) {
@@ -157,9 +162,9 @@ pub const LOG_RETENTION_DAYS: &[u32] = &[
     3288, 3653,
 ];
 
-/// Bedrock job names, custom model names and provisioned model names share one
-/// pattern: `[a-zA-Z0-9](-*[a-zA-Z0-9\+\-\.])*`, 1 to 63 characters.
-pub fn check_bedrock_name(name: &str) -> Result<(), NameError> {
+/// Bedrock job names (`JobName`): `[a-zA-Z0-9](-*[a-zA-Z0-9\+\-\.])*`, 1 to 63
+/// characters.
+pub fn check_job_name(name: &str) -> Result<(), NameError> {
     len_between(name, 1, 63)?;
     let first_ok = name
         .chars()
@@ -174,6 +179,42 @@ pub fn check_bedrock_name(name: &str) -> Result<(), NameError> {
         Err(NameError::Rule(
             "must start with a letter or digit and hold only letters, digits and - + .",
         ))
+    }
+}
+
+/// Custom model names (`CustomModelName`: `([0-9a-zA-Z][_-]?){1,63}`) and
+/// provisioned model names (`ProvisionedModelName`: `([0-9a-zA-Z][_-]?)+`), both
+/// 1 to 63 characters: letters and digits, each followed by at most one `_` or `-`.
+pub fn check_model_name(name: &str) -> Result<(), NameError> {
+    len_between(name, 1, 63)?;
+    let mut previous_was_separator = true;
+    for c in name.chars() {
+        let separator = c == '-' || c == '_';
+        if !(c.is_ascii_alphanumeric() || separator) || (separator && previous_was_separator) {
+            return Err(NameError::Rule(
+                "must start with a letter or digit and hold only letters, digits, and single `-` or `_` between them",
+            ));
+        }
+        previous_was_separator = separator;
+    }
+    Ok(())
+}
+
+/// IAM role descriptions (`roleDescriptionType`): at most 1,000 characters of tab,
+/// line breaks, printable ASCII and Latin-1.
+pub fn check_role_description(text: &str) -> Result<(), NameError> {
+    let len = text.chars().count();
+    if len > 1000 {
+        return Err(NameError::TooLong { max: 1000, len });
+    }
+    let allowed =
+        |c: char| matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{7e}' | '\u{a1}'..='\u{ff}');
+    match text.chars().find(|c| !allowed(*c)) {
+        None => Ok(()),
+        Some(bad) => Err(NameError::Character {
+            shown: crate::diag::printable(&bad.to_string()).into_owned(),
+            rule: "which IAM does not allow in a role description (printable ASCII and Latin-1 only)",
+        }),
     }
 }
 
@@ -309,10 +350,15 @@ mod tests {
 
     #[test]
     fn bedrock_names() {
-        assert!(check_bedrock_name("support-bot-1a2b3c4d").is_ok());
-        assert!(check_bedrock_name("-x").is_err());
-        assert!(check_bedrock_name(&"a".repeat(64)).is_err());
-        assert!(check_bedrock_name("has space").is_err());
+        assert!(check_job_name("support-bot-1a2b3c4d").is_ok());
+        assert!(check_job_name("v1.2+rc--x").is_ok());
+        assert!(check_job_name("-x").is_err());
+        assert!(check_job_name(&"a".repeat(64)).is_err());
+        assert!(check_job_name("has space").is_err());
+        assert!(check_model_name("support_bot-1a2b3c4d").is_ok());
+        assert!(check_model_name("v1.2").is_err());
+        assert!(check_model_name("a--b").is_err());
+        assert!(check_model_name("_a").is_err());
     }
 
     #[test]

@@ -986,6 +986,13 @@ fn model_access_agreements_and_use_case_form() {
         plan.stdout
     );
     bedform(&moto, dir.path(), &["apply", "--auto-approve", path]).expect(0);
+    // The Anthropic use-case form is on file before any agreement is asked for.
+    let sent = moto.sequence();
+    let at = |op: &str| sent.iter().position(|s| s == op);
+    let form = at("bedrock:POST /use-case-for-model-access").expect("the form was sent");
+    let agreement =
+        at("bedrock:POST /create-foundation-model-agreement").expect("an agreement was made");
+    assert!(form < agreement, "{sent:#?}");
     let clean = bedform(&moto, dir.path(), &["plan", "--detailed-exitcode", path]).expect(0);
     assert!(
         clean.stdout.contains("agreement AVAILABLE"),
@@ -1809,4 +1816,45 @@ fn profile_and_endpoint_url_flags() {
         "{stderr}"
     );
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+}
+
+#[test]
+fn the_stub_refuses_what_the_service_model_refuses() {
+    let moto = Moto::start();
+    let rt = runtime();
+    let config = rt.block_on(moto.sdk_config());
+    let bedrock = aws_sdk_bedrock::Client::new(&config);
+    // No model unit, a name with a space, an unknown commitment: three breaks.
+    let refused = rt
+        .block_on(
+            bedrock
+                .create_provisioned_model_throughput()
+                .provisioned_model_name("not a name")
+                .model_id("amazon.nova-lite-v1:0")
+                .model_units(0)
+                .commitment_duration(aws_sdk_bedrock::types::CommitmentDuration::from(
+                    "TwoMonths",
+                ))
+                .send(),
+        )
+        .expect_err("AWS refuses it");
+    let message = format!("{:?}", refused.into_service_error());
+    assert!(message.contains("ValidationException"), "{message}");
+    let violations = moto.take_violations();
+    assert_eq!(violations.len(), 1, "{violations:#?}");
+    let found = &violations[0];
+    for part in [
+        "modelUnits: 0 is under the minimum 1",
+        "`not a name` does not match the pattern",
+        "`TwoMonths` is not one of",
+    ] {
+        assert!(found.contains(part), "no `{part}` in {found}");
+    }
+    // Nothing was made of it.
+    let listed = rt
+        .block_on(bedrock.list_provisioned_model_throughputs().send())
+        .expect("list");
+    assert!(listed.provisioned_model_summaries().is_empty());
+    // And what bedform itself sends is within the model: taken is empty again.
+    assert!(moto.take_violations().is_empty());
 }

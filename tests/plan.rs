@@ -1261,6 +1261,12 @@ async fn retraining_swaps_the_model_in_place_once_it_is_ready() {
     assert_eq!(old.action, Action::Delete);
     assert!(old.deletes_data);
     assert!(reason(old).contains("supersededModel: delete"), "{old:#?}");
+    // It names the models the right way round: the old one goes, for the new one.
+    assert_eq!(format!("custom-model/{}", old.aws_name), old_model);
+    assert!(
+        reason(old).contains(&format!("superseded by `{}`", wait.name)),
+        "{old:#?}"
+    );
     assert_eq!(
         old.waits_on.as_ref().map(|w| w.name.as_str()),
         Some(wait.name.as_str())
@@ -1303,12 +1309,16 @@ async fn a_superseded_model_is_kept_when_the_manifest_says_so() {
     let plan = account.plan(&retrain).await;
     let old = superseded(&plan, &old_model);
     assert_eq!(old.action, Action::NoOp);
-    assert!(
-        old.notes
-            .iter()
-            .any(|n| n.contains("supersededModel: keep")),
-        "{old:#?}"
+    let new_model = plan
+        .changes
+        .iter()
+        .find_map(|c| c.waits_on.as_ref().map(|w| w.name.clone()))
+        .expect("the swap waits on the new model");
+    let kept = format!(
+        "previous custom model `{}` is kept after `{new_model}` is trained (`supersededModel: keep`)",
+        old_model.trim_start_matches("custom-model/")
     );
+    assert!(old.notes.contains(&kept), "{old:#?}");
     account.apply_plan(&plan, true).await;
     let old_name = old_model.trim_start_matches("custom-model/");
     assert!(account.exists("CustomModel", old_name).await);

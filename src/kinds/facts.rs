@@ -115,9 +115,14 @@ impl TagRules {
             ));
         }
         let allowed = |c: char| match self.characters {
-            TagCharacters::Ascii => c.is_ascii_alphanumeric() || c.is_ascii_whitespace(),
-            TagCharacters::Unicode => c.is_alphanumeric() || c.is_whitespace(),
-        } || "_.:/=+@-".contains(c);
+            // Java's `\s`: space, tab, line feed, vertical tab, form feed, return.
+            TagCharacters::Ascii => {
+                c.is_ascii_alphanumeric()
+                    || " \t\n\u{b}\u{c}\r".contains(c)
+                    || "_.:/=+@-".contains(c)
+            }
+            TagCharacters::Unicode => unicode_tag_character(c),
+        };
         for (key, value) in tags {
             for (what, text) in [("key", key), ("value", value)] {
                 if let Some(bad) = text.chars().find(|c| !allowed(*c)) {
@@ -134,6 +139,16 @@ impl TagRules {
         }
         problems
     }
+}
+
+/// `[\p{L}\p{Z}\p{N}_.:/=+\-@]`, the characters of IAM's, S3's and CloudWatch
+/// Logs' tags: letters, separators (not tabs or line breaks) and numbers by their
+/// Unicode category.
+fn unicode_tag_character(c: char) -> bool {
+    static CHARACTERS: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"^[\p{L}\p{Z}\p{N}_.:/=+\-@]$").expect("a valid pattern")
+    });
+    CHARACTERS.is_match(c.encode_utf8(&mut [0; 4]))
 }
 
 /// The status class of a kind AWS reports no status for: ready once it exists.

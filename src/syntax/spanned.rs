@@ -44,6 +44,13 @@ impl<T> Spanned<T> {
     }
 }
 
+/// A value the manifest left out: its default, at no position.
+impl<T: Default> Default for Spanned<T> {
+    fn default() -> Self {
+        Spanned::new(T::default(), Pos::default())
+    }
+}
+
 impl<T: PartialEq> PartialEq for Spanned<T> {
     fn eq(&self, other: &Self) -> bool {
         self.value == other.value

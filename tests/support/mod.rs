@@ -26,6 +26,27 @@ fn moto_server() -> PathBuf {
     path
 }
 
+/// botocore's service model of `service` (`bedrock`, `iam`, `logs`, ...), the one
+/// installed with moto and read by `service_model.py`, as JSON.
+pub fn service_model(service: &str) -> serde_json::Value {
+    let python = moto_server().with_file_name("python");
+    let output = Command::new(&python)
+        .args([
+            "-c",
+            "import sys, json, botocore.loaders; \
+             json.dump(botocore.loaders.Loader().load_service_model(sys.argv[1], 'service-2'), sys.stdout)",
+            service,
+        ])
+        .output()
+        .unwrap_or_else(|e| panic!("{} does not run: {e}", python.display()));
+    assert!(
+        output.status.success(),
+        "no botocore model of {service}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("botocore's model is JSON")
+}
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -275,6 +296,19 @@ impl Moto {
             .unwrap_or_default()
     }
 
+    /// Every request since the start or the last reset, in order of arrival,
+    /// named as in [`Moto::counts`].
+    pub fn sequence(&self) -> Vec<String> {
+        control(self.proxy_port, "GET", "/__sequence", "")["operations"]
+            .as_array()
+            .map(|ops| {
+                ops.iter()
+                    .filter_map(|o| o.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// Zeroes the request counts, leaving the account as it is.
     pub fn reset_counts(&self) {
         control(self.proxy_port, "POST", "/__reset_counts", "");
@@ -330,6 +364,31 @@ impl Moto {
         control(self.proxy_port, "POST", "/__throughput", &body.to_string());
     }
 
+    /// The Bedrock requests (to the stub or to moto) and the stub's answers that
+    /// broke botocore's service model since the start, each `what: problems`;
+    /// forgotten once taken. Every test's `Moto` is checked for them when dropped.
+    pub fn take_violations(&self) -> Vec<String> {
+        control(self.proxy_port, "POST", "/__violations", "")["violations"]
+            .as_array()
+            .map(|found| {
+                found
+                    .iter()
+                    .map(|v| {
+                        let problems: Vec<&str> = v["problems"]
+                            .as_array()
+                            .map(|p| p.iter().filter_map(|p| p.as_str()).collect())
+                            .unwrap_or_default();
+                        format!(
+                            "{}: {}",
+                            v["what"].as_str().unwrap_or("?"),
+                            problems.join("; ")
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// An empty account again (moto, the proxy's Bedrock stub, counts and faults),
     /// without the cost of starting new processes.
     pub fn reset(&self) {
@@ -376,9 +435,21 @@ pub fn s3_client(config: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
 
 impl Drop for Moto {
     fn drop(&mut self) {
+        // A test that passed sent nothing AWS would reject and was answered
+        // nothing AWS would not answer.
+        let violations = if std::thread::panicking() {
+            Vec::new()
+        } else {
+            self.take_violations()
+        };
         let _ = self.proxy.kill();
         let _ = self.moto.kill();
         let _ = self.proxy.wait();
         let _ = self.moto.wait();
+        assert!(
+            violations.is_empty(),
+            "requests or stub answers broke the service model:\n{}",
+            violations.join("\n")
+        );
     }
 }

@@ -51,7 +51,15 @@ faults the tests configure at run time (see `Faults`):
   Creating (or Updating) from then on (1 s unless set).
 - POST /__reset: empties moto and the stub, the counts, the kept bodies (the
   operations named stay recorded) and the fault settings.
-- POST /__reset_counts: zeroes the counts only.
+- GET /__sequence: {"operations": [...]}, every request counted, in order of
+  arrival, named as in the counts.
+- POST /__reset_counts: zeroes the counts (and the sequence) only.
+- GET /__violations: {"violations": [{"what", "problems"}]}, every request to the
+  stub (or to no Bedrock operation at all) and every answer of the stub that breaks botocore's
+  service model (see `service_model.py`); such a request is answered with a
+  ValidationException, such an answer replaced by an InternalServerException,
+  each saying what broke. POST /__violations returns them and forgets them.
+  A reset keeps them.
 Control requests (paths starting /__) are never counted, faulted or held.
 
 Usage: python moto_proxy.py LISTEN_PORT MOTO_PORT
@@ -69,14 +77,39 @@ import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from service_model import Checker
+
 LISTEN_PORT = int(sys.argv[1])
 MOTO_PORT = int(sys.argv[2])
 CONVERSE = re.compile(r"^/model/([^/]+)/converse$")
 TIME = re.compile(rb'"(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(?:\.\d+)?"')
 COUNTS = {}
+SEQUENCE = []  # operations in order of arrival, named as in the counts
 RECORDED = {}  # operation -> bodies kept, for the operations a test named
 DENIED = set()  # operations answered with the service's AccessDenied error
 LOCK = threading.Lock()
+# Bedrock's requests (to the stub or to moto) and the stub's answers, held to the
+# service models; what breaks them is kept for the tests (GET /__violations).
+CHECKERS = {"bedrock": Checker("bedrock"), "bedrock-runtime": Checker("bedrock-runtime")}
+VIOLATIONS = []
+# The operations the stub answers (tags only for throughput ARNs). Requests moto
+# answers carry moto's own ARNs (a job's is not shaped as AWS's), so they are not
+# held to the model here.
+STUB_OPERATIONS = {
+    "CreateProvisionedModelThroughput", "GetProvisionedModelThroughput",
+    "UpdateProvisionedModelThroughput", "DeleteProvisionedModelThroughput",
+    "ListProvisionedModelThroughputs", "ListFoundationModelAgreementOffers",
+    "CreateFoundationModelAgreement", "DeleteFoundationModelAgreement",
+    "GetFoundationModelAvailability", "PutUseCaseForModelAccess",
+    "GetUseCaseForModelAccess", "Converse",
+}
+TAG_OPERATIONS = {"TagResource", "UntagResource", "ListTagsForResource"}
+
+
+def stub_serves(api_operation, payload):
+    if api_operation in TAG_OPERATIONS:
+        return ":provisioned-model/" in str(payload.get("resourceARN", ""))
+    return api_operation in STUB_OPERATIONS
 
 
 def iso(t):
@@ -151,17 +184,23 @@ class Stub:
         if parts[:1] == ["list-foundation-model-agreement-offers"] and method == "GET":
             model = urllib.parse.unquote(parts[1])
             self.offer_serial += 1
-            return 200, {"modelId": model, "offers": [{"offerId": "public-offer", "offerToken": f"{model}|{self.offer_serial}"}]}
+            terms = {
+                "usageBasedPricingTerm": {"rateCard": [{"dimension": "input tokens", "price": "0.0008", "unit": "1K tokens"}]},
+                "legalTerm": {"url": "https://aws.amazon.com/legal/bedrock/third-party-models/"},
+                "supportTerm": {"refundPolicyDescription": "none"},
+            }
+            offer = {"offerId": "public-offer", "offerToken": f"{model}|{self.offer_serial}", "termDetails": terms}
+            return 200, {"modelId": model, "offers": [offer]}
         if parts == ["create-foundation-model-agreement"] and method == "POST":
             if not body.get("offerToken", "").startswith(body.get("modelId", "") + "|"):
                 raise StubError(400, "ValidationException", "the offer token is not an offer for this model")
             self.agreements.add(body["modelId"])
-            return 200, {"modelId": body["modelId"]}
+            return 202, {"modelId": body["modelId"]}
         if parts == ["delete-foundation-model-agreement"] and method == "POST":
             if body.get("modelId") not in self.agreements:
                 raise StubError(404, "ResourceNotFoundException", "no agreement for this model")
             self.agreements.discard(body["modelId"])
-            return 200, {}
+            return 202, {}
         if parts[:1] == ["foundation-model-availability"] and method == "GET":
             model = urllib.parse.unquote(parts[1])
             agreed = model in self.agreements or model.startswith("amazon.")
@@ -547,6 +586,7 @@ class Proxy(BaseHTTPRequestHandler):
         with LOCK:
             key = f"{service}:{operation}"
             COUNTS[key] = COUNTS.get(key, 0) + 1
+            SEQUENCE.append(key)
             if key in RECORDED:
                 RECORDED[key].append(recorded_body(body) if body else None)
         with FAULTS_LOCK:
@@ -573,11 +613,16 @@ class Proxy(BaseHTTPRequestHandler):
             except ValueError:
                 payload = {}
             converse = CONVERSE.match(parsed.path)
+            checker = CHECKERS["bedrock-runtime" if converse else "bedrock"]
+            query = urllib.parse.parse_qs(parsed.query)
+            api_operation, problems = checker.request(self.command, parsed.path, query, payload if body else None)
+            if problems and (api_operation is None or stub_serves(api_operation, payload)):
+                return self.violated(f"request {self.command} {parsed.path}", problems, 400, "ValidationException")
             if converse:
-                return self.converse(converse.group(1), payload, fate, faults)
+                return self.converse(converse.group(1), payload, fate, faults, api_operation)
             try:
                 with STUB_LOCK:
-                    answer = STUB.handle(self.command, parsed.path, urllib.parse.parse_qs(parsed.query), payload)
+                    answer = STUB.handle(self.command, parsed.path, query, payload)
             except StubError as e:
                 answer = None
                 error = e
@@ -586,10 +631,10 @@ class Proxy(BaseHTTPRequestHandler):
             if fate in ("lost", "answer held") and (answer is not None or error is not None):
                 return self.drop(fate, faults)
             if error is not None:
-                return self.reply(error.status, json.dumps({"message": error.message}).encode(), "application/json", error.code)
+                return self.stub_error(checker, api_operation, error)
             if answer is not None:
                 status, data = answer
-                return self.reply(status, json.dumps(data).encode(), "application/json")
+                return self.stub_answer(checker, api_operation, status, data)
         conn = http.client.HTTPConnection("127.0.0.1", MOTO_PORT, timeout=60)
         headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
         headers["Host"] = f"127.0.0.1:{MOTO_PORT}"
@@ -618,17 +663,40 @@ class Proxy(BaseHTTPRequestHandler):
         }
         self.send(response.status, headers, data)
 
-    def converse(self, model_id, payload, fate, faults):
+    def converse(self, model_id, payload, fate, faults, api_operation):
+        checker = CHECKERS["bedrock-runtime"]
         try:
             with STUB_LOCK:
                 status, data, delay = STUB.converse(model_id, payload)
         except StubError as e:
-            return self.reply(e.status, json.dumps({"message": e.message}).encode(), "application/json", e.code)
+            return self.stub_error(checker, api_operation, e)
         # The model takes its time outside the lock, as other requests go on.
         time.sleep(delay)
         if fate in ("lost", "answer held"):
             return self.drop(fate, faults)
+        return self.stub_answer(checker, api_operation, status, data)
+
+    def stub_answer(self, checker, api_operation, status, data):
+        """The stub's answer, once it is one the API could give."""
+        problems = checker.answer(api_operation, status, data)
+        if problems:
+            return self.violated(f"the stub's answer to {api_operation}", problems, 500, "InternalServerException")
         return self.reply(status, json.dumps(data).encode(), "application/json")
+
+    def stub_error(self, checker, api_operation, error):
+        """The stub's error, once it is one the operation can answer with."""
+        problems = checker.answer(api_operation, error.status, {"__type": error.code})
+        if problems:
+            return self.violated(f"the stub's error for {api_operation}", problems, 500, "InternalServerException")
+        return self.reply(error.status, json.dumps({"message": error.message}).encode(), "application/json", error.code)
+
+    def violated(self, what, problems, status, code):
+        """Keeps what broke the service model and answers with it, so the client
+        under test fails where the break is."""
+        with LOCK:
+            VIOLATIONS.append({"what": what, "problems": problems})
+        message = f"{what} breaks the service model: " + "; ".join(problems)
+        return self.reply(status, json.dumps({"message": message}).encode(), "application/json", code)
 
     def control(self, body):
         """The tests' own requests: counts, fault settings, reset."""
@@ -643,9 +711,19 @@ class Proxy(BaseHTTPRequestHandler):
         if parsed.path == "/__counts":
             with LOCK:
                 return self.reply(200, json.dumps(COUNTS).encode(), "application/json")
+        if parsed.path == "/__violations":
+            with LOCK:
+                found = list(VIOLATIONS)
+                if self.command == "POST":
+                    VIOLATIONS.clear()
+            return self.reply(200, json.dumps({"violations": found}).encode(), "application/json")
+        if parsed.path == "/__sequence":
+            with LOCK:
+                return self.reply(200, json.dumps({"operations": SEQUENCE}).encode(), "application/json")
         if parsed.path == "/__reset_counts" and self.command == "POST":
             with LOCK:
                 COUNTS.clear()
+                SEQUENCE.clear()
             return self.reply(200, b"{}", "application/json")
         if parsed.path == "/__deny" and self.command == "POST":
             operations = (json.loads(body) if body else {}).get("operations", [])
@@ -718,6 +796,7 @@ class Proxy(BaseHTTPRequestHandler):
                 STUB = Stub()
             with LOCK:
                 COUNTS.clear()
+                SEQUENCE.clear()
                 DENIED.clear()
                 for bodies in RECORDED.values():
                     bodies.clear()

@@ -41,7 +41,8 @@ pub const TRAINING_FIELDS: &[&str] = &[
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct CustomizationJobSpec {
-    #[serde(rename = "type")]
+    /// What the job does; `fineTuning` when left out, as in the API.
+    #[serde(rename = "type", default)]
     pub customization_type: Spanned<CustomizationType>,
     /// The model to customize (the student, for distillation).
     pub base_model: Spanned<String>,
@@ -105,10 +106,11 @@ pub struct AdoptedNames {
     pub training_hash: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum CustomizationType {
     Distillation,
+    #[default]
     FineTuning,
     ContinuedPreTraining,
 }
@@ -368,24 +370,43 @@ impl ResourceSpec for CustomizationJobSpec {
                 cx.error(value.pos, format!("hyper-parameter `{name}` {problem}"));
             }
         }
-        for (field, prefix) in [
-            ("jobName", &self.job_name),
-            ("customModelName", &self.custom_model_name),
-        ] {
+        type NameCheck = fn(&str) -> Result<(), crate::names::NameError>;
+        let checks: [(&str, &Option<Spanned<String>>, NameCheck); 2] = [
+            ("jobName", &self.job_name, crate::names::check_job_name),
+            (
+                "customModelName",
+                &self.custom_model_name,
+                crate::names::check_model_name,
+            ),
+        ];
+        for (field, prefix, check) in checks {
             let text = prefix.as_ref().map(|p| p.value.as_str()).unwrap_or(cx.name);
             let pos = prefix.as_ref().map(|p| p.pos).unwrap_or(cx.doc_pos);
             if text.len() > MAX_PREFIX {
                 cx.error(pos, format!("`{field}` prefix `{text}` is longer than {MAX_PREFIX} characters (the spec hash is appended)"));
-            } else if let Err(problem) = crate::names::check_bedrock_name(text) {
-                cx.error(pos, format!("`{field}` `{text}` {problem}"));
+            } else if let Err(problem) = check(&format!("{text}-00000000")) {
+                // The name AWS is sent: the prefix, `-` and the spec hash.
+                cx.error(
+                    pos,
+                    format!("`{field}` `{text}` (with `-HASH` appended) {problem}"),
+                );
             }
         }
         if let Some(adopted) = &self.adopted {
-            for (field, name) in [
-                ("adopted.jobName", &adopted.job_name),
-                ("adopted.customModelName", &adopted.custom_model_name),
-            ] {
-                if let Err(problem) = crate::names::check_bedrock_name(name) {
+            let checks: [(&str, &String, NameCheck); 2] = [
+                (
+                    "adopted.jobName",
+                    &adopted.job_name,
+                    crate::names::check_job_name,
+                ),
+                (
+                    "adopted.customModelName",
+                    &adopted.custom_model_name,
+                    crate::names::check_model_name,
+                ),
+            ];
+            for (field, name, check) in checks {
+                if let Err(problem) = check(name) {
                     cx.error(adopted.pos, format!("`{field}` `{name}` {problem}"));
                 }
             }
@@ -404,12 +425,14 @@ impl ResourceSpec for CustomizationJobSpec {
         {
             cx.error(key.pos, format!("`kmsKeyId`: {problem}"));
         }
+        // The API's `SubnetIds` and `SecurityGroupIds` bounds.
         if let Some(vpc) = &self.vpc_config
-            && (vpc.subnet_ids.is_empty() || vpc.security_group_ids.is_empty())
+            && !((1..=16).contains(&vpc.subnet_ids.len())
+                && (1..=5).contains(&vpc.security_group_ids.len()))
         {
             cx.error(
                 vpc.pos,
-                "`vpcConfig` needs at least one subnet id and one security group id",
+                "`vpcConfig` takes 1 to 16 subnet ids and 1 to 5 security group ids",
             );
         }
         validate_tags(cx, self.tags.as_ref());
@@ -573,8 +596,8 @@ fn validate_filter(cx: &mut ValidateCx<'_>, filter: &Spanned<MetadataFilter>) {
         }
     }
     for list in [&f.and_all, &f.or_all].into_iter().flatten() {
-        if list.len() < 2 || list.len() > 16 {
-            cx.error(filter.pos, "`andAll` / `orAll` take 2 to 16 filters");
+        if list.is_empty() || list.len() > 16 {
+            cx.error(filter.pos, "`andAll` / `orAll` take 1 to 16 filters");
         }
         for base in list {
             let n = usize::from(base.equals.is_some()) + usize::from(base.not_equals.is_some());

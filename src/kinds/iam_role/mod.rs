@@ -138,26 +138,10 @@ impl ResourceSpec for IamRoleSpec {
         {
             cx.error(path.pos, format!("`path` {problem}"));
         }
-        if let Some(description) = &self.description {
-            // IAM's `roleDescriptionType`: tab, line breaks, printable ASCII and Latin-1.
-            let allowed = |c: char| matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{7e}' | '\u{a1}'..='\u{ff}');
-            if description.chars().count() > 1000 {
-                cx.error(
-                    description.pos,
-                    format!(
-                        "`description` is {} characters; IAM takes at most 1,000",
-                        description.chars().count()
-                    ),
-                );
-            } else if let Some(bad) = description.chars().find(|c| !allowed(*c)) {
-                cx.error(
-                    description.pos,
-                    format!(
-                        "`description` holds `{}`, which IAM does not allow in a role description (printable ASCII and Latin-1 only)",
-                        crate::diag::printable(&bad.to_string())
-                    ),
-                );
-            }
+        if let Some(description) = &self.description
+            && let Err(problem) = crate::names::check_role_description(description)
+        {
+            cx.error(description.pos, format!("`description` {problem}"));
         }
         if let Some(seconds) = &self.max_session_duration
             && !(3600..=43200).contains(&seconds.value)

@@ -191,7 +191,7 @@ impl ResourceSpec for ProvisionedThroughputSpec {
                 name_pos,
                 format!("`provisionedModelName` `{name}` is longer than 54 characters"),
             );
-        } else if let Err(problem) = crate::names::check_bedrock_name(name) {
+        } else if let Err(problem) = crate::names::check_model_name(name) {
             cx.error(
                 name_pos,
                 format!("`provisionedModelName` `{name}` {problem}"),
