@@ -5,8 +5,17 @@
 //! API calls by operation, plan and apply wall time and peak memory; and `validate`
 //! time and memory for 1,000 resources.
 //!
+//! Then the dimension that matters for a plan: the same small stack (a bucket, a
+//! log group, two roles, invocation logging and a customization job) settled in
+//! accounts of growing foreign size, where other teams keep F roles, F log groups,
+//! 0.3 F buckets and 0.1 F customization jobs with their custom models. For each F
+//! it prints the settled plan's calls by operation, wall time at 0 and 100 ms added
+//! latency, the critical path's depth in round trips (the difference of the two
+//! wall times over 100 ms) and peak memory.
+//!
 //! Run: `cargo bench --bench scale` (after `./scripts/test` installed moto_server).
-//! `BEDFORM_BENCH_SIZES=10,100` and `BEDFORM_BENCH_LATENCIES_MS=0,20` choose what runs.
+//! `BEDFORM_BENCH_SIZES=10,100` and `BEDFORM_BENCH_LATENCIES_MS=0,20` choose what
+//! runs; `BEDFORM_BENCH_FOREIGN=0,1000,5000` the foreign sizes (`none` skips them).
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -43,8 +52,28 @@ fn generated_stack(n: usize) -> String {
 
 struct Measured {
     wall: Duration,
+    /// bedform's own CPU time, user and system.
+    cpu: Duration,
     peak_rss_kib: i64,
     ok: bool,
+}
+
+impl Measured {
+    /// `1.23 s, CPU 0.12 s (10% of wall), peak memory 50 MiB`.
+    fn figures(&self) -> String {
+        format!(
+            "{:.2} s, bedform CPU {:.2} s ({:.0}% of wall), peak memory {} MiB{}",
+            self.wall.as_secs_f64(),
+            self.cpu.as_secs_f64(),
+            100.0 * self.cpu.as_secs_f64() / self.wall.as_secs_f64().max(1e-9),
+            self.peak_rss_kib / 1024,
+            if self.ok { "" } else { " (FAILED)" }
+        )
+    }
+}
+
+fn seconds(t: libc::timeval) -> Duration {
+    Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
 }
 
 /// Runs the bedform binary and measures its wall time and its own peak memory
@@ -79,6 +108,7 @@ fn run_bedform(args: &[&str], env: &[(&'static str, String)], dir: &Path) -> Mea
     };
     Measured {
         wall,
+        cpu: seconds(usage.ru_utime) + seconds(usage.ru_stime),
         peak_rss_kib: if reaped == pid { usage.ru_maxrss } else { -1 },
         ok: reaped == pid && (code == 0 || code == 2),
     }
@@ -112,6 +142,187 @@ fn list(var: &str, default: &str) -> Vec<u64> {
         .collect()
 }
 
+/// The settled stack of the foreign-size runs.
+const SMALL_STACK: &str = r#"apiVersion: bedform/v1
+kind: Stack
+metadata: {name: small}
+spec: {region: us-east-1, tags: {team: ml}}
+---
+apiVersion: bedform/v1
+kind: Bucket
+metadata: {name: data}
+spec: {bucketName: small-stack-data, allowBedrockLogDelivery: true}
+---
+apiVersion: bedform/v1
+kind: LogGroup
+metadata: {name: logs}
+spec: {logGroupName: /small/invocations, retentionDays: 30}
+---
+apiVersion: bedform/v1
+kind: IamRole
+metadata: {name: logging-role}
+spec:
+  roleName: small-logging
+  assumedBy: bedrock
+  inlinePolicies:
+    write:
+      Version: "2012-10-17"
+      Statement:
+        - {Effect: Allow, Action: [logs:CreateLogStream, logs:PutLogEvents], Resource: "${logs.arn}:*"}
+---
+apiVersion: bedform/v1
+kind: IamRole
+metadata: {name: job-role}
+spec:
+  roleName: small-training
+  assumedBy: bedrock
+  inlinePolicies:
+    data:
+      Version: "2012-10-17"
+      Statement:
+        - {Effect: Allow, Action: [s3:GetObject, s3:PutObject], Resource: ["${data.arn}/*"]}
+---
+apiVersion: bedform/v1
+kind: InvocationLogging
+metadata: {name: logging}
+spec:
+  cloudWatch: {logGroup: {ref: logs}, role: {ref: logging-role}}
+  deliver: [text]
+---
+apiVersion: bedform/v1
+kind: CustomizationJob
+metadata: {name: tuned}
+spec:
+  type: fineTuning
+  baseModel: amazon.nova-micro-v1:0
+  trainingData: {s3Uri: "s3://small-stack-data/train.jsonl"}
+  output: {s3Uri: "s3://small-stack-data/out/"}
+  role: {ref: job-role}
+  hyperParameters: {epochCount: 1}
+"#;
+
+/// Fills the emulator with what other teams own: `f` roles and log groups, 0.3 `f`
+/// buckets, 0.1 `f` customization jobs (each with its custom model), tagged as
+/// theirs.
+fn populate_foreign(moto: &support::Moto, f: usize) {
+    use futures::StreamExt;
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    runtime.block_on(async {
+        let config = moto.sdk_config().await;
+        let iam = aws_sdk_iam::Client::new(&config);
+        let logs = aws_sdk_cloudwatchlogs::Client::new(&config);
+        let s3 = support::s3_client(&config);
+        let bedrock = aws_sdk_bedrock::Client::new(&config);
+        let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+        let team = || aws_sdk_iam::types::Tag::builder().key("team").value("other").build();
+        let mut work: Vec<futures::future::BoxFuture<'_, ()>> = Vec::new();
+        for i in 0..f {
+            let (iam, logs) = (iam.clone(), logs.clone());
+            work.push(Box::pin(async move {
+                iam.create_role()
+                    .role_name(format!("other-team-role-{i}"))
+                    .assume_role_policy_document(trust)
+                    .tags(team().expect("a tag"))
+                    .send()
+                    .await
+                    .expect("CreateRole");
+                logs.create_log_group()
+                    .log_group_name(format!("/other/team/{i}"))
+                    .tags("team", "other")
+                    .send()
+                    .await
+                    .expect("CreateLogGroup");
+            }));
+        }
+        for i in 0..f * 3 / 10 {
+            let s3 = s3.clone();
+            work.push(Box::pin(async move {
+                s3.create_bucket()
+                    .bucket(format!("other-team-bucket-{i}"))
+                    .send()
+                    .await
+                    .expect("CreateBucket");
+            }));
+        }
+        for i in 0..f / 10 {
+            let bedrock = bedrock.clone();
+            work.push(Box::pin(async move {
+                let location = |uri: &str| {
+                    aws_sdk_bedrock::types::OutputDataConfig::builder()
+                        .s3_uri(uri)
+                        .build()
+                        .expect("an output")
+                };
+                bedrock
+                    .create_model_customization_job()
+                    .job_name(format!("other-job-{i}"))
+                    .custom_model_name(format!("other-model-{i}"))
+                    .role_arn("arn:aws:iam::123456789012:role/other-team-role-0")
+                    .base_model_identifier("amazon.nova-micro-v1:0")
+                    .training_data_config(
+                        aws_sdk_bedrock::types::TrainingDataConfig::builder()
+                            .s3_uri("s3://other-team-bucket-0/train.jsonl")
+                            .build(),
+                    )
+                    .output_data_config(location("s3://other-team-bucket-0/out/"))
+                    .job_tags(
+                        aws_sdk_bedrock::types::Tag::builder()
+                            .key("team")
+                            .value("other")
+                            .build()
+                            .expect("a tag"),
+                    )
+                    .send()
+                    .await
+                    .expect("CreateModelCustomizationJob");
+            }));
+        }
+        futures::stream::iter(work)
+            .buffer_unordered(16)
+            .collect::<Vec<()>>()
+            .await;
+    });
+}
+
+/// The small stack settled in accounts of growing foreign size.
+fn foreign_runs(sizes: &[u64]) {
+    println!(
+        "\nA settled stack of 6 resources in accounts of growing foreign size \
+         (F roles, F log groups, 0.3 F buckets, 0.1 F jobs and custom models):"
+    );
+    for &f in sizes {
+        let moto = support::Moto::start();
+        populate_foreign(&moto, f as usize);
+        let dir = tempfile::TempDir::new().expect("temp dir");
+        let file = dir.path().join("stack.yaml");
+        std::fs::write(&file, SMALL_STACK).expect("write manifests");
+        let path = file.to_str().unwrap_or_default();
+        let env = moto.env();
+        let apply = run_bedform(&["apply", "--auto-approve", path], &env, dir.path());
+        let mut figures = Vec::new();
+        for latency in [0, 100] {
+            moto.set_faults(&support::Faults {
+                latency_ms: latency,
+                ..support::Faults::default()
+            });
+            let before = counts(&moto);
+            let plan = run_bedform(&["plan", "--detailed-exitcode", path], &env, dir.path());
+            figures.push((latency, plan, since(&counts(&moto), &before)));
+        }
+        moto.clear_faults();
+        println!(
+            "\n  F = {f}{}:",
+            if apply.ok { "" } else { " (apply FAILED)" }
+        );
+        for (latency, plan, _) in &figures {
+            println!("    settled plan, {latency} ms added: {}", plan.figures());
+        }
+        let depth = (figures[1].1.wall.as_secs_f64() - figures[0].1.wall.as_secs_f64()) / 0.1;
+        println!("    critical path: {depth:.1} round trips");
+        print_calls("settled plan", &figures[0].2);
+    }
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; `cargo test --all-targets` runs this binary
     // too, where a benchmark of several minutes has no place.
@@ -120,6 +331,7 @@ fn main() {
         return;
     }
     let sizes = list("BEDFORM_BENCH_SIZES", "10,100,500");
+    let foreign = list("BEDFORM_BENCH_FOREIGN", "0,1000,5000");
     let latencies = list("BEDFORM_BENCH_LATENCIES_MS", "0,20");
     println!(
         "bedform scale benchmark ({} cores)",
@@ -137,12 +349,7 @@ fn main() {
         &[],
         dir.path(),
     );
-    println!(
-        "validate, 1000 resources: {:.2} s, peak memory {} MiB{}",
-        validate.wall.as_secs_f64(),
-        validate.peak_rss_kib / 1024,
-        if validate.ok { "" } else { " (FAILED)" }
-    );
+    println!("validate, 1000 resources: {}", validate.figures());
 
     for &latency in &latencies {
         for &n in &sizes {
@@ -169,12 +376,7 @@ fn main() {
                 ("apply", &apply),
                 ("plan (all exist)", &replan),
             ] {
-                println!(
-                    "  {label}: {:.2} s, peak memory {} MiB{}",
-                    m.wall.as_secs_f64(),
-                    m.peak_rss_kib / 1024,
-                    if m.ok { "" } else { " (FAILED)" }
-                );
+                println!("  {label}: {}", m.figures());
             }
             print_calls("plan (empty account)", &since(&after_plan, &before));
             print_calls(
@@ -184,4 +386,5 @@ fn main() {
             print_calls("plan (all exist)", &since(&after_replan, &after_apply));
         }
     }
+    foreign_runs(&foreign);
 }

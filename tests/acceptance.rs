@@ -26,9 +26,9 @@
 //! `iam:DeleteRole`, `iam:GetRole`, `iam:UpdateRole`,
 //! `iam:UpdateAssumeRolePolicy`, `iam:PutRolePolicy`, `iam:DeleteRolePolicy`,
 //! `iam:ListRolePolicies`, `iam:GetRolePolicy`, `iam:ListAttachedRolePolicies`,
-//! `iam:TagRole`, `iam:UntagRole`, `iam:ListRoleTags`, `iam:ListRoles`,
-//! `iam:GetAccountAuthorizationDetails`; `bedrock:List*`/`bedrock:Get*` (plan reads
-//! jobs, models and throughput); with logging, `bedrock:Put`/`Get`/
+//! `iam:TagRole`, `iam:UntagRole`, `iam:ListRoleTags`, `iam:ListRoles`;
+//! `tag:GetResources`; `bedrock:List*`/`bedrock:Get*` (plan reads jobs, models
+//! and throughput); with logging, `bedrock:Put`/`Get`/
 //! `DeleteModelInvocationLoggingConfiguration` and `iam:PassRole` on the role.
 
 mod common;

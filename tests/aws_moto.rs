@@ -207,22 +207,19 @@ fn logging_only_applies_then_plans_clean_and_reports_drift() {
     moto.reset_counts();
     let clean = bedform(&moto, dir.path(), &["plan", "--detailed-exitcode", path]).expect(0);
     assert!(clean.stdout.contains("No changes."), "{}", clean.stdout);
-    // The stack's own objects were found with their tags in pages: no tag read per
-    // bucket or log group, no GetRole per role.
+    // The stack's own objects were found with their tags by one read of the
+    // tagging index (no tag read per bucket or log group), its role by its name,
+    // and no read of the whole account's IAM.
     let counts = moto.counts();
-    assert!(
-        counts.get("tagging:GetResources").is_some_and(|&n| n >= 2),
-        "{counts:?}"
-    );
-    assert!(
-        counts.contains_key("iam:GetAccountAuthorizationDetails"),
-        "{counts:?}"
-    );
+    assert_eq!(counts.get("tagging:GetResources"), Some(&1), "{counts:?}");
+    assert_eq!(counts.get("iam:GetRole"), Some(&1), "{counts:?}");
+    assert_eq!(counts.get("logs:DescribeLogGroups"), Some(&1), "{counts:?}");
     assert!(counts.contains_key("iam:ListRoles"), "{counts:?}");
     for per_object in [
         "logs:ListTagsForResource",
         "s3:GET bucket ?tagging",
-        "iam:GetRole",
+        "iam:GetAccountAuthorizationDetails",
+        "iam:ListRoleTags",
     ] {
         assert!(
             !counts.contains_key(per_object),
@@ -365,6 +362,113 @@ fn ownership_decides_what_is_touched() {
         names.contains(&"/other/stack".to_string()) && names.contains(&"/outside/made".to_string()),
         "{names:?}"
     );
+    bedform(&moto, dir.path(), &["plan", "--detailed-exitcode", path]).expect(0);
+}
+
+fn bedrock_role(name: &str, role: &str) -> String {
+    format!(
+        "---\napiVersion: bedform/v1\nkind: IamRole\nmetadata: {{name: {name}}}\nspec:\n  roleName: {role}\n  assumedBy: bedrock\n"
+    )
+}
+
+#[test]
+fn left_over_roles_are_found_without_reading_other_teams_objects() {
+    let moto = Moto::start();
+    let dir = TempDir::new().unwrap();
+    let rt = runtime();
+    let config = rt.block_on(moto.sdk_config());
+    let iam = aws_sdk_iam::Client::new(&config);
+    let bedrock = aws_sdk_bedrock::Client::new(&config);
+    // Other teams' objects: a role EC2 assumes, a role Bedrock assumes, and a job
+    // with a name bedform would not give.
+    let ec2_trust = BEDROCK_TRUST.replace("bedrock.amazonaws.com", "ec2.amazonaws.com");
+    for (name, trust) in [
+        ("theirs-ec2", ec2_trust.as_str()),
+        ("theirs-bedrock", BEDROCK_TRUST),
+    ] {
+        rt.block_on(
+            iam.create_role()
+                .role_name(name)
+                .assume_role_policy_document(trust)
+                .send(),
+        )
+        .unwrap();
+    }
+    rt.block_on(
+        bedrock
+            .create_model_customization_job()
+            .job_name("their-job")
+            .custom_model_name("their-model")
+            .role_arn("arn:aws:iam::123456789012:role/theirs-bedrock")
+            .base_model_identifier("amazon.nova-micro-v1:0")
+            .training_data_config(
+                aws_sdk_bedrock::types::TrainingDataConfig::builder()
+                    .s3_uri("s3://their-data/train.jsonl")
+                    .build(),
+            )
+            .output_data_config(
+                aws_sdk_bedrock::types::OutputDataConfig::builder()
+                    .s3_uri("s3://their-data/out/")
+                    .build()
+                    .unwrap(),
+            )
+            .send(),
+    )
+    .unwrap();
+
+    let manifest = dir.path().join("stack.yaml");
+    let both = format!(
+        "{STACK}{}{}",
+        bedrock_role("kept", "ours-kept"),
+        bedrock_role("dropped", "ours-dropped")
+    );
+    std::fs::write(&manifest, &both).unwrap();
+    let path = manifest.to_str().unwrap();
+    bedform(&moto, dir.path(), &["apply", "--auto-approve", path]).expect(0);
+
+    // Settled: the declared roles are read by name; of the others, only the one
+    // Bedrock may assume has its tags read, and the job no tag read at all.
+    moto.reset_counts();
+    bedform(&moto, dir.path(), &["plan", "--detailed-exitcode", path]).expect(0);
+    let counts = moto.counts();
+    assert_eq!(counts.get("iam:GetRole"), Some(&2), "{counts:?}");
+    assert_eq!(counts.get("iam:ListRoleTags"), Some(&1), "{counts:?}");
+    assert!(
+        !counts.contains_key("iam:GetAccountAuthorizationDetails"),
+        "{counts:?}"
+    );
+    assert!(
+        !counts.contains_key("bedrock:POST /listTagsForResource"),
+        "{counts:?}"
+    );
+
+    // A role no longer declared is found by its tags, and deleted; theirs are not
+    // planned.
+    std::fs::write(
+        &manifest,
+        format!("{STACK}{}", bedrock_role("kept", "ours-kept")),
+    )
+    .unwrap();
+    let plan = bedform(&moto, dir.path(), &["plan", path]).expect(0);
+    assert!(
+        plan.stdout
+            .contains("IamRole/dropped (ours-dropped) will be deleted"),
+        "{}",
+        plan.stdout
+    );
+    assert!(!plan.stdout.contains("theirs-"), "{}", plan.stdout);
+    bedform(&moto, dir.path(), &["apply", "--auto-approve", path]).expect(0);
+    let roles: Vec<String> = rt
+        .block_on(iam.list_roles().send())
+        .unwrap()
+        .roles()
+        .iter()
+        .map(|r| r.role_name().to_string())
+        .collect();
+    assert!(!roles.contains(&"ours-dropped".to_string()), "{roles:?}");
+    for kept in ["ours-kept", "theirs-ec2", "theirs-bedrock"] {
+        assert!(roles.contains(&kept.to_string()), "{kept} in {roles:?}");
+    }
     bedform(&moto, dir.path(), &["plan", "--detailed-exitcode", path]).expect(0);
 }
 

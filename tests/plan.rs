@@ -566,45 +566,6 @@ async fn iam_role_update_replace_delete_and_policy_normalisation() {
     assert_eq!(acting(&plan).len(), 1, "{:#?}", acting(&plan));
 }
 
-/// The sandbox, recording the operations sent to it in order, and failing those
-/// sent to objects of kind `failing`.
-struct Recording<'a> {
-    sandbox: &'a bedform::cloud::sandbox::Sandbox,
-    failing: Option<&'static str>,
-    sent: std::sync::Mutex<Vec<String>>,
-}
-
-#[async_trait::async_trait]
-impl Cloud for Recording<'_> {
-    async fn caller_account(&self) -> Result<String, bedform::cloud::CloudError> {
-        self.sandbox.caller_account().await
-    }
-    async fn observe(
-        &self,
-        scope: &bedform::cloud::Scope,
-    ) -> Result<ObservedAccount, bedform::cloud::CloudError> {
-        self.sandbox.observe(scope).await
-    }
-    async fn get(
-        &self,
-        kind: &str,
-        name: &str,
-    ) -> Result<Option<ObservedResource>, bedform::cloud::CloudError> {
-        self.sandbox.get(kind, name).await
-    }
-    async fn execute(&self, op: &Op) -> Result<(), bedform::cloud::CloudError> {
-        self.sent.lock().unwrap().push(op.describe());
-        if self.failing == Some(op.kind()) {
-            return Err(bedform::cloud::CloudError::new(
-                bedform::cloud::ErrorClass::Fatal,
-                op.describe(),
-                "refused for the test",
-            ));
-        }
-        self.sandbox.execute(op).await
-    }
-}
-
 /// Applies `plan` with `--wait`, failing what is sent to objects of kind `failing`;
 /// returns the report and the operations sent, in order.
 async fn apply_recorded(
@@ -612,11 +573,8 @@ async fn apply_recorded(
     plan: &Plan,
     failing: Option<&'static str>,
 ) -> (bedform::apply::ApplyReport, Vec<String>) {
-    let recording = Recording {
-        sandbox: &account.sandbox,
-        failing,
-        sent: Default::default(),
-    };
+    let mut recording = Paced::new(account, "", 0, 0);
+    recording.failing = failing;
     let report = bedform::apply::apply(
         &recording,
         plan,
@@ -624,7 +582,12 @@ async fn apply_recorded(
         &bedform::apply::progress::Progress::quiet(),
     )
     .await;
-    let sent = recording.sent.into_inner().unwrap();
+    let events = recording.events.into_inner().unwrap();
+    let sent = events
+        .iter()
+        .filter_map(|e| e.strip_prefix("start "))
+        .map(str::to_string)
+        .collect();
     (report, sent)
 }
 
@@ -1787,4 +1750,167 @@ async fn a_new_base_model_replaces_the_throughput_and_says_why() {
         "{reason}"
     );
     assert!(field(serving, "model").forces_replacement);
+}
+
+/// The sandbox, each operation on an object of kind `slow` taking `delay` (others
+/// `pace`), counting the operations in flight, recording when each starts and
+/// ends, and failing those sent to objects of kind `failing`.
+struct Paced<'a> {
+    sandbox: &'a bedform::cloud::sandbox::Sandbox,
+    failing: Option<&'static str>,
+    slow: &'static str,
+    delay: std::time::Duration,
+    pace: std::time::Duration,
+    in_flight: std::sync::atomic::AtomicUsize,
+    most: std::sync::atomic::AtomicUsize,
+    events: std::sync::Mutex<Vec<String>>,
+}
+
+impl<'a> Paced<'a> {
+    fn new(account: &'a Account, slow: &'static str, delay_ms: u64, pace_ms: u64) -> Self {
+        Paced {
+            sandbox: &account.sandbox,
+            failing: None,
+            slow,
+            delay: std::time::Duration::from_millis(delay_ms),
+            pace: std::time::Duration::from_millis(pace_ms),
+            in_flight: Default::default(),
+            most: Default::default(),
+            events: Default::default(),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Cloud for Paced<'_> {
+    async fn caller_account(&self) -> Result<String, bedform::cloud::CloudError> {
+        self.sandbox.caller_account().await
+    }
+    async fn observe(
+        &self,
+        scope: &bedform::cloud::Scope,
+    ) -> Result<ObservedAccount, bedform::cloud::CloudError> {
+        self.sandbox.observe(scope).await
+    }
+    async fn get(
+        &self,
+        kind: &str,
+        name: &str,
+    ) -> Result<Option<ObservedResource>, bedform::cloud::CloudError> {
+        self.sandbox.get(kind, name).await
+    }
+    async fn execute(&self, op: &Op) -> Result<(), bedform::cloud::CloudError> {
+        use std::sync::atomic::Ordering::SeqCst;
+        let now = self.in_flight.fetch_add(1, SeqCst) + 1;
+        self.most.fetch_max(now, SeqCst);
+        self.events
+            .lock()
+            .unwrap()
+            .push(format!("start {}", op.describe()));
+        let delay = if op.kind() == self.slow {
+            self.delay
+        } else {
+            self.pace
+        };
+        tokio::time::sleep(delay).await;
+        let sent = if self.failing == Some(op.kind()) {
+            Err(bedform::cloud::CloudError::new(
+                bedform::cloud::ErrorClass::Fatal,
+                op.describe(),
+                "refused for the test",
+            ))
+        } else {
+            self.sandbox.execute(op).await
+        };
+        self.events
+            .lock()
+            .unwrap()
+            .push(format!("end {}", op.describe()));
+        self.in_flight.fetch_sub(1, SeqCst);
+        sent
+    }
+}
+
+fn log_groups(n: usize) -> String {
+    let mut text = String::from(
+        "apiVersion: bedform/v1\nkind: Stack\nmetadata: {name: demo}\nspec: {region: us-east-1}\n",
+    );
+    for i in 0..n {
+        text.push_str(&format!(
+            "---\napiVersion: bedform/v1\nkind: LogGroup\nmetadata: {{name: group-{i}}}\nspec: {{logGroupName: /demo/group-{i}}}\n"
+        ));
+    }
+    text
+}
+
+#[tokio::test]
+async fn apply_sends_independent_changes_at_once_up_to_its_bound() {
+    let account = Account::new(fast());
+    let text = log_groups(3 * bedform::apply::APPLY_CONCURRENCY);
+    let plan = account.plan(&text).await;
+    let paced = Paced::new(&account, "", 0, 20);
+    let report = bedform::apply::apply(
+        &paced,
+        &plan,
+        &common::apply_options(false),
+        &bedform::apply::progress::Progress::quiet(),
+    )
+    .await;
+    assert!(!report.failed(), "{report:#?}");
+    let most = paced.most.load(std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(most, bedform::apply::APPLY_CONCURRENCY);
+    assert_no_changes(&account.plan(&text).await);
+}
+
+#[tokio::test]
+async fn a_change_starts_when_its_dependencies_are_done_not_when_all_others_are() {
+    // The role depends on the bucket (quick); the log group is slow and depends on
+    // nothing. The role does not wait for the log group.
+    let account = Account::new(fast());
+    let text = r#"apiVersion: bedform/v1
+kind: Stack
+metadata: {name: demo}
+spec: {region: us-east-1}
+---
+apiVersion: bedform/v1
+kind: Bucket
+metadata: {name: data}
+spec: {bucketName: demo-order-data}
+---
+apiVersion: bedform/v1
+kind: LogGroup
+metadata: {name: slow}
+spec: {logGroupName: /demo/slow}
+---
+apiVersion: bedform/v1
+kind: IamRole
+metadata: {name: reader}
+spec:
+  assumedBy: bedrock
+  inlinePolicies:
+    read:
+      Version: "2012-10-17"
+      Statement:
+        - {Effect: Allow, Action: [s3:GetObject], Resource: ["${data.arn}/*"]}
+"#;
+    let plan = account.plan(text).await;
+    let paced = Paced::new(&account, "LogGroup", 400, 5);
+    let report = bedform::apply::apply(
+        &paced,
+        &plan,
+        &common::apply_options(false),
+        &bedform::apply::progress::Progress::quiet(),
+    )
+    .await;
+    assert!(!report.failed(), "{report:#?}");
+    let events = paced.events.into_inner().unwrap();
+    let at = |prefix: &str| {
+        events
+            .iter()
+            .position(|e| e.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no `{prefix}` in {events:#?}"))
+    };
+    let role_starts = at("start create IamRole");
+    assert!(at("end create Bucket") < role_starts, "{events:#?}");
+    assert!(role_starts < at("end create LogGroup"), "{events:#?}");
 }

@@ -7,14 +7,22 @@ use crate::cloud::{Cloud, CloudError, ErrorClass};
 use crate::kinds::Kind;
 use crate::model::Address;
 use crate::plan::{Action, Change, Op};
-use futures::future::join_all;
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
 use std::collections::{BTreeMap, BTreeSet};
 use tokio::time::Instant;
 
 use super::follow::{Readiness, dependency, is_ready, is_transitional};
 use super::work::*;
 
-/// Runs one round: job stops, then creates and updates in dependency waves, then
+/// How many changes apply sends at once. Each change makes its calls one after
+/// another, and the control-plane APIs it calls are rate-limited per account to a
+/// few requests a second (IAM's role writes, Bedrock's Create* calls): eight
+/// changes in flight keep within those rates with room for plan reads, where more
+/// would buy throttling retries instead of speed.
+pub const APPLY_CONCURRENCY: usize = 8;
+
+/// Runs one round: job stops, then creates and updates in dependency order, then
 /// teardown. `earlier` holds how changes of earlier rounds ended.
 pub(super) async fn round(
     cloud: &dyn Cloud,
@@ -67,58 +75,9 @@ pub(super) async fn round(
         })
         .collect();
 
-    // Creates and updates in dependency waves.
-    let in_round: BTreeSet<Address> = build.iter().map(|w| w.change.address.clone()).collect();
-    let mut this_round: BTreeSet<Address> = BTreeSet::new();
-    let mut remaining = build;
-    while !remaining.is_empty() {
-        let (ready, blocked): (Vec<Work>, Vec<Work>) = remaining.into_iter().partition(|w| {
-            w.change
-                .depends_on
-                .iter()
-                .all(|d| !in_round.contains(d) || this_round.contains(d))
-        });
-        if ready.is_empty() {
-            for w in blocked {
-                steps.push(Step {
-                    entry: w.entry,
-                    result: result(
-                        &w.change,
-                        Vec::new(),
-                        Outcome::Skipped {
-                            reason: "its dependencies could not be ordered".into(),
-                        },
-                    ),
-                    rest: None,
-                });
-            }
-            break;
-        }
-        let runs = ready.into_iter().map(|w| {
-            let failed_dep = w
-                .change
-                .depends_on
-                .iter()
-                .find(|d| finished.get(*d) == Some(&false))
-                .cloned();
-            async move {
-                if let Some(dep) = failed_dep {
-                    return skipped(&w, &dep);
-                }
-                run_change(cloud, w, options, progress).await
-            }
-        });
-        for step in join_all(runs).await {
-            let ok = !matches!(
-                step.result.outcome,
-                Outcome::Failed { .. } | Outcome::Skipped { .. }
-            );
-            finished.insert(step.result.address.clone(), ok);
-            this_round.insert(step.result.address.clone());
-            steps.push(step);
-        }
-        remaining = blocked;
-    }
+    // Creates and updates: each starts once what it depends on in this round is
+    // done, at most APPLY_CONCURRENCY at once.
+    steps.extend(build_in_order(cloud, build, &mut finished, options, progress).await);
 
     // The old objects of those replacements, once nothing here uses them.
     for rest in deferred {
@@ -173,6 +132,72 @@ pub(super) async fn round(
         steps.push(step);
     }
     steps
+}
+
+/// Sends `build` (the round's creates and updates), each change once those it
+/// depends on in this round are done, `APPLY_CONCURRENCY` at a time; one whose
+/// dependency failed is skipped. The steps come back in dependency levels, each in
+/// the order of `build`, whatever order they finished in.
+async fn build_in_order(
+    cloud: &dyn Cloud,
+    build: Vec<Work>,
+    finished: &mut BTreeMap<Address, bool>,
+    options: &ApplyOptions,
+    progress: &Progress,
+) -> Vec<Step> {
+    let in_round: BTreeSet<Address> = build.iter().map(|w| w.change.address.clone()).collect();
+    // The dependency level of each change done (one more than its deepest
+    // dependency in this round): what may start next, and the order of the steps.
+    let mut level: BTreeMap<Address, usize> = BTreeMap::new();
+    let mut pending: Vec<(usize, Work)> = build.into_iter().enumerate().collect();
+    let mut running = FuturesUnordered::new();
+    let mut done: Vec<(usize, usize, Step)> = Vec::new();
+    loop {
+        while running.len() < APPLY_CONCURRENCY {
+            let ready = pending.iter().position(|(_, w)| {
+                w.change
+                    .depends_on
+                    .iter()
+                    .all(|d| !in_round.contains(d) || level.contains_key(d))
+            });
+            let Some(at) = ready else {
+                break;
+            };
+            let (order, w) = pending.remove(at);
+            let deps = w.change.depends_on.iter();
+            let depth = deps.filter_map(|d| level.get(d)).max().map_or(0, |l| l + 1);
+            let failed_dep = w
+                .change
+                .depends_on
+                .iter()
+                .find(|d| finished.get(*d) == Some(&false))
+                .cloned();
+            running.push(async move {
+                let step = match failed_dep {
+                    Some(dep) => skipped(&w, &dep),
+                    None => run_change(cloud, w, options, progress).await,
+                };
+                (order, depth, step)
+            });
+        }
+        let Some((order, depth, step)) = running.next().await else {
+            break;
+        };
+        let ok = !matches!(
+            step.result.outcome,
+            Outcome::Failed { .. } | Outcome::Skipped { .. }
+        );
+        finished.insert(step.result.address.clone(), ok);
+        level.insert(step.result.address.clone(), depth);
+        done.push((order, depth, step));
+    }
+    // What is left waits on something that never ran: a cycle.
+    for (order, w) in pending {
+        let step = not_sent(&w, "its dependencies could not be ordered".into());
+        done.push((order, usize::MAX, step));
+    }
+    done.sort_by_key(|(order, depth, _)| (*depth, *order));
+    done.into_iter().map(|(_, _, step)| step).collect()
 }
 
 /// Where the deletes of a create-before-destroy replacement begin, if they can wait
@@ -253,15 +278,14 @@ async fn finish_replacement(
 }
 /// Not sent, because `dep`, which it needs, did not finish.
 fn skipped(w: &Work, dep: &Address) -> Step {
+    not_sent(w, format!("{dep} did not finish"))
+}
+
+/// Not sent, for `reason`.
+fn not_sent(w: &Work, reason: String) -> Step {
     Step {
         entry: w.entry,
-        result: result(
-            &w.change,
-            Vec::new(),
-            Outcome::Skipped {
-                reason: format!("{dep} did not finish"),
-            },
-        ),
+        result: result(&w.change, Vec::new(), Outcome::Skipped { reason }),
         rest: None,
     }
 }

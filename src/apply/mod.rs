@@ -24,6 +24,7 @@ use crate::cloud::lock::Session;
 use crate::cloud::{Cloud, CloudError};
 use crate::model::{Address, ObservedAccount};
 use crate::plan::Plan;
+pub use change::APPLY_CONCURRENCY;
 use change::*;
 use follow::*;
 pub use interrupt::Interrupt;

@@ -40,7 +40,7 @@ pub trait AwsFace: Sync {
 }
 
 /// The AWS face of a kind whose folder's `aws.rs` has the four functions
-/// `observe(aws, scope)`, `get(aws, name)`, `execute(aws, op)` and
+/// `observe(aws, reads)`, `get(aws, name)`, `execute(aws, op)` and
 /// `add_tags(aws, name, tags)`: a `Face` and its `AWS` static that call them.
 #[macro_export]
 macro_rules! aws_face_of_functions {
@@ -57,7 +57,7 @@ macro_rules! aws_face_of_functions {
                 reads: &$crate::cloud::aws::Reads<'_>,
             ) -> Result<Vec<$crate::model::ObservedResource>, $crate::cloud::error::CloudError>
             {
-                observe(aws, reads.scope).await
+                observe(aws, reads).await
             }
             async fn get(
                 &self,

@@ -50,33 +50,38 @@ fn arn_type(arn: &str) -> &str {
 }
 
 impl TagIndex {
-    pub async fn read(aws: &Aws, scope: &Scope) -> Result<TagIndex, CloudError> {
-        let owned = super::tagged::owned(aws, &scope.stack, "bedrock").await?;
+    /// The index of the stack's Bedrock objects `owned` (tags by ARN).
+    pub fn new(owned: BTreeMap<String, BTreeMap<String, String>>) -> TagIndex {
         let covered = owned.keys().map(|arn| arn_type(arn).to_string()).collect();
-        Ok(TagIndex { owned, covered })
+        TagIndex { owned, covered }
     }
 
     /// The tags of the object at `arn`, or none when it is neither this stack's nor
-    /// `declared`, so its tags do not matter.
+    /// `declared`, so its tags do not matter. Where the index is not known to cover
+    /// the object's type, the tags of an undeclared object are read only when it
+    /// `may_be_ours`: a kind whose names bedform makes (a job's, a custom model's,
+    /// which end in the spec hash) says no for names it could not have made, so
+    /// other teams' objects cost no reads.
     pub async fn tags(
         &self,
         aws: &Aws,
         arn: &str,
         object: &str,
         declared: bool,
+        may_be_ours: bool,
     ) -> Result<Option<BTreeMap<String, String>>, CloudError> {
-        match self.lookup(arn, declared) {
+        match self.lookup(arn, declared, may_be_ours) {
             Lookup::Known(tags) => Ok(Some(tags.clone())),
             Lookup::NotNeeded => Ok(None),
             Lookup::Read => tags_of(aws, arn, object).await.map(Some),
         }
     }
 
-    fn lookup(&self, arn: &str, declared: bool) -> Lookup<'_> {
+    fn lookup(&self, arn: &str, declared: bool, may_be_ours: bool) -> Lookup<'_> {
         if let Some(tags) = self.owned.get(arn) {
             return Lookup::Known(tags);
         }
-        if !declared && self.covered.contains(arn_type(arn)) {
+        if !declared && (!may_be_ours || self.covered.contains(arn_type(arn))) {
             return Lookup::NotNeeded;
         }
         Lookup::Read
@@ -231,14 +236,18 @@ mod tag_index_tests {
     #[test]
     fn only_types_the_index_has_shown_it_covers_are_trusted() {
         let index = index(&[JOB]);
-        assert!(matches!(index.lookup(JOB, false), Lookup::Known(_)));
+        assert!(matches!(index.lookup(JOB, false, true), Lookup::Known(_)));
         // Jobs are covered: an unlisted, undeclared job is someone else's.
-        assert_eq!(index.lookup(OTHER_JOB, false), Lookup::NotNeeded);
+        assert_eq!(index.lookup(OTHER_JOB, false, true), Lookup::NotNeeded);
         // ... but a declared one may just be fresh: read it.
-        assert_eq!(index.lookup(OTHER_JOB, true), Lookup::Read);
+        assert_eq!(index.lookup(OTHER_JOB, true, true), Lookup::Read);
         // Throughputs are not known to be covered: read, declared or not.
-        assert_eq!(index.lookup(THROUGHPUT, false), Lookup::Read);
-        // An index that listed nothing proves nothing.
-        assert_eq!(self::index(&[]).lookup(JOB, false), Lookup::Read);
+        assert_eq!(index.lookup(THROUGHPUT, false, true), Lookup::Read);
+        // An index that listed nothing proves nothing: what may be ours is read,
+        // what bedform could not have named is not.
+        let empty = self::index(&[]);
+        assert_eq!(empty.lookup(JOB, false, true), Lookup::Read);
+        assert_eq!(empty.lookup(JOB, false, false), Lookup::NotNeeded);
+        assert_eq!(empty.lookup(JOB, true, false), Lookup::Read);
     }
 }

@@ -217,6 +217,7 @@ pub(crate) fn smithy_time(t: &aws_smithy_types::DateTime) -> String {
 /// index of the stack's Bedrock objects, read once for all Bedrock kinds.
 pub struct Reads<'a> {
     pub scope: &'a Scope,
+    owned: tokio::sync::OnceCell<BTreeMap<String, BTreeMap<String, String>>>,
     bedrock: tokio::sync::OnceCell<bedrock::TagIndex>,
 }
 
@@ -224,14 +225,36 @@ impl<'a> Reads<'a> {
     pub fn new(scope: &'a Scope) -> Reads<'a> {
         Reads {
             scope,
+            owned: tokio::sync::OnceCell::new(),
             bedrock: tokio::sync::OnceCell::new(),
         }
     }
 
-    /// The stack's Bedrock objects with their tags (one paged read per observation).
+    /// Tags by ARN of the stack's objects of `service` (one of
+    /// [`tagged::SERVICES`]), from the tagging index: one paged read for all the
+    /// services, per observation.
+    pub async fn owned(
+        &self,
+        aws: &Aws,
+        service: &str,
+    ) -> Result<BTreeMap<String, BTreeMap<String, String>>, CloudError> {
+        let all = self
+            .owned
+            .get_or_try_init(|| tagged::owned(aws, &self.scope.stack, tagged::SERVICES))
+            .await?;
+        Ok(all
+            .iter()
+            .filter(|(arn, _)| tagged::service_of(arn) == service)
+            .map(|(arn, tags)| (arn.clone(), tags.clone()))
+            .collect())
+    }
+
+    /// The stack's Bedrock objects with their tags.
     pub async fn bedrock_index(&self, aws: &Aws) -> Result<&bedrock::TagIndex, CloudError> {
         self.bedrock
-            .get_or_try_init(|| bedrock::TagIndex::read(aws, self.scope))
+            .get_or_try_init(|| async {
+                Ok(bedrock::TagIndex::new(self.owned(aws, "bedrock").await?))
+            })
             .await
     }
 }

@@ -13,13 +13,17 @@ use aws_sdk_resourcegroupstagging::types::TagFilter;
 use super::{Aws, classify};
 use crate::cloud::CloudError;
 
-/// Tags by ARN of the objects of a service (`s3`, `logs`) that carry this stack's
-/// `bedform:stack` tag. The filter names the service only (moto_server does not
-/// match `logs:log-group`); callers keep the ARNs of the objects they list.
+/// The services whose objects bedform finds through the index: one read for all.
+pub const SERVICES: &[&str] = &["s3", "logs", "bedrock"];
+
+/// Tags by ARN of the objects of `services` (`s3`, `logs`, `bedrock`) that carry
+/// this stack's `bedform:stack` tag, in one paged read. The filter names services
+/// only (moto_server does not match `logs:log-group`); callers keep the ARNs of
+/// the objects they look for.
 pub async fn owned(
     aws: &Aws,
     stack: &str,
-    service: &str,
+    services: &[&str],
 ) -> Result<BTreeMap<String, BTreeMap<String, String>>, CloudError> {
     let filter = TagFilter::builder()
         .key(crate::model::TAG_STACK)
@@ -29,7 +33,7 @@ pub async fn owned(
         .tagging
         .get_resources()
         .tag_filters(filter)
-        .resource_type_filters(service)
+        .set_resource_type_filters(Some(services.iter().map(|s| s.to_string()).collect()))
         .resources_per_page(100)
         .into_paginator()
         .send();
@@ -38,7 +42,7 @@ pub async fn owned(
         let page = page.map_err(|e| {
             classify(
                 "tag:GetResources",
-                &format!("{service} objects of stack {stack}"),
+                &format!("the objects of stack {stack}"),
                 e,
             )
         })?;
@@ -51,4 +55,9 @@ pub async fn owned(
         }
     }
     Ok(found)
+}
+
+/// The service of an ARN (`arn:PARTITION:SERVICE:...`).
+pub fn service_of(arn: &str) -> &str {
+    arn.split(':').nth(2).unwrap_or_default()
 }

@@ -11,7 +11,7 @@ use aws_sdk_s3::types::{
 use futures::{StreamExt, TryStreamExt};
 use serde_json::{Map, Value, json};
 
-use crate::cloud::aws::{Aws, READ_CONCURRENCY, classify, ensure_ours, tag_map, tagged};
+use crate::cloud::aws::{Aws, READ_CONCURRENCY, classify, ensure_ours, tag_map};
 use crate::cloud::error::{CloudError, ErrorClass};
 use crate::kinds::bucket::state::{BucketState, Sse};
 use crate::kinds::state::state_of;
@@ -22,7 +22,11 @@ use crate::model::plan::Op;
 pub const KIND: &str = "Bucket";
 
 /// Buckets of the stack's region that are declared or carry the stack's tag.
-pub async fn observe(aws: &Aws, scope: &Scope) -> Result<Vec<ObservedResource>, CloudError> {
+pub async fn observe(
+    aws: &Aws,
+    reads: &crate::cloud::aws::Reads<'_>,
+) -> Result<Vec<ObservedResource>, CloudError> {
+    let scope = reads.scope;
     let mut names = Vec::new();
     let mut token: Option<String> = None;
     loop {
@@ -46,12 +50,12 @@ pub async fn observe(aws: &Aws, scope: &Scope) -> Result<Vec<ObservedResource>, 
     }
     // This stack's buckets come with their tags in pages; only declared buckets the
     // index does not list as this stack's need a tag read of their own.
-    let mut owned: BTreeMap<String, BTreeMap<String, String>> =
-        tagged::owned(aws, &scope.stack, "s3")
-            .await?
-            .into_iter()
-            .filter_map(|(arn, tags)| Some((arn.strip_prefix("arn:aws:s3:::")?.to_string(), tags)))
-            .collect();
+    let mut owned: BTreeMap<String, BTreeMap<String, String>> = reads
+        .owned(aws, "s3")
+        .await?
+        .into_iter()
+        .filter_map(|(arn, tags)| Some((arn.strip_prefix("arn:aws:s3:::")?.to_string(), tags)))
+        .collect();
     let wanted: Vec<(String, Option<BTreeMap<String, String>>)> = names
         .into_iter()
         .filter_map(|name| match owned.remove(&name) {

@@ -33,6 +33,7 @@ async fn observe_custom_models(
     let summaries: Vec<_> = aws
         .bedrock
         .list_custom_models()
+        .max_results(1000)
         .into_paginator()
         .items()
         .send()
@@ -53,7 +54,8 @@ async fn observe_custom_models(
         .map(|(name, arn, base, status)| async move {
             let object = format!("custom model {name}");
             let declared = scope.declares(CUSTOM_MODEL, &name);
-            let Some(tags) = index.tags(aws, &arn, &object, declared).await? else {
+            let ours = job::named_by_bedform(&name);
+            let Some(tags) = index.tags(aws, &arn, &object, declared, ours).await? else {
                 return Ok(None);
             };
             Ok::<_, CloudError>(
@@ -82,6 +84,7 @@ async fn observe_jobs(
     let summaries: Vec<(String, String)> = aws
         .bedrock
         .list_model_customization_jobs()
+        .max_results(1000)
         .into_paginator()
         .items()
         .send()
@@ -101,7 +104,8 @@ async fn observe_jobs(
                     })
                 });
             let object = format!("customization job {name}");
-            let Some(tags) = index.tags(aws, &arn, &object, declared).await? else {
+            let ours = job::named_by_bedform(&name);
+            let Some(tags) = index.tags(aws, &arn, &object, declared, ours).await? else {
                 return Ok::<_, CloudError>(None);
             };
             if !declared && !owned_or_declared(scope, job::KIND, &name, &tags) {

@@ -246,6 +246,25 @@ impl HyperParameter {
     }
 }
 
+/// Whether `name` is one bedform could have given a job or custom model: it ends
+/// in `-` and the 8 hex digits of a spec hash, then perhaps a retry's `-rN`. (An
+/// adopted job keeps the names it had; it is found while it is declared.)
+pub fn named_by_bedform(name: &str) -> bool {
+    let base = match name.rsplit_once("-r") {
+        Some((base, attempt))
+            if !attempt.is_empty() && attempt.chars().all(|c| c.is_ascii_digit()) =>
+        {
+            base
+        }
+        _ => name,
+    };
+    base.rsplit_once('-').is_some_and(|(prefix, hash)| {
+        !prefix.is_empty()
+            && hash.len() == 8
+            && hash.chars().all(|c| matches!(c, '0'..='9' | 'a'..='f'))
+    })
+}
+
 /// Longest name prefix: 63 characters less `-` and the 8-character hash.
 const MAX_PREFIX: usize = 63 - 9;
 
@@ -633,3 +652,18 @@ pub mod state;
 pub use state::JobState;
 pub mod sandbox;
 pub use plan::*;
+
+#[cfg(test)]
+mod tests {
+    use super::named_by_bedform;
+
+    #[test]
+    fn names_bedform_makes_end_in_a_spec_hash() {
+        assert!(named_by_bedform("support-distilled-94137ced"));
+        assert!(named_by_bedform("support-distilled-94137ced-r2"));
+        assert!(!named_by_bedform("other-job-17"));
+        assert!(!named_by_bedform("other-model-94137CED"));
+        assert!(!named_by_bedform("-94137ced"));
+        assert!(!named_by_bedform("job-94137ced-r"));
+    }
+}

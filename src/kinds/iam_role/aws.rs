@@ -27,71 +27,205 @@ fn parse_policy(encoded: &str) -> Value {
         .unwrap_or(Value::String(text))
 }
 
-pub async fn observe(aws: &Aws, scope: &Scope) -> Result<Vec<ObservedResource>, CloudError> {
-    let mut roles = Vec::new();
+/// The stack's roles: each declared role read by its name (GetRole, its inline
+/// policies and attachments, concurrently), and the roles it owns but no longer
+/// declares. IAM roles are not in the Resource Groups Tagging API's index, and
+/// ListRoles, the cheapest listing (1,000 roles a page), carries no tags: the
+/// listed roles that could be bedform's, those whose trust policy names Bedrock's
+/// service principal, have their tags read; other teams' roles cost nothing.
+pub async fn observe(
+    aws: &Aws,
+    reads: &crate::cloud::aws::Reads<'_>,
+) -> Result<Vec<ObservedResource>, CloudError> {
+    let scope = reads.scope;
+    if scope.everything {
+        return observe_account(aws, scope).await;
+    }
+    let declared: Vec<String> = scope
+        .declared
+        .get(KIND)
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect();
+    let read_declared = futures::stream::iter(declared)
+        .map(|name| async move { read_role(aws, &name).await })
+        .buffer_unordered(READ_CONCURRENCY)
+        .try_collect::<Vec<Option<ObservedResource>>>();
+    let list_others = async {
+        let mut candidates = Vec::new();
+        let mut pages = aws.iam.list_roles().max_items(1000).into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| classify("iam:ListRoles", "the account", e))?;
+            for role in page.roles() {
+                let name = role.role_name();
+                let trust = role.assume_role_policy_document().map(url_decode);
+                if !scope.declares(KIND, name)
+                    && trust.is_some_and(|t| t.contains(BEDROCK_PRINCIPAL))
+                {
+                    candidates.push(name.to_string());
+                }
+            }
+        }
+        Ok::<_, CloudError>(candidates)
+    };
+    let (declared, candidates) = futures::try_join!(read_declared, list_others)?;
+    let owned = futures::stream::iter(candidates)
+        .map(|name| async move {
+            let object = format!("role {name}");
+            let listed = aws.iam.list_role_tags().role_name(&name).send().await;
+            let tags = match listed {
+                Ok(out) => tag_map(out.tags().iter().map(|t| (t.key(), t.value()))),
+                // Deleted since it was listed.
+                Err(e) => match classify("iam:ListRoleTags", &object, e) {
+                    e if e.class == ErrorClass::NotFound => return Ok(None),
+                    e => return Err(e),
+                },
+            };
+            if tags.get(crate::model::TAG_STACK) != Some(&scope.stack) {
+                return Ok(None);
+            }
+            read_role(aws, &name).await
+        })
+        .buffer_unordered(READ_CONCURRENCY)
+        .try_collect::<Vec<Option<ObservedResource>>>()
+        .await?;
+    Ok(declared.into_iter().chain(owned).flatten().collect())
+}
+
+/// The service principal of the roles bedform makes with `assumedBy: bedrock`.
+const BEDROCK_PRINCIPAL: &str = "bedrock.amazonaws.com";
+
+/// One role by its name, with its inline policies, attachments and tags; none if
+/// it does not exist.
+async fn read_role(aws: &Aws, name: &str) -> Result<Option<ObservedResource>, CloudError> {
+    let object = format!("role {name}");
+    let role = async {
+        match aws.iam.get_role().role_name(name).send().await {
+            Ok(out) => Ok(out.role),
+            Err(e) => classify("iam:GetRole", &object, e).absent_if_not_found(),
+        }
+    };
+    let inline = async {
+        let names = inline_policy_names(aws, name).await?;
+        futures::stream::iter(names)
+            .map(|policy| async move {
+                let out = aws
+                    .iam
+                    .get_role_policy()
+                    .role_name(name)
+                    .policy_name(&policy)
+                    .send()
+                    .await
+                    .map_err(|e| classify("iam:GetRolePolicy", &format!("role {name}"), e))?;
+                Ok::<_, CloudError>((policy, parse_policy(out.policy_document())))
+            })
+            .buffer_unordered(READ_CONCURRENCY)
+            .try_collect::<Map<String, Value>>()
+            .await
+    };
+    let managed = async {
+        let arns: Vec<String> = attached_policy_arns(aws, name).await?.into_iter().collect();
+        Ok::<_, CloudError>(arns)
+    };
+    // All three are sent, whatever each answers: the requests a read makes do not
+    // depend on which answer comes first.
+    let (role, inline, managed) = futures::join!(role, inline, managed);
+    let Some(role) = role? else {
+        return Ok(None);
+    };
+    let (inline, managed) = match (inline, managed) {
+        (Ok(inline), Ok(managed)) => (inline, managed),
+        // Deleted between the reads.
+        (Err(e), _) | (_, Err(e)) if e.class == ErrorClass::NotFound => return Ok(None),
+        (Err(e), _) | (_, Err(e)) => return Err(e),
+    };
+    Ok(Some(role_resource(Role {
+        name,
+        arn: Some(role.arn()),
+        path: Some(role.path()),
+        trust: role.assume_role_policy_document(),
+        inline,
+        managed,
+        boundary: role
+            .permissions_boundary()
+            .and_then(|b| b.permissions_boundary_arn()),
+        description: role.description(),
+        max_session: role.max_session_duration(),
+        tags: tag_map(role.tags().iter().map(|t| (t.key(), t.value()))),
+    })))
+}
+
+/// What a role is read as, from whichever listing read it.
+struct Role<'a> {
+    name: &'a str,
+    arn: Option<&'a str>,
+    path: Option<&'a str>,
+    /// URL-encoded, as IAM answers it.
+    trust: Option<&'a str>,
+    inline: Map<String, Value>,
+    managed: Vec<String>,
+    boundary: Option<&'a str>,
+    description: Option<&'a str>,
+    max_session: Option<i32>,
+    tags: BTreeMap<String, String>,
+}
+
+fn role_resource(role: Role<'_>) -> ObservedResource {
+    let mut managed = role.managed;
+    managed.sort();
+    ObservedResource {
+        kind: KIND.into(),
+        aws_name: role.name.to_string(),
+        arn: role.arn.map(str::to_string),
+        attrs: Map::from_iter([
+            ("path".to_string(), json!(role.path.unwrap_or("/"))),
+            (
+                "trustPolicy".to_string(),
+                role.trust.map(parse_policy).unwrap_or(Value::Null),
+            ),
+            ("inlinePolicies".to_string(), Value::Object(role.inline)),
+            ("managedPolicyArns".to_string(), json!(managed)),
+            (
+                "permissionsBoundary".to_string(),
+                role.boundary.map(|a| json!(a)).unwrap_or(Value::Null),
+            ),
+            // UpdateRole can only set a description, so one cleared (or never
+            // given, after a re-run create) reads back as "".
+            (
+                "description".to_string(),
+                role.description
+                    .filter(|d| !d.is_empty())
+                    .map(|d| json!(d))
+                    .unwrap_or(Value::Null),
+            ),
+            (
+                "maxSessionDuration".to_string(),
+                json!(role.max_session.unwrap_or(3600)),
+            ),
+        ]),
+        tags: role.tags,
+        ..ObservedResource::default()
+    }
+}
+
+/// Every role of the account with its policies and tags, in pages of
+/// GetAccountAuthorizationDetails, and their descriptions and session lengths from
+/// ListRoles (`bedform export`).
+async fn observe_account(aws: &Aws, scope: &Scope) -> Result<Vec<ObservedResource>, CloudError> {
+    let mut details = Vec::new();
     let mut marker: Option<String> = None;
     loop {
         let page = aws
             .iam
             .get_account_authorization_details()
             .filter(EntityType::Role)
+            .max_items(1000)
             .set_marker(marker.clone())
             .send()
             .await
             .map_err(|e| classify("iam:GetAccountAuthorizationDetails", "the account", e))?;
-        for role in page.role_detail_list() {
-            let Some(name) = role.role_name() else {
-                continue;
-            };
-            let tags = tag_map(role.tags().iter().map(|t| (t.key(), t.value())));
-            let owned = tags
-                .get(crate::model::TAG_STACK)
-                .is_some_and(|s| s == &scope.stack);
-            if !owned && !scope.declares(KIND, name) {
-                continue;
-            }
-            let inline: Map<String, Value> = role
-                .role_policy_list()
-                .iter()
-                .filter_map(|p| {
-                    Some((
-                        p.policy_name()?.to_string(),
-                        parse_policy(p.policy_document()?),
-                    ))
-                })
-                .collect();
-            let mut managed: Vec<String> = role
-                .attached_managed_policies()
-                .iter()
-                .filter_map(|p| p.policy_arn().map(str::to_string))
-                .collect();
-            managed.sort();
-            roles.push(ObservedResource {
-                kind: KIND.into(),
-                aws_name: name.to_string(),
-                arn: role.arn().map(str::to_string),
-                attrs: Map::from_iter([
-                    ("path".to_string(), json!(role.path().unwrap_or("/"))),
-                    (
-                        "trustPolicy".to_string(),
-                        role.assume_role_policy_document()
-                            .map(parse_policy)
-                            .unwrap_or(Value::Null),
-                    ),
-                    ("inlinePolicies".to_string(), Value::Object(inline)),
-                    ("managedPolicyArns".to_string(), json!(managed)),
-                    (
-                        "permissionsBoundary".to_string(),
-                        role.permissions_boundary()
-                            .and_then(|b| b.permissions_boundary_arn())
-                            .map(|a| json!(a))
-                            .unwrap_or(Value::Null),
-                    ),
-                ]),
-                tags,
-                ..ObservedResource::default()
-            });
-        }
+        details.extend(page.role_detail_list().iter().cloned());
         if !page.is_truncated() {
             break;
         }
@@ -100,11 +234,6 @@ pub async fn observe(aws: &Aws, scope: &Scope) -> Result<Vec<ObservedResource>, 
             break;
         }
     }
-    if roles.is_empty() {
-        return Ok(roles);
-    }
-    // Description and session length are not in that listing but are in ListRoles,
-    // also read in pages, so the cost stays one of pages, not of roles.
     let mut settings: BTreeMap<String, (Option<String>, Option<i32>)> = BTreeMap::new();
     let mut pages = aws.iam.list_roles().max_items(1000).into_paginator().send();
     while let Some(page) = pages.next().await {
@@ -119,44 +248,45 @@ pub async fn observe(aws: &Aws, scope: &Scope) -> Result<Vec<ObservedResource>, 
             );
         }
     }
-    futures::stream::iter(roles)
-        .map(|mut role| {
-            let listed = settings.get(&role.aws_name).cloned();
-            async move {
-                // A role created between the two listings: read it alone.
-                let (description, max_session) = match listed {
-                    Some(listed) => listed,
-                    None => {
-                        let out = aws.iam.get_role().role_name(&role.aws_name).send().await;
-                        let out = out.map_err(|e| {
-                            classify("iam:GetRole", &format!("role {}", role.aws_name), e)
-                        })?;
-                        let r = out.role();
-                        (
-                            r.and_then(|r| r.description()).map(str::to_string),
-                            r.and_then(|r| r.max_session_duration()),
-                        )
-                    }
-                };
-                // UpdateRole can only set a description, so one cleared (or never
-                // given, after a re-run create) reads back as "".
-                role.attrs.insert(
-                    "description".into(),
-                    description
-                        .filter(|d| !d.is_empty())
-                        .map(|d| json!(d))
-                        .unwrap_or(Value::Null),
-                );
-                role.attrs.insert(
-                    "maxSessionDuration".into(),
-                    json!(max_session.unwrap_or(3600)),
-                );
-                Ok::<_, CloudError>(role)
-            }
-        })
-        .buffer_unordered(READ_CONCURRENCY)
-        .try_collect()
-        .await
+    let mut roles = Vec::new();
+    for role in &details {
+        let Some(name) = role.role_name() else {
+            continue;
+        };
+        if !scope.declares(KIND, name) {
+            continue;
+        }
+        // A role created between the two listings has no settings: its defaults.
+        let (description, max_session) = settings.get(name).cloned().unwrap_or_default();
+        roles.push(role_resource(Role {
+            name,
+            arn: role.arn(),
+            path: role.path(),
+            trust: role.assume_role_policy_document(),
+            inline: role
+                .role_policy_list()
+                .iter()
+                .filter_map(|p| {
+                    Some((
+                        p.policy_name()?.to_string(),
+                        parse_policy(p.policy_document()?),
+                    ))
+                })
+                .collect(),
+            managed: role
+                .attached_managed_policies()
+                .iter()
+                .filter_map(|p| p.policy_arn().map(str::to_string))
+                .collect(),
+            boundary: role
+                .permissions_boundary()
+                .and_then(|b| b.permissions_boundary_arn()),
+            description: description.as_deref(),
+            max_session,
+            tags: tag_map(role.tags().iter().map(|t| (t.key(), t.value()))),
+        }));
+    }
+    Ok(roles)
 }
 
 pub async fn get(aws: &Aws, name: &str) -> Result<Option<ObservedResource>, CloudError> {
@@ -317,6 +447,37 @@ async fn update_role(
     Ok(())
 }
 
+/// The names of the role's inline policies, every page.
+async fn inline_policy_names(aws: &Aws, name: &str) -> Result<Vec<String>, CloudError> {
+    aws.iam
+        .list_role_policies()
+        .role_name(name)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| classify("iam:ListRolePolicies", &format!("role {name}"), e))
+}
+
+/// The ARNs of the managed policies attached to the role, every page.
+async fn attached_policy_arns(aws: &Aws, name: &str) -> Result<BTreeSet<String>, CloudError> {
+    let attached: Vec<_> = aws
+        .iam
+        .list_attached_role_policies()
+        .role_name(name)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| classify("iam:ListAttachedRolePolicies", &format!("role {name}"), e))?;
+    Ok(attached
+        .iter()
+        .filter_map(|p| p.policy_arn().map(str::to_string))
+        .collect())
+}
+
 /// Makes inline policies and managed attachments exactly the declared ones
 /// (declared collections are authoritative).
 async fn policies(
@@ -327,16 +488,7 @@ async fn policies(
 ) -> Result<(), CloudError> {
     let object = format!("role {name}");
     // Every page: a name left unread would be a stale policy left in place.
-    let current: Vec<String> = aws
-        .iam
-        .list_role_policies()
-        .role_name(name)
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .map_err(|e| classify("iam:ListRolePolicies", &object, e))?;
+    let current = inline_policy_names(aws, name).await?;
     for (policy_name, document) in declared {
         aws.iam
             .put_role_policy()
@@ -360,19 +512,7 @@ async fn policies(
             .map_err(|e| classify("iam:DeleteRolePolicy", &object, e))?;
     }
     let wanted: BTreeSet<String> = managed.iter().cloned().collect();
-    let attached: BTreeSet<String> = aws
-        .iam
-        .list_attached_role_policies()
-        .role_name(name)
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .map_err(|e| classify("iam:ListAttachedRolePolicies", &object, e))?
-        .iter()
-        .filter_map(|p| p.policy_arn().map(str::to_string))
-        .collect();
+    let attached = attached_policy_arns(aws, name).await?;
     for arn in wanted.difference(&attached) {
         aws.iam
             .attach_role_policy()

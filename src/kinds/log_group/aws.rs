@@ -5,12 +5,11 @@ use std::collections::BTreeMap;
 use futures::{StreamExt, TryStreamExt};
 use serde_json::{Map, json};
 
-use crate::cloud::aws::{Aws, READ_CONCURRENCY, classify, ensure_ours, stale_tag_keys, tagged};
+use crate::cloud::aws::{Aws, READ_CONCURRENCY, classify, ensure_ours, stale_tag_keys};
 use crate::cloud::error::{CloudError, ErrorClass};
 use crate::kinds::log_group::LogGroupState;
 use crate::kinds::state::{attrs_of, state_of};
 use crate::model::ObservedResource;
-use crate::model::Scope;
 use crate::model::plan::Op;
 
 pub const KIND: &str = "LogGroup";
@@ -23,35 +22,43 @@ struct Group {
     stored: i64,
 }
 
-async fn list(aws: &Aws, prefix: Option<&str>) -> Result<Vec<Group>, CloudError> {
-    let groups = aws
+fn group_of(g: &aws_sdk_cloudwatchlogs::types::LogGroup) -> Option<Group> {
+    let name = g.log_group_name()?;
+    // `arn` ends in `:*`; `logGroupArn` is the same without it.
+    let arn = g
+        .arn()
+        .map(|a| a.trim_end_matches(":*").to_string())
+        .or_else(|| g.log_group_arn().map(str::to_string))?;
+    Some(Group {
+        name: name.to_string(),
+        arn,
+        retention: g.retention_in_days(),
+        kms: g.kms_key_id().map(str::to_string),
+        stored: g.stored_bytes().unwrap_or(0),
+    })
+}
+
+/// The log group named `name`, read with one call: groups are listed by name, so
+/// the group whose name is the prefix itself comes first.
+async fn find(aws: &Aws, name: &str) -> Result<Option<Group>, CloudError> {
+    let out = aws
         .logs
         .describe_log_groups()
-        .set_log_group_name_prefix(prefix.map(str::to_string))
-        .into_paginator()
-        .items()
+        .log_group_name_prefix(name)
+        .limit(1)
         .send()
-        .try_collect()
         .await
-        .map_err(|e| classify("logs:DescribeLogGroups", "the region", e))?;
-    Ok(groups
+        .map_err(|e| classify("logs:DescribeLogGroups", &format!("log group {name}"), e))?;
+    Ok(out
+        .log_groups()
         .iter()
-        .filter_map(|g| {
-            let name = g.log_group_name()?;
-            // `arn` ends in `:*`; `logGroupArn` is the same without it.
-            let arn = g
-                .arn()
-                .map(|a| a.trim_end_matches(":*").to_string())
-                .or_else(|| g.log_group_arn().map(str::to_string))?;
-            Some(Group {
-                name: name.to_string(),
-                arn,
-                retention: g.retention_in_days(),
-                kms: g.kms_key_id().map(str::to_string),
-                stored: g.stored_bytes().unwrap_or(0),
-            })
-        })
-        .collect())
+        .filter_map(group_of)
+        .find(|g| g.name == name))
+}
+
+/// `NAME` of `arn:aws:logs:REGION:ACCOUNT:log-group:NAME`.
+fn name_of_arn(arn: &str) -> Option<&str> {
+    arn.splitn(7, ':').nth(6)
 }
 
 async fn tags(aws: &Aws, group: &Group) -> Result<BTreeMap<String, String>, CloudError> {
@@ -89,30 +96,41 @@ fn observed(group: &Group, tags: BTreeMap<String, String>) -> ObservedResource {
     }
 }
 
-pub async fn observe(aws: &Aws, scope: &Scope) -> Result<Vec<ObservedResource>, CloudError> {
-    let groups = list(aws, None).await?;
-    // This stack's groups come with their tags in pages; only declared groups the
-    // index does not list as this stack's need a tag read of their own.
-    let mut owned = tagged::owned(aws, &scope.stack, "logs").await?;
-    let wanted: Vec<(Group, Option<BTreeMap<String, String>>)> = groups
+/// The stack's declared groups, each read by its name, and the groups its tags say
+/// it owns (from the tagging index): the cost is the stack's, whatever else the
+/// region holds. A declared group the index does not list as the stack's (fresh,
+/// or someone else's) has its tags read on its own; in a settled account none.
+pub async fn observe(
+    aws: &Aws,
+    reads: &crate::cloud::aws::Reads<'_>,
+) -> Result<Vec<ObservedResource>, CloudError> {
+    let scope = reads.scope;
+    if scope.everything {
+        return observe_everything(aws).await;
+    }
+    let owned = reads.owned(aws, "logs").await?;
+    let mut names: BTreeMap<String, Option<BTreeMap<String, String>>> = scope
+        .declared
+        .get(KIND)
         .into_iter()
-        .filter_map(|group| match owned.remove(&group.arn) {
-            Some(tags) => Some((group, Some(tags))),
-            None => scope.declares(KIND, &group.name).then_some((group, None)),
-        })
+        .flatten()
+        .map(|name| (name.clone(), None))
         .collect();
-    let found: Vec<Option<ObservedResource>> = futures::stream::iter(wanted)
-        .map(|(group, known)| async move {
+    for (arn, tags) in owned {
+        if let Some(name) = name_of_arn(&arn) {
+            names.insert(name.to_string(), Some(tags));
+        }
+    }
+    let found: Vec<Option<ObservedResource>> = futures::stream::iter(names)
+        .map(|(name, known)| async move {
+            let Some(group) = find(aws, &name).await? else {
+                return Ok(None);
+            };
             let tags = match known {
                 Some(tags) => tags,
                 None => tags(aws, &group).await?,
             };
-            let owned = tags
-                .get(crate::model::TAG_STACK)
-                .is_some_and(|s| s == &scope.stack);
-            Ok::<_, CloudError>(
-                (owned || scope.declares(KIND, &group.name)).then(|| observed(&group, tags)),
-            )
+            Ok::<_, CloudError>(Some(observed(&group, tags)))
         })
         .buffer_unordered(READ_CONCURRENCY)
         .try_collect()
@@ -120,14 +138,36 @@ pub async fn observe(aws: &Aws, scope: &Scope) -> Result<Vec<ObservedResource>, 
     Ok(found.into_iter().flatten().collect())
 }
 
-pub async fn get(aws: &Aws, name: &str) -> Result<Option<ObservedResource>, CloudError> {
-    for group in list(aws, Some(name)).await? {
-        if group.name == name {
+/// Every group of the region (`bedform export`), in pages.
+async fn observe_everything(aws: &Aws) -> Result<Vec<ObservedResource>, CloudError> {
+    let listed: Vec<aws_sdk_cloudwatchlogs::types::LogGroup> = aws
+        .logs
+        .describe_log_groups()
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| classify("logs:DescribeLogGroups", "the region", e))?;
+    let groups: Vec<Group> = listed.iter().filter_map(group_of).collect();
+    futures::stream::iter(groups)
+        .map(|group| async move {
             let tags = tags(aws, &group).await?;
-            return Ok(Some(observed(&group, tags)));
+            Ok::<_, CloudError>(observed(&group, tags))
+        })
+        .buffer_unordered(READ_CONCURRENCY)
+        .try_collect()
+        .await
+}
+
+pub async fn get(aws: &Aws, name: &str) -> Result<Option<ObservedResource>, CloudError> {
+    match find(aws, name).await? {
+        Some(group) => {
+            let tags = tags(aws, &group).await?;
+            Ok(Some(observed(&group, tags)))
         }
+        None => Ok(None),
     }
-    Ok(None)
 }
 
 fn arn(aws_account_arn: Option<String>, name: &str) -> String {

@@ -99,7 +99,8 @@ async fn list_throughputs(
             let arn = t.arn.clone().unwrap_or_default();
             let object = format!("provisioned throughput {}", t.aws_name);
             let declared = scope.declares(pt::KIND, &t.aws_name);
-            let Some(tags) = index.tags(aws, &arn, &object, declared).await? else {
+            // Throughput names are the manifests' own: any may be the stack's.
+            let Some(tags) = index.tags(aws, &arn, &object, declared, true).await? else {
                 return Ok(None);
             };
             t.tags = tags;
