@@ -124,23 +124,16 @@ fn unowned_objects_are_refused_until_imported_then_plan_clean() {
     .unwrap();
     let plan = bedform(&account, d, &["plan", "stack.yaml"]).expect(1);
     assert_contains(&plan.stdout, "? LogGroup/invocation-logs");
-    assert_contains(
-        &plan.stdout,
-        "adopt it with `bedform import IamRole/logging-role bedrock-logging`",
+    // The hint is the command to run, with the flags and paths of this plan.
+    let hint = format!(
+        "bedform --sandbox-file {} import IamRole/logging-role bedrock-logging stack.yaml",
+        account.path().display()
     );
+    assert_contains(&plan.stdout, &format!("adopt it with `{hint}`"));
 
-    // No terminal and no --auto-approve: refused, nothing tagged.
-    let refused = bedform(
-        &account,
-        d,
-        &[
-            "import",
-            "IamRole/logging-role",
-            "bedrock-logging",
-            "stack.yaml",
-        ],
-    )
-    .expect(1);
+    // Followed as printed, with no terminal and no --auto-approve: refused,
+    // nothing tagged.
+    let refused = run(d, hint.split(' ').skip(1)).expect(1);
     assert_contains(&refused.stdout, "+ bedform:stack = adopter");
     assert_contains(&refused.stderr, "standard input is not a terminal");
     assert!(!tags_of(&account, "IamRole", "bedrock-logging").contains_key(TAG_STACK));

@@ -413,3 +413,31 @@ fn a_misspelled_path_is_one_error_that_names_the_folder_meant() {
     assert_contains(&out.stderr, "1 error found.");
     assert!(!out.stderr.contains("Stack"), "{}", out.stderr);
 }
+
+#[test]
+fn completions_and_the_manual_page_come_from_the_command_line_definition() {
+    let dir = tempfile::TempDir::new().unwrap();
+    for (shell, marker) in [
+        ("bash", "complete -F _bedform"),
+        ("zsh", "#compdef bedform"),
+        ("fish", "complete -c bedform"),
+    ] {
+        let out = common::run(dir.path(), ["completions", shell]);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        assert!(out.stdout.contains(marker), "{shell}:\n{}", out.stdout);
+        for command in ["validate", "plan", "apply", "unlock", "export"] {
+            assert!(out.stdout.contains(command), "{shell} lacks {command}");
+        }
+        assert!(out.stdout.contains("detailed-exitcode"), "{shell}");
+    }
+    let man = common::run(dir.path(), ["man"]);
+    assert_eq!(man.code, 0, "{}", man.stderr);
+    assert!(man.stdout.starts_with(".ie") || man.stdout.contains(".TH bedform"));
+    assert!(
+        man.stdout.contains("Amazon Bedrock as code"),
+        "{}",
+        man.stdout
+    );
+    let unknown = common::run(dir.path(), ["completions", "tcsh"]);
+    assert_eq!(unknown.code, 1);
+}

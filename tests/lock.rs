@@ -119,6 +119,39 @@ async fn a_held_lock_refuses_a_second_apply_naming_its_holder_and_changes_nothin
 }
 
 #[tokio::test]
+async fn a_lock_whose_holder_is_gone_from_this_host_is_called_stale() {
+    let dir = folder(&format!("{STACK}{LOG_GROUP}"));
+    let mut ended = std::process::Command::new("true").spawn().unwrap();
+    let pid = ended.id();
+    ended.wait().unwrap();
+    let mut record = LockRecord::new("demo", "bedform apply --wait stack");
+    record.pid = pid;
+    assert!(record.holder_is_gone());
+    StackLock::for_sandbox(&sandbox_file(dir.path()))
+        .acquire(&record)
+        .await
+        .unwrap();
+    let refused = run(
+        dir.path(),
+        ["--sandbox", "apply", "--auto-approve", "stack"],
+    )
+    .expect(1);
+    assert_contains(&refused.stderr, "locked by an apply that is gone");
+    assert_contains(
+        &refused.stderr,
+        &format!("no process {pid} runs on this host"),
+    );
+    assert_contains(
+        &refused.stderr,
+        &format!("bedform --sandbox unlock {}", record.id),
+    );
+    // A holder that runs (this test), or one on another host, is not called gone.
+    assert!(!LockRecord::new("demo", "x").holder_is_gone());
+    record.who = "ci@another-host".into();
+    assert!(!record.holder_is_gone());
+}
+
+#[tokio::test]
 async fn unlock_releases_only_the_lock_it_names_and_apply_then_runs() {
     let dir = folder(&format!("{STACK}{LOG_GROUP}"));
     let holder = hold_sandbox_lock(dir.path()).await;

@@ -26,12 +26,17 @@ fn sandbox_plan_with(dir: &Path, stack: &Path, args: &[&str]) -> String {
         .arg(stack)
         .output()
         .unwrap();
+    String::from_utf8(succeeded(out).stdout).unwrap()
+}
+
+/// `out`, once it is known bedform exited 0.
+fn succeeded(out: std::process::Output) -> std::process::Output {
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    String::from_utf8(out.stdout).unwrap()
+    out
 }
 
 #[test]
@@ -124,4 +129,66 @@ fn credentials_never_appear_in_output_even_on_failure() {
         !transcript.contains("SECRETKEY"),
         "part of the secret key was printed"
     );
+}
+
+#[test]
+fn debug_logs_show_every_request_and_no_secret() {
+    let moto = support::Moto::start();
+    let dir = TempDir::new().unwrap();
+    std::fs::write(
+        dir.path().join("form.json"),
+        r#"{"companyName": "FORM-MARKER-7c1d", "useCase": "support"}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("stack.yaml"),
+        "apiVersion: bedform/v1\nkind: Stack\nmetadata: {name: logged}\nspec: {region: us-east-1}\n---\napiVersion: bedform/v1\nkind: LogGroup\nmetadata: {name: logs}\nspec: {logGroupName: /logged/group}\n---\napiVersion: bedform/v1\nkind: ModelAccess\nmetadata: {name: access}\nspec:\n  models: [anthropic.claude-3-5-haiku-20241022-v1:0]\n  useCaseForm: {file: form.json}\n",
+    )
+    .unwrap();
+    let apply = |extra: &[&str]| {
+        let out = Command::cargo_bin("bedform")
+            .unwrap()
+            .current_dir(dir.path())
+            .envs(moto.env())
+            .env("AWS_SECRET_ACCESS_KEY", "SECRET-KEY-MARKER-3f9a")
+            .env("AWS_SESSION_TOKEN", "SESSION-TOKEN-MARKER-b2e4")
+            .env("NO_COLOR", "1")
+            .args(extra)
+            .args(["apply", "--auto-approve", "stack.yaml"])
+            .output()
+            .unwrap();
+        String::from_utf8(succeeded(out).stderr).unwrap()
+    };
+    let logged = apply(&["--log-level", "debug"]);
+    // Each request: service, operation, target, status, duration, attempt.
+    for request in [
+        "CreateLogGroup",
+        "PutUseCaseForModelAccess",
+        "GetCallerIdentity",
+    ] {
+        let line = logged
+            .lines()
+            .find(|l| l.contains(request))
+            .unwrap_or_else(|| panic!("no {request} in:\n{logged}"));
+        assert!(line.contains("http://127.0.0.1:"), "{line}");
+        assert!(
+            line.contains(": 20") && line.contains(" ms (attempt 1)"),
+            "{line}"
+        );
+    }
+    for secret in [
+        "SECRET-KEY-MARKER-3f9a",
+        "SESSION-TOKEN-MARKER-b2e4",
+        "FORM-MARKER-7c1d",
+        "Authorization",
+        "Signature",
+    ] {
+        assert!(
+            !logged.contains(secret),
+            "the log shows {secret}:\n{logged}"
+        );
+    }
+    // BEDFORM_LOG says the same; without either, nothing is logged.
+    let quiet = apply(&[]);
+    assert!(!quiet.contains("(attempt"), "{quiet}");
 }

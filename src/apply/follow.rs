@@ -192,11 +192,14 @@ pub(super) async fn follow(
                 let (object, next) = match &u.follow {
                     Follow::Converging { kind, name, .. } => (
                         format!("{kind} {name}"),
-                        "`bedform status --wait` follows it",
+                        format!("`{}` follows it", options.invocation.line("status --wait")),
                     ),
                     _ => (
                         result.address.to_string(),
-                        "`bedform apply --wait` makes it once it can",
+                        format!(
+                            "`{}` makes it once it can",
+                            options.invocation.line("apply --wait")
+                        ),
                     ),
                 };
                 result.outcome = Outcome::Failed {

@@ -18,6 +18,8 @@ pub struct ApplyOptions {
     pub retry: RetryPolicy,
     /// Stops sending and following when pressed.
     pub interrupt: Interrupt,
+    /// How bedform was run, for the commands a result suggests.
+    pub invocation: crate::model::Invocation,
 }
 
 impl Default for ApplyOptions {
@@ -27,6 +29,7 @@ impl Default for ApplyOptions {
             timeout: Duration::from_secs(6 * 3600),
             retry: RetryPolicy::default(),
             interrupt: Interrupt::never(),
+            invocation: crate::model::Invocation::default(),
         }
     }
 }

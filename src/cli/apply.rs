@@ -44,7 +44,7 @@ pub(super) async fn apply_command(cli: &Cli, args: &ApplyArgs) -> Result<ExitSta
     if let Err(e) = lock.release().await {
         crate::errln!(
             "error: the stack lock was not released: {e}; once no apply runs, release it with `{}`",
-            unlock_command_line(&cli.global, &held, &args.paths)
+            invocation(&cli.global, &args.paths).unlock(&held)
         );
         return match outcome {
             Err(CliError::Stop(_)) | Ok(_) => Ok(ExitStatus::Error),
@@ -71,23 +71,22 @@ pub(super) async fn take_lock(
         );
         return Ok(());
     };
-    let command = match &args.plan {
-        Some(file) => format!("bedform apply --plan {}", file.display()),
-        None => {
-            let paths: Vec<String> = args.paths.iter().map(|p| p.display().to_string()).collect();
-            format!("bedform apply {}", paths.join(" "))
-        }
-    };
-    let command = if args.wait {
-        format!("{command} --wait")
-    } else {
-        command
-    };
-    *session = Session::new(Some(stack_lock), stack, &command);
+    let command = crate::cloud::lock::command_line();
+    *session = Session::new(
+        Some(stack_lock),
+        stack,
+        &command,
+        invocation(&cli.global, &args.paths),
+    );
     session.acquire().await.map_err(|e| match e {
+        LockError::Held { object, record } if record.holder_is_gone() => fail(format!(
+            "stack `{stack}` is locked by an apply that is gone: {record} ({object}), and no process {} runs on this host any more. Nothing was changed. The lock is stale: release it with `{}`",
+            record.pid,
+            invocation(&cli.global, &args.paths).unlock(&record.id)
+        )),
         LockError::Held { object, record } => fail(format!(
             "stack `{stack}` is locked by another apply: {record} ({object}). Nothing was changed. If that apply no longer runs, release its lock with `{}`",
-            unlock_command_line(&cli.global, &record.id, &args.paths)
+            invocation(&cli.global, &args.paths).unlock(&record.id)
         )),
         other => fail(format!("{other}; nothing was changed")),
     })
@@ -107,7 +106,7 @@ pub(super) async fn apply_under_lock(
     lock: &mut Session,
     interrupt: &Interrupt,
 ) -> Result<ExitStatus, CliError> {
-    let plan_options = plan_options(&cli.global, args.retry_failed)?;
+    let plan_options = plan_options(&cli.global, &args.paths, args.retry_failed)?;
     // Until something is sent, Ctrl-C simply stops.
     let approved = tokio::select! {
         approved = approve(cli, args, lock, &plan_options) => approved?,
@@ -266,6 +265,7 @@ pub(super) async fn send(
         wait: args.wait,
         timeout: Duration::from_secs(args.timeout),
         interrupt: interrupt.clone(),
+        invocation: invocation(&cli.global, &args.paths),
         retry: RetryPolicy {
             poll: cloud.poll_interval(),
             ..RetryPolicy::default()
@@ -313,7 +313,10 @@ pub(super) async fn send(
         let line = match &result.outcome {
             Outcome::Done => format!("{address}: done"),
             Outcome::Converging { status } => {
-                format!("{address}: accepted, {status} (`bedform status --wait` follows it)")
+                format!(
+                    "{address}: accepted, {status} (`{}` follows it)",
+                    options.invocation.line("status --wait")
+                )
             }
             Outcome::Pending { reason } => format!("{address}: pending, {reason}"),
             Outcome::Queued { reason } => {

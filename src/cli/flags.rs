@@ -3,7 +3,7 @@
 //! The command line: raw flags, then the commands.
 
 use crate::render::{self, Format};
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
@@ -20,6 +20,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global flags")]
 pub struct Global {
     /// Run against a simulated account kept in .bedform/sandbox.json
     #[arg(long, global = true)]
@@ -42,12 +43,81 @@ pub struct Global {
     /// Your own provisioned throughput price table, used before bedform's
     #[arg(long, global = true, env = "BEDFORM_PRICES", value_name = "FILE")]
     pub prices: Option<PathBuf>,
+    /// What bedform logs to stderr; `debug` shows every AWS request (operation,
+    /// target, status, duration, attempt), never credentials or request bodies
+    #[arg(
+        long,
+        global = true,
+        env = "BEDFORM_LOG",
+        value_name = "LEVEL",
+        value_enum,
+        default_value_t = crate::cli::logging::LogLevel::Warn
+    )]
+    pub log_level: crate::cli::logging::LogLevel,
+}
+
+/// The global flags that choose and price the account.
+const ACCOUNT_FLAGS: &[&str] = &[
+    "sandbox",
+    "sandbox_file",
+    "region",
+    "profile",
+    "endpoint_url",
+];
+
+/// The global flags each command ignores, left out of its `--help`: commands
+/// that read no account ignore the account's, and only plan and apply price.
+fn ignored_flags(command: &str) -> Vec<&'static str> {
+    match command {
+        "plan" | "apply" => vec![],
+        "validate" => [ACCOUNT_FLAGS, &["prices"]].concat(),
+        "schema" | "completions" | "man" => {
+            [ACCOUNT_FLAGS, &["prices", "no_color", "log_level"]].concat()
+        }
+        _ => vec!["prices"],
+    }
+}
+
+/// bedform's command line: [`Cli`], with each command's help showing only the
+/// global flags it reads. Parse with it (and make completions and the manual
+/// page from it) rather than from `Cli::command()`.
+pub fn command() -> clap::Command {
+    let mut command = Cli::command();
+    // Builds the subcommands, which copies the global flags into each.
+    command.build();
+    let names: Vec<String> = command
+        .get_subcommands()
+        .map(|c| c.get_name().to_string())
+        .collect();
+    for name in names {
+        command = command.mut_subcommand(&name, |mut sub| {
+            for flag in ignored_flags(&name) {
+                // `help` has none of the global flags.
+                if sub.get_arguments().any(|arg| arg.get_id() == flag) {
+                    sub = sub.mut_arg(flag, |arg| arg.hide(true));
+                }
+            }
+            sub
+        });
+    }
+    command
+}
+
+/// Parses `args` with [`command`].
+pub fn parse<I, T>(args: I) -> Result<Cli, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let matches = command().try_get_matches_from(args)?;
+    <Cli as clap::FromArgMatches>::from_arg_matches(&matches)
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check manifests offline: schema, references, names, API rules
     Validate {
+        /// Manifest files or folders (read recursively); together they form one stack
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
@@ -70,6 +140,13 @@ pub enum Command {
     Import(ImportArgs),
     /// Write manifests for the Bedrock resources of an existing account
     Export(ExportArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    Completions {
+        /// The shell to complete in
+        shell: clap_complete::Shell,
+    },
+    /// Print bedform's manual page (roff, for `man -l -`)
+    Man,
 }
 
 #[derive(Debug, Args)]
@@ -109,6 +186,7 @@ pub struct UnlockArgs {
 
 #[derive(Debug, Args)]
 pub struct StatusArgs {
+    /// The stack's manifest files or folders
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
     /// Follow what converges until it is done
@@ -121,12 +199,14 @@ pub struct StatusArgs {
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
+    /// The stack's manifest files or folders
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]
 pub struct PlanArgs {
+    /// Manifest files or folders (read recursively); together they form one stack
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
     /// Save the plan for `apply --plan FILE`
@@ -135,6 +215,8 @@ pub struct PlanArgs {
     /// Exit 2 when there are changes, 0 when there are none
     #[arg(long)]
     pub detailed_exitcode: bool,
+    /// How to print the plan: for a terminal, as JSON for programs (the format of
+    /// `--out`), or as Markdown for a pull-request comment
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,
     /// With `--format markdown`: cut the comment to this many characters (GitHub

@@ -6,13 +6,12 @@ mod check;
 mod export;
 pub mod flags;
 mod import;
+pub mod logging;
 mod plan;
 mod settings;
 mod status;
 mod unlock;
 mod validate;
-
-use clap::Parser;
 
 use crate::cloud::lock::LockError;
 use crate::exit::ExitStatus;
@@ -48,7 +47,7 @@ where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
-    let cli = match Cli::try_parse_from(args) {
+    let cli = match flags::parse(args) {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
@@ -59,6 +58,7 @@ where
             };
         }
     };
+    logging::init(cli.global.log_level);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -101,5 +101,19 @@ async fn dispatch(cli: &Cli) -> Result<ExitStatus, CliError> {
         Command::Unlock(args) => unlock::unlock_command(cli, args).await,
         Command::Import(args) => import::import_command(cli, args).await,
         Command::Export(args) => export::export_command(cli, args).await,
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(*shell, &mut flags::command(), "bedform", &mut script);
+            crate::out!("{}", String::from_utf8_lossy(&script).trim_end());
+            Ok(ExitStatus::Success)
+        }
+        Command::Man => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(flags::command())
+                .render(&mut page)
+                .map_err(|e| fail(format!("writing the manual page: {e}")))?;
+            crate::out!("{}", String::from_utf8_lossy(&page).trim_end());
+            Ok(ExitStatus::Success)
+        }
     }
 }

@@ -4,6 +4,7 @@
 //! The command line: raw flags, then the commands.
 
 use crate::exit::ExitStatus;
+use crate::model::invocation::shell_word;
 use crate::plan::saved::{self};
 use crate::plan::{self, Plan};
 use crate::render::{self, Format};
@@ -14,7 +15,7 @@ use super::settings::*;
 use super::{CliError, fail};
 
 pub(super) async fn plan_command(cli: &Cli, args: &PlanArgs) -> Result<ExitStatus, CliError> {
-    let options = plan_options(&cli.global, args.retry_failed)?;
+    let options = plan_options(&cli.global, &args.paths, args.retry_failed)?;
     let prepared = prepare(&cli.global, &args.paths).await?;
     let observed = prepared
         .cloud
@@ -34,8 +35,8 @@ pub(super) async fn plan_command(cli: &Cli, args: &PlanArgs) -> Result<ExitStatu
         crate::errln!(
             "Saved the plan to {}; apply it with: {} apply --plan {}",
             out.display(),
-            bedform_with_flags(&cli.global),
-            out.display()
+            invocation(&cli.global, &[]).bedform(),
+            shell_word(&out.display().to_string())
         );
     }
     if plan.blocking().next().is_some() {

@@ -10,7 +10,7 @@ use crate::cloud::sandbox::Sandbox;
 use crate::diag::Sources;
 use crate::exit::ExitStatus;
 use crate::manifest;
-use crate::model::DesiredStack;
+use crate::model::{DesiredStack, Invocation};
 use crate::plan::PlanOptions;
 use std::io::{IsTerminal, Write as _};
 use std::path::{Path, PathBuf};
@@ -134,7 +134,11 @@ pub(super) async fn open_cloud(
 }
 
 /// How to plan: the user's choices and price table.
-pub(super) fn plan_options(global: &Global, retry_failed: bool) -> Result<PlanOptions, CliError> {
+pub(super) fn plan_options(
+    global: &Global,
+    paths: &[PathBuf],
+    retry_failed: bool,
+) -> Result<PlanOptions, CliError> {
     let prices = match &global.prices {
         Some(path) => crate::pricing::Prices::with_user_file(path)?,
         None => crate::pricing::Prices::default(),
@@ -142,54 +146,40 @@ pub(super) fn plan_options(global: &Global, retry_failed: bool) -> Result<PlanOp
     Ok(PlanOptions {
         retry_failed,
         prices,
+        invocation: invocation(global, paths),
     })
+}
+
+/// This run as a command bedform suggests must repeat it: the flags that chose
+/// the account (sandbox, region, profile, an endpoint given as a flag) and the
+/// manifests' paths.
+pub(super) fn invocation(global: &Global, paths: &[PathBuf]) -> Invocation {
+    let mut flags = Vec::new();
+    match (&global.sandbox_file, global.sandbox) {
+        (Some(file), _) => flags.extend(["--sandbox-file".to_string(), file.display().to_string()]),
+        (None, true) => flags.push("--sandbox".to_string()),
+        (None, false) => {}
+    }
+    if let Some(region) = &global.region {
+        flags.extend(["--region".to_string(), region.clone()]);
+    }
+    if let Some(profile) = &global.profile {
+        flags.extend(["--profile".to_string(), profile.clone()]);
+    }
+    // One from AWS_ENDPOINT_URL is set again by the same environment.
+    if let Some(url) = &global.endpoint_url
+        && std::env::var("AWS_ENDPOINT_URL").ok().as_ref() != Some(url)
+    {
+        flags.extend(["--endpoint-url".to_string(), url.clone()]);
+    }
+    let sandbox = global.sandbox || global.sandbox_file.is_some();
+    Invocation::new(flags, paths, sandbox)
 }
 
 /// `bedform [global flags] COMMAND PATH...` as the user would type it to go on
 /// from this run.
 pub(super) fn bedform_line(global: &Global, command: &str, paths: &[PathBuf]) -> String {
-    let mut line = bedform_with_flags(global);
-    line.push(' ');
-    line.push_str(command);
-    if paths.is_empty() {
-        line.push_str(" PATH...");
-    }
-    for path in paths {
-        line.push(' ');
-        line.push_str(&path.display().to_string());
-    }
-    line
-}
-
-/// `bedform` with the flags that say which account this run used (sandbox,
-/// region, profile), so a suggested command reaches the same one.
-pub(super) fn bedform_with_flags(global: &Global) -> String {
-    let mut line = String::from("bedform");
-    match (&global.sandbox_file, global.sandbox) {
-        (Some(file), _) => line.push_str(&format!(" --sandbox-file {}", file.display())),
-        (None, true) => line.push_str(" --sandbox"),
-        (None, false) => {}
-    }
-    if let Some(region) = &global.region {
-        line.push_str(&format!(" --region {region}"));
-    }
-    if let Some(profile) = &global.profile {
-        line.push_str(&format!(" --profile {profile}"));
-    }
-    line
-}
-
-/// `bedform unlock ID ...` as the user would type it for this apply's lock.
-pub(super) fn unlock_command_line(global: &Global, id: &str, paths: &[PathBuf]) -> String {
-    match (&global.sandbox_file, global.sandbox) {
-        (Some(file), _) => format!("bedform --sandbox-file {} unlock {id}", file.display()),
-        (None, true) => format!("bedform --sandbox unlock {id}"),
-        (None, false) if paths.is_empty() => format!("bedform unlock {id} PATH..."),
-        (None, false) => {
-            let paths: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-            format!("bedform unlock {id} {}", paths.join(" "))
-        }
-    }
+    invocation(global, paths).line(command)
 }
 
 /// Asks "yes" on a terminal; `Ok(false)` when the user declines. Refuses without

@@ -13,6 +13,8 @@ use serde::{Deserialize, Serialize};
 
 use super::aws::errors::classify;
 use super::error::{CloudError, ErrorClass};
+use crate::model::Invocation;
+use crate::model::invocation::shell_word;
 
 pub use crate::model::LockLocation;
 
@@ -57,6 +59,55 @@ impl LockRecord {
     }
 }
 
+impl LockRecord {
+    /// The host of `who` (`user@host`).
+    fn host(&self) -> &str {
+        self.who.rsplit_once('@').map_or("", |(_, host)| host)
+    }
+
+    /// Whether the holder is provably gone: it ran on this host, and no process
+    /// with its pid runs here any more.
+    pub fn holder_is_gone(&self) -> bool {
+        self.host() == host() && self.pid != std::process::id() && !process_runs(self.pid)
+    }
+}
+
+/// Whether a process with `pid` runs on this host (signal 0 tests it without
+/// touching it; a process of another user answers EPERM, which means it runs).
+#[cfg(unix)]
+fn process_runs(pid: u32) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return false;
+    };
+    if pid <= 0 {
+        return false;
+    }
+    // SAFETY: kill with signal 0 sends nothing; it only checks the pid.
+    let answer = unsafe { libc::kill(pid, 0) };
+    answer == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
+}
+
+/// Elsewhere nothing is proved gone.
+#[cfg(not(unix))]
+fn process_runs(_pid: u32) -> bool {
+    true
+}
+
+/// This process's command line, each argument quoted where a shell would need it.
+pub fn command_line() -> String {
+    std::env::args()
+        .enumerate()
+        .map(|(i, arg)| {
+            if i == 0 {
+                "bedform".to_string()
+            } else {
+                shell_word(&arg)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 impl std::fmt::Display for LockRecord {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
@@ -71,7 +122,39 @@ fn user() -> String {
     ["USER", "USERNAME", "LOGNAME"]
         .iter()
         .find_map(|v| std::env::var(v).ok().filter(|u| !u.is_empty()))
+        .or_else(account_name)
         .unwrap_or_else(|| "unknown".into())
+}
+
+/// The name of the account this process runs as, from the password database
+/// (CI containers often set no USER).
+#[cfg(unix)]
+fn account_name() -> Option<String> {
+    let mut entry: libc::passwd = unsafe { std::mem::zeroed() };
+    let mut buffer = vec![0 as libc::c_char; 4096];
+    let mut found: *mut libc::passwd = std::ptr::null_mut();
+    // SAFETY: getpwuid_r writes only into `entry` and `buffer`, whose sizes are
+    // given, and sets `found` to `&entry` or null.
+    let code = unsafe {
+        libc::getpwuid_r(
+            libc::getuid(),
+            &mut entry,
+            buffer.as_mut_ptr(),
+            buffer.len(),
+            &mut found,
+        )
+    };
+    if code != 0 || found.is_null() || entry.pw_name.is_null() {
+        return None;
+    }
+    // SAFETY: pw_name points into `buffer`, NUL-terminated by getpwuid_r.
+    let name = unsafe { std::ffi::CStr::from_ptr(entry.pw_name) };
+    Some(name.to_string_lossy().into_owned()).filter(|n| !n.is_empty())
+}
+
+#[cfg(not(unix))]
+fn account_name() -> Option<String> {
+    None
 }
 
 fn host() -> String {
@@ -331,22 +414,30 @@ pub struct Session {
     lock: Option<StackLock>,
     stack: String,
     command: String,
+    /// How bedform was run, for the `unlock` command a warning suggests.
+    invocation: Invocation,
     held: Option<LockRecord>,
 }
 
 impl Session {
-    pub fn new(lock: Option<StackLock>, stack: &str, command: &str) -> Session {
+    pub fn new(
+        lock: Option<StackLock>,
+        stack: &str,
+        command: &str,
+        invocation: Invocation,
+    ) -> Session {
         Session {
             lock,
             stack: stack.to_string(),
             command: command.to_string(),
+            invocation,
             held: None,
         }
     }
 
     /// A session that never locks (library use, tests of the executor).
     pub fn unlocked() -> Session {
-        Session::new(None, "", "")
+        Session::new(None, "", "", Invocation::default())
     }
 
     /// The record of the lock held now.
@@ -403,17 +494,17 @@ impl Drop for Session {
                     return;
                 }
                 crate::errln!(
-                    "warning: lock {} in {} may not have been released; if no apply runs, release it with `bedform unlock {}`",
+                    "warning: lock {} in {} may not have been released; if no apply runs, release it with `{}`",
                     record.id,
                     path.display(),
-                    record.id
+                    self.invocation.unlock(&record.id)
                 );
             }
             Some(lock) => crate::errln!(
-                "warning: lock {} in {} was not released; if no apply runs, release it with `bedform unlock {}`",
+                "warning: lock {} in {} was not released; if no apply runs, release it with `{}`",
                 record.id,
                 lock.object(),
-                record.id
+                self.invocation.unlock(&record.id)
             ),
             None => {}
         }

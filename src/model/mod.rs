@@ -4,10 +4,12 @@
 //! its operations. It imports nothing of bedform above it.
 
 pub mod check;
+pub mod invocation;
 pub mod kind;
 pub mod plan;
 
 pub use check::SmokeCheck;
+pub use invocation::Invocation;
 pub use kind::Kind;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -371,4 +371,6 @@ pub struct PlanOptions {
     pub retry_failed: bool,
     /// Prices of provisioned throughput, for the cost of a purchase.
     pub prices: Prices,
+    /// How bedform was run, for the commands the plan suggests.
+    pub invocation: crate::model::Invocation,
 }

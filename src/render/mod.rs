@@ -11,8 +11,11 @@ use crate::plan::{Action, Change, FieldDiff, Plan, Summary};
 /// Output formats of `plan`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
+    /// For a terminal: the changes, their diffs and what they cost
     Human,
+    /// The machine-readable plan, as `plan --out` saves it
     Json,
+    /// A pull-request comment, within `--max-length`
     Markdown,
 }
 

@@ -6,6 +6,7 @@
 
 pub mod bedrock;
 pub mod errors;
+mod request_log;
 mod runtime;
 pub mod tagged;
 
@@ -70,17 +71,28 @@ impl Aws {
             loader = loader.endpoint_url(endpoint);
         }
         let config = loader.load().await;
+        // Every client logs its requests (at `--log-level debug`).
+        macro_rules! client {
+            ($sdk:ident) => {
+                $sdk::Client::from_conf(
+                    $sdk::config::Builder::from(&config)
+                        .interceptor(request_log::RequestLog)
+                        .build(),
+                )
+            };
+        }
         let s3_config = aws_sdk_s3::config::Builder::from(&config)
             .force_path_style(settings.endpoint_url.is_some())
+            .interceptor(request_log::RequestLog)
             .build();
         Aws {
-            sts: aws_sdk_sts::Client::new(&config),
+            sts: client!(aws_sdk_sts),
             s3: aws_sdk_s3::Client::from_conf(s3_config),
-            iam: aws_sdk_iam::Client::new(&config),
-            logs: aws_sdk_cloudwatchlogs::Client::new(&config),
-            tagging: aws_sdk_resourcegroupstagging::Client::new(&config),
-            bedrock: aws_sdk_bedrock::Client::new(&config),
-            runtime: aws_sdk_bedrockruntime::Client::new(&config),
+            iam: client!(aws_sdk_iam),
+            logs: client!(aws_sdk_cloudwatchlogs),
+            tagging: client!(aws_sdk_resourcegroupstagging),
+            bedrock: client!(aws_sdk_bedrock),
+            runtime: client!(aws_sdk_bedrockruntime),
             region: settings.region.clone(),
             profile: settings.profile.clone(),
             emulator: settings.endpoint_url.is_some(),

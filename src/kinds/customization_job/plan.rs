@@ -283,7 +283,7 @@ impl KindBehaviour for Behaviour {
         for (_, job) in &attempts {
             cx.claim(job);
             if !job.owned_by(cx.stack()) {
-                return vec![lifecycle::unmanaged(desired, job)];
+                return vec![lifecycle::unmanaged(cx, desired, job)];
             }
         }
         let previous: Vec<&ObservedResource> = cx

@@ -102,15 +102,23 @@ pub fn created_fields(desired: &DesiredResource) -> Vec<FieldDiff> {
 }
 
 /// An object with the declared name that this stack does not own.
-pub fn unmanaged(desired: &DesiredResource, observed: &ObservedResource) -> Change {
+pub fn unmanaged(
+    cx: &PlanCx<'_>,
+    desired: &DesiredResource,
+    observed: &ObservedResource,
+) -> Change {
     let reason = match observed.tag(TAG_STACK) {
         Some(other) => format!(
             "{} `{}` exists and belongs to stack `{other}`; bedform will not touch it",
             desired.address.kind, observed.aws_name
         ),
         None => format!(
-            "{} `{}` exists but was not created by this stack; adopt it with `bedform import {} {}`",
-            desired.address.kind, observed.aws_name, desired.address, observed.aws_name
+            "{} `{}` exists but was not created by this stack; adopt it with `{}`",
+            desired.address.kind,
+            observed.aws_name,
+            cx.options
+                .invocation
+                .import(&desired.address.to_string(), &observed.aws_name)
         ),
     };
     Change::new(
@@ -142,7 +150,7 @@ pub fn plan_declared(
     if let Some(observed) = by_name {
         cx.claim(observed);
         if behaviour.taggable() && !observed.owned_by(cx.stack()) {
-            return vec![unmanaged(desired, observed)];
+            return vec![unmanaged(cx, desired, observed)];
         }
         if behaviour.taggable()
             && observed.tag(TAG_ADDRESS) != Some(desired.address.to_string().as_str())
@@ -406,7 +414,7 @@ fn plan_absent(
     };
     cx.claim(observed);
     if behaviour.taggable() && !observed.owned_by(cx.stack()) {
-        return vec![unmanaged(desired, observed)];
+        return vec![unmanaged(cx, desired, observed)];
     }
     if desired.prevent_destroy {
         return vec![prevent_destroy(

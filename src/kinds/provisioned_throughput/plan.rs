@@ -280,7 +280,7 @@ impl KindBehaviour for Behaviour {
             && !o.owned_by(cx.stack())
         {
             cx.claim(o);
-            return vec![lifecycle::unmanaged(desired, o)];
+            return vec![lifecycle::unmanaged(cx, desired, o)];
         }
         let observed = by_name.or_else(|| cx.owned_for(KIND, address).into_iter().next());
         let wait = waits_on(cx, desired);
