@@ -441,3 +441,407 @@ fn completions_and_the_manual_page_come_from_the_command_line_definition() {
     let unknown = common::run(dir.path(), ["completions", "tcsh"]);
     assert_eq!(unknown.code, 1);
 }
+
+// ------------------------------------------------------------------ --help
+
+/// A command's visible arguments, as clap shows them in its help.
+fn visible(command: &clap::Command) -> impl Iterator<Item = &clap::Arg> {
+    command
+        .get_arguments()
+        .filter(|a| !a.is_hide_set() && !matches!(a.get_id().as_str(), "help" | "version"))
+}
+
+/// `a|c|b` as `a|b|c`: the order of a value's alternatives is the writer's.
+fn normalize(word: &str) -> String {
+    let mut alternatives: Vec<&str> = word.split('|').collect();
+    alternatives.sort();
+    alternatives.join("|")
+}
+
+/// How an argument's value is written: its value name, or its possible values
+/// joined by `|` where the value is one of a set.
+fn value_shape(arg: &clap::Arg) -> String {
+    let possible: Vec<String> = arg
+        .get_possible_values()
+        .iter()
+        .filter(|v| !v.is_hide_set())
+        .map(|v| v.get_name().to_string())
+        .collect();
+    if !possible.is_empty() {
+        return normalize(&possible.join("|"));
+    }
+    arg.get_value_names()
+        .map(|names| {
+            names
+                .iter()
+                .map(|n| n.to_string())
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .unwrap_or_else(|| arg.get_id().as_str().to_uppercase())
+}
+
+#[test]
+fn help_shows_a_commands_own_flags_first_and_the_global_ones_it_reads_apart() {
+    let env = Env::new();
+    let plan = env.run(&["plan", "--help"]).expect(0);
+    let global = plan
+        .stdout
+        .find("Global flags:")
+        .unwrap_or_else(|| panic!("{}", plan.stdout));
+    for own in ["--out", "--format", "--max-length", "--retry-failed"] {
+        let at = plan.stdout.find(own).unwrap_or_else(|| panic!("no {own}"));
+        assert!(
+            at < global,
+            "{own} is after the global flags:\n{}",
+            plan.stdout
+        );
+    }
+    for flag in ["--sandbox", "--profile", "--prices", "--log-level"] {
+        let at = plan
+            .stdout
+            .rfind(flag)
+            .unwrap_or_else(|| panic!("no {flag}"));
+        assert!(at > global, "{flag} is among plan's own:\n{}", plan.stdout);
+    }
+    // The arguments and --format's values are described.
+    assert_contains(&plan.stdout, "Manifest files or folders");
+    assert_contains(&plan.stdout, "markdown: ");
+    assert_contains(&plan.stdout, "at least 2000");
+
+    // validate reads no account: no account flags in its help.
+    let validate = env.run(&["validate", "--help"]).expect(0);
+    for flag in [
+        "--sandbox",
+        "--profile",
+        "--region",
+        "--endpoint-url",
+        "--prices",
+    ] {
+        assert!(
+            !validate.stdout.contains(flag),
+            "{flag}:\n{}",
+            validate.stdout
+        );
+    }
+    assert_contains(&validate.stdout, "--log-level");
+    // Only plan and apply price anything.
+    let status = env.run(&["status", "--help"]).expect(0);
+    assert!(!status.stdout.contains("--prices"), "{}", status.stdout);
+    assert_contains(&status.stdout, "--sandbox");
+    let schema = env.run(&["schema", "--help"]).expect(0);
+    assert!(!schema.stdout.contains("Global flags"), "{}", schema.stdout);
+}
+
+#[test]
+fn every_argument_of_every_command_is_described() {
+    let mut command = bedform::cli::command();
+    // Built, as when it parses: each command holds the global flags it shows.
+    command.build();
+    let mut seen = 0;
+    for sub in command.get_subcommands().filter(|s| s.get_name() != "help") {
+        assert!(
+            sub.get_about().is_some(),
+            "`{}` has no description",
+            sub.get_name()
+        );
+        for arg in visible(sub) {
+            seen += 1;
+            assert!(
+                arg.get_help()
+                    .is_some_and(|h| !h.to_string().trim().is_empty()),
+                "`{} {}` has no description",
+                sub.get_name(),
+                arg.get_id()
+            );
+        }
+    }
+    assert!(seen > 40, "{seen} arguments");
+}
+
+/// The README's synopsis of each command: the words after `bedform
+/// [GLOBAL FLAGS] COMMAND` of each of its lines (continuations joined), with
+/// whether the line names the global flags.
+fn readme_synopsis() -> Vec<(String, bool, Vec<String>)> {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let block = readme
+        .split("## Commands\n\n```\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("a code block under ## Commands");
+    let mut lines: Vec<String> = Vec::new();
+    for line in block.lines() {
+        if line.starts_with("bedform ") {
+            lines.push(line.to_string());
+        } else {
+            let last = lines.last_mut().expect("a continuation after a command");
+            last.push(' ');
+            last.push_str(line.trim());
+        }
+    }
+    lines
+        .iter()
+        .map(|line| {
+            let rest = line.strip_prefix("bedform ").unwrap();
+            let (global, rest) = match rest.strip_prefix("[GLOBAL FLAGS] ") {
+                Some(rest) => (true, rest),
+                None => (false, rest),
+            };
+            let mut words = rest
+                .split_whitespace()
+                .map(|w| normalize(w.trim_matches(['[', ']'])));
+            let name = words.next().unwrap();
+            (name, global, words.collect())
+        })
+        .collect()
+}
+
+#[test]
+fn the_readme_synopsis_is_the_command_line_clap_accepts() {
+    let mut command = bedform::cli::command();
+    // Built, as when it parses: each command holds the global flags it shows.
+    command.build();
+    let synopsis = readme_synopsis();
+    let mut described: Vec<&str> = synopsis.iter().map(|(n, _, _)| n.as_str()).collect();
+    described.dedup();
+    let commands: Vec<&str> = command
+        .get_subcommands()
+        .map(|s| s.get_name())
+        .filter(|n| *n != "help")
+        .collect();
+    let mut sorted = described.clone();
+    sorted.sort();
+    let mut expected = commands.clone();
+    expected.sort();
+    assert_eq!(
+        sorted, expected,
+        "the README lists every command, once each"
+    );
+
+    for sub in command.get_subcommands().filter(|s| s.get_name() != "help") {
+        let name = sub.get_name();
+        let lines: Vec<_> = synopsis.iter().filter(|(n, _, _)| n == name).collect();
+        // Flags with how their values are written, and the positionals' words.
+        let mut readme_flags = std::collections::BTreeMap::new();
+        let mut readme_positionals = std::collections::BTreeSet::new();
+        for (_, global, words) in &lines {
+            let reads_globals = visible(sub).any(|a| a.is_global_set());
+            assert_eq!(*global, reads_globals, "`{name}`: [GLOBAL FLAGS]");
+            let mut words = words.iter().peekable();
+            while let Some(word) = words.next() {
+                if let Some(flag) = word.strip_prefix("--") {
+                    let arg = visible(sub)
+                        .find(|a| a.get_long() == Some(flag))
+                        .unwrap_or_else(|| panic!("`{name}` has no --{flag}"));
+                    let value = if arg.get_action().takes_values() {
+                        words.next().cloned()
+                    } else {
+                        None
+                    };
+                    readme_flags.insert(flag.to_string(), value);
+                } else {
+                    readme_positionals.insert(word.trim_end_matches("...").to_string());
+                }
+            }
+        }
+        let own: std::collections::BTreeMap<String, Option<String>> = visible(sub)
+            .filter(|a| !a.is_global_set() && !a.is_positional())
+            .map(|a| {
+                let value = a.get_action().takes_values().then(|| value_shape(a));
+                (a.get_long().unwrap().to_string(), value)
+            })
+            .collect();
+        assert_eq!(readme_flags, own, "`{name}`: the README's flags and clap's");
+        let positionals: std::collections::BTreeSet<String> = visible(sub)
+            .filter(|a| a.is_positional())
+            .flat_map(|a| {
+                let shape = value_shape(a);
+                if shape.contains('|') {
+                    vec![shape]
+                } else {
+                    shape.split(' ').map(str::to_string).collect()
+                }
+            })
+            .collect();
+        assert_eq!(
+            readme_positionals, positionals,
+            "`{name}`: the README's arguments and clap's"
+        );
+    }
+
+    // The global flags' table lists exactly clap's global flags.
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let table = readme
+        .split("Global flags:\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n\n").next())
+        .expect("the global flags' table");
+    let listed: std::collections::BTreeMap<String, Option<String>> = table
+        .lines()
+        .filter_map(|row| row.strip_prefix("| `--"))
+        .map(|row| {
+            let cell = row.split('`').next().unwrap();
+            let mut words = cell.split(' ');
+            let flag = words.next().unwrap().to_string();
+            (flag, words.next().map(str::to_string))
+        })
+        .collect();
+    let global: std::collections::BTreeMap<String, Option<String>> = visible(&command)
+        .filter(|a| a.is_global_set())
+        .map(|a| {
+            let value = a.get_action().takes_values().then(|| {
+                a.get_value_names()
+                    .map(|n| {
+                        n.iter()
+                            .map(|s| s.to_string())
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    })
+                    .unwrap_or_else(|| a.get_id().as_str().to_uppercase())
+            });
+            (a.get_long().unwrap().to_string(), value)
+        })
+        .collect();
+    assert_eq!(listed, global, "the README's global flags and clap's");
+}
+
+/// The code blocks of the README section titled `title`, in order.
+fn readme_blocks(title: &str) -> Vec<String> {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let section = readme
+        .split(&format!("\n## {title}\n"))
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .unwrap_or_else(|| panic!("no README section `{title}`"));
+    section
+        .split("```sh\n")
+        .skip(1)
+        .filter_map(|block| block.split("```").next())
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn the_readmes_two_set_up_commands_install_and_run_the_quickstart_and_the_tests() {
+    let blocks = readme_blocks("Try it");
+    assert_eq!(blocks.len(), 2, "{blocks:#?}");
+    // One line: install, then the quickstart on the sandbox, each step on the
+    // success of the one before.
+    let quickstart: Vec<&str> = blocks[0].trim().split(" && ").collect();
+    assert_eq!(quickstart[0], "cargo install --locked --path .");
+    assert!(quickstart.len() >= 3, "{quickstart:?}");
+    // The installed binary is the one these tests run: follow the rest as given.
+    let env = Env::new();
+    std::fs::create_dir(env.dir.path().join("examples")).unwrap();
+    common::copy_example(&env.dir.path().join("examples"), "quickstart");
+    for (step, line) in quickstart[1..].iter().enumerate() {
+        let args: Vec<&str> = line
+            .strip_prefix("bedform ")
+            .unwrap_or_else(|| panic!("`{line}` does not run bedform"))
+            .split(' ')
+            .collect();
+        assert!(args.contains(&"--sandbox"), "`{line}` needs no AWS account");
+        let out = env.run(&args);
+        assert_eq!(out.code, 0, "`{line}`:\n{}\n{}", out.stdout, out.stderr);
+        if step == 0 {
+            assert_contains(&out.stdout, "to create");
+        }
+    }
+    let last = env
+        .run(&["--sandbox", "plan", "examples/quickstart"])
+        .expect(0);
+    assert_contains(&last.stdout, "No changes");
+
+    // The other runs every test: the script CI runs.
+    assert_eq!(blocks[1].trim(), "./scripts/test");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/test");
+    let mode = std::os::unix::fs::PermissionsExt::mode(&script.metadata().unwrap().permissions());
+    assert!(mode & 0o111 != 0, "scripts/test is not executable");
+    let ci =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(".ci/run")).unwrap();
+    assert!(ci.contains("exec ./scripts/test"), "{ci}");
+    let test = std::fs::read_to_string(&script).unwrap();
+    assert!(test.contains("cargo test --all-targets"), "{test}");
+}
+
+// ------------------------------------------------------------------ graph
+
+#[test]
+fn graph_draws_the_manifests_offline_and_a_saved_plan_on_them() {
+    let env = Env::new();
+    let stack = env.example("quickstart");
+    let path = stack.to_str().unwrap();
+    let mermaid = env.run(&["graph", path]).expect(0);
+    assert!(
+        mermaid.stdout.starts_with("flowchart LR\n"),
+        "{}",
+        mermaid.stdout
+    );
+    assert!(mermaid.stdout.contains(" --> "));
+    assert!(!mermaid.stdout.contains("Legend"));
+    let dot = env.run(&["graph", "--format", "dot", path]).expect(0);
+    assert!(
+        dot.stdout.starts_with("digraph bedform {"),
+        "{}",
+        dot.stdout
+    );
+
+    // With the saved plan: every node is to be created.
+    env.run(&["--sandbox", "plan", "--out", "plan.json", path])
+        .expect(0);
+    let planned = env.run(&["graph", "--plan", "plan.json", path]).expect(0);
+    assert_contains(&planned.stdout, "[\"+ IamRole/");
+    assert_contains(&planned.stdout, "[\"+ create\"]:::create");
+    assert_contains(&planned.stdout, "subgraph legend");
+
+    // Or planned there and then: the same actions.
+    let live = env
+        .run(&["--sandbox", "graph", "--read-account", path])
+        .expect(0);
+    assert_eq!(live.stdout, planned.stdout);
+    let both = env.run(&["graph", "--read-account", "--plan", "plan.json", path]);
+    assert_eq!(both.code, 1, "--plan and --read-account conflict");
+
+    // A plan of another stack is refused.
+    env.edit(
+        &stack.join("stack.yaml"),
+        "name: support-bot",
+        "name: other-bot",
+    );
+    let other = env.run(&["graph", "--plan", "plan.json", path]).expect(1);
+    assert_contains(&other.stderr, "is a plan of stack `support-bot`");
+}
+
+#[test]
+fn graph_of_an_invalid_folder_reports_what_validate_reports() {
+    let env = Env::new();
+    let stack = env.example("quickstart");
+    env.edit(&stack.join("distillation.yaml"), "ref: ", "ref: no-such-");
+    let path = stack.to_str().unwrap();
+    let validate = env.run(&["validate", path]).expect(1);
+    let graph = env.run(&["graph", path]).expect(1);
+    assert_eq!(graph.stderr, validate.stderr);
+    assert!(graph.stdout.is_empty(), "{}", graph.stdout);
+    assert_contains(&graph.stderr, "no-such-");
+}
+
+#[test]
+fn the_readme_shows_the_quickstarts_graph_as_the_command_draws_it() {
+    let env = Env::new();
+    env.example("quickstart");
+    let drawn = env.run(&["graph", "quickstart"]).expect(0);
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let shown = readme
+        .split("```mermaid\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("a mermaid block in the README");
+    assert_eq!(
+        shown, drawn.stdout,
+        "regenerate it with `bedform graph examples/quickstart`"
+    );
+}

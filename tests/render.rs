@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use bedform::model::{DesiredResource, ObservedResource};
 use bedform::plan::{Action, Plan, PlanOptions, plan};
@@ -698,7 +698,7 @@ fn a_comment_too_long_for_a_pull_request_is_cut_and_says_so() {
         "{shown} details shown"
     );
     let note = format!(
-        "left out the last {} of {} change details",
+        "the last {} of {} change details",
         plan.changes.len() - shown,
         plan.changes.len()
     );
@@ -724,6 +724,64 @@ fn a_comment_too_long_for_a_pull_request_is_cut_and_says_so() {
         assert!(cut.len() <= limit, "{} > {limit}", cut.len());
         assert!(cut.contains("Cut to fit"));
     }
+}
+
+#[test]
+fn a_cut_comment_never_points_at_a_diff_it_left_out() {
+    use bedform::render::markdown::render_within;
+    // The quickstart creates roles: permission warnings, their diffs, details.
+    let plan = quickstart_plan();
+    let whole = render_within(&plan, usize::MAX);
+    assert!(whole.contains("(diff below)"), "{whole}");
+    let mut cut_diffs = 0;
+    let mut no_details = 0;
+    // From the floor of --max-length to the whole comment.
+    for limit in (2_000..whole.len() + 100).step_by(50) {
+        let text = render_within(&plan, limit);
+        assert!(text.len() <= limit, "{} > {limit}", text.len());
+        assert_eq!(
+            text.matches("```").count() % 2,
+            0,
+            "{limit}: unclosed fence"
+        );
+        // No empty diff block, no "the first 0 shown".
+        assert!(
+            !text.contains("```diff\n```"),
+            "{limit}: empty block:\n{text}"
+        );
+        assert!(!text.contains("the first 0 shown"), "{limit}:\n{text}");
+        // Each warning that says "(diff below)" has its diff in the comment.
+        for warning in text.lines().filter(|l| l.contains("(diff below)")) {
+            let address = warning
+                .split("**")
+                .nth(1)
+                .unwrap_or_else(|| panic!("{warning}"));
+            assert!(
+                text.contains(&format!("\n**{address}** (")),
+                "{limit}: `{warning}` but no diff of {address}:\n{text}"
+            );
+        }
+        // The graph is the first thing cut.
+        if text.contains("Cut to fit") {
+            assert!(text.contains("left out the graph"), "{limit}:\n{text}");
+            assert!(!text.contains("```mermaid"), "{limit}:\n{text}");
+        } else {
+            assert!(
+                text.contains("```mermaid"),
+                "{limit}: no graph, nothing cut"
+            );
+        }
+        if text.contains("(diff cut)") {
+            cut_diffs += 1;
+            assert!(text.contains("permission diffs"), "{limit}:\n{text}");
+        }
+        if !text.contains("<details>") {
+            no_details += 1;
+            assert!(text.contains("change details"), "{limit}: cut unsaid");
+        }
+    }
+    assert!(cut_diffs > 0, "no limit cut a permission diff");
+    assert!(no_details > 0, "no limit left out every detail");
 }
 
 // ----------------------------------------------------------------------- cost
@@ -1058,4 +1116,231 @@ fn forces_replacement_sits_beside_the_leaf_that_forces_it() {
         // Only training fields force a new job: the tag beside it does not.
         assert_eq!(text.matches("# forces replacement").count(), 1, "{text}");
     }
+}
+
+// ---------------------------------------------------------------------- graph
+
+/// A Mermaid flowchart as bedform writes it, checked line by line against the
+/// subset of Mermaid's grammar it uses: `flowchart LR`, nodes `ID["label"]`
+/// with an optional `:::class`, edges `ID --> ID` between declared nodes, one
+/// `subgraph ID ["label"]` ... `end`, and `classDef NAME fill:#hex,stroke:#hex`
+/// for every class used. A label holds only letters, digits, ` /.-_:+~(),`,
+/// `<br/>` and `#NNN;` entities, so it cannot end its quotes or carry markup.
+/// Returns the nodes' labels (entities decoded) and the edges.
+fn parse_mermaid(text: &str) -> (BTreeMap<String, String>, Vec<(String, String)>) {
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("flowchart LR"), "{text}");
+    let node = regex::Regex::new(r#"^\s*([nl][0-9]+)\["([^"]*)"\](?::::([a-z]+))?$"#).unwrap();
+    let edge = regex::Regex::new(r"^\s*(n[0-9]+) --> (n[0-9]+)$").unwrap();
+    let subgraph = regex::Regex::new(r#"^\s*subgraph [a-z]+ \["[A-Za-z ]+"\]$"#).unwrap();
+    let class_def =
+        regex::Regex::new(r"^\s*classDef ([a-z]+) fill:#[0-9a-f]{6},stroke:#[0-9a-f]{6}$").unwrap();
+    let label = regex::Regex::new(r"^(?:[A-Za-z0-9 /.\-_:+~(),]|<br/>|#[0-9]+;)*$").unwrap();
+    let entity = regex::Regex::new(r"#([0-9]+);").unwrap();
+    let mut nodes = BTreeMap::new();
+    let mut edges = Vec::new();
+    let mut used = BTreeSet::new();
+    let mut defined = BTreeSet::new();
+    let mut open = 0;
+    for line in lines {
+        if let Some(m) = node.captures(line) {
+            let text = &m[2];
+            assert!(label.is_match(text), "label `{text}` is not escaped");
+            let decoded = entity.replace_all(text, |c: &regex::Captures| {
+                char::from_u32(c[1].parse().unwrap()).unwrap().to_string()
+            });
+            assert!(
+                nodes
+                    .insert(m[1].to_string(), decoded.into_owned())
+                    .is_none(),
+                "{} twice",
+                &m[1]
+            );
+            if let Some(class) = m.get(3) {
+                used.insert(class.as_str().to_string());
+            }
+        } else if let Some(m) = edge.captures(line) {
+            edges.push((m[1].to_string(), m[2].to_string()));
+        } else if subgraph.is_match(line) {
+            open += 1;
+        } else if line.trim() == "end" {
+            open -= 1;
+            assert!(open >= 0, "`end` without a subgraph");
+        } else if let Some(m) = class_def.captures(line) {
+            defined.insert(m[1].to_string());
+        } else {
+            panic!("not a line of the flowchart: `{line}`\n{text}");
+        }
+    }
+    assert_eq!(open, 0, "unclosed subgraph");
+    for (a, b) in &edges {
+        assert!(
+            nodes.contains_key(a) && nodes.contains_key(b),
+            "{a} --> {b}"
+        );
+    }
+    assert!(
+        used.is_subset(&defined),
+        "classes {used:?}, defined {defined:?}"
+    );
+    (nodes, edges)
+}
+
+#[test]
+fn the_graph_has_a_node_per_resource_and_an_edge_per_reference() {
+    use bedform::render::graph::Graph;
+    let desired = quickstart();
+    let graph = Graph::of_stack(&desired);
+    let (nodes, edges) = parse_mermaid(&graph.mermaid());
+    assert_eq!(nodes.len(), desired.resources.len());
+    let references: usize = desired.resources.iter().map(|r| r.depends_on.len()).sum();
+    assert!(references > 0);
+    assert_eq!(edges.len(), references);
+    // Each edge goes from the resource that refers to the one it names.
+    let label = |id: &str| nodes[id].split("<br/>").next().unwrap().to_string();
+    for resource in &desired.resources {
+        for used in &resource.depends_on {
+            assert!(
+                edges
+                    .iter()
+                    .any(|(a, b)| label(a) == resource.address.to_string()
+                        && label(b) == used.to_string()),
+                "no edge {} --> {used}",
+                resource.address
+            );
+        }
+        let id = nodes
+            .iter()
+            .find(|(_, l)| **l == format!("{}<br/>{}", resource.address, resource.aws_name))
+            .unwrap_or_else(|| panic!("no node of {}", resource.address));
+        let _ = id;
+    }
+    // Offline: no actions, no legend.
+    assert!(!graph.mermaid().contains("Legend"));
+}
+
+#[test]
+fn with_a_plan_each_node_shows_its_action_and_the_legend_lists_those_drawn() {
+    use bedform::render::graph::Graph;
+    let plan = every_change_plan();
+    let graph = Graph::of_plan(&plan);
+    let (nodes, _) = parse_mermaid(&graph.mermaid());
+    // One node per AWS object, showing its action: a retrained job and the
+    // superseded model it deletes are two nodes of one address.
+    for change in plan.changes.iter().filter(|c| c.action != Action::NoOp) {
+        let symbol = change.action.symbol(change.create_before_destroy);
+        let label = format!("{symbol} {}<br/>{}", change.address, change.aws_name);
+        assert!(
+            nodes.values().any(|l| *l == label),
+            "no node `{label}`: {nodes:#?}"
+        );
+    }
+    let legend_lines: Vec<&String> = nodes
+        .iter()
+        .filter(|(id, _)| id.starts_with('l'))
+        .map(|(_, l)| l)
+        .collect();
+    let unique: BTreeSet<&&String> = legend_lines.iter().collect();
+    assert_eq!(unique.len(), legend_lines.len(), "{legend_lines:?}");
+    let legend: Vec<&String> = nodes
+        .iter()
+        .filter(|(id, _)| id.starts_with('l'))
+        .map(|(_, l)| l)
+        .collect();
+    for action in actions(&plan) {
+        let drawn = legend.iter().any(|l| {
+            l.starts_with(&format!("{} ", action.symbol(false)))
+                || l.starts_with(&format!("{} ", action.symbol(true)))
+        });
+        assert!(drawn, "{action:?} is not in the legend {legend:?}");
+    }
+    // The graph of what changes keeps the changed nodes and their neighbours only.
+    let around = graph.around_changes();
+    assert!(around.nodes.len() <= graph.nodes.len());
+    for node in &around.nodes {
+        let changed = node.action.is_some_and(|p| p.action != Action::NoOp);
+        let index = around.nodes.iter().position(|n| n == node).unwrap();
+        let neighbour = around.edges.iter().any(|(a, b)| {
+            let other = if *a == index {
+                *b
+            } else if *b == index {
+                *a
+            } else {
+                return false;
+            };
+            around.nodes[other]
+                .action
+                .is_some_and(|p| p.action != Action::NoOp)
+        });
+        assert!(changed || neighbour, "{} is neither", node.address);
+    }
+}
+
+#[test]
+fn dot_output_is_graphviz_that_dot_renders() {
+    use bedform::render::graph::Graph;
+    let dot = Graph::of_plan(&every_change_plan()).dot();
+    assert!(dot.starts_with("digraph bedform {\n") && dot.ends_with("}\n"));
+    // Every label is escaped: no quote or backslash inside it but `\n`.
+    for line in dot.lines().filter(|l| l.contains("label=\"")) {
+        let label = line
+            .split("label=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap();
+        assert!(
+            label.replace("\\n", "").chars().all(|c| c != '\\'),
+            "{line}"
+        );
+    }
+    let Ok(mut child) = std::process::Command::new("dot")
+        .arg("-Tsvg")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+    else {
+        eprintln!("skipped: Graphviz (`dot`) is not installed; the DOT output was not rendered");
+        return;
+    };
+    use std::io::Write as _;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(dot.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "dot refused it: {}\n{dot}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let svg = String::from_utf8_lossy(&out.stdout);
+    assert!(svg.contains("<svg"), "{svg}");
+    assert!(svg.contains("LogGroup/logs"), "the labels are drawn");
+}
+
+#[test]
+fn a_hostile_name_stays_inside_its_graph_label() {
+    use bedform::render::graph::Graph;
+    let mut plan = quickstart_plan();
+    let payload = "x\"] ``` <img src=x onerror=alert(1)> [link](https://e.example) #1; end";
+    plan.changes[0].aws_name = payload.to_string();
+    plan.changes[0].address.name = payload.to_string();
+    let mermaid = Graph::of_plan(&plan).mermaid();
+    let (nodes, _) = parse_mermaid(&mermaid);
+    assert!(nodes.values().any(|l| l.contains(payload)), "{nodes:#?}");
+    let dot = Graph::of_plan(&plan).dot();
+    assert!(!dot.contains("<img") && !dot.contains("```"), "{dot}");
+    // In the markdown plan, the graph block is one code block GitHub draws.
+    let markdown = render(&plan, Format::Markdown, false);
+    let block = markdown
+        .split("```mermaid\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n```").next())
+        .expect("the graph block");
+    parse_mermaid(&format!("{block}\n"));
 }

@@ -1,6 +1,5 @@
-//! The command line as typed: flags and arguments, parsed by clap.
-
-//! The command line: raw flags, then the commands.
+//! The command line as typed: the global flags, then the commands and their
+//! flags and arguments, parsed by clap.
 
 use crate::render::{self, Format};
 use clap::{Args, CommandFactory, Parser, Subcommand};
@@ -31,8 +30,8 @@ pub struct Global {
     /// AWS region (default: the Stack's; `export`, which reads no manifests, needs it or AWS_REGION)
     #[arg(long, global = true)]
     pub region: Option<String>,
-    /// AWS profile
-    #[arg(long, global = true)]
+    /// AWS shared-config profile
+    #[arg(long, global = true, value_name = "NAME")]
     pub profile: Option<String>,
     /// Endpoint URL for an AWS emulator
     #[arg(long, global = true, env = "AWS_ENDPOINT_URL", value_name = "URL")]
@@ -83,18 +82,22 @@ fn ignored_flags(command: &str) -> Vec<&'static str> {
 /// page from it) rather than from `Cli::command()`.
 pub fn command() -> clap::Command {
     let mut command = Cli::command();
-    // Builds the subcommands, which copies the global flags into each.
-    command.build();
+    let globals: Vec<clap::Arg> = command
+        .get_arguments()
+        .filter(|arg| arg.is_global_set())
+        .cloned()
+        .collect();
     let names: Vec<String> = command
         .get_subcommands()
         .map(|c| c.get_name().to_string())
         .collect();
+    // A subcommand that has an argument of a global flag's id keeps it when
+    // clap copies the global flags into subcommands: the hidden copy stands in.
     for name in names {
         command = command.mut_subcommand(&name, |mut sub| {
             for flag in ignored_flags(&name) {
-                // `help` has none of the global flags.
-                if sub.get_arguments().any(|arg| arg.get_id() == flag) {
-                    sub = sub.mut_arg(flag, |arg| arg.hide(true));
+                if let Some(arg) = globals.iter().find(|arg| arg.get_id() == flag) {
+                    sub = sub.arg(arg.clone().hide(true));
                 }
             }
             sub
@@ -118,7 +121,7 @@ pub enum Command {
     /// Check manifests offline: schema, references, names, API rules
     Validate {
         /// Manifest files or folders (read recursively); together they form one stack
-        #[arg(required = true)]
+        #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
     },
     /// Show what apply would change
@@ -140,6 +143,9 @@ pub enum Command {
     Import(ImportArgs),
     /// Write manifests for the Bedrock resources of an existing account
     Export(ExportArgs),
+    /// Print the stack's dependency graph (Mermaid or Graphviz DOT), offline;
+    /// with --plan or --read-account, each resource's planned action
+    Graph(GraphArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions {
         /// The shell to complete in
@@ -164,6 +170,23 @@ pub struct ImportArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct GraphArgs {
+    /// Manifest files or folders (read recursively); together they form one stack
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// How to draw it: Mermaid (rendered by GitHub in Markdown) or DOT (Graphviz)
+    #[arg(long, value_enum, default_value = "mermaid")]
+    pub format: render::graph::GraphFormat,
+    /// A plan saved by `plan --out`: each resource shows its planned action
+    #[arg(long, value_name = "FILE")]
+    pub plan: Option<PathBuf>,
+    /// Plan against the account first, as `plan` does (same flags, read-only,
+    /// no lock), and show each resource's planned action
+    #[arg(long, conflicts_with = "plan")]
+    pub read_account: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct ExportArgs {
     /// Kinds to export (default: all that export supports)
     #[arg(long, value_delimiter = ',', value_name = "KIND,...")]
@@ -179,15 +202,17 @@ pub struct ExportArgs {
 #[derive(Debug, Args)]
 pub struct UnlockArgs {
     /// The lock's id, as a refused apply printed it
+    #[arg(value_name = "ID")]
     pub id: String,
     /// The stack's manifests, to find its `spec.lock` (not needed with --sandbox)
+    #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]
 pub struct StatusArgs {
     /// The stack's manifest files or folders
-    #[arg(required = true)]
+    #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// Follow what converges until it is done
     #[arg(long)]
@@ -200,14 +225,14 @@ pub struct StatusArgs {
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// The stack's manifest files or folders
-    #[arg(required = true)]
+    #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]
 pub struct PlanArgs {
     /// Manifest files or folders (read recursively); together they form one stack
-    #[arg(required = true)]
+    #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// Save the plan for `apply --plan FILE`
     #[arg(long, value_name = "FILE")]
@@ -219,8 +244,8 @@ pub struct PlanArgs {
     /// `--out`), or as Markdown for a pull-request comment
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,
-    /// With `--format markdown`: cut the comment to this many characters (GitHub
-    /// takes 65536), leaving room for what a CI step adds around it
+    /// With `--format markdown`: cut the comment to this many characters, at
+    /// least 2000 (GitHub takes 65536; leave room for what a CI step adds)
     #[arg(long, value_name = "CHARS", default_value_t = render::markdown::COMMENT_LIMIT as u64,
           value_parser = clap::value_parser!(u64).range(2_000..))]
     pub max_length: u64,
@@ -232,7 +257,11 @@ pub struct PlanArgs {
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
     /// Manifests to apply (or --plan FILE)
-    #[arg(required_unless_present = "plan", conflicts_with = "plan")]
+    #[arg(
+        required_unless_present = "plan",
+        conflicts_with = "plan",
+        value_name = "PATH"
+    )]
     pub paths: Vec<PathBuf>,
     /// Apply a plan saved by `plan --out`
     #[arg(long, value_name = "FILE")]

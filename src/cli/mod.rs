@@ -5,6 +5,7 @@ mod apply;
 mod check;
 mod export;
 pub mod flags;
+mod graph;
 mod import;
 pub mod logging;
 mod plan;
@@ -101,6 +102,7 @@ async fn dispatch(cli: &Cli) -> Result<ExitStatus, CliError> {
         Command::Unlock(args) => unlock::unlock_command(cli, args).await,
         Command::Import(args) => import::import_command(cli, args).await,
         Command::Export(args) => export::export_command(cli, args).await,
+        Command::Graph(args) => graph::graph_command(cli, args).await,
         Command::Completions { shell } => {
             let mut script = Vec::new();
             clap_complete::generate(*shell, &mut flags::command(), "bedform", &mut script);

@@ -1,8 +1,6 @@
 //! `bedform plan`: the plan of the manifests against the account, printed or
 //! saved for `apply --plan`.
 
-//! The command line: raw flags, then the commands.
-
 use crate::exit::ExitStatus;
 use crate::model::invocation::shell_word;
 use crate::plan::saved::{self};

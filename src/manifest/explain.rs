@@ -6,8 +6,36 @@ use crate::syntax::spanned::Pos;
 
 /// Turns a YAML or type error into a diagnostic, with "did you mean" for unknown
 /// fields and kinds.
-pub(super) fn parse_error(file: FileId, err: &serde_saphyr::Error) -> Diagnostic {
+pub(super) fn parse_error(file: FileId, text: &str, err: &serde_saphyr::Error) -> Diagnostic {
     let message = err.without_snippet().to_string();
+    // A `[` or `{` never closed swallows the rest of the file, and the reader
+    // complains about whatever it met there: the opener is what to fix.
+    if !message.starts_with("unclosed") {
+        let before_error = |opened: &Unclosed| {
+            err.location().is_none_or(|at| {
+                (u64::from(opened.pos.line), u64::from(opened.pos.col)) <= (at.line(), at.column())
+            })
+        };
+        if let Some(opened) = unclosed_flow(text).filter(before_error) {
+            let (what, close) = match opened.bracket {
+                '[' => ("list", ']'),
+                _ => ("mapping", '}'),
+            };
+            return Diagnostic::at(
+                Loc {
+                    file,
+                    pos: opened.pos,
+                },
+                format!(
+                    "unclosed `{}`: the {what} opened here is never closed",
+                    opened.bracket
+                ),
+            )
+            .with_hint(format!(
+                "end it with `{close}`; until it is closed, the lines after it are read as part of it"
+            ));
+        }
+    }
     let (message, hint) = explain_parse_error(&strip_location_suffix(&message));
     let mut diagnostic = match err.location() {
         Some(location) if location.line() > 0 => Diagnostic::at(
@@ -142,5 +170,141 @@ pub(super) fn unknown_name_hint(message: &str, what: &str) -> Option<String> {
                 .join(", ")
         )),
         None => None,
+    }
+}
+
+/// A flow collection (`[...]` or `{...}`) that the text never closes.
+#[derive(Debug, PartialEq)]
+pub(super) struct Unclosed {
+    pub bracket: char,
+    /// Where it opens: line and column (in characters), from 1.
+    pub pos: Pos,
+}
+
+/// The outermost `[` or `{` still open at the end of `text` (or of the document
+/// it is in), if any. Brackets count where YAML reads them as brackets: inside
+/// a flow collection, and at the start of a block value; quoted text and
+/// comments are skipped.
+pub(super) fn unclosed_flow(text: &str) -> Option<Unclosed> {
+    let mut open: Vec<Unclosed> = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        let number = u64::try_from(index + 1).unwrap_or(u64::MAX);
+        if open.is_empty() && (line.starts_with("---") || line.starts_with("...")) {
+            continue;
+        }
+        let chars: Vec<char> = line.chars().collect();
+        // At the start of a block value: the line's first token, after `- `,
+        // or after `key: `.
+        let mut value_start = open.is_empty();
+        let mut i = 0;
+        while i < chars.len() {
+            let c = chars[i];
+            // In a flow collection a token starts after a space or `[{,`; a
+            // quote or `&` inside a plain word is text.
+            let at_token_start = if open.is_empty() {
+                value_start
+            } else {
+                i == 0 || matches!(chars[i - 1], ' ' | '\t' | '[' | '{' | ',')
+            };
+            match c {
+                ' ' | '\t' => {
+                    i += 1;
+                    continue;
+                }
+                '#' if i == 0 || matches!(chars[i - 1], ' ' | '\t') => break,
+                '"' | '\'' if at_token_start => {
+                    // A quoted scalar; one left open is the reader's own error.
+                    i += 1;
+                    while i < chars.len() {
+                        if c == '"' && chars[i] == '\\' {
+                            i += 2;
+                            continue;
+                        }
+                        if chars[i] == c {
+                            if c == '\'' && chars.get(i + 1) == Some(&'\'') {
+                                i += 2;
+                                continue;
+                            }
+                            break;
+                        }
+                        i += 1;
+                    }
+                }
+                // An anchor or a tag before the value: the value starts after it.
+                '&' | '!' if at_token_start => {
+                    while i < chars.len() && chars[i] != ' ' {
+                        i += 1;
+                    }
+                    continue;
+                }
+                '[' | '{' if at_token_start => open.push(Unclosed {
+                    bracket: c,
+                    pos: Pos::new(number, u64::try_from(i + 1).unwrap_or(u64::MAX)),
+                }),
+                ']' | '}' if !open.is_empty() => {
+                    open.pop();
+                }
+                '-' if open.is_empty()
+                    && value_start
+                    && chars.get(i + 1).is_none_or(|n| *n == ' ') =>
+                {
+                    i += 1;
+                    continue;
+                }
+                ':' if open.is_empty() && chars.get(i + 1).is_none_or(|n| *n == ' ') => {
+                    value_start = true;
+                    i += 1;
+                    continue;
+                }
+                _ => {}
+            }
+            if open.is_empty() {
+                value_start = false;
+            }
+            i += 1;
+        }
+    }
+    open.into_iter().next()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unclosed(text: &str) -> Option<(char, u32, u32)> {
+        unclosed_flow(text).map(|u| (u.bracket, u.pos.line, u.pos.col))
+    }
+
+    #[test]
+    fn an_unclosed_bracket_is_found_where_it_opens() {
+        assert_eq!(unclosed("spec:\n  retentionDays: [30"), Some(('[', 2, 18)));
+        assert_eq!(
+            unclosed("spec:\n  retentionDays: [30\n  logGroupName: /x\n"),
+            Some(('[', 2, 18))
+        );
+        assert_eq!(unclosed("a: {b: [1, 2], c: 3\n"), Some(('{', 1, 4)));
+        assert_eq!(unclosed("- [a, {b: 1}\n"), Some(('[', 1, 3)));
+        assert_eq!(unclosed("a: &x !!seq [1\n"), Some(('[', 1, 13)));
+        // Across lines, the outermost is named.
+        assert_eq!(unclosed("a: [\n  1,\n  [2\n"), Some(('[', 1, 4)));
+    }
+
+    #[test]
+    fn closed_brackets_and_brackets_that_are_text_are_not() {
+        for text in [
+            "a: [30]\n",
+            "a: {b: [1, 2], c: \"]\"}\n",
+            "a: [\n  1,\n  2,\n]\n",
+            "description: see a[0] and {x\n",
+            "a: \"[not a list\"\n",
+            "a: '[it''s text'\n",
+            "a: 1 # [a comment\n",
+            "# [a comment\na: b\n",
+            "a: [\"]\", ']']\n",
+            "a: [it's, a!b, c&d]\n",
+            "a: x\n---\nb: [1]\n",
+        ] {
+            assert_eq!(unclosed(text), None, "{text}");
+        }
     }
 }

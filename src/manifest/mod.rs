@@ -131,7 +131,7 @@ fn parse_documents(file: FileId, text: &str, loaded: &mut Loaded) {
         any = true;
         match result {
             Ok(doc) => found.push((doc.pos, doc.value)),
-            Err(err) => loaded.diagnostics.push(parse_error(file, &err)),
+            Err(err) => loaded.diagnostics.push(parse_error(file, text, &err)),
         }
     }
     if !any {

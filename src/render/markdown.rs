@@ -59,8 +59,10 @@ pub fn render_within(plan: &Plan, limit: usize) -> String {
             .filter(|c| c.is_change())
             .map(detail_entry)
             .collect(),
+        graph: graph_section(plan),
     };
     let total_details = sections.details.len();
+    let total_policies = sections.policies.len();
     let mut budget = Budget {
         left: limit.saturating_sub(head.len() + cost.len() + NOTE_ROOM + FRAMING),
         cut: Vec::new(),
@@ -68,10 +70,31 @@ pub fn render_within(plan: &Plan, limit: usize) -> String {
     // Each entry is counted with the bytes written around it: `> - ` and a line
     // end for a warning, a line end for a drift line; diffs and details carry
     // their own.
+    let sections_warning_count = sections.warnings.len();
     let warnings = budget.take("warnings", sections.warnings, 5);
     let drift = budget.take("drift lines", sections.drift, 1);
     let policies = budget.take("permission diffs", sections.policies, 0);
     let details = budget.take("change details", sections.details, 0);
+    // The picture comes last for room: it is the first thing cut.
+    let graph = match sections.graph {
+        Some(graph) if budget.cut.is_empty() => budget.take("graph", vec![graph], 0),
+        Some(_) => {
+            budget.cut.insert(0, "the graph".to_string());
+            Vec::new()
+        }
+        None => Vec::new(),
+    };
+    // The permission warnings come last, one per permission diff in the same
+    // order: a warning whose diff was cut does not point below.
+    let first_policy_warning = sections_warning_count - total_policies;
+    let warnings: Vec<String> = warnings
+        .into_iter()
+        .enumerate()
+        .map(|(i, warning)| match i.checked_sub(first_policy_warning) {
+            Some(k) if k >= policies.len() => warning.replace(DIFF_BELOW, DIFF_CUT),
+            _ => warning,
+        })
+        .collect();
 
     let mut out = head;
     if !warnings.is_empty() {
@@ -100,8 +123,9 @@ pub fn render_within(plan: &Plan, limit: usize) -> String {
     } else {
         String::new()
     };
-    // A plan of notes and warnings only has no details to fold.
-    if total_details > 0 {
+    // A plan of notes and warnings only has no details to fold, and a comment
+    // too short for even one entry shows no empty block: the note says so.
+    if !details.is_empty() {
         let _ = writeln!(
             out,
             "<details><summary>Details ({} change{}{shown})</summary>\n",
@@ -114,6 +138,9 @@ pub fn render_within(plan: &Plan, limit: usize) -> String {
         out.push_str(&body);
         let _ = writeln!(out, "{fence}\n\n</details>");
     }
+    for section in &graph {
+        out.push_str(section);
+    }
     if !budget.cut.is_empty() {
         let _ = writeln!(
             out,
@@ -125,12 +152,33 @@ pub fn render_within(plan: &Plan, limit: usize) -> String {
     out
 }
 
+/// How a permission warning points at its diff, and what it says instead when
+/// the diff was cut (no longer, so the budget the warning took still holds).
+const DIFF_BELOW: &str = "(diff below)";
+const DIFF_CUT: &str = "(diff cut)";
+
 /// Parts of the comment that may be cut, in the order they are given room.
 struct Sections {
     warnings: Vec<String>,
     drift: Vec<String>,
     policies: Vec<String>,
     details: Vec<String>,
+    graph: Option<String>,
+}
+
+/// What changes and its direct neighbours as a Mermaid graph, folded.
+fn graph_section(plan: &Plan) -> Option<String> {
+    let graph = super::graph::Graph::of_plan(plan).around_changes();
+    if graph.is_empty() {
+        return None;
+    }
+    // Labels are entities outside a safe set: no backtick can end the block.
+    Some(format!(
+        "\n<details><summary>Graph of what changes ({} resource{})</summary>\n\n```mermaid\n{}```\n\n</details>\n",
+        graph.nodes.len(),
+        if graph.nodes.len() == 1 { "" } else { "s" },
+        graph.mermaid()
+    ))
 }
 
 struct Budget {
@@ -153,8 +201,11 @@ impl Budget {
             kept.push(entry);
         }
         if kept.len() < total {
-            self.cut
-                .push(format!("the last {} of {total} {what}", total - kept.len()));
+            self.cut.push(if total == 1 {
+                format!("the {what}")
+            } else {
+                format!("the last {} of {total} {what}", total - kept.len())
+            });
         }
         kept
     }
@@ -184,7 +235,7 @@ fn warnings(plan: &Plan) -> Vec<String> {
     }
     for change in plan.changes.iter().filter(|c| policy_block(c).is_some()) {
         warnings.push(format!(
-            "🔐 **{}** changes who may do what: {} (diff below)",
+            "🔐 **{}** changes who may do what: {} {DIFF_BELOW}",
             name(&change.address.to_string()),
             permission_fields(change)
                 .iter()

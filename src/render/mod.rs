@@ -1,6 +1,7 @@
 //! Drawing a plan. JSON is the plan itself; the human and markdown renderers draw
 //! from the same model, so they cannot disagree.
 
+pub mod graph;
 pub mod human;
 pub mod markdown;
 
