@@ -187,10 +187,23 @@ pub(super) struct Unclosed {
 /// comments are skipped.
 pub(super) fn unclosed_flow(text: &str) -> Option<Unclosed> {
     let mut open: Vec<Unclosed> = Vec::new();
+    // The indentation of the line that starts a block scalar (`key: |`), whose
+    // more indented lines are text.
+    let mut block_scalar: Option<usize> = None;
     for (index, line) in text.lines().enumerate() {
         let number = u64::try_from(index + 1).unwrap_or(u64::MAX);
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        if let Some(parent) = block_scalar {
+            if line.trim().is_empty() || indent > parent {
+                continue;
+            }
+            block_scalar = None;
+        }
         if open.is_empty() && (line.starts_with("---") || line.starts_with("...")) {
             continue;
+        }
+        if open.is_empty() && starts_block_scalar(line) {
+            block_scalar = Some(indent);
         }
         let chars: Vec<char> = line.chars().collect();
         // At the start of a block value: the line's first token, after `- `,
@@ -267,6 +280,28 @@ pub(super) fn unclosed_flow(text: &str) -> Option<Unclosed> {
     open.into_iter().next()
 }
 
+/// Whether `line` ends with a block scalar's indicator: `key: |`, `- >-`,
+/// `key: |2+`, a comment after it allowed.
+fn starts_block_scalar(line: &str) -> bool {
+    let code = match line.find(" #") {
+        Some(i) => &line[..i],
+        None => line,
+    };
+    let Some(last) = code.split_whitespace().last() else {
+        return false;
+    };
+    let mut chars = last.chars();
+    let indicator = matches!(chars.next(), Some('|' | '>'))
+        && chars.all(|c| matches!(c, '+' | '-') || c.is_ascii_digit());
+    // What comes before it: nothing, a key, or a list item's dash.
+    let before = code.trim_end().strip_suffix(last).unwrap_or_default();
+    indicator
+        && (before.trim().is_empty()
+            || before.ends_with(": ")
+            || before.trim_end().ends_with(" -")
+            || before.trim() == "-")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -285,6 +320,8 @@ mod tests {
         assert_eq!(unclosed("a: {b: [1, 2], c: 3\n"), Some(('{', 1, 4)));
         assert_eq!(unclosed("- [a, {b: 1}\n"), Some(('[', 1, 3)));
         assert_eq!(unclosed("a: &x !!seq [1\n"), Some(('[', 1, 13)));
+        // After a block scalar ends, brackets count again.
+        assert_eq!(unclosed("a: |\n  [text\nb: [1\n"), Some(('[', 3, 4)));
         // Across lines, the outermost is named.
         assert_eq!(unclosed("a: [\n  1,\n  [2\n"), Some(('[', 1, 4)));
     }
@@ -303,6 +340,8 @@ mod tests {
             "a: [\"]\", ']']\n",
             "a: [it's, a!b, c&d]\n",
             "a: x\n---\nb: [1]\n",
+            "a: |\n  [a draft\n  {and more\nb: [1]\n",
+            "a: >- # folded\n  [x\n\n  y\n- |\n  {z\n",
         ] {
             assert_eq!(unclosed(text), None, "{text}");
         }
