@@ -47,11 +47,22 @@ pub fn service_model(service: &str) -> serde_json::Value {
     serde_json::from_slice(&output.stdout).expect("botocore's model is JSON")
 }
 
+/// A loopback port no server of this process has been given. The port is free
+/// when it is found, but nothing holds it until the server binds it: without
+/// the record, two emulators started side by side could be handed the same
+/// port, and one test would talk to the other's server.
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
+    static GIVEN: std::sync::Mutex<std::collections::BTreeSet<u16>> =
+        std::sync::Mutex::new(std::collections::BTreeSet::new());
+    loop {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free loopback port");
+        if GIVEN.lock().unwrap_or_else(|e| e.into_inner()).insert(port) {
+            return port;
+        }
+    }
 }
 
 fn wait_for_port(port: u16, child: &mut Child, what: &str) {
