@@ -444,6 +444,12 @@ fn completions_and_the_manual_page_come_from_the_command_line_definition() {
 
 // ------------------------------------------------------------------ --help
 
+/// The README, whose commands these tests hold to the binary.
+fn readme() -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("README.md")
+}
+
 /// A command's visible arguments, as clap shows them in its help.
 fn visible(command: &clap::Command) -> impl Iterator<Item = &clap::Arg> {
     command
@@ -563,8 +569,7 @@ fn every_argument_of_every_command_is_described() {
 /// [GLOBAL FLAGS] COMMAND` of each of its lines (continuations joined), with
 /// whether the line names the global flags.
 fn readme_synopsis() -> Vec<(String, bool, Vec<String>)> {
-    let readme =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let readme = readme();
     let block = readme
         .split("## Commands\n\n```\n")
         .nth(1)
@@ -671,8 +676,7 @@ fn the_readme_synopsis_is_the_command_line_clap_accepts() {
     }
 
     // The global flags' table lists exactly clap's global flags.
-    let readme =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let readme = readme();
     let table = readme
         .split("Global flags:\n")
         .nth(1)
@@ -709,8 +713,7 @@ fn the_readme_synopsis_is_the_command_line_clap_accepts() {
 
 /// The code blocks of the README section titled `title`, in order.
 fn readme_blocks(title: &str) -> Vec<String> {
-    let readme =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let readme = readme();
     let section = readme
         .split(&format!("\n## {title}\n"))
         .nth(1)
@@ -833,8 +836,7 @@ fn the_readme_shows_the_quickstarts_graph_as_the_command_draws_it() {
     let env = Env::new();
     env.example("quickstart");
     let drawn = env.run(&["graph", "quickstart"]).expect(0);
-    let readme =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let readme = readme();
     let shown = readme
         .split("```mermaid\n")
         .nth(1)

@@ -3,7 +3,7 @@
 //! made against the account.
 
 use super::flags::{Cli, GraphArgs};
-use super::settings::{plan_options, prepare, report_diagnostics, report_warnings, stderr_color};
+use super::settings::{report_diagnostics, report_warnings, stderr_color};
 use super::{CliError, fail};
 use crate::exit::ExitStatus;
 use crate::manifest;
@@ -25,13 +25,8 @@ pub(super) async fn graph_command(cli: &Cli, args: &GraphArgs) -> Result<ExitSta
         }
     };
     if args.read_account {
-        let options = plan_options(&cli.global, &args.paths, false)?;
-        let prepared = prepare(&cli.global, &args.paths).await?;
-        let observed = prepared
-            .cloud
-            .observe(&crate::plan::scope_of(&prepared.desired))
-            .await?;
-        let plan = crate::plan::plan(&prepared.desired, &observed, &options);
+        let (prepared, plan) =
+            super::plan::plan_of_account(&cli.global, &args.paths, false).await?;
         let graph = Graph::of_stack(&prepared.desired).with_plan(&plan);
         crate::out!("{}", graph.render(args.format));
         return Ok(ExitStatus::Success);

@@ -12,14 +12,24 @@ use super::flags::*;
 use super::settings::*;
 use super::{CliError, fail};
 
-pub(super) async fn plan_command(cli: &Cli, args: &PlanArgs) -> Result<ExitStatus, CliError> {
-    let options = plan_options(&cli.global, &args.paths, args.retry_failed)?;
-    let prepared = prepare(&cli.global, &args.paths).await?;
+/// The manifests of `paths`, read against the account, and their plan.
+pub(super) async fn plan_of_account(
+    global: &Global,
+    paths: &[std::path::PathBuf],
+    retry_failed: bool,
+) -> Result<(Prepared, Plan), CliError> {
+    let options = plan_options(global, paths, retry_failed)?;
+    let prepared = prepare(global, paths).await?;
     let observed = prepared
         .cloud
         .observe(&crate::plan::scope_of(&prepared.desired))
         .await?;
     let plan = plan::plan(&prepared.desired, &observed, &options);
+    Ok((prepared, plan))
+}
+
+pub(super) async fn plan_command(cli: &Cli, args: &PlanArgs) -> Result<ExitStatus, CliError> {
+    let (_, plan) = plan_of_account(&cli.global, &args.paths, args.retry_failed).await?;
     let text = match args.format {
         Format::Markdown => render::markdown::render_within(
             &plan,

@@ -222,6 +222,14 @@ impl Graph {
         }
     }
 
+    /// The legend: each action drawn, as `symbol description`, in order.
+    fn legend(&self) -> Vec<(Planned, String)> {
+        self.actions()
+            .into_iter()
+            .map(|p| (p, format!("{} {}", p.symbol(), p.describe())))
+            .collect()
+    }
+
     /// The actions drawn, in the legend's order.
     fn actions(&self) -> Vec<Planned> {
         let mut seen: Vec<Planned> = Vec::new();
@@ -267,11 +275,11 @@ impl Graph {
         let actions = self.actions();
         if !actions.is_empty() {
             let _ = writeln!(out, "  subgraph legend [\"Legend\"]");
-            for (i, planned) in actions.iter().enumerate() {
+            for (i, (planned, label)) in self.legend().iter().enumerate() {
                 let _ = writeln!(
                     out,
                     "    l{i}[\"{}\"]:::{}",
-                    mermaid_text(&format!("{} {}", planned.symbol(), planned.describe())),
+                    mermaid_text(label),
                     planned.class()
                 );
             }
@@ -313,11 +321,11 @@ impl Graph {
         let actions = self.actions();
         if !actions.is_empty() {
             let _ = writeln!(out, "  subgraph cluster_legend {{\n    label=\"Legend\";");
-            for (i, planned) in actions.iter().enumerate() {
+            for (i, (planned, label)) in self.legend().iter().enumerate() {
                 let _ = writeln!(
                     out,
                     "    l{i} [label=\"{}\"{}];",
-                    dot_text(&format!("{} {}", planned.symbol(), planned.describe())),
+                    dot_text(label),
                     style(*planned)
                 );
             }

@@ -647,10 +647,12 @@ pub fn model_name_of(desired: &DesiredResource) -> Option<&str> {
 }
 
 pub mod aws;
+mod custom_model;
 mod plan;
 pub mod state;
 pub use state::JobState;
 pub mod sandbox;
+pub use custom_model::*;
 pub use plan::*;
 
 #[cfg(test)]

@@ -1,0 +1,207 @@
+//! The custom models a customization job trains: the one its declared spec
+//! trains, the superseded ones an earlier spec trained (deleted once nothing
+//! serves them, or kept), and the CustomModel kind that plans them.
+
+use super::*;
+use crate::kinds::face::KindBehaviour;
+use crate::kinds::face::PlanCx;
+use crate::kinds::lifecycle;
+use crate::model::plan::{Action, Change, FieldDiff, Op, WaitOn};
+use crate::model::{Address, DesiredResource, ObservedResource, TAG_ADDRESS};
+use serde_json::Value;
+
+/// The custom model the declared spec trains.
+pub(super) struct NewModel<'a> {
+    pub(super) name: &'a str,
+    /// Trained and there.
+    pub(super) ready: bool,
+    /// A job trains it, or this plan starts one.
+    pub(super) coming: bool,
+    /// The job that trains it, once one is started or planned.
+    pub(super) trainer: Option<String>,
+}
+
+/// A model trained by an earlier spec of `desired`: deleted once the new model is
+/// ready and nothing serves the old one any more, the throughputs this plan swaps
+/// to the new model first; kept with `supersededModel: keep` or `preventDestroy`,
+/// and while anything else serves it. The plan says which, before training starts.
+pub(super) fn plan_old_model(
+    cx: &PlanCx<'_>,
+    desired: &DesiredResource,
+    old: &ObservedResource,
+    new: &NewModel<'_>,
+) -> Vec<Change> {
+    let address = lifecycle::orphan_address(old);
+    let kept = |why: String| {
+        vec![Change::new(address.clone(), old.aws_name.clone(), Action::NoOp).note(why)]
+    };
+    let new_model = new.name;
+    // bedform supersedes the model on its own; `preventDestroy` keeps it, without
+    // blocking the plan as a refusal would.
+    if desired.prevent_destroy || old.tag(crate::model::TAG_PREVENT_DESTROY) == Some("true") {
+        return kept(format!(
+            "previous custom model `{}` is kept: its job has `preventDestroy: true`; delete it by hand when it is no longer needed",
+            old.aws_name
+        ));
+    }
+    if desired.keeps_superseded {
+        return kept(format!(
+            "previous custom model `{}` is kept after `{new_model}` is trained (`supersededModel: keep`)",
+            old.aws_name
+        ));
+    }
+    if !new.ready && !new.coming {
+        return kept(format!(
+            "previous custom model `{}` is kept: no job is training `{new_model}`",
+            old.aws_name
+        ));
+    }
+    let (swapped, still_served) = servers_of(cx, old);
+    if let Some(server) = still_served {
+        return kept(format!(
+            "previous custom model `{}` is kept while {server} serves it",
+            old.aws_name
+        ));
+    }
+    let mut change = if new.ready {
+        delete_model(
+            address.clone(),
+            old,
+            format!("superseded by `{new_model}`, which is trained"),
+        )
+    } else {
+        let mut change = delete_model(
+            address.clone(),
+            old,
+            format!(
+                "superseded by `{new_model}`, once it is trained (`supersededModel: delete`, the default)"
+            ),
+        );
+        change.waits_on = Some(WaitOn {
+            address: desired.address.clone(),
+            kind: CUSTOM_MODEL.into(),
+            name: new_model.to_string(),
+            job: new.trainer.clone(),
+            reason: format!("custom model `{new_model}` is still to be trained"),
+        });
+        change
+    };
+    if !swapped.is_empty() {
+        let names: Vec<String> = swapped.iter().map(ToString::to_string).collect();
+        change.notes.push(format!(
+            "waits for {} to be pointed at `{new_model}` first",
+            names.join(", ")
+        ));
+    }
+    change.depends_on = swapped.into_iter().collect();
+    vec![change]
+}
+
+/// The throughputs of this stack that serve `old` now and that this plan points at
+/// another model, and the first of any others that serve it and will go on doing so.
+fn servers_of(cx: &PlanCx<'_>, old: &ObservedResource) -> (Vec<Address>, Option<String>) {
+    use crate::kinds::provisioned_throughput as pt;
+    let identity = crate::models::custom_model_identity(&old.aws_name);
+    let mut swapped = Vec::new();
+    for t in cx.observed.of_kind(pt::KIND) {
+        if t.attrs.get("model").and_then(Value::as_str) != Some(identity.as_str()) {
+            continue;
+        }
+        let moved = t
+            .owned_by(cx.stack())
+            .then(|| t.tag(TAG_ADDRESS).and_then(Address::parse))
+            .flatten()
+            .filter(|a| {
+                cx.desired
+                    .get(a)
+                    .is_some_and(|d| !d.absent && d.attr_str("model") != Some(identity.as_str()))
+            });
+        match moved {
+            Some(address) => swapped.push(address),
+            None => {
+                return (
+                    swapped,
+                    Some(format!("provisioned throughput `{}`", t.aws_name)),
+                );
+            }
+        }
+    }
+    (swapped, None)
+}
+
+fn delete_model(address: Address, model: &ObservedResource, reason: String) -> Change {
+    let mut change = Change::new(address, model.aws_name.clone(), Action::Delete)
+        .because(reason)
+        .with_op(Op::Delete {
+            kind: CUSTOM_MODEL.into(),
+            name: model.aws_name.clone(),
+            empty_first: false,
+        })
+        .warn(format!(
+            "deletes trained custom model `{}`; training it again costs a new job",
+            model.aws_name
+        ));
+    change.deletes_data = true;
+    change.fields.push(FieldDiff {
+        path: "customModel".into(),
+        before: Some(Value::String(model.aws_name.clone())),
+        after: None,
+        forces_replacement: false,
+        sensitive: false,
+    });
+    change
+}
+
+/// Custom models whose job is no longer declared.
+pub struct CustomModelBehaviour;
+pub static CUSTOM_MODEL_BEHAVIOUR: CustomModelBehaviour = CustomModelBehaviour;
+
+/// What the engine needs to know of the kind.
+pub const CUSTOM_MODEL_FACTS: crate::kinds::facts::KindFacts = crate::kinds::facts::KindFacts {
+    // After the throughput that serves it and the job that made it.
+    teardown_rank: 2,
+    singleton: false,
+    // Its name is known before apply, its ARN is not.
+    arn_known_before_apply: false,
+    permission_fields: &[],
+    sensitive_members: &[],
+    // A custom model is followed through its job, not by its own status.
+    status_class: crate::kinds::facts::no_status,
+    converges: false,
+    replacement_waits_until_ready: false,
+    retried_only_when_asked: false,
+    not_exported_because: Some(
+        "a custom model is exported with the customization job that trains it",
+    ),
+    stages: &[],
+    inference: None,
+    made_by: Some(crate::model::Kind::CustomizationJob),
+    tags: Some(crate::kinds::facts::BEDROCK_TAGS),
+};
+
+impl KindBehaviour for CustomModelBehaviour {
+    fn kind(&self) -> crate::model::Kind {
+        crate::model::Kind::CustomModel
+    }
+    fn plan(&self, cx: &PlanCx<'_>, desired: &DesiredResource) -> Vec<Change> {
+        lifecycle::plan_declared(self, cx, desired)
+    }
+    fn plan_orphan(&self, cx: &PlanCx<'_>, observed: &ObservedResource) -> Vec<Change> {
+        if let Some(refusal) = lifecycle::orphan_guard(observed) {
+            return vec![refusal];
+        }
+        let address = lifecycle::orphan_address(observed);
+        let declared = observed
+            .tag(TAG_ADDRESS)
+            .and_then(Address::parse)
+            .is_some_and(|a| cx.desired.get(&a).is_some());
+        if declared {
+            return Vec::new();
+        }
+        vec![delete_model(
+            address,
+            observed,
+            "its CustomizationJob is no longer declared".into(),
+        )]
+    }
+}
