@@ -1,8 +1,9 @@
-//! Smoke checks: a prompt sent to a provisioned throughput through the Bedrock
-//! Runtime Converse API, and what the answer must satisfy (an expected substring,
-//! a latency limit). `bedform check` runs them; `apply --wait` runs those of the
-//! throughputs it created or changed. A check only reads: it changes nothing in the
-//! account, and it is no part of the throughput's spec (it never causes a change).
+//! Smoke checks: a prompt sent to what serves a model (a provisioned throughput, an
+//! on-demand deployment) through the Bedrock Runtime Converse API, and what the
+//! answer must satisfy (an expected substring, a latency limit). `bedform check`
+//! runs them; `apply --wait` runs those of the objects it created or changed. A
+//! check only reads: it changes nothing in the account, and it is no part of the
+//! object's spec (it never causes a change).
 
 use std::collections::BTreeSet;
 use std::time::Instant;

@@ -298,7 +298,9 @@ mod tests {
                 "IamRole",
                 "InvocationLogging",
                 "CustomizationJob",
-                "ProvisionedThroughput"
+                "ProvisionedThroughput",
+                "CustomModelDeployment",
+                "ImportedModel"
             ]
         );
         assert!(matches!(

@@ -182,8 +182,9 @@ pub fn check_job_name(name: &str) -> Result<(), NameError> {
     }
 }
 
-/// Custom model names (`CustomModelName`: `([0-9a-zA-Z][_-]?){1,63}`) and
-/// provisioned model names (`ProvisionedModelName`: `([0-9a-zA-Z][_-]?)+`), both
+/// Custom model names (`CustomModelName`: `([0-9a-zA-Z][_-]?){1,63}`), deployment
+/// names (`ModelDeploymentName`, the same pattern) and provisioned model names
+/// (`ProvisionedModelName`: `([0-9a-zA-Z][_-]?)+`), all
 /// 1 to 63 characters: letters and digits, each followed by at most one `_` or `-`.
 pub fn check_model_name(name: &str) -> Result<(), NameError> {
     len_between(name, 1, 63)?;
@@ -198,6 +199,12 @@ pub fn check_model_name(name: &str) -> Result<(), NameError> {
         previous_was_separator = separator;
     }
     Ok(())
+}
+
+/// Custom model deployment descriptions (`CustomModelDeploymentDescription`): 1
+/// to 2,048 characters of any kind (`.*`).
+pub fn check_deployment_description(text: &str) -> Result<(), NameError> {
+    len_between(text, 1, 2048)
 }
 
 /// IAM role descriptions (`roleDescriptionType`): at most 1,000 characters of tab,
@@ -240,6 +247,26 @@ pub fn check_s3_uri(uri: &str) -> Result<(), NameError> {
 /// The bucket of an S3 URI.
 pub fn s3_bucket(uri: &str) -> Option<&str> {
     uri.strip_prefix("s3://")?.split('/').next()
+}
+
+/// A Lambda function's ARN as Bedrock takes it (`LambdaArn`): at most 512
+/// characters, `arn:aws:lambda:REGION:ACCOUNT:function:NAME`, with an optional
+/// `:$LATEST`, version or alias.
+pub fn check_lambda_arn(arn: &str) -> Result<(), NameError> {
+    static PATTERN: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+            r"^arn:(aws[a-zA-Z-]*)?:lambda:[a-z]{2}(-gov)?-[a-z]+-\d:\d{12}:function:[a-zA-Z0-9\-_.]+(:(\$LATEST|[a-zA-Z0-9\-_]+))?$",
+        )
+        .expect("a valid pattern")
+    });
+    len_between(arn, 1, 512)?;
+    if PATTERN.is_match(arn) {
+        Ok(())
+    } else {
+        Err(NameError::Rule(
+            "is not a Lambda function ARN (arn:aws:lambda:REGION:ACCOUNT:function:NAME, optionally :VERSION or :ALIAS)",
+        ))
+    }
 }
 
 /// `arn:partition:service:region:account:resource`.

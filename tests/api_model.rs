@@ -225,10 +225,18 @@ fn the_probes_tell_a_rule_that_differs_from_the_model() {
 fn names_and_descriptions_follow_the_api_patterns_and_lengths() {
     let models = Models::load();
     type Check = fn(&str) -> Result<(), names::NameError>;
-    let pairs: [(&str, &str, Check); 7] = [
+    let pairs: [(&str, &str, Check); 11] = [
         ("bedrock", "JobName", names::check_job_name),
         ("bedrock", "CustomModelName", names::check_model_name),
         ("bedrock", "ProvisionedModelName", names::check_model_name),
+        ("bedrock", "ModelDeploymentName", names::check_model_name),
+        (
+            "bedrock",
+            "CustomModelDeploymentDescription",
+            names::check_deployment_description,
+        ),
+        ("bedrock", "LambdaArn", names::check_lambda_arn),
+        ("bedrock", "ImportedModelName", names::check_model_name),
         ("iam", "roleNameType", names::check_role_name),
         ("iam", "pathType", names::check_iam_path),
         ("iam", "roleDescriptionType", names::check_role_description),
@@ -265,6 +273,18 @@ fn the_create_requests_name_the_shapes_probed() {
             "CreateProvisionedModelThroughputRequest",
             "provisionedModelName",
             "ProvisionedModelName",
+        ),
+        (
+            "bedrock",
+            "CreateCustomModelDeploymentRequest",
+            "modelDeploymentName",
+            "ModelDeploymentName",
+        ),
+        (
+            "bedrock",
+            "CreateCustomModelDeploymentRequest",
+            "description",
+            "CustomModelDeploymentDescription",
         ),
         ("iam", "CreateRoleRequest", "RoleName", "roleNameType"),
         ("iam", "CreateRoleRequest", "Path", "pathType"),
@@ -318,6 +338,20 @@ fn tags_follow_the_api_of_each_kind() {
         ),
         (
             Kind::ProvisionedThroughput,
+            "bedrock",
+            "TagList",
+            "TagKey",
+            "TagValue",
+        ),
+        (
+            Kind::CustomModelDeployment,
+            "bedrock",
+            "TagList",
+            "TagKey",
+            "TagValue",
+        ),
+        (
+            Kind::ImportedModel,
             "bedrock",
             "TagList",
             "TagKey",
@@ -435,6 +469,31 @@ const REQUIRED: &[(&str, &str, Goes)] = {
             "ProvisionedThroughputSpec",
             "modelUnits",
             Api("bedrock", THROUGHPUT, "modelUnits"),
+        ),
+        (
+            "ImportedModelSpec",
+            "source",
+            Api("bedrock", "CreateModelImportJobRequest", "modelDataSource"),
+        ),
+        (
+            "ImportSource",
+            "s3Uri",
+            Api("bedrock", "S3DataSource", "s3Uri"),
+        ),
+        (
+            "ImportedModelSpec",
+            "role",
+            Api("bedrock", "CreateModelImportJobRequest", "roleArn"),
+        ),
+        (
+            "Grader",
+            "lambda",
+            Api("bedrock", "LambdaGraderConfig", "lambdaArn"),
+        ),
+        (
+            "CustomModelDeploymentSpec",
+            "model",
+            Api("bedrock", "CreateCustomModelDeploymentRequest", "modelArn"),
         ),
         (
             "CloudWatchConfig",
@@ -701,6 +760,86 @@ fn assert_counts(what: &str, bounds: &Bounds, document: impl Fn(usize) -> String
 
 fn list(n: usize, item: impl Fn(usize) -> String) -> String {
     format!("[{}]", (0..n).map(item).collect::<Vec<_>>().join(", "))
+}
+
+/// A reinforcement fine-tuning job with `hyper` as its hyper-parameters.
+fn rft(hyper: &str) -> String {
+    job(&format!(
+        "  trainingData: {{s3Uri: \"s3://acme-limits/train.jsonl\"}}\n  grader: {{lambda: \"arn:aws:lambda:us-east-1:123456789012:function:grade\"}}\n  hyperParameters: {{{hyper}}}\n"
+    ))
+    .replace("type: fineTuning", "type: reinforcementFineTuning")
+}
+
+#[test]
+fn rft_hyper_parameters_are_bounded_as_the_api_bounds_them() {
+    let models = Models::load();
+    let members = &models.shape("bedrock", "RFTHyperParameters")["members"];
+    let names: Vec<&str> = members
+        .as_object()
+        .expect("members")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    // bedform knows every member, and no other.
+    let mut known = bedform::kinds::customization_job::RFT_HYPER_PARAMETERS.to_vec();
+    known.sort_unstable();
+    let mut api = names.clone();
+    api.sort_unstable();
+    assert_eq!(known, api);
+    assert!(validates(&rft("epochCount: 2")));
+    for name in names {
+        let shape = models.member("bedrock", "RFTHyperParameters", name);
+        match shape["type"].as_str() {
+            Some("integer") => {
+                let min = shape["min"].as_i64();
+                let max = shape["max"].as_i64();
+                // Unbounded counts of tokens: at least 1, as a length is.
+                let low = min.unwrap_or(1);
+                assert!(validates(&rft(&format!("{name}: {low}"))), "{name}: {low}");
+                assert!(
+                    !validates(&rft(&format!("{name}: {}", low - 1))),
+                    "{name}: {}",
+                    low - 1
+                );
+                if let Some(max) = max {
+                    assert!(validates(&rft(&format!("{name}: {max}"))), "{name}: {max}");
+                    assert!(
+                        !validates(&rft(&format!("{name}: {}", max + 1))),
+                        "{name}: {}",
+                        max + 1
+                    );
+                }
+                assert!(!validates(&rft(&format!("{name}: 2.5"))), "{name}: 2.5");
+            }
+            Some("float") => {
+                let (min, max) = (
+                    shape["min"].as_f64().expect("min"),
+                    shape["max"].as_f64().expect("max"),
+                );
+                assert!(validates(&rft(&format!("{name}: {min}"))), "{name}: {min}");
+                assert!(validates(&rft(&format!("{name}: {max}"))), "{name}: {max}");
+                assert!(
+                    !validates(&rft(&format!("{name}: {}", min / 2.0))),
+                    "{name}: below"
+                );
+                assert!(
+                    !validates(&rft(&format!("{name}: {}", max * 2.0))),
+                    "{name}: above"
+                );
+            }
+            Some("string") => {
+                for value in shape["enum"].as_array().expect("an enum") {
+                    let value = value.as_str().unwrap_or_default();
+                    assert!(
+                        validates(&rft(&format!("{name}: {value}"))),
+                        "{name}: {value}"
+                    );
+                }
+                assert!(!validates(&rft(&format!("{name}: none-such"))), "{name}");
+            }
+            other => panic!("{name}: a {other:?} member"),
+        }
+    }
 }
 
 #[test]

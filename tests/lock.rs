@@ -304,17 +304,7 @@ fn locked_stack() -> String {
 }
 
 fn bedform_on(moto: &Moto, dir: &Path, args: &[&str]) -> common::Output {
-    let mut command = common::bedform(dir);
-    command.env_remove("AWS_PROFILE");
-    for (key, value) in moto.env() {
-        command.env(key, value);
-    }
-    let output = command.args(args).output().unwrap();
-    common::Output {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    common::run_with(dir, &moto.env(), args)
 }
 
 struct Emulated {

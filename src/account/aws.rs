@@ -28,6 +28,8 @@ pub fn face(kind: Kind) -> &'static dyn AwsFace {
         Kind::CustomizationJob => &r::customization_job::aws::AWS,
         Kind::CustomModel => &r::customization_job::aws::CUSTOM_MODEL_AWS,
         Kind::ProvisionedThroughput => &r::provisioned_throughput::aws::AWS,
+        Kind::CustomModelDeployment => &r::custom_model_deployment::aws::AWS,
+        Kind::ImportedModel => &r::imported_model::aws::AWS,
     }
 }
 

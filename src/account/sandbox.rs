@@ -28,6 +28,8 @@ pub fn face(kind: Kind) -> &'static dyn SandboxFace {
         Kind::CustomizationJob => &r::customization_job::sandbox::SANDBOX,
         Kind::CustomModel => &r::customization_job::sandbox::CUSTOM_MODEL_SANDBOX,
         Kind::ProvisionedThroughput => &r::provisioned_throughput::sandbox::SANDBOX,
+        Kind::CustomModelDeployment => &r::custom_model_deployment::sandbox::SANDBOX,
+        Kind::ImportedModel => &r::imported_model::sandbox::SANDBOX,
     }
 }
 

@@ -433,6 +433,6 @@ pub(super) async fn checks_after_apply(
     }
     let observed = cloud.observe(&crate::plan::scope_of(desired)).await?;
     let results = check::run(cloud, desired, &observed, Some(&changed)).await;
-    crate::outln!("\nChecks of the throughputs this apply created or changed:");
+    crate::outln!("\nChecks of what this apply created or changed:");
     Ok(Some(print_checks(&results)))
 }

@@ -75,7 +75,7 @@ pub enum NotExported {
     #[error("AWS did not return its {0}")]
     Missing(&'static str),
     #[error(
-        "it serves custom model `{model}`, which no exported CustomizationJob trains; a throughput names a custom model only through its job"
+        "it serves custom model `{model}`, which no exported CustomizationJob trains; a manifest names a custom model only through its job"
     )]
     UntrainedModel { model: String },
     #[error(
@@ -99,6 +99,11 @@ pub enum Adoption {
 /// How the planner treats a kind. Its engine facts are a [`crate::kinds::KindFacts`]
 /// beside it, which the registry in [`crate::kinds::Kind::facts`] names.
 pub trait KindBehaviour: Sync {
+    /// Whether the kind's create takes a `clientRequestToken` (the plans of
+    /// [`crate::kinds::lifecycle::plan_declared`] then send the deterministic one).
+    fn takes_client_request_token(&self) -> bool {
+        false
+    }
     /// Whether an existing object can be adopted by tagging it.
     fn adoption(&self) -> Adoption {
         Adoption::Tags

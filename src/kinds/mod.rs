@@ -14,14 +14,17 @@ pub mod face;
 pub mod facts;
 pub mod lifecycle;
 pub mod sandbox_face;
+pub mod smoke_check;
 pub mod state;
 pub use crate::model::Kind;
 pub use face::*;
 pub use facts::*;
 
 pub mod bucket;
+pub mod custom_model_deployment;
 pub mod customization_job;
 pub mod iam_role;
+pub mod imported_model;
 pub mod invocation_logging;
 pub mod log_group;
 pub mod model_access;
@@ -41,6 +44,8 @@ impl Kind {
             Kind::CustomizationJob => &r::customization_job::FACTS,
             Kind::CustomModel => &r::customization_job::CUSTOM_MODEL_FACTS,
             Kind::ProvisionedThroughput => &r::provisioned_throughput::FACTS,
+            Kind::CustomModelDeployment => &r::custom_model_deployment::FACTS,
+            Kind::ImportedModel => &r::imported_model::FACTS,
         }
     }
 
@@ -56,6 +61,8 @@ impl Kind {
             Kind::CustomizationJob => &r::customization_job::BEHAVIOUR,
             Kind::CustomModel => &r::customization_job::CUSTOM_MODEL_BEHAVIOUR,
             Kind::ProvisionedThroughput => &r::provisioned_throughput::BEHAVIOUR,
+            Kind::CustomModelDeployment => &r::custom_model_deployment::BEHAVIOUR,
+            Kind::ImportedModel => &r::imported_model::BEHAVIOUR,
         }
     }
 
@@ -90,6 +97,10 @@ impl Kind {
             Kind::ProvisionedThroughput => {
                 Some(again::<r::provisioned_throughput::ThroughputState>(attrs))
             }
+            Kind::CustomModelDeployment => {
+                Some(again::<r::custom_model_deployment::DeploymentState>(attrs))
+            }
+            Kind::ImportedModel => Some(again::<r::imported_model::ImportState>(attrs)),
         }
     }
 
@@ -183,6 +194,8 @@ registry! {
     ModelAccess => model_access::ModelAccessSpec,
     CustomizationJob => customization_job::CustomizationJobSpec,
     ProvisionedThroughput => provisioned_throughput::ProvisionedThroughputSpec,
+    CustomModelDeployment => custom_model_deployment::CustomModelDeploymentSpec,
+    ImportedModel => imported_model::ImportedModelSpec,
 }
 
 #[cfg(test)]
@@ -229,7 +242,13 @@ mod tests {
             .collect();
         assert_eq!(
             arn_unknown,
-            [InvocationLogging, ModelAccess, CustomizationJob]
+            [
+                InvocationLogging,
+                ModelAccess,
+                CustomizationJob,
+                CustomModelDeployment,
+                ImportedModel
+            ]
         );
         assert_eq!(
             IamRole.facts().permission_fields,
@@ -242,6 +261,8 @@ mod tests {
             ModelAccess,
             CustomizationJob,
             ProvisionedThroughput,
+            CustomModelDeployment,
+            ImportedModel,
         ] {
             assert!(kind.facts().permission_fields.is_empty(), "{kind}");
         }
@@ -249,17 +270,33 @@ mod tests {
             .into_iter()
             .filter(|k| k.facts().converges)
             .collect();
-        assert_eq!(converging, [CustomizationJob, ProvisionedThroughput]);
+        assert_eq!(
+            converging,
+            [
+                CustomizationJob,
+                ProvisionedThroughput,
+                CustomModelDeployment,
+                ImportedModel
+            ]
+        );
         let waiting: Vec<Kind> = Kind::ALL
             .into_iter()
             .filter(|k| k.facts().replacement_waits_until_ready)
             .collect();
-        assert_eq!(waiting, [ProvisionedThroughput]);
+        assert_eq!(waiting, [ProvisionedThroughput, CustomModelDeployment]);
+        let serving: Vec<Kind> = Kind::ALL
+            .into_iter()
+            .filter(|k| k.facts().inference.is_some())
+            .collect();
+        assert_eq!(
+            serving,
+            [ProvisionedThroughput, CustomModelDeployment, ImportedModel]
+        );
         let retried: Vec<Kind> = Kind::ALL
             .into_iter()
             .filter(|k| k.facts().retried_only_when_asked)
             .collect();
-        assert_eq!(retried, [CustomizationJob]);
+        assert_eq!(retried, [CustomizationJob, ImportedModel]);
         let not_exported: Vec<Kind> = Kind::ALL
             .into_iter()
             .filter(|k| k.declarable() && k.facts().not_exported_because.is_some())
@@ -273,7 +310,7 @@ mod tests {
     fn teardown_removes_dependents_before_what_they_depend_on() {
         use Kind::*;
         let order = [
-            ProvisionedThroughput,
+            CustomModelDeployment,
             CustomizationJob,
             CustomModel,
             InvocationLogging,
@@ -288,6 +325,11 @@ mod tests {
                 pair[1]
             );
         }
+        // Both serve a model: they go together, before it.
+        assert_eq!(
+            ProvisionedThroughput.facts().teardown_rank,
+            CustomModelDeployment.facts().teardown_rank
+        );
         // Buckets and log groups hold what the others wrote: last of all.
         for last in [Bucket, LogGroup] {
             assert!(IamRole.facts().teardown_rank < last.facts().teardown_rank);
@@ -341,6 +383,15 @@ mod tests {
             (ProvisionedThroughput, "InService", Ready),
             (ProvisionedThroughput, "Failed", Failed),
             (CustomModel, "Active", Ready),
+            (CustomModelDeployment, "Creating", Transitional),
+            (CustomModelDeployment, "Updating", Transitional),
+            (CustomModelDeployment, "Active", Ready),
+            (CustomModelDeployment, "Failed", Failed),
+            (CustomModelDeployment, "UpdateFailed", Failed),
+            (CustomModelDeployment, "ACTIVE", Undocumented),
+            (ImportedModel, "InProgress", Transitional),
+            (ImportedModel, "Completed", Ready),
+            (ImportedModel, "Failed", Failed),
             (Bucket, "InProgress", Ready),
             (IamRole, "Failed", Ready),
         ];

@@ -16,11 +16,13 @@ pub enum Kind {
     CustomizationJob,
     CustomModel,
     ProvisionedThroughput,
+    CustomModelDeployment,
+    ImportedModel,
 }
 
 impl Kind {
     /// Every kind, in the order the manifests document them.
-    pub const ALL: [Kind; 8] = [
+    pub const ALL: [Kind; 10] = [
         Kind::Bucket,
         Kind::LogGroup,
         Kind::IamRole,
@@ -29,6 +31,8 @@ impl Kind {
         Kind::CustomizationJob,
         Kind::CustomModel,
         Kind::ProvisionedThroughput,
+        Kind::CustomModelDeployment,
+        Kind::ImportedModel,
     ];
 
     /// The kind's name, as manifests, plans and ownership tags write it.
@@ -42,6 +46,8 @@ impl Kind {
             Kind::CustomizationJob => "CustomizationJob",
             Kind::CustomModel => "CustomModel",
             Kind::ProvisionedThroughput => "ProvisionedThroughput",
+            Kind::CustomModelDeployment => "CustomModelDeployment",
+            Kind::ImportedModel => "ImportedModel",
         }
     }
 
@@ -60,7 +66,9 @@ impl Kind {
             | Kind::InvocationLogging
             | Kind::ModelAccess
             | Kind::CustomizationJob
-            | Kind::ProvisionedThroughput => true,
+            | Kind::ProvisionedThroughput
+            | Kind::CustomModelDeployment
+            | Kind::ImportedModel => true,
         }
     }
 }

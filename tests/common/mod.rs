@@ -288,7 +288,23 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<OsStr>,
 {
-    let output = bedform(dir).args(args).output().expect("bedform runs");
+    run_with(dir, &[], args)
+}
+
+/// Runs bedform in `dir` with `args` and the environment `env` (an emulator's
+/// endpoint and credentials), never the caller's AWS profile.
+#[must_use]
+pub fn run_with<I, S>(dir: &Path, env: &[(&str, String)], args: I) -> Output
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    let mut command = bedform(dir);
+    command.env_remove("AWS_PROFILE");
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let output = command.args(args).output().expect("bedform runs");
     Output {
         code: output.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),

@@ -20,9 +20,23 @@ It works around moto 5.2.5's deviations from AWS, each named where it is handled
   client request tokens, Creating then InService, commitment expiry (deleting
   before it is a ConflictException), pages of two summaries (so pagination is
   exercised), offers whose tokens change on every listing, tags on throughput ARNs.
+- moto has no custom model deployments. The stub answers Create, Get, List,
+  Update and DeleteCustomModelDeployment with the API's rules: unique names,
+  client request tokens, Creating then Active, a model swap that runs (the update
+  `Updating`, then `UpdateCompleted`) while the deployment serves on, updates only
+  of an Active deployment, pages of two summaries, tags on deployment ARNs. The
+  model a deployment serves is held to the API's custom model ARN pattern, which
+  moto's own custom model ARNs do not follow, so tests deploy AWS-shaped ARNs;
+  the stub does not look the model up.
+- moto has no model import. The stub answers Create, Get and ListModelImportJobs
+  and Get, List and DeleteImportedModel: unique job and model names, client
+  request tokens, an import InProgress then Completed (the model made then, with
+  the job's importedModelTags), pages of two summaries, tags on job and model
+  ARNs.
 - moto has no Bedrock Runtime. The stub answers Converse
   (POST /model/{modelId}/converse, which the SDK sends to the same endpoint URL)
-  for a provisioned model that is InService, with the API's response shape and a
+  for a provisioned model that is InService, a deployment that is Active or an
+  imported model, with the API's response shape and a
   canned reply the tests set, cut at `inferenceConfig.maxTokens` words.
 
 It also counts requests by operation (GET /__counts) for the tests, keeps the
@@ -102,13 +116,19 @@ STUB_OPERATIONS = {
     "CreateFoundationModelAgreement", "DeleteFoundationModelAgreement",
     "GetFoundationModelAvailability", "PutUseCaseForModelAccess",
     "GetUseCaseForModelAccess", "Converse",
+    "CreateCustomModelDeployment", "GetCustomModelDeployment", "ListCustomModelDeployments",
+    "UpdateCustomModelDeployment", "DeleteCustomModelDeployment",
+    "CreateModelImportJob", "GetModelImportJob", "ListModelImportJobs",
+    "GetImportedModel", "ListImportedModels", "DeleteImportedModel",
 }
+# The ARNs of the objects the stub holds, whose tags it keeps.
+STUB_ARNS = (":provisioned-model/", ":custom-model-deployment/", ":model-import-job/", ":imported-model/")
 TAG_OPERATIONS = {"TagResource", "UntagResource", "ListTagsForResource"}
 
 
 def stub_serves(api_operation, payload):
     if api_operation in TAG_OPERATIONS:
-        return ":provisioned-model/" in str(payload.get("resourceARN", ""))
+        return any(kind in str(payload.get("resourceARN", "")) for kind in STUB_ARNS)
     return api_operation in STUB_OPERATIONS
 
 
@@ -139,7 +159,12 @@ class Stub:
         self.serial = 0
         self.runtime = {"reply": "Hello from the provisioned model.", "delayMs": 0, "error": None}
         self.conversations = []  # Converse requests received
-        self.creating_seconds = 1.0  # Creating (or Updating) until InService
+        self.creating_seconds = 1.0  # Creating (or Updating) until InService, or Active
+        self.deployments = {}  # name -> dict
+        self.deployment_tokens = {}  # clientRequestToken -> name
+        self.import_jobs = {}  # job name -> dict
+        self.imported = {}  # model name -> dict
+        self.import_tokens = {}  # clientRequestToken -> job name
 
     def find(self, ident):
         ident = urllib.parse.unquote(ident)
@@ -181,6 +206,12 @@ class Stub:
                 return self.delete(t)
         if parts == ["provisioned-model-throughputs"] and method == "GET":
             return self.list(query)
+        if parts[:2] == ["model-customization", "custom-model-deployments"]:
+            return self.deployment(method, parts[2:], query, body)
+        if parts[:1] == ["model-import-jobs"]:
+            return self.import_job(method, parts[1:], query, body)
+        if parts[:1] == ["imported-models"]:
+            return self.imported_model(method, parts[1:], query)
         if parts[:1] == ["list-foundation-model-agreement-offers"] and method == "GET":
             model = urllib.parse.unquote(parts[1])
             self.offer_serial += 1
@@ -220,9 +251,14 @@ class Stub:
             return 200, {"formData": self.use_case_form}
         if parts and parts[0] in ("tagResource", "untagResource", "listTagsForResource"):
             arn = body.get("resourceARN", "")
-            if ":provisioned-model/" not in arn:
+            if not any(kind in arn for kind in STUB_ARNS):
                 return None
-            if not any(t["provisionedModelArn"] == arn for t in self.throughputs.values()):
+            held = [t["provisionedModelArn"] for t in self.throughputs.values()]
+            held += [d["customModelDeploymentArn"] for d in self.deployments.values()]
+            self.refresh_imports()
+            held += [j["jobArn"] for j in self.import_jobs.values()]
+            held += [m["modelArn"] for m in self.imported.values()]
+            if arn not in held:
                 raise StubError(404, "ResourceNotFoundException", f"{arn} not found")
             tags = self.tags.setdefault(arn, {})
             if parts[0] == "tagResource":
@@ -240,11 +276,21 @@ class Stub:
         ident = urllib.parse.unquote(model_id)
         self.conversations.append({"modelId": ident, "body": body})
         t = next((t for t in self.throughputs.values() if t["provisionedModelArn"] == ident), None)
-        if t is None:
+        d = next((d for d in self.deployments.values() if d["customModelDeploymentArn"] == ident), None)
+        self.refresh_imports()
+        imported = any(m["modelArn"] == ident for m in self.imported.values())
+        if t is None and d is None and not imported:
             raise StubError(400, "ValidationException", "The provided model identifier is invalid.")
-        self.refresh(t)
-        if t["status"] != "InService":
-            raise StubError(400, "ValidationException", f"The provisioned model is {t['status']}, not InService.")
+        if imported:
+            pass
+        elif t is not None:
+            self.refresh(t)
+            if t["status"] != "InService":
+                raise StubError(400, "ValidationException", f"The provisioned model is {t['status']}, not InService.")
+        else:
+            self.refresh_deployment(d)
+            if d["status"] != "Active":
+                raise StubError(400, "ValidationException", f"The deployment is {d['status']}, not Active.")
         delay = float(self.runtime.get("delayMs") or 0) / 1000.0
         error = self.runtime.get("error")
         if error:
@@ -333,6 +379,228 @@ class Stub:
         if start + self.PAGE < len(names):
             out["nextToken"] = str(start + self.PAGE)
         return 200, out
+
+    # Custom model deployments.
+
+    def refresh_deployment(self, d):
+        now = time.time()
+        if d["status"] == "Creating" and now - d["changed"] >= self.creating_seconds:
+            d["status"] = "Active"
+        update = d.get("updateDetails")
+        if update and update["updateStatus"] == "Updating" and now - d["changed"] >= self.creating_seconds:
+            update["updateStatus"] = "UpdateCompleted"
+            d["modelArn"] = update["modelArn"]
+
+    def find_deployment(self, ident):
+        ident = urllib.parse.unquote(ident)
+        for d in self.deployments.values():
+            if ident in (d["modelDeploymentName"], d["customModelDeploymentArn"]):
+                self.refresh_deployment(d)
+                return d
+        raise StubError(404, "ResourceNotFoundException", f"Custom model deployment {ident} not found")
+
+    def deployment_view(self, d):
+        out = {k: v for k, v in d.items() if k not in ("changed", "created")}
+        out["createdAt"] = iso(d["created"])
+        out["lastUpdatedAt"] = iso(d["changed"])
+        return out
+
+    def deployment(self, method, rest, query, body):
+        if not rest and method == "POST":
+            return self.create_deployment(body)
+        if not rest and method == "GET":
+            names = sorted(self.deployments)
+            start = int(query.get("nextToken", ["0"])[0] or 0)
+            page = [self.find_deployment(n) for n in names[start:start + self.PAGE]]
+            summaries = [
+                {
+                    "customModelDeploymentArn": d["customModelDeploymentArn"],
+                    "customModelDeploymentName": d["modelDeploymentName"],
+                    "modelArn": d["modelArn"],
+                    "createdAt": iso(d["created"]),
+                    "lastUpdatedAt": iso(d["changed"]),
+                    "status": d["status"],
+                }
+                for d in page
+            ]
+            out = {"modelDeploymentSummaries": summaries}
+            if start + self.PAGE < len(names):
+                out["nextToken"] = str(start + self.PAGE)
+            return 200, out
+        if len(rest) != 1:
+            return None
+        d = self.find_deployment(rest[0])
+        if method == "GET":
+            return 200, self.deployment_view(d)
+        if method == "PATCH":
+            if d["status"] != "Active" or (d.get("updateDetails") or {}).get("updateStatus") == "Updating":
+                raise StubError(400, "ValidationException", f"The deployment is {d['status']} or being updated; only an Active deployment can be updated")
+            d["updateDetails"] = {"modelArn": body["modelArn"], "updateStatus": "Updating"}
+            d["changed"] = time.time()
+            return 202, {"customModelDeploymentArn": d["customModelDeploymentArn"]}
+        if method == "DELETE":
+            del self.deployments[d["modelDeploymentName"]]
+            return 200, {}
+        return None
+
+    def create_deployment(self, body):
+        token = body.get("clientRequestToken")
+        name = body["modelDeploymentName"]
+        if token and token in self.deployment_tokens:
+            if self.deployment_tokens[token] == name and name in self.deployments:
+                return 202, {"customModelDeploymentArn": self.deployments[name]["customModelDeploymentArn"]}
+            raise StubError(400, "ValidationException", "the client request token was used for another request")
+        if name in self.deployments:
+            raise StubError(400, "ValidationException", f"Custom model deployment {name} already exists")
+        self.serial += 1
+        now = time.time()
+        arn = f"arn:aws:bedrock:{self.REGION}:{self.ACCOUNT}:custom-model-deployment/{self.serial:012d}"
+        d = {
+            "customModelDeploymentArn": arn,
+            "modelDeploymentName": name,
+            "modelArn": body["modelArn"],
+            "status": "Creating",
+            "created": now,
+            "changed": now,
+        }
+        if body.get("description"):
+            d["description"] = body["description"]
+        self.deployments[name] = d
+        if token:
+            self.deployment_tokens[token] = name
+        self.tags[arn] = {x["key"]: x["value"] for x in body.get("tags", [])}
+        return 202, {"customModelDeploymentArn": arn}
+
+    # Model import.
+
+    def refresh_imports(self):
+        now = time.time()
+        for job in self.import_jobs.values():
+            if job["status"] == "InProgress" and now - job["created"] >= self.creating_seconds:
+                job["status"] = "Completed"
+                job["endTime"] = iso(now)
+                self.serial += 1
+                arn = f"arn:aws:bedrock:{self.REGION}:{self.ACCOUNT}:imported-model/{self.serial:012d}"
+                job["importedModelArn"] = arn
+                self.imported[job["importedModelName"]] = {
+                    "modelArn": arn,
+                    "modelName": job["importedModelName"],
+                    "jobName": job["jobName"],
+                    "jobArn": job["jobArn"],
+                    "modelDataSource": job["modelDataSource"],
+                    "created": now,
+                    "modelArchitecture": "llama3",
+                    "instructSupported": True,
+                    **({"modelKmsKeyArn": job["importedModelKmsKeyArn"]} if "importedModelKmsKeyArn" in job else {}),
+                }
+                self.tags[arn] = dict(job["modelTags"])
+
+    def page(self, items, query):
+        start = int(query.get("nextToken", ["0"])[0] or 0)
+        page = items[start:start + self.PAGE]
+        token = str(start + self.PAGE) if start + self.PAGE < len(items) else None
+        return page, token
+
+    def find_import_job(self, ident):
+        ident = urllib.parse.unquote(ident)
+        for job in self.import_jobs.values():
+            if ident in (job["jobName"], job["jobArn"]):
+                return job
+        raise StubError(404, "ResourceNotFoundException", f"Model import job {ident} not found")
+
+    def import_job(self, method, rest, query, body):
+        self.refresh_imports()
+        if not rest and method == "POST":
+            return self.create_import(body)
+        job_view = lambda job: {k: (iso(v) if k == "created" else v) for k, v in job.items() if k != "modelTags"}
+        if not rest and method == "GET":
+            page, token = self.page([self.import_jobs[n] for n in sorted(self.import_jobs)], query)
+            summaries = []
+            for job in page:
+                summary = {
+                    "jobArn": job["jobArn"],
+                    "jobName": job["jobName"],
+                    "status": job["status"],
+                    "creationTime": iso(job["created"]),
+                    "importedModelName": job["importedModelName"],
+                }
+                if job.get("importedModelArn"):
+                    summary["importedModelArn"] = job["importedModelArn"]
+                summaries.append(summary)
+            out = {"modelImportJobSummaries": summaries}
+            if token:
+                out["nextToken"] = token
+            return 200, out
+        if len(rest) == 1 and method == "GET":
+            job = dict(job_view(self.find_import_job(rest[0])))
+            job["creationTime"] = job.pop("created")
+            return 200, job
+        return None
+
+    def create_import(self, body):
+        token = body.get("clientRequestToken")
+        name = body["jobName"]
+        if token and token in self.import_tokens:
+            if self.import_tokens[token] == name:
+                return 201, {"jobArn": self.import_jobs[name]["jobArn"]}
+            raise StubError(409, "ConflictException", "the client request token was used for another request")
+        if name in self.import_jobs:
+            raise StubError(409, "ConflictException", f"Model import job {name} already exists")
+        if body["importedModelName"] in self.imported:
+            raise StubError(409, "ConflictException", f"Imported model {body['importedModelName']} already exists")
+        self.serial += 1
+        job = {
+            "jobArn": f"arn:aws:bedrock:{self.REGION}:{self.ACCOUNT}:model-import-job/{self.serial:012d}",
+            "jobName": name,
+            "importedModelName": body["importedModelName"],
+            "roleArn": body["roleArn"],
+            "modelDataSource": body["modelDataSource"],
+            "status": "InProgress",
+            "created": time.time(),
+            "modelTags": {t["key"]: t["value"] for t in body.get("importedModelTags", [])},
+        }
+        if body.get("vpcConfig"):
+            job["vpcConfig"] = body["vpcConfig"]
+        if body.get("importedModelKmsKeyId"):
+            job["importedModelKmsKeyArn"] = body["importedModelKmsKeyId"]
+        self.import_jobs[name] = job
+        if token:
+            self.import_tokens[token] = name
+        self.tags[job["jobArn"]] = {t["key"]: t["value"] for t in body.get("jobTags", [])}
+        return 201, {"jobArn": job["jobArn"]}
+
+    def imported_model(self, method, rest, query):
+        self.refresh_imports()
+        if not rest and method == "GET":
+            page, token = self.page([self.imported[n] for n in sorted(self.imported)], query)
+            summaries = [
+                {
+                    "modelArn": m["modelArn"],
+                    "modelName": m["modelName"],
+                    "creationTime": iso(m["created"]),
+                    "instructSupported": m["instructSupported"],
+                    "modelArchitecture": m["modelArchitecture"],
+                }
+                for m in page
+            ]
+            out = {"modelSummaries": summaries}
+            if token:
+                out["nextToken"] = token
+            return 200, out
+        if len(rest) != 1:
+            return None
+        ident = urllib.parse.unquote(rest[0])
+        model = next((m for m in self.imported.values() if ident in (m["modelName"], m["modelArn"])), None)
+        if model is None:
+            raise StubError(404, "ResourceNotFoundException", f"Imported model {ident} not found")
+        if method == "GET":
+            out = {k: v for k, v in model.items() if k != "created"}
+            out["creationTime"] = iso(model["created"])
+            return 200, out
+        if method == "DELETE":
+            del self.imported[model["modelName"]]
+            return 200, {}
+        return None
 
 
 STUB = Stub()

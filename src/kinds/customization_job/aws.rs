@@ -4,8 +4,9 @@
 use std::collections::{BTreeMap, HashMap};
 
 use aws_sdk_bedrock::types::{
-    CustomizationConfig, CustomizationType, DistillationConfig, InvocationLogSource,
-    InvocationLogsConfig, OutputDataConfig, RequestMetadataBaseFilters, RequestMetadataFilters,
+    CustomizationConfig, CustomizationType, DistillationConfig, GraderConfig, InvocationLogSource,
+    InvocationLogsConfig, LambdaGraderConfig, OutputDataConfig, ReasoningEffort,
+    RequestMetadataBaseFilters, RequestMetadataFilters, RftConfig, RftHyperParameters,
     TeacherModelConfig, TrainingDataConfig, ValidationDataConfig, Validator, VpcConfig,
 };
 use futures::{StreamExt, TryStreamExt};
@@ -165,8 +166,17 @@ async fn read_job(aws: &Aws, name: &str) -> Result<Option<ObservedResource>, Clo
     let kind = match out.customization_type() {
         Some(CustomizationType::Distillation) => "DISTILLATION",
         Some(CustomizationType::ContinuedPreTraining) => "CONTINUED_PRE_TRAINING",
+        Some(CustomizationType::ReinforcementFineTuning) => "REINFORCEMENT_FINE_TUNING",
         _ => "FINE_TUNING",
     };
+    let rft = match out.customization_config() {
+        Some(CustomizationConfig::RftConfig(rft)) => Some(rft),
+        _ => None,
+    };
+    let grader = rft
+        .and_then(|r| r.grader_config())
+        .and_then(|g| g.as_lambda_grader().ok())
+        .map(|l| l.lambda_arn().to_string());
     let teacher = match out.customization_config() {
         Some(CustomizationConfig::DistillationConfig(d)) => d
             .teacher_model_config()
@@ -197,20 +207,14 @@ async fn read_job(aws: &Aws, name: &str) -> Result<Option<ObservedResource>, Clo
                 .collect()
         })
         .unwrap_or_default();
-    let hyper: BTreeMap<String, String> = out
+    let mut hyper: BTreeMap<String, String> = out
         .hyper_parameters()
         .map(|h| h.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
         .unwrap_or_default();
-    let vpc = out
-        .vpc_config()
-        .map(|v| {
-            let mut subnets = v.subnet_ids().to_vec();
-            subnets.sort();
-            let mut groups = v.security_group_ids().to_vec();
-            groups.sort();
-            json!({"subnetIds": subnets, "securityGroupIds": groups})
-        })
-        .unwrap_or(Value::Null);
+    if let Some(h) = rft.and_then(|r| r.hyper_parameters()) {
+        hyper.extend(rft_hyper_parameters_read(h));
+    }
+    let vpc = vpc_value(out.vpc_config());
     let status = out.status().map(|s| s.as_str().to_string());
     let stage = out.status_details().and_then(|d| {
         let running = |s: Option<&aws_sdk_bedrock::types::JobStatusDetails>| {
@@ -243,7 +247,7 @@ async fn read_job(aws: &Aws, name: &str) -> Result<Option<ObservedResource>, Clo
         kind: job::KIND.into(),
         aws_name: name.to_string(),
         arn: Some(out.job_arn().to_string()),
-        attrs: Map::from_iter([
+        attrs: [
             ("customizationType".to_string(), json!(kind)),
             (
                 "baseModel".to_string(),
@@ -267,7 +271,10 @@ async fn read_job(aws: &Aws, name: &str) -> Result<Option<ObservedResource>, Clo
                 json!(out.output_model_kms_key_arn()),
             ),
             ("vpcConfig".to_string(), vpc),
-        ]),
+        ]
+        .into_iter()
+        .chain(grader.map(|g| ("graderLambdaArn".to_string(), json!(g))))
+        .collect(),
         // Only a failed job's message means anything (moto fills it in always).
         status_message: out
             .failure_message()
@@ -277,6 +284,95 @@ async fn read_job(aws: &Aws, name: &str) -> Result<Option<ObservedResource>, Clo
         facts,
         ..ObservedResource::default()
     }))
+}
+
+/// The SDK's `VpcConfig` of a job's desired VPC.
+pub fn sdk_vpc(op: &str, vpc: &job::state::Vpc) -> Result<VpcConfig, CloudError> {
+    VpcConfig::builder()
+        .set_subnet_ids(Some(vpc.subnet_ids.clone()))
+        .set_security_group_ids(Some(vpc.security_group_ids.clone()))
+        .build()
+        .map_err(|e| invalid(op, e))
+}
+
+/// A VPC AWS reports, in the desired state's shape (ids sorted).
+pub fn vpc_value(vpc: Option<&VpcConfig>) -> Value {
+    vpc.map(|v| {
+        let mut subnets = v.subnet_ids().to_vec();
+        subnets.sort();
+        let mut groups = v.security_group_ids().to_vec();
+        groups.sort();
+        json!({"subnetIds": subnets, "securityGroupIds": groups})
+    })
+    .unwrap_or(Value::Null)
+}
+
+/// RFT's typed hyper-parameters from the state's strings (validated offline).
+fn rft_hyper_parameters(
+    op: &str,
+    values: &BTreeMap<String, String>,
+) -> Result<RftHyperParameters, CloudError> {
+    let int = |name: &str| -> Result<Option<i32>, CloudError> {
+        values
+            .get(name)
+            .map(|v| {
+                v.parse::<i32>().map_err(|_| {
+                    invalid(
+                        op,
+                        format!("hyper-parameter {name} `{v}` is not a whole number"),
+                    )
+                })
+            })
+            .transpose()
+    };
+    let learning_rate = values
+        .get("learningRate")
+        .map(|v| {
+            v.parse::<f32>().map_err(|_| {
+                invalid(
+                    op,
+                    format!("hyper-parameter learningRate `{v}` is not a number"),
+                )
+            })
+        })
+        .transpose()?;
+    Ok(RftHyperParameters::builder()
+        .set_epoch_count(int("epochCount")?)
+        .set_batch_size(int("batchSize")?)
+        .set_learning_rate(learning_rate)
+        .set_max_prompt_length(int("maxPromptLength")?)
+        .set_training_sample_per_prompt(int("trainingSamplePerPrompt")?)
+        .set_inference_max_tokens(int("inferenceMaxTokens")?)
+        .set_reasoning_effort(
+            values
+                .get("reasoningEffort")
+                .map(|v| ReasoningEffort::from(v.as_str())),
+        )
+        .set_eval_interval(int("evalInterval")?)
+        .build())
+}
+
+/// RFT's hyper-parameters as the state writes them.
+fn rft_hyper_parameters_read(h: &RftHyperParameters) -> BTreeMap<String, String> {
+    let ints = [
+        ("epochCount", h.epoch_count()),
+        ("batchSize", h.batch_size()),
+        ("maxPromptLength", h.max_prompt_length()),
+        ("trainingSamplePerPrompt", h.training_sample_per_prompt()),
+        ("inferenceMaxTokens", h.inference_max_tokens()),
+        ("evalInterval", h.eval_interval()),
+    ];
+    ints.into_iter()
+        .filter_map(|(k, v)| v.map(|v| (k.to_string(), v.to_string())))
+        .chain(
+            h.learning_rate()
+                .map(|v| ("learningRate".to_string(), v.to_string())),
+        )
+        .chain(
+            h.reasoning_effort()
+                .map(|v| ("reasoningEffort".to_string(), v.as_str().to_string())),
+        )
+        .collect()
 }
 
 fn metadata_filters(value: &Value) -> Option<RequestMetadataFilters> {
@@ -344,7 +440,9 @@ async fn create_job(
         ApiCustomizationType::FineTuning => CustomizationType::FineTuning,
         ApiCustomizationType::ContinuedPreTraining => CustomizationType::ContinuedPreTraining,
         ApiCustomizationType::Distillation => CustomizationType::Distillation,
+        ApiCustomizationType::ReinforcementFineTuning => CustomizationType::ReinforcementFineTuning,
     };
+    let rft = state.customization_type == ApiCustomizationType::ReinforcementFineTuning;
     let mut create = aws
         .bedrock
         .create_model_customization_job()
@@ -382,8 +480,26 @@ async fn create_job(
                 .map_err(|e| invalid(op, e))?,
         );
     }
-    for (k, v) in &state.hyper_parameters {
-        create = create.hyper_parameters(k, v);
+    if rft {
+        let grader = state
+            .grader_lambda_arn
+            .as_ref()
+            .ok_or_else(|| invalid(op, "a reinforcement fine-tuning job needs a grader"))?;
+        create = create.customization_config(CustomizationConfig::RftConfig(
+            RftConfig::builder()
+                .grader_config(GraderConfig::LambdaGrader(
+                    LambdaGraderConfig::builder()
+                        .lambda_arn(grader)
+                        .build()
+                        .map_err(|e| invalid(op, e))?,
+                ))
+                .hyper_parameters(rft_hyper_parameters(op, &state.hyper_parameters)?)
+                .build(),
+        ));
+    } else {
+        for (k, v) in &state.hyper_parameters {
+            create = create.hyper_parameters(k, v);
+        }
     }
     if let Some(teacher) = &state.teacher {
         let max = teacher
@@ -405,13 +521,7 @@ async fn create_job(
         ));
     }
     if let Some(vpc) = &state.vpc_config {
-        create = create.vpc_config(
-            VpcConfig::builder()
-                .set_subnet_ids(Some(vpc.subnet_ids.clone()))
-                .set_security_group_ids(Some(vpc.security_group_ids.clone()))
-                .build()
-                .map_err(|e| invalid(op, e))?,
-        );
+        create = create.vpc_config(sdk_vpc(op, vpc)?);
     }
     match create.send().await {
         Ok(_) => Ok(()),
@@ -463,6 +573,27 @@ async fn get_custom_model(aws: &Aws, name: &str) -> Result<Option<ObservedResour
 
 /// The ARN to send for a model identity: a custom model's (`custom-model/NAME`)
 /// is looked up, any other is sent as it is.
+/// In the objects of `kind` (which serve a `model`), a custom model's ARN becomes
+/// its identity `custom-model/NAME`, as the manifests write it, for the custom
+/// models read.
+pub fn name_served_models(all: &mut [ObservedResource], kind: &str) {
+    let names: HashMap<String, String> = all
+        .iter()
+        .filter(|m| m.kind == CUSTOM_MODEL)
+        .filter_map(|m| m.arn.clone().map(|arn| (arn, m.aws_name.clone())))
+        .collect();
+    for t in all.iter_mut().filter(|t| t.kind == kind) {
+        if let Some(model) = t.attrs.get("model").and_then(Value::as_str)
+            && let Some(name) = names.get(model)
+        {
+            t.attrs.insert(
+                "model".into(),
+                Value::String(crate::models::custom_model_identity(name)),
+            );
+        }
+    }
+}
+
 pub async fn model_arn(aws: &Aws, model: &str) -> Result<String, CloudError> {
     match custom_model_name(model) {
         Some(name) => match get_custom_model(aws, name).await? {

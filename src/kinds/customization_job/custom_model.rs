@@ -10,6 +10,95 @@ use crate::model::plan::{Action, Change, FieldDiff, Op, WaitOn};
 use crate::model::{Address, DesiredResource, ObservedResource, TAG_ADDRESS};
 use serde_json::Value;
 
+/// What an object serving `desired`'s `model` must wait for: a custom model that
+/// is still to be trained (by the job `desired` depends on).
+pub fn waits_on_model(cx: &PlanCx<'_>, desired: &DesiredResource) -> Option<WaitOn> {
+    let model = desired.attr_str("model")?;
+    let name = crate::models::custom_model_name(model)?;
+    if custom_model_ready(cx, name) {
+        return None;
+    }
+    let job = desired
+        .depends_on
+        .iter()
+        .find(|a| a.kind == super::KIND)
+        .cloned()?;
+    let job_name = cx.desired.get(&job).map(|j| j.aws_name.clone());
+    Some(WaitOn {
+        job: job_name,
+        address: job,
+        kind: super::CUSTOM_MODEL.into(),
+        name: name.to_string(),
+        reason: format!("custom model `{name}` is still to be trained"),
+    })
+}
+
+/// A custom model can be served once it exists and, if a job of this account
+/// trains it, that job has completed (a model may be listed while still training).
+pub fn custom_model_ready(cx: &PlanCx<'_>, name: &str) -> bool {
+    use super as job;
+    match cx.find(job::CUSTOM_MODEL, name) {
+        None => return false,
+        // AWS lists a model as Creating while its job trains.
+        Some(model) if matches!(model.status.as_deref(), Some("Creating" | "Failed")) => {
+            return false;
+        }
+        Some(_) => {}
+    }
+    let mut producers = cx
+        .observed
+        .of_kind(job::KIND)
+        .filter(|j| j.attrs.get("customModelName").and_then(Value::as_str) == Some(name))
+        .peekable();
+    producers.peek().is_none() || producers.any(|j| j.status.as_deref() == Some(job::COMPLETED))
+}
+
+/// The jobs an exported document of `observed` (a throughput, a deployment) needs:
+/// those that train the custom model it serves.
+pub fn trainers_of(
+    cx: &crate::kinds::face::ExportCx<'_>,
+    observed: &ObservedResource,
+) -> Vec<(String, String)> {
+    let model = observed
+        .attrs
+        .get("model")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let Some(name) = crate::models::custom_model_name(model) else {
+        return Vec::new();
+    };
+    cx.observed
+        .of_kind(KIND)
+        .filter(|j| j.attrs.get("customModelName").and_then(Value::as_str) == Some(name))
+        .map(|j| (j.kind.clone(), j.aws_name.clone()))
+        .collect()
+}
+
+/// The `model` of an exported document of `observed`: the model id or ARN, or a
+/// reference to the job that trains its custom model (a manifest names a custom
+/// model of its own only through its job).
+pub fn export_served_model(
+    cx: &crate::kinds::face::ExportCx<'_>,
+    observed: &ObservedResource,
+) -> Result<Value, crate::kinds::face::NotExported> {
+    let model = observed
+        .attrs
+        .get("model")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    match crate::models::custom_model_name(model) {
+        Some(name) => cx
+            .observed
+            .of_kind(KIND)
+            .filter(|j| j.attrs.get("customModelName").and_then(Value::as_str) == Some(name))
+            .find_map(|j| cx.reference(&j.kind, &j.aws_name))
+            .ok_or_else(|| crate::kinds::face::NotExported::UntrainedModel {
+                model: name.to_string(),
+            }),
+        None => Ok(Value::String(model.to_string())),
+    }
+}
+
 /// The custom model the declared spec trains.
 pub(super) struct NewModel<'a> {
     pub(super) name: &'a str,
@@ -97,13 +186,15 @@ pub(super) fn plan_old_model(
     vec![change]
 }
 
-/// The throughputs of this stack that serve `old` now and that this plan points at
+/// The objects of this stack that serve `old` now (throughputs, deployments) and that this plan points at
 /// another model, and the first of any others that serve it and will go on doing so.
 fn servers_of(cx: &PlanCx<'_>, old: &ObservedResource) -> (Vec<Address>, Option<String>) {
-    use crate::kinds::provisioned_throughput as pt;
     let identity = crate::models::custom_model_identity(&old.aws_name);
     let mut swapped = Vec::new();
-    for t in cx.observed.of_kind(pt::KIND) {
+    let serving = cx.observed.resources.iter().filter(|r| {
+        crate::model::Kind::parse(&r.kind).is_some_and(|k| k.facts().inference.is_some())
+    });
+    for t in serving {
         if t.attrs.get("model").and_then(Value::as_str) != Some(identity.as_str()) {
             continue;
         }
@@ -119,10 +210,7 @@ fn servers_of(cx: &PlanCx<'_>, old: &ObservedResource) -> (Vec<Address>, Option<
         match moved {
             Some(address) => swapped.push(address),
             None => {
-                return (
-                    swapped,
-                    Some(format!("provisioned throughput `{}`", t.aws_name)),
-                );
+                return (swapped, Some(format!("{} `{}`", t.kind, t.aws_name)));
             }
         }
     }

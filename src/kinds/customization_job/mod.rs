@@ -1,5 +1,6 @@
 //! `kind: CustomizationJob`: a model customization job (distillation, fine-tuning,
-//! continued pre-training) and the custom model it produces.
+//! continued pre-training, reinforcement fine-tuning) and the custom model it
+//! produces.
 //!
 //! Jobs are create-once: the job and model names carry a short hash of the
 //! training-relevant spec, so a changed spec is a new job under a new name.
@@ -36,7 +37,12 @@ pub const TRAINING_FIELDS: &[&str] = &[
     "trainingData",
     "validationData",
     "hyperParameters",
+    "graderLambdaArn",
 ];
+
+/// Training fields added after jobs were named: hashed only when set, so the
+/// names of jobs that do not use them stay as they were.
+const LATER_TRAINING_FIELDS: &[&str] = &["graderLambdaArn"];
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -55,9 +61,18 @@ pub struct CustomizationJobSpec {
     pub output: S3Location,
     /// The service role Bedrock assumes for the job.
     pub role: Spanned<RefOr>,
-    /// For fineTuning and continuedPreTraining (epochCount, batchSize, learningRate...).
+    /// For fineTuning and continuedPreTraining (epochCount, batchSize,
+    /// learningRate...), sent as AWS's `hyperParameters`; for
+    /// reinforcementFineTuning, RFT's own (`rftConfig.hyperParameters`):
+    /// epochCount 1-50, batchSize 16-512, learningRate 1e-7 to 1e-3,
+    /// maxPromptLength, trainingSamplePerPrompt 2-16, inferenceMaxTokens,
+    /// reasoningEffort low | medium | high, evalInterval 1-100.
     #[serde(default)]
     pub hyper_parameters: BTreeMap<String, Spanned<HyperParameter>>,
+    /// The grader of a reinforcementFineTuning job: `{lambda: ARN}`, a Lambda
+    /// function that scores each response (an ARN or a `${...}` placeholder).
+    #[serde(default)]
+    pub grader: Option<Spanned<Grader>>,
     /// KMS key for the custom model.
     #[serde(default)]
     pub kms_key_id: Option<Spanned<String>>,
@@ -113,6 +128,15 @@ pub enum CustomizationType {
     #[default]
     FineTuning,
     ContinuedPreTraining,
+    ReinforcementFineTuning,
+}
+
+/// `grader: {lambda: ARN}` (`GraderConfig`'s `lambdaGrader`).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Grader {
+    /// The ARN of the Lambda function that grades responses (`lambdaArn`).
+    pub lambda: Spanned<String>,
 }
 
 impl CustomizationType {
@@ -122,6 +146,9 @@ impl CustomizationType {
             CustomizationType::FineTuning => state::ApiCustomizationType::FineTuning,
             CustomizationType::ContinuedPreTraining => {
                 state::ApiCustomizationType::ContinuedPreTraining
+            }
+            CustomizationType::ReinforcementFineTuning => {
+                state::ApiCustomizationType::ReinforcementFineTuning
             }
         }
     }
@@ -195,6 +222,32 @@ pub struct VpcConfig {
     pub security_group_ids: Vec<String>,
 }
 
+impl VpcConfig {
+    /// The API's `SubnetIds` and `SecurityGroupIds` bounds.
+    pub fn validate(vpc: &Spanned<VpcConfig>, cx: &mut ValidateCx<'_>) {
+        if !((1..=16).contains(&vpc.subnet_ids.len())
+            && (1..=5).contains(&vpc.security_group_ids.len()))
+        {
+            cx.error(
+                vpc.pos,
+                "`vpcConfig` takes 1 to 16 subnet ids and 1 to 5 security group ids",
+            );
+        }
+    }
+
+    /// The desired state of the VPC: ids sorted, as AWS's order means nothing.
+    pub fn lower(&self) -> state::Vpc {
+        let mut subnet_ids = self.subnet_ids.clone();
+        subnet_ids.sort();
+        let mut security_group_ids = self.security_group_ids.clone();
+        security_group_ids.sort();
+        state::Vpc {
+            subnet_ids,
+            security_group_ids,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum HyperParameter {
@@ -237,6 +290,50 @@ impl HyperParameter {
         }
     }
 
+    /// Why the value of RFT's hyper-parameter `name` is not one the API takes
+    /// (`RFTHyperParameters`), or that `name` is not one of them.
+    fn rft_problem(&self, name: &str) -> Option<String> {
+        let n = self.number();
+        let whole = |min: f64, max: Option<f64>| -> Option<String> {
+            match n {
+                Some(n) if n.fract() == 0.0 && n >= min && max.is_none_or(|m| n <= m) => None,
+                _ => Some(match max {
+                    Some(max) => format!("must be a whole number from {min} to {max}"),
+                    None => format!("must be a whole number of at least {min}"),
+                }),
+            }
+        };
+        match name {
+            "epochCount" => whole(1.0, Some(50.0)),
+            "batchSize" => whole(16.0, Some(512.0)),
+            "trainingSamplePerPrompt" => whole(2.0, Some(16.0)),
+            "evalInterval" => whole(1.0, Some(100.0)),
+            "maxPromptLength" | "inferenceMaxTokens" => whole(1.0, None),
+            "learningRate" => match n {
+                Some(n) if (1e-7..=1e-3).contains(&n) => None,
+                _ => Some("must be a number from 0.0000001 to 0.001".into()),
+            },
+            "reasoningEffort" => match self {
+                HyperParameter::Text(t) if ["low", "medium", "high"].contains(&t.as_str()) => None,
+                _ => Some("must be `low`, `medium` or `high`".into()),
+            },
+            _ => Some(format!(
+                "is not a reinforcementFineTuning hyper-parameter (those are {})",
+                RFT_HYPER_PARAMETERS.join(", ")
+            )),
+        }
+    }
+
+    /// The value as AWS's RFT hyper-parameters hold it: a learning rate as the
+    /// 32-bit float the API takes (so it reads back as written here).
+    fn as_rft_string(&self, name: &str) -> String {
+        match (name, self.number()) {
+            ("learningRate", Some(n)) => (n as f32).to_string(),
+            (_, Some(n)) if name != "reasoningEffort" && n.fract() == 0.0 => (n as i64).to_string(),
+            _ => self.as_api_string(),
+        }
+    }
+
     fn as_api_string(&self) -> String {
         match self {
             HyperParameter::Text(s) => s.clone(),
@@ -245,6 +342,27 @@ impl HyperParameter {
         }
     }
 }
+
+/// The members of `RFTHyperParameters`.
+pub const RFT_HYPER_PARAMETERS: &[&str] = &[
+    "epochCount",
+    "batchSize",
+    "learningRate",
+    "maxPromptLength",
+    "trainingSamplePerPrompt",
+    "inferenceMaxTokens",
+    "reasoningEffort",
+    "evalInterval",
+];
+
+/// RFT's hyper-parameters that no other type of job takes.
+const RFT_ONLY_HYPER_PARAMETERS: &[&str] = &[
+    "maxPromptLength",
+    "trainingSamplePerPrompt",
+    "inferenceMaxTokens",
+    "reasoningEffort",
+    "evalInterval",
+];
 
 /// Whether `name` is one bedform could have given a job or custom model: it ends
 /// in `-` and the 8 hex digits of a spec hash, then perhaps a retry's `-rN`. (An
@@ -384,10 +502,38 @@ impl ResourceSpec for CustomizationJobSpec {
                 format!("hyper-parameter `{name}`: distillation takes no `hyperParameters`"),
             );
         }
+        let rft = kind == CustomizationType::ReinforcementFineTuning;
         for (name, value) in &self.hyper_parameters {
-            if let Some(problem) = value.value.out_of_range(name) {
+            let problem = if rft {
+                value.value.rft_problem(name)
+            } else if RFT_ONLY_HYPER_PARAMETERS.contains(&name.as_str()) {
+                Some("is a reinforcementFineTuning hyper-parameter; this job's `type` does not take it".into())
+            } else {
+                value.value.out_of_range(name).map(str::to_string)
+            };
+            if let Some(problem) = problem {
                 cx.error(value.pos, format!("hyper-parameter `{name}` {problem}"));
             }
+        }
+        match (&self.grader, rft) {
+            (None, true) => cx.error_hint(
+                self.customization_type.pos,
+                "`type: reinforcementFineTuning` needs a `grader`",
+                "add `grader: {lambda: arn:aws:lambda:REGION:ACCOUNT:function:NAME}`",
+            ),
+            (Some(grader), false) => cx.error(
+                grader.pos,
+                "`grader` is only used with `type: reinforcementFineTuning`",
+            ),
+            (Some(grader), true) => {
+                let arn = &grader.value.lambda;
+                if !arn.contains("${")
+                    && let Err(problem) = crate::names::check_lambda_arn(arn)
+                {
+                    cx.error(arn.pos, format!("`grader.lambda`: {problem}"));
+                }
+            }
+            (None, false) => {}
         }
         type NameCheck = fn(&str) -> Result<(), crate::names::NameError>;
         let checks: [(&str, &Option<Spanned<String>>, NameCheck); 2] = [
@@ -444,15 +590,8 @@ impl ResourceSpec for CustomizationJobSpec {
         {
             cx.error(key.pos, format!("`kmsKeyId`: {problem}"));
         }
-        // The API's `SubnetIds` and `SecurityGroupIds` bounds.
-        if let Some(vpc) = &self.vpc_config
-            && !((1..=16).contains(&vpc.subnet_ids.len())
-                && (1..=5).contains(&vpc.security_group_ids.len()))
-        {
-            cx.error(
-                vpc.pos,
-                "`vpcConfig` takes 1 to 16 subnet ids and 1 to 5 security group ids",
-            );
+        if let Some(vpc) = &self.vpc_config {
+            VpcConfig::validate(vpc, cx);
         }
         validate_tags(cx, self.tags.as_ref());
     }
@@ -504,23 +643,25 @@ impl ResourceSpec for CustomizationJobSpec {
             hyper_parameters: self
                 .hyper_parameters
                 .iter()
-                .map(|(k, v)| (k.clone(), v.as_api_string()))
+                .map(|(k, v)| {
+                    let value = if kind == CustomizationType::ReinforcementFineTuning {
+                        v.as_rft_string(k)
+                    } else {
+                        v.as_api_string()
+                    };
+                    (k.clone(), value)
+                })
                 .collect(),
+            grader_lambda_arn: self
+                .grader
+                .as_ref()
+                .map(|g| cx.interpolate(&g.value.lambda)),
             output_s3_uri: cx.interpolate(&self.output.s3_uri),
             role_arn: cx.arn(&self.role)?,
             // Named after the training hash below.
             custom_model_name: String::new(),
             custom_model_kms_key_id: self.kms_key_id.as_ref().map(|k| cx.interpolate(k)),
-            vpc_config: self.vpc_config.as_ref().map(|v| {
-                let mut subnet_ids = v.subnet_ids.clone();
-                subnet_ids.sort();
-                let mut security_group_ids = v.security_group_ids.clone();
-                security_group_ids.sort();
-                state::Vpc {
-                    subnet_ids,
-                    security_group_ids,
-                }
-            }),
+            vpc_config: self.vpc_config.as_ref().map(|v| v.lower()),
         };
         let training_hash = training_hash(&crate::kinds::state::attrs_of(&job));
         let job_prefix = self
@@ -561,6 +702,7 @@ pub fn training_hash(attrs: &Map<String, Value>) -> String {
         TRAINING_FIELDS
             .iter()
             .map(|f| (f.to_string(), attrs.get(*f).cloned().unwrap_or(Value::Null)))
+            .filter(|(f, v)| !(v.is_null() && LATER_TRAINING_FIELDS.contains(&f.as_str())))
             .collect(),
     ))
 }

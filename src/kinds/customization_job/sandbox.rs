@@ -38,6 +38,15 @@ impl SandboxFace for Face {
         if let Some(teacher) = &job.teacher {
             check_usable(world, operation, &teacher.model)?;
         }
+        let rft =
+            job.customization_type == super::state::ApiCustomizationType::ReinforcementFineTuning;
+        if rft != job.grader_lambda_arn.is_some() {
+            return Err(err(
+                ErrorClass::Validation,
+                operation,
+                "ValidationException: a grader (rftConfig.graderConfig) is required for, and only for, REINFORCEMENT_FINE_TUNING",
+            ));
+        }
         let uri = job
             .training_data
             .as_ref()
@@ -196,14 +205,19 @@ impl SandboxFace for CustomModelFace {
     }
     fn check_delete(&self, world: &World, delete: Delete<'_>) -> Result<(), CloudError> {
         let identity = models::custom_model_identity(delete.name);
-        let served = world
-            .of_kind(Kind::ProvisionedThroughput.as_str())
-            .any(|(_, t)| t.attrs.get("model").and_then(Value::as_str) == Some(identity.as_str()));
-        if served {
+        let server = Kind::ALL
+            .into_iter()
+            .filter(|k| k.facts().inference.is_some())
+            .find(|k| {
+                world.of_kind(k.as_str()).any(|(_, t)| {
+                    t.attrs.get("model").and_then(Value::as_str) == Some(identity.as_str())
+                })
+            });
+        if let Some(kind) = server {
             return Err(err(
                 ErrorClass::Conflict,
                 delete.operation,
-                "ResourceInUseException: a provisioned throughput serves this model",
+                format!("ResourceInUseException: a {kind} serves this model"),
             ));
         }
         Ok(())

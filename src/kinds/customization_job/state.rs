@@ -23,6 +23,9 @@ pub struct JobState {
     pub custom_model_name: String,
     pub custom_model_kms_key_id: Option<String>,
     pub vpc_config: Option<Vpc>,
+    /// Reinforcement fine-tuning's grader (`rftConfig.graderConfig.lambdaGrader`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grader_lambda_arn: Option<String>,
 }
 
 /// A distillation's teacher (`TeacherModelConfig`).
@@ -76,4 +79,5 @@ pub enum ApiCustomizationType {
     FineTuning,
     ContinuedPreTraining,
     Distillation,
+    ReinforcementFineTuning,
 }

@@ -76,6 +76,24 @@ pub fn create_op(cx: &PlanCx<'_>, desired: &DesiredResource, token: Option<Strin
     }
 }
 
+/// The create of a declared resource, with the deterministic client request token
+/// where its kind's create takes one.
+fn declared_create(
+    behaviour: &(impl KindBehaviour + ?Sized),
+    cx: &PlanCx<'_>,
+    desired: &DesiredResource,
+) -> Op {
+    let token = behaviour.takes_client_request_token().then(|| {
+        crate::hash::client_request_token(
+            cx.stack(),
+            &desired.address.to_string(),
+            &desired.aws_name,
+            &desired.spec_hash,
+        )
+    });
+    create_op(cx, desired, token)
+}
+
 pub fn created_fields(desired: &DesiredResource) -> Vec<FieldDiff> {
     let mut fields: Vec<FieldDiff> = desired
         .attrs
@@ -198,7 +216,7 @@ pub fn plan_declared(
             desired.aws_name,
             article(kind)
         ))
-        .with_op(create_op(cx, desired, None))
+        .with_op(declared_create(behaviour, cx, desired))
         .with_op(Op::Delete {
             kind: kind.to_string(),
             name: old.aws_name.clone(),
@@ -223,7 +241,7 @@ pub fn plan_declared(
             Action::Create,
         )
         .with_fields(created_fields(desired))
-        .with_op(create_op(cx, desired, None)),
+        .with_op(declared_create(behaviour, cx, desired)),
     ]
 }
 
@@ -365,7 +383,7 @@ fn update_or_replace(
                 name: observed.aws_name.clone(),
                 empty_first: false,
             })
-            .with_op(create_op(cx, desired, None));
+            .with_op(declared_create(behaviour, cx, desired));
         change.drift = drift;
         return change;
     }

@@ -1,6 +1,6 @@
 //! How provisioned throughput is read and written through the SDK.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use aws_sdk_bedrock::types::CommitmentDuration;
 use futures::{StreamExt, TryStreamExt};
@@ -12,13 +12,12 @@ use crate::cloud::aws::bedrock::{self, TagIndex, invalid, owned_or_declared};
 use crate::cloud::aws::{Aws, READ_CONCURRENCY, Reads, classify, smithy_time};
 use crate::cloud::error::CloudError;
 use crate::kinds::aws_face::AwsFace;
-use crate::kinds::customization_job::CUSTOM_MODEL;
 use crate::kinds::customization_job::aws::model_arn;
 use crate::kinds::provisioned_throughput::{self as pt, Commitment, ThroughputState};
 use crate::kinds::state::{attrs_of, state_of};
 use crate::model::plan::Op;
 use crate::model::{ObservedResource, Scope};
-use crate::models::{custom_model_identity, normalise_model};
+use crate::models::normalise_model;
 
 /// The commitment of a term AWS reports; a term the API does not document yet
 /// is none that bedform could plan for.
@@ -229,19 +228,7 @@ impl AwsFace for Face {
     /// A custom model's ARN becomes its identity `custom-model/NAME`, as the
     /// manifests write it.
     fn after_read(&self, all: &mut [ObservedResource]) {
-        let names: HashMap<String, String> = all
-            .iter()
-            .filter(|m| m.kind == CUSTOM_MODEL)
-            .filter_map(|m| m.arn.clone().map(|arn| (arn, m.aws_name.clone())))
-            .collect();
-        for t in all.iter_mut().filter(|t| t.kind == pt::KIND) {
-            if let Some(model) = t.attrs.get("model").and_then(Value::as_str)
-                && let Some(name) = names.get(model)
-            {
-                t.attrs
-                    .insert("model".into(), json!(custom_model_identity(name)));
-            }
-        }
+        crate::kinds::customization_job::aws::name_served_models(all, pt::KIND);
     }
     async fn get(&self, aws: &Aws, name: &str) -> Result<Option<ObservedResource>, CloudError> {
         get_throughput(aws, name).await

@@ -9,7 +9,7 @@ use super::*;
 use crate::kinds::face::PlanCx;
 use crate::kinds::face::{ExportCx, Exported, KindBehaviour, NotExported};
 use crate::kinds::lifecycle;
-use crate::model::plan::{Action, Change, FieldDiff, Op, Purchase, WaitOn};
+use crate::model::plan::{Action, Change, FieldDiff, Op, Purchase};
 use crate::model::{DesiredResource, ObservedResource};
 
 pub struct Behaviour;
@@ -123,48 +123,6 @@ fn cost_of_attrs(cx: &PlanCx<'_>, attrs: &Map<String, Value>) -> crate::pricing:
     )
 }
 
-/// What the throughput must wait for: a custom model that does not exist yet.
-fn waits_on(cx: &PlanCx<'_>, desired: &DesiredResource) -> Option<WaitOn> {
-    let model = desired.attr_str("model")?;
-    let name = crate::models::custom_model_name(model)?;
-    if custom_model_ready(cx, name) {
-        return None;
-    }
-    let job = desired
-        .depends_on
-        .iter()
-        .find(|a| a.kind == crate::kinds::customization_job::KIND)
-        .cloned()?;
-    let job_name = cx.desired.get(&job).map(|j| j.aws_name.clone());
-    Some(WaitOn {
-        job: job_name,
-        address: job,
-        kind: crate::kinds::customization_job::CUSTOM_MODEL.into(),
-        name: name.to_string(),
-        reason: format!("custom model `{name}` is still to be trained"),
-    })
-}
-
-/// A custom model can be served once it exists and, if a job of this account
-/// trains it, that job has completed (a model may be listed while still training).
-fn custom_model_ready(cx: &PlanCx<'_>, name: &str) -> bool {
-    use crate::kinds::customization_job as job;
-    match cx.find(job::CUSTOM_MODEL, name) {
-        None => return false,
-        // AWS lists a model as Creating while its job trains.
-        Some(model) if matches!(model.status.as_deref(), Some("Creating" | "Failed")) => {
-            return false;
-        }
-        Some(_) => {}
-    }
-    let mut producers = cx
-        .observed
-        .of_kind(job::KIND)
-        .filter(|j| j.attrs.get("customModelName").and_then(Value::as_str) == Some(name))
-        .peekable();
-    producers.peek().is_none() || producers.any(|j| j.status.as_deref() == Some(job::COMPLETED))
-}
-
 fn create_op(cx: &PlanCx<'_>, desired: &DesiredResource, name: &str) -> Op {
     Op::Create {
         kind: KIND.into(),
@@ -207,19 +165,7 @@ impl KindBehaviour for Behaviour {
         cx: &ExportCx<'_>,
         observed: &ObservedResource,
     ) -> Vec<(String, String)> {
-        let model = observed
-            .attrs
-            .get("model")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        let Some(name) = crate::models::custom_model_name(model) else {
-            return Vec::new();
-        };
-        cx.observed
-            .of_kind(crate::kinds::customization_job::KIND)
-            .filter(|j| j.attrs.get("customModelName").and_then(Value::as_str) == Some(name))
-            .map(|j| (j.kind.clone(), j.aws_name.clone()))
-            .collect()
+        crate::kinds::customization_job::trainers_of(cx, observed)
     }
 
     fn export(
@@ -229,22 +175,7 @@ impl KindBehaviour for Behaviour {
     ) -> Result<Exported, NotExported> {
         let mut out = Exported::default();
         out.set("provisionedModelName", json!(observed.aws_name));
-        let model = observed
-            .attrs
-            .get("model")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        let model = match crate::models::custom_model_name(model) {
-            Some(name) => cx
-                .observed
-                .of_kind(crate::kinds::customization_job::KIND)
-                .filter(|j| j.attrs.get("customModelName").and_then(Value::as_str) == Some(name))
-                .find_map(|j| cx.reference(&j.kind, &j.aws_name))
-                .ok_or_else(|| NotExported::UntrainedModel {
-                    model: name.to_string(),
-                })?,
-            None => json!(model),
-        };
+        let model = crate::kinds::customization_job::export_served_model(cx, observed)?;
         out.set("model", model);
         out.set(
             "modelUnits",
@@ -283,7 +214,7 @@ impl KindBehaviour for Behaviour {
             return vec![lifecycle::unmanaged(cx, desired, o)];
         }
         let observed = by_name.or_else(|| cx.owned_for(KIND, address).into_iter().next());
-        let wait = waits_on(cx, desired);
+        let wait = crate::kinds::customization_job::waits_on_model(cx, desired);
         let Some(observed) = observed else {
             let mut change = Change::new(address.clone(), desired.aws_name.clone(), Action::Create)
                 .with_fields(lifecycle::created_fields(desired))
@@ -521,7 +452,7 @@ fn replace(
     if new_name != desired.aws_name {
         change.notes.push(format!("the new throughput is named `{new_name}` because `{}` is in use until the old one is deleted; then it takes `{}` back, in place", desired.aws_name, desired.aws_name));
     }
-    if let Some(wait) = waits_on(cx, desired) {
+    if let Some(wait) = crate::kinds::customization_job::waits_on_model(cx, desired) {
         change.waits_on = Some(wait);
     }
     change
