@@ -300,7 +300,9 @@ mod tests {
                 "CustomizationJob",
                 "ProvisionedThroughput",
                 "CustomModelDeployment",
-                "ImportedModel"
+                "ImportedModel",
+                "DataRetention",
+                "InferenceProfile"
             ]
         );
         assert!(matches!(

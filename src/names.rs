@@ -269,6 +269,38 @@ pub fn check_lambda_arn(arn: &str) -> Result<(), NameError> {
     }
 }
 
+/// A SageMaker AI model package's ARN (`ModelPackageArn`).
+pub fn check_model_package_arn(arn: &str) -> Result<(), NameError> {
+    static PATTERN: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+            r"^arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]{9,16}:[0-9]{12}:model-package/\S{1,2048}$",
+        )
+        .expect("a valid pattern")
+    });
+    if PATTERN.is_match(arn) {
+        Ok(())
+    } else {
+        Err(NameError::Rule(
+            "is not a SageMaker model package ARN (arn:aws:sagemaker:REGION:ACCOUNT:model-package/NAME)",
+        ))
+    }
+}
+
+/// A KMS key's ARN (`KmsKeyArn`), no alias.
+pub fn check_kms_key_arn(arn: &str) -> Result<(), NameError> {
+    static PATTERN: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"^arn:aws(-[^:]+)?:kms:[a-zA-Z0-9-]*:[0-9]{12}:key/[a-zA-Z0-9-]{36}$")
+            .expect("a valid pattern")
+    });
+    if PATTERN.is_match(arn) {
+        Ok(())
+    } else {
+        Err(NameError::Rule(
+            "is not a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID); CreateCustomModel takes no alias",
+        ))
+    }
+}
+
 /// `arn:partition:service:region:account:resource`.
 pub fn check_arn(arn: &str, service: Option<&str>) -> Result<(), NameError> {
     let parts: Vec<&str> = arn.splitn(6, ':').collect();

@@ -225,7 +225,7 @@ fn the_probes_tell_a_rule_that_differs_from_the_model() {
 fn names_and_descriptions_follow_the_api_patterns_and_lengths() {
     let models = Models::load();
     type Check = fn(&str) -> Result<(), names::NameError>;
-    let pairs: [(&str, &str, Check); 11] = [
+    let pairs: [(&str, &str, Check); 15] = [
         ("bedrock", "JobName", names::check_job_name),
         ("bedrock", "CustomModelName", names::check_model_name),
         ("bedrock", "ProvisionedModelName", names::check_model_name),
@@ -237,6 +237,18 @@ fn names_and_descriptions_follow_the_api_patterns_and_lengths() {
         ),
         ("bedrock", "LambdaArn", names::check_lambda_arn),
         ("bedrock", "ImportedModelName", names::check_model_name),
+        ("bedrock", "ModelPackageArn", names::check_model_package_arn),
+        ("bedrock", "KmsKeyArn", names::check_kms_key_arn),
+        (
+            "bedrock",
+            "InferenceProfileName",
+            bedform::kinds::inference_profile::check_profile_name,
+        ),
+        (
+            "bedrock",
+            "InferenceProfileDescription",
+            bedform::kinds::inference_profile::check_profile_description,
+        ),
         ("iam", "roleNameType", names::check_role_name),
         ("iam", "pathType", names::check_iam_path),
         ("iam", "roleDescriptionType", names::check_role_description),
@@ -358,6 +370,13 @@ fn tags_follow_the_api_of_each_kind() {
             "TagValue",
         ),
         (
+            Kind::InferenceProfile,
+            "bedrock",
+            "TagList",
+            "TagKey",
+            "TagValue",
+        ),
+        (
             Kind::IamRole,
             "iam",
             "tagListType",
@@ -469,6 +488,18 @@ const REQUIRED: &[(&str, &str, Goes)] = {
             "ProvisionedThroughputSpec",
             "modelUnits",
             Api("bedrock", THROUGHPUT, "modelUnits"),
+        ),
+        (
+            "InferenceProfileSpec",
+            "model",
+            Api("bedrock", "CreateInferenceProfileRequest", "modelSource"),
+        ),
+        (
+            "CustomModelSpec",
+            "source",
+            Own(
+                "CreateCustomModel leaves both modelSourceConfig and customModelDataSource optional, but a model is made from one of them",
+            ),
         ),
         (
             "ImportedModelSpec",
@@ -684,6 +715,13 @@ fn every_manifest_enum_value_is_one_the_api_takes() {
             "deliver: {value} has no {member} in LoggingConfig"
         );
     }
+    // Data retention modes are written as the API spells them.
+    let modes = api_enum(&models, "bedrock", "DataRetentionMode");
+    let declared = schema_enum(&schema, "DataRetentionMode");
+    assert_eq!(
+        declared.iter().collect::<std::collections::BTreeSet<_>>(),
+        modes.iter().collect::<std::collections::BTreeSet<_>>()
+    );
     // `sse: s3 | kms` are S3's `AES256` and `aws:kms`.
     let algorithms = api_enum(&models, "s3", "ServerSideEncryption");
     for value in schema_enum(&schema, "Sse") {

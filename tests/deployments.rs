@@ -511,6 +511,14 @@ fn the_distill_and_serve_example_applies_and_settles() {
     let dir = TempDir::new().unwrap();
     let stack = common::copy_example(dir.path(), "distill-and-serve");
     let path = stack.to_str().unwrap();
+    // The reviewer's comment says what a new deployment costs.
+    let comment = common::run(
+        dir.path(),
+        ["plan", "--sandbox", "--format", "markdown", path],
+    )
+    .expect(0);
+    common::assert_contains(&comment.stdout, "a new on-demand deployment of");
+    common::assert_contains(&comment.stdout, "no hourly charge");
     let applied = common::run(
         dir.path(),
         ["apply", "--sandbox", "--auto-approve", "--wait", path],

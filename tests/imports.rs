@@ -259,3 +259,63 @@ fn imports_over_the_wire() {
     assert_ne!(left[0], name);
     assert_eq!(moto.take_violations(), Vec::<String>::new());
 }
+
+#[test]
+fn export_writes_an_import_that_plans_no_new_import() {
+    let dir = TempDir::new().unwrap();
+    std::fs::write(dir.path().join("stack.yaml"), STACK).unwrap();
+    common::run(
+        dir.path(),
+        [
+            "apply",
+            "--sandbox",
+            "--auto-approve",
+            "--wait",
+            "stack.yaml",
+        ],
+    )
+    .expect(0);
+    let out = common::run(
+        dir.path(),
+        [
+            "export",
+            "--sandbox",
+            "--region",
+            "us-east-1",
+            "--kinds",
+            "ImportedModel",
+        ],
+    )
+    .expect(0);
+    let document = out
+        .stdout
+        .split("\n---\n")
+        .find(|d| d.contains("kind: ImportedModel"))
+        .unwrap_or_else(|| panic!("no import exported:\n{}", out.stdout));
+    for part in [
+        "importedModelName: llama-legal\n",
+        "s3Uri: s3://acme-weights/llama-3.1-8b-legal/",
+        "role: arn:aws:iam::123456789012:role/import-role",
+    ] {
+        common::assert_contains(document, part);
+    }
+    // The exported document names the same import: lowered, it is the name
+    // the account holds.
+    let exported = format!(
+        "{}\n---\n{document}",
+        STACK.split("\n---\n").next().unwrap()
+    );
+    let desired = common::desired(&exported);
+    let lowered = desired
+        .resources
+        .iter()
+        .find(|r| r.address.kind == "ImportedModel")
+        .expect("the import");
+    let planned = common::desired(STACK);
+    let declared = planned
+        .resources
+        .iter()
+        .find(|r| r.address.kind == "ImportedModel")
+        .expect("the import");
+    assert_eq!(lowered.aws_name, declared.aws_name);
+}

@@ -30,6 +30,8 @@ pub fn face(kind: Kind) -> &'static dyn AwsFace {
         Kind::ProvisionedThroughput => &r::provisioned_throughput::aws::AWS,
         Kind::CustomModelDeployment => &r::custom_model_deployment::aws::AWS,
         Kind::ImportedModel => &r::imported_model::aws::AWS,
+        Kind::DataRetention => &r::data_retention::aws::AWS,
+        Kind::InferenceProfile => &r::inference_profile::aws::AWS,
     }
 }
 

@@ -30,6 +30,8 @@ pub fn face(kind: Kind) -> &'static dyn SandboxFace {
         Kind::ProvisionedThroughput => &r::provisioned_throughput::sandbox::SANDBOX,
         Kind::CustomModelDeployment => &r::custom_model_deployment::sandbox::SANDBOX,
         Kind::ImportedModel => &r::imported_model::sandbox::SANDBOX,
+        Kind::DataRetention => &r::data_retention::sandbox::SANDBOX,
+        Kind::InferenceProfile => &r::inference_profile::sandbox::SANDBOX,
     }
 }
 

@@ -292,8 +292,27 @@ pub(super) async fn dependency(cloud: &dyn Cloud, wait: &WaitOn) -> Result<Readi
         Kind::status_class_of(&j.kind, j.status.as_deref().unwrap_or_default())
     };
     let trained = wait.job.is_none() || job.as_ref().map(job_class) == Some(StatusClass::Ready);
-    if trained && cloud.get(&wait.kind, &wait.name).await?.is_some() {
-        return Ok(Readiness::Ready);
+    if trained && let Some(awaited) = cloud.get(&wait.kind, &wait.name).await? {
+        // Made by its own create (a model brought in from outside): ready once
+        // its own status says so.
+        return match job_class(&awaited) {
+            StatusClass::Transitional => Ok(Readiness::Training {
+                status: awaited.status.clone().unwrap_or_default(),
+                stage: None,
+                progress: None,
+            }),
+            StatusClass::Failed => Err(CloudError::new(
+                ErrorClass::Conflict,
+                format!("waiting for {}", wait.address),
+                format!(
+                    "{} `{}` is {}",
+                    awaited.kind,
+                    awaited.aws_name,
+                    awaited.status.as_deref().unwrap_or("?")
+                ),
+            )),
+            StatusClass::Ready | StatusClass::Undocumented => Ok(Readiness::Ready),
+        };
     }
     let Some(j) = job else {
         return Ok(Readiness::Absent);

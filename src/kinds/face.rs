@@ -544,6 +544,34 @@ pub fn strip_nulls(value: Value) -> Value {
 }
 
 /// Checks a spec's `tags`, each problem at its key.
+/// Longest prefix of a name bedform completes with `-` and an 8-character hash
+/// (a job's, an import's): 63 characters less 9.
+pub const MAX_HASHED_PREFIX: usize = 63 - 9;
+
+/// Checks a name `prefix` that bedform completes with `-HASH` (the hash of
+/// `hash_of`) against the name rule `check` of what it names.
+pub fn validate_hashed_prefix(
+    cx: &mut ValidateCx<'_>,
+    field: &str,
+    prefix: &str,
+    pos: Pos,
+    hash_of: &str,
+    check: fn(&str) -> Result<(), crate::names::NameError>,
+) {
+    if prefix.len() > MAX_HASHED_PREFIX {
+        cx.error(
+            pos,
+            format!("`{field}` prefix `{prefix}` is longer than {MAX_HASHED_PREFIX} characters (the {hash_of} hash is appended)"),
+        );
+    } else if let Err(problem) = check(&format!("{prefix}-00000000")) {
+        // The name AWS is sent: the prefix, `-` and the hash.
+        cx.error(
+            pos,
+            format!("`{field}` `{prefix}` (with `-HASH` appended) {problem}"),
+        );
+    }
+}
+
 pub fn validate_tags(cx: &mut ValidateCx<'_>, tags: Option<&KeyedMap<Option<String>>>) {
     for (key, pos, value) in tags.into_iter().flat_map(KeyedMap::iter_with_pos) {
         if let Err(problem) = crate::names::check_tag(key, value.as_deref().unwrap_or("")) {

@@ -23,8 +23,10 @@ pub use facts::*;
 pub mod bucket;
 pub mod custom_model_deployment;
 pub mod customization_job;
+pub mod data_retention;
 pub mod iam_role;
 pub mod imported_model;
+pub mod inference_profile;
 pub mod invocation_logging;
 pub mod log_group;
 pub mod model_access;
@@ -46,6 +48,8 @@ impl Kind {
             Kind::ProvisionedThroughput => &r::provisioned_throughput::FACTS,
             Kind::CustomModelDeployment => &r::custom_model_deployment::FACTS,
             Kind::ImportedModel => &r::imported_model::FACTS,
+            Kind::DataRetention => &r::data_retention::FACTS,
+            Kind::InferenceProfile => &r::inference_profile::FACTS,
         }
     }
 
@@ -63,6 +67,8 @@ impl Kind {
             Kind::ProvisionedThroughput => &r::provisioned_throughput::BEHAVIOUR,
             Kind::CustomModelDeployment => &r::custom_model_deployment::BEHAVIOUR,
             Kind::ImportedModel => &r::imported_model::BEHAVIOUR,
+            Kind::DataRetention => &r::data_retention::BEHAVIOUR,
+            Kind::InferenceProfile => &r::inference_profile::BEHAVIOUR,
         }
     }
 
@@ -93,7 +99,7 @@ impl Kind {
             }
             Kind::ModelAccess => None,
             Kind::CustomizationJob => Some(again::<r::customization_job::JobState>(attrs)),
-            Kind::CustomModel => None,
+            Kind::CustomModel => Some(again::<r::customization_job::CustomModelState>(attrs)),
             Kind::ProvisionedThroughput => {
                 Some(again::<r::provisioned_throughput::ThroughputState>(attrs))
             }
@@ -101,6 +107,8 @@ impl Kind {
                 Some(again::<r::custom_model_deployment::DeploymentState>(attrs))
             }
             Kind::ImportedModel => Some(again::<r::imported_model::ImportState>(attrs)),
+            Kind::DataRetention => Some(again::<r::data_retention::RetentionState>(attrs)),
+            Kind::InferenceProfile => Some(again::<r::inference_profile::ProfileState>(attrs)),
         }
     }
 
@@ -193,9 +201,12 @@ registry! {
     InvocationLogging => invocation_logging::InvocationLoggingSpec,
     ModelAccess => model_access::ModelAccessSpec,
     CustomizationJob => customization_job::CustomizationJobSpec,
+    CustomModel => customization_job::CustomModelSpec,
     ProvisionedThroughput => provisioned_throughput::ProvisionedThroughputSpec,
     CustomModelDeployment => custom_model_deployment::CustomModelDeploymentSpec,
     ImportedModel => imported_model::ImportedModelSpec,
+    DataRetention => data_retention::DataRetentionSpec,
+    InferenceProfile => inference_profile::InferenceProfileSpec,
 }
 
 #[cfg(test)]
@@ -235,7 +246,7 @@ mod tests {
             .into_iter()
             .filter(|k| k.facts().singleton)
             .collect();
-        assert_eq!(singletons, [InvocationLogging, ModelAccess]);
+        assert_eq!(singletons, [InvocationLogging, ModelAccess, DataRetention]);
         let arn_unknown: Vec<Kind> = Kind::ALL
             .into_iter()
             .filter(|k| k.declarable() && !k.facts().arn_known_before_apply)
@@ -246,8 +257,11 @@ mod tests {
                 InvocationLogging,
                 ModelAccess,
                 CustomizationJob,
+                CustomModel,
                 CustomModelDeployment,
-                ImportedModel
+                ImportedModel,
+                DataRetention,
+                InferenceProfile
             ]
         );
         assert_eq!(
@@ -274,6 +288,7 @@ mod tests {
             converging,
             [
                 CustomizationJob,
+                CustomModel,
                 ProvisionedThroughput,
                 CustomModelDeployment,
                 ImportedModel
@@ -290,7 +305,12 @@ mod tests {
             .collect();
         assert_eq!(
             serving,
-            [ProvisionedThroughput, CustomModelDeployment, ImportedModel]
+            [
+                ProvisionedThroughput,
+                CustomModelDeployment,
+                ImportedModel,
+                InferenceProfile
+            ]
         );
         let retried: Vec<Kind> = Kind::ALL
             .into_iter()
@@ -301,7 +321,7 @@ mod tests {
             .into_iter()
             .filter(|k| k.declarable() && k.facts().not_exported_because.is_some())
             .collect();
-        assert_eq!(not_exported, [ModelAccess]);
+        assert_eq!(not_exported, [ModelAccess, CustomModel]);
         let sensitive: Vec<&str> = Kind::sensitive_members().collect();
         assert_eq!(sensitive, ["useCaseForm", "requestMetadataFilters"]);
     }
@@ -383,6 +403,8 @@ mod tests {
             (ProvisionedThroughput, "InService", Ready),
             (ProvisionedThroughput, "Failed", Failed),
             (CustomModel, "Active", Ready),
+            (CustomModel, "Creating", Transitional),
+            (CustomModel, "Failed", Failed),
             (CustomModelDeployment, "Creating", Transitional),
             (CustomModelDeployment, "Updating", Transitional),
             (CustomModelDeployment, "Active", Ready),

@@ -3,9 +3,9 @@
 
 use std::fmt;
 
-/// Every kind of object bedform plans for: the kinds a manifest declares, and
-/// `CustomModel`, the model a `CustomizationJob` produces (observed, owned by its
-/// job, not declared on its own).
+/// Every kind of object bedform plans for. A manifest declares each of them;
+/// `CustomModel` is also the kind of the model a `CustomizationJob` produces
+/// (observed and owned by its job).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Kind {
     Bucket,
@@ -18,11 +18,13 @@ pub enum Kind {
     ProvisionedThroughput,
     CustomModelDeployment,
     ImportedModel,
+    DataRetention,
+    InferenceProfile,
 }
 
 impl Kind {
     /// Every kind, in the order the manifests document them.
-    pub const ALL: [Kind; 10] = [
+    pub const ALL: [Kind; 12] = [
         Kind::Bucket,
         Kind::LogGroup,
         Kind::IamRole,
@@ -33,6 +35,8 @@ impl Kind {
         Kind::ProvisionedThroughput,
         Kind::CustomModelDeployment,
         Kind::ImportedModel,
+        Kind::DataRetention,
+        Kind::InferenceProfile,
     ];
 
     /// The kind's name, as manifests, plans and ownership tags write it.
@@ -48,6 +52,8 @@ impl Kind {
             Kind::ProvisionedThroughput => "ProvisionedThroughput",
             Kind::CustomModelDeployment => "CustomModelDeployment",
             Kind::ImportedModel => "ImportedModel",
+            Kind::DataRetention => "DataRetention",
+            Kind::InferenceProfile => "InferenceProfile",
         }
     }
 
@@ -59,16 +65,18 @@ impl Kind {
     /// Whether a manifest may declare an object of this kind by itself.
     pub fn declarable(self) -> bool {
         match self {
-            Kind::CustomModel => false,
             Kind::Bucket
             | Kind::LogGroup
             | Kind::IamRole
             | Kind::InvocationLogging
             | Kind::ModelAccess
             | Kind::CustomizationJob
+            | Kind::CustomModel
             | Kind::ProvisionedThroughput
             | Kind::CustomModelDeployment
-            | Kind::ImportedModel => true,
+            | Kind::ImportedModel
+            | Kind::DataRetention
+            | Kind::InferenceProfile => true,
         }
     }
 }

@@ -33,10 +33,23 @@ It works around moto 5.2.5's deviations from AWS, each named where it is handled
   request tokens, an import InProgress then Completed (the model made then, with
   the job's importedModelTags), pages of two summaries, tags on job and model
   ARNs.
+- moto has no CreateCustomModel (a model brought in from S3 or a SageMaker
+  model package). The stub makes such models (Creating, then Active; ARNs
+  `custom-model/imported/ID`, as AWS shapes them; their base model is fixed to
+  Nova Lite, which the API requires a summary to name) and answers GetCustomModel,
+  DeleteCustomModel and tags for them; ListCustomModels is moto's answer with
+  the stub's models added to its first page.
+- moto has no account data retention. The stub answers GetAccountDataRetention
+  and PutAccountDataRetention: one mode per region, `default` until one is put.
+- moto has no inference profiles. The stub answers Create, Get, List and
+  DeleteInferenceProfile for application profiles: unique names, client request
+  tokens, ACTIVE from the create on, the models a profile routes to (the one
+  foundation model, or the regions of a system profile), pages of two, tags on
+  their ARNs.
 - moto has no Bedrock Runtime. The stub answers Converse
   (POST /model/{modelId}/converse, which the SDK sends to the same endpoint URL)
-  for a provisioned model that is InService, a deployment that is Active or an
-  imported model, with the API's response shape and a
+  for a provisioned model that is InService, a deployment that is Active, an
+  imported model or an application inference profile, with the API's response shape and a
   canned reply the tests set, cut at `inferenceConfig.maxTokens` words.
 
 It also counts requests by operation (GET /__counts) for the tests, keeps the
@@ -120,9 +133,15 @@ STUB_OPERATIONS = {
     "UpdateCustomModelDeployment", "DeleteCustomModelDeployment",
     "CreateModelImportJob", "GetModelImportJob", "ListModelImportJobs",
     "GetImportedModel", "ListImportedModels", "DeleteImportedModel",
+    "CreateCustomModel", "GetAccountDataRetention", "PutAccountDataRetention",
+    "CreateInferenceProfile", "GetInferenceProfile", "ListInferenceProfiles",
+    "DeleteInferenceProfile",
 }
 # The ARNs of the objects the stub holds, whose tags it keeps.
-STUB_ARNS = (":provisioned-model/", ":custom-model-deployment/", ":model-import-job/", ":imported-model/")
+STUB_ARNS = (
+    ":provisioned-model/", ":custom-model-deployment/", ":model-import-job/", ":imported-model/",
+    ":custom-model/imported/", ":application-inference-profile/",
+)
 TAG_OPERATIONS = {"TagResource", "UntagResource", "ListTagsForResource"}
 
 
@@ -165,6 +184,11 @@ class Stub:
         self.import_jobs = {}  # job name -> dict
         self.imported = {}  # model name -> dict
         self.import_tokens = {}  # clientRequestToken -> job name
+        self.custom_models = {}  # name -> dict, the models made by CreateCustomModel
+        self.custom_model_tokens = {}  # clientRequestToken -> name
+        self.data_retention = {"mode": "default", "updatedAt": iso(time.time())}
+        self.profiles = {}  # name -> dict
+        self.profile_tokens = {}  # clientRequestToken -> name
 
     def find(self, ident):
         ident = urllib.parse.unquote(ident)
@@ -208,6 +232,16 @@ class Stub:
             return self.list(query)
         if parts[:2] == ["model-customization", "custom-model-deployments"]:
             return self.deployment(method, parts[2:], query, body)
+        if parts[:1] == ["inference-profiles"]:
+            return self.inference_profile(method, parts[1:], query, body)
+        if parts == ["data-retention"] and method in ("GET", "PUT"):
+            if method == "PUT":
+                self.data_retention = {"mode": body["mode"], "updatedAt": iso(time.time())}
+            return 200, dict(self.data_retention)
+        if parts == ["custom-models", "create-custom-model"] and method == "POST":
+            return self.create_custom_model(body)
+        if parts[:1] == ["custom-models"] and len(parts) == 2 and method in ("GET", "DELETE"):
+            return self.custom_model(method, parts[1])
         if parts[:1] == ["model-import-jobs"]:
             return self.import_job(method, parts[1:], query, body)
         if parts[:1] == ["imported-models"]:
@@ -258,6 +292,8 @@ class Stub:
             self.refresh_imports()
             held += [j["jobArn"] for j in self.import_jobs.values()]
             held += [m["modelArn"] for m in self.imported.values()]
+            held += [m["modelArn"] for m in self.custom_models.values()]
+            held += [p["inferenceProfileArn"] for p in self.profiles.values()]
             if arn not in held:
                 raise StubError(404, "ResourceNotFoundException", f"{arn} not found")
             tags = self.tags.setdefault(arn, {})
@@ -279,6 +315,7 @@ class Stub:
         d = next((d for d in self.deployments.values() if d["customModelDeploymentArn"] == ident), None)
         self.refresh_imports()
         imported = any(m["modelArn"] == ident for m in self.imported.values())
+        imported = imported or any(p["inferenceProfileArn"] == ident for p in self.profiles.values())
         if t is None and d is None and not imported:
             raise StubError(400, "ValidationException", "The provided model identifier is invalid.")
         if imported:
@@ -602,6 +639,157 @@ class Stub:
             return 200, {}
         return None
 
+    # Custom models brought in from outside.
+
+    NOVA_LITE = "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-lite-v1:0"
+
+    def refresh_custom_model(self, m):
+        if m["modelStatus"] == "Creating" and time.time() - m["created"] >= self.creating_seconds:
+            m["modelStatus"] = "Active"
+
+    def create_custom_model(self, body):
+        token = body.get("clientRequestToken")
+        name = body["modelName"]
+        if token and token in self.custom_model_tokens:
+            if self.custom_model_tokens[token] == name and name in self.custom_models:
+                return 202, {"modelArn": self.custom_models[name]["modelArn"]}
+            raise StubError(409, "ConflictException", "the client request token was used for another request")
+        if name in self.custom_models:
+            raise StubError(409, "ConflictException", f"Custom model {name} already exists")
+        s3 = ((body.get("modelSourceConfig") or {}).get("s3DataSource") or {}).get("s3Uri")
+        if s3 and not body.get("roleArn"):
+            raise StubError(400, "ValidationException", "a model from S3 needs a roleArn")
+        self.serial += 1
+        arn = f"arn:aws:bedrock:{self.REGION}:{self.ACCOUNT}:custom-model/imported/{self.serial:012d}"
+        self.custom_models[name] = {
+            "modelArn": arn,
+            "modelName": name,
+            "modelStatus": "Creating",
+            "customizationType": "IMPORTED",
+            "created": time.time(),
+            **({"modelKmsKeyArn": body["modelKmsKeyArn"]} if body.get("modelKmsKeyArn") else {}),
+        }
+        if token:
+            self.custom_model_tokens[token] = name
+        self.tags[arn] = {t["key"]: t["value"] for t in body.get("modelTags", [])}
+        return 202, {"modelArn": arn}
+
+    def custom_model(self, method, ident):
+        """A model the stub made, or None for moto's."""
+        ident = urllib.parse.unquote(ident)
+        m = next((m for m in self.custom_models.values() if ident in (m["modelName"], m["modelArn"])), None)
+        if m is None:
+            return None
+        self.refresh_custom_model(m)
+        if method == "DELETE":
+            del self.custom_models[m["modelName"]]
+            return 200, {}
+        out = {k: v for k, v in m.items() if k != "created"}
+        out["creationTime"] = iso(m["created"])
+        out["baseModelArn"] = self.NOVA_LITE
+        return 200, out
+
+    def custom_model_summaries(self):
+        out = []
+        for m in self.custom_models.values():
+            self.refresh_custom_model(m)
+            out.append({
+                "modelArn": m["modelArn"],
+                "modelName": m["modelName"],
+                "creationTime": iso(m["created"]),
+                "baseModelArn": self.NOVA_LITE,
+                "baseModelName": "Nova Lite",
+                "customizationType": "IMPORTED",
+                "modelStatus": m["modelStatus"],
+            })
+        return out
+
+    # Application inference profiles.
+
+    SYSTEM_PROFILE_REGIONS = {"us": ["us-east-1", "us-east-2", "us-west-2"], "eu": ["eu-central-1", "eu-west-1", "eu-west-3"], "apac": ["ap-northeast-1", "ap-southeast-1", "ap-southeast-2"], "global": ["us-east-1", "eu-west-1", "ap-northeast-1"], "us-gov": ["us-gov-west-1"]}
+
+    def routes(self, source):
+        """The foundation model ARNs a profile copied from `source` routes to."""
+        resource = source.split(":", 5)[5]
+        kind, _, ident = resource.partition("/")
+        if kind == "foundation-model":
+            return [source]
+        geo, _, model = ident.partition(".")
+        if kind != "inference-profile" or geo not in self.SYSTEM_PROFILE_REGIONS:
+            raise StubError(404, "ResourceNotFoundException", f"{source} is not a model or system inference profile")
+        return [f"arn:aws:bedrock:{r}::foundation-model/{model}" for r in self.SYSTEM_PROFILE_REGIONS[geo]]
+
+    def profile_view(self, p):
+        out = {k: v for k, v in p.items() if k not in ("created",)}
+        out["createdAt"] = iso(p["created"])
+        out["updatedAt"] = iso(p["created"])
+        return out
+
+    def inference_profile(self, method, rest, query, body):
+        if not rest and method == "POST":
+            token = body.get("clientRequestToken")
+            name = body["inferenceProfileName"]
+            if token and token in self.profile_tokens:
+                if self.profile_tokens[token] == name and name in self.profiles:
+                    p = self.profiles[name]
+                    return 201, {"inferenceProfileArn": p["inferenceProfileArn"], "status": "ACTIVE"}
+                raise StubError(409, "ConflictException", "the client request token was used for another request")
+            if name in self.profiles:
+                raise StubError(409, "ConflictException", f"Inference profile {name} already exists")
+            models = self.routes(body["modelSource"]["copyFrom"])
+            self.serial += 1
+            ident = f"{self.serial:012d}"
+            arn = f"arn:aws:bedrock:{self.REGION}:{self.ACCOUNT}:application-inference-profile/{ident}"
+            p = {
+                "inferenceProfileName": name,
+                "inferenceProfileArn": arn,
+                "inferenceProfileId": ident,
+                "models": [{"modelArn": m} for m in models],
+                "status": "ACTIVE",
+                "type": "APPLICATION",
+                "created": time.time(),
+            }
+            if body.get("description"):
+                p["description"] = body["description"]
+            self.profiles[name] = p
+            if token:
+                self.profile_tokens[token] = name
+            self.tags[arn] = {t["key"]: t["value"] for t in body.get("tags", [])}
+            return 201, {"inferenceProfileArn": arn, "status": "ACTIVE"}
+        if not rest and method == "GET":
+            wanted = query.get("type", [None])[0]
+            items = [self.profiles[n] for n in sorted(self.profiles) if wanted in (None, "APPLICATION")]
+            page, token = self.page(items, query)
+            out = {"inferenceProfileSummaries": [self.profile_view(p) for p in page]}
+            if token:
+                out["nextToken"] = token
+            return 200, out
+        if len(rest) != 1:
+            return None
+        ident = urllib.parse.unquote(rest[0])
+        p = next((p for p in self.profiles.values() if ident in (p["inferenceProfileArn"], p["inferenceProfileId"])), None)
+        if p is None:
+            raise StubError(404, "ResourceNotFoundException", f"Inference profile {ident} not found")
+        if method == "GET":
+            return 200, self.profile_view(p)
+        if method == "DELETE":
+            del self.profiles[p["inferenceProfileName"]]
+            return 200, {}
+        return None
+
+
+def add_stub_custom_models(path, query, data):
+    """moto's ListCustomModels answer with the stub's models on its first page."""
+    if urllib.parse.urlsplit(path).path != "/custom-models" or "nextToken" in query:
+        return data
+    try:
+        answer = json.loads(data)
+    except ValueError:
+        return data
+    with STUB_LOCK:
+        answer.setdefault("modelSummaries", []).extend(STUB.custom_model_summaries())
+    return json.dumps(answer).encode()
+
 
 STUB = Stub()
 STUB_LOCK = threading.Lock()
@@ -920,6 +1108,9 @@ class Proxy(BaseHTTPRequestHandler):
             data = TIME.sub(rb'"\1T\2Z"', data)
         if service == "bedrock" and b'"outputModelName"' in data:
             data = fix_output_model_name(data)
+        if service == "bedrock" and self.command == "GET" and response.status == 200:
+            split = urllib.parse.urlsplit(self.path)
+            data = add_stub_custom_models(self.path, urllib.parse.parse_qs(split.query), data)
         if service == "iam" and operation == "ListRolePolicies" and response.status == 200:
             data = page_role_policies(body, data)
         if service == "s3" and b"<GetBucketVersioningResponse" in data:

@@ -44,7 +44,7 @@ pub const UPDATE_FAILED: &str = "UpdateFailed";
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct CustomModelDeploymentSpec {
     /// The custom model served: `{ref: JOB}` for the model a CustomizationJob
-    /// trains, or a custom model ARN.
+    /// trains, `{ref: MODEL}` for a CustomModel, or a custom model ARN.
     pub model: Spanned<RefOr>,
     /// `modelDeploymentName`; defaults to metadata.name. It cannot be changed in
     /// place: a new name replaces the deployment (and its ARN).
@@ -119,7 +119,7 @@ impl ResourceSpec for CustomModelDeploymentSpec {
     }
 
     fn references(&self) -> Vec<Reference> {
-        Reference::from_field("model", &self.model, &["CustomizationJob"])
+        Reference::from_field("model", &self.model, &["CustomizationJob", "CustomModel"])
             .into_iter()
             .collect()
     }

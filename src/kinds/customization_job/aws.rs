@@ -1,13 +1,14 @@
-//! How customization jobs and the custom models they produce are read and written
-//! through the SDK.
+//! How customization jobs and the custom models they produce (or that are
+//! brought in from outside) are read and written through the SDK.
 
 use std::collections::{BTreeMap, HashMap};
 
 use aws_sdk_bedrock::types::{
-    CustomizationConfig, CustomizationType, DistillationConfig, GraderConfig, InvocationLogSource,
-    InvocationLogsConfig, LambdaGraderConfig, OutputDataConfig, ReasoningEffort,
-    RequestMetadataBaseFilters, RequestMetadataFilters, RftConfig, RftHyperParameters,
-    TeacherModelConfig, TrainingDataConfig, ValidationDataConfig, Validator, VpcConfig,
+    CustomModelDataSource, CustomizationConfig, CustomizationType, DistillationConfig,
+    GraderConfig, InvocationLogSource, InvocationLogsConfig, LambdaGraderConfig, ModelDataSource,
+    ModelPackageArnDataSource, OutputDataConfig, ReasoningEffort, RequestMetadataBaseFilters,
+    RequestMetadataFilters, RftConfig, RftHyperParameters, S3DataSource, TeacherModelConfig,
+    TrainingDataConfig, ValidationDataConfig, Validator, VpcConfig,
 };
 use futures::{StreamExt, TryStreamExt};
 use serde_json::{Map, Value, json};
@@ -286,6 +287,48 @@ async fn read_job(aws: &Aws, name: &str) -> Result<Option<ObservedResource>, Clo
     }))
 }
 
+/// A custom model brought in from outside (`CreateCustomModel`), from S3 or a
+/// SageMaker AI model package.
+async fn create_custom_model(
+    aws: &Aws,
+    name: &str,
+    attrs: &Map<String, Value>,
+    tags: &BTreeMap<String, String>,
+    token: Option<&str>,
+) -> Result<(), CloudError> {
+    let op = "bedrock:CreateCustomModel";
+    let state: job::CustomModelState = state_of(attrs, op)?;
+    let mut create = aws
+        .bedrock
+        .create_custom_model()
+        .model_name(name)
+        .set_role_arn(state.role_arn.clone())
+        .set_model_kms_key_arn(state.kms_key_arn.clone())
+        .set_model_tags(Some(bedrock::bedrock_tags(tags)?))
+        .set_client_request_token(token.map(str::to_string));
+    if let Some(uri) = &state.source_s3_uri {
+        create = create.model_source_config(ModelDataSource::S3DataSource(
+            S3DataSource::builder()
+                .s3_uri(uri)
+                .build()
+                .map_err(|e| invalid(op, e))?,
+        ));
+    }
+    if let Some(package) = &state.model_package_arn {
+        create = create.custom_model_data_source(CustomModelDataSource::ModelPackageArnDataSource(
+            ModelPackageArnDataSource::builder()
+                .model_package_arn(package)
+                .build()
+                .map_err(|e| invalid(op, e))?,
+        ));
+    }
+    create
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| classify(op, &format!("custom model {name}"), e))
+}
+
 /// The SDK's `VpcConfig` of a job's desired VPC.
 pub fn sdk_vpc(op: &str, vpc: &job::state::Vpc) -> Result<VpcConfig, CloudError> {
     VpcConfig::builder()
@@ -449,7 +492,7 @@ async fn create_job(
         .job_name(name)
         .custom_model_name(&state.custom_model_name)
         .role_arn(&state.role_arn)
-        .base_model_identifier(&state.base_model)
+        .base_model_identifier(model_arn(aws, &state.base_model).await?)
         .customization_type(customization_type)
         .training_data_config(training_config.build())
         .output_data_config(
@@ -558,6 +601,8 @@ async fn get_custom_model(aws: &Aws, name: &str) -> Result<Option<ObservedResour
             kind: CUSTOM_MODEL.into(),
             aws_name: name.to_string(),
             arn: Some(out.model_arn().to_string()),
+            status: out.model_status().map(|s| s.as_str().to_string()),
+            status_message: out.failure_message().map(str::to_string),
             facts: Map::from_iter([(
                 "baseModel".to_string(),
                 json!(out.base_model_arn().map(normalise_model)),
@@ -571,8 +616,6 @@ async fn get_custom_model(aws: &Aws, name: &str) -> Result<Option<ObservedResour
     }
 }
 
-/// The ARN to send for a model identity: a custom model's (`custom-model/NAME`)
-/// is looked up, any other is sent as it is.
 /// In the objects of `kind` (which serve a `model`), a custom model's ARN becomes
 /// its identity `custom-model/NAME`, as the manifests write it, for the custom
 /// models read.
@@ -594,6 +637,8 @@ pub fn name_served_models(all: &mut [ObservedResource], kind: &str) {
     }
 }
 
+/// The ARN to send for a model identity: a custom model's (`custom-model/NAME`)
+/// is looked up, any other is sent as it is.
 pub async fn model_arn(aws: &Aws, model: &str) -> Result<String, CloudError> {
     match custom_model_name(model) {
         Some(name) => match get_custom_model(aws, name).await? {
@@ -743,9 +788,27 @@ impl AwsFace for CustomModelFace {
                 let found = self.get(aws, name).await?;
                 bedrock::untag(aws, found, &format!("{kind} {name}"), keys).await
             }
-            Op::Create { .. } | Op::Update { .. } | Op::StopJob { .. } => Err(
-                bedrock::unsupported(op, "a custom model is made by its job"),
-            ),
+            Op::Create {
+                name,
+                attrs,
+                tags,
+                client_request_token,
+                ..
+            } => create_custom_model(aws, name, attrs, tags, client_request_token.as_deref()).await,
+            Op::Update { name, tags, .. } => {
+                let arn = self
+                    .get(aws, name)
+                    .await?
+                    .and_then(|m| m.arn)
+                    .ok_or_else(|| {
+                        invalid(
+                            "bedrock:TagResource",
+                            format!("custom model {name} does not exist"),
+                        )
+                    })?;
+                bedrock::set_tags(aws, &arn, &format!("custom model {name}"), tags).await
+            }
+            Op::StopJob { .. } => Err(bedrock::unsupported(op, "a custom model is not a job")),
         }
     }
     async fn add_tags(

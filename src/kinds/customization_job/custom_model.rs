@@ -13,10 +13,34 @@ use serde_json::Value;
 /// What an object serving `desired`'s `model` must wait for: a custom model that
 /// is still to be trained (by the job `desired` depends on).
 pub fn waits_on_model(cx: &PlanCx<'_>, desired: &DesiredResource) -> Option<WaitOn> {
-    let model = desired.attr_str("model")?;
+    waits_on_custom_model(cx, desired, "model")
+}
+
+/// What a job customizing `desired`'s `baseModel` must wait for: a custom model
+/// of the stack still being created.
+pub fn waits_on_base_model(cx: &PlanCx<'_>, desired: &DesiredResource) -> Option<WaitOn> {
+    waits_on_custom_model(cx, desired, "baseModel")
+}
+
+fn waits_on_custom_model(cx: &PlanCx<'_>, desired: &DesiredResource, attr: &str) -> Option<WaitOn> {
+    let model = desired.attr_str(attr)?;
     let name = crate::models::custom_model_name(model)?;
     if custom_model_ready(cx, name) {
         return None;
+    }
+    // A custom model the stack brings in from outside: created by its own create.
+    if let Some(address) = desired
+        .depends_on
+        .iter()
+        .find(|a| a.kind == super::CUSTOM_MODEL)
+    {
+        return Some(WaitOn {
+            address: address.clone(),
+            kind: super::CUSTOM_MODEL.into(),
+            name: name.to_string(),
+            job: None,
+            reason: format!("custom model `{name}` is still being created"),
+        });
     }
     let job = desired
         .depends_on
@@ -253,13 +277,15 @@ pub const CUSTOM_MODEL_FACTS: crate::kinds::facts::KindFacts = crate::kinds::fac
     arn_known_before_apply: false,
     permission_fields: &[],
     sensitive_members: &[],
-    // A custom model is followed through its job, not by its own status.
-    status_class: crate::kinds::facts::no_status,
-    converges: false,
+    // `ModelStatus`: one brought in from outside is Creating until it is Active;
+    // one a job trains is followed through its job.
+    status_class: custom_model_status_class,
+    // One brought in from outside is created after AWS accepted it.
+    converges: true,
     replacement_waits_until_ready: false,
     retried_only_when_asked: false,
     not_exported_because: Some(
-        "a custom model is exported with the customization job that trains it",
+        "a custom model is exported with the customization job that trains it; for one brought in from outside, AWS does not return the source its document needs",
     ),
     stages: &[],
     inference: None,
@@ -267,18 +293,59 @@ pub const CUSTOM_MODEL_FACTS: crate::kinds::facts::KindFacts = crate::kinds::fac
     tags: Some(crate::kinds::facts::BEDROCK_TAGS),
 };
 
+/// `ModelStatus`; a model listed without one (older models) is there.
+fn custom_model_status_class(status: &str) -> crate::kinds::facts::StatusClass {
+    use crate::kinds::facts::StatusClass;
+    match status {
+        "Creating" => StatusClass::Transitional,
+        "Active" | "" => StatusClass::Ready,
+        "Failed" => StatusClass::Failed,
+        _ => StatusClass::Undocumented,
+    }
+}
+
+/// How a custom model brought in from outside is made once.
+fn declared_model(desired: &DesiredResource) -> crate::kinds::lifecycle::create_once::CreateOnce {
+    let source = desired
+        .attr_str("sourceS3Uri")
+        .or_else(|| desired.attr_str("modelPackageArn"))
+        .unwrap_or_default();
+    crate::kinds::lifecycle::create_once::CreateOnce {
+        ready_status: "Active",
+        failed_status: "Failed",
+        what: "custom model",
+        created_warning: format!(
+            "a new custom model from `{source}`: a custom model is billed for its storage each month, and serves requests only through a deployment or a throughput (see the Amazon Bedrock pricing page)"
+        ),
+        used_while_made: &["roleArn"],
+    }
+}
+
 impl KindBehaviour for CustomModelBehaviour {
     fn kind(&self) -> crate::model::Kind {
         crate::model::Kind::CustomModel
     }
+    fn name_member(&self) -> &'static str {
+        "modelName"
+    }
+    fn name_field(&self) -> String {
+        "`modelName` (a prefix the source hash follows)".into()
+    }
+    fn takes_client_request_token(&self) -> bool {
+        true
+    }
     fn plan(&self, cx: &PlanCx<'_>, desired: &DesiredResource) -> Vec<Change> {
-        lifecycle::plan_declared(self, cx, desired)
+        crate::kinds::lifecycle::create_once::plan(cx, desired, &declared_model(desired))
     }
     fn plan_orphan(&self, cx: &PlanCx<'_>, observed: &ObservedResource) -> Vec<Change> {
         if let Some(refusal) = lifecycle::orphan_guard(observed) {
             return vec![refusal];
         }
         let address = lifecycle::orphan_address(observed);
+        // Brought in from outside and no longer declared.
+        if address.kind == CUSTOM_MODEL {
+            return crate::kinds::lifecycle::create_once::plan_orphan(observed, cx, "custom model");
+        }
         let declared = observed
             .tag(TAG_ADDRESS)
             .and_then(Address::parse)

@@ -50,8 +50,9 @@ pub struct CustomizationJobSpec {
     /// What the job does; `fineTuning` when left out, as in the API.
     #[serde(rename = "type", default)]
     pub customization_type: Spanned<CustomizationType>,
-    /// The model to customize (the student, for distillation).
-    pub base_model: Spanned<String>,
+    /// The model to customize (the student, for distillation): a model id or
+    /// ARN, or `{ref: MODEL}` for a `CustomModel` of the stack.
+    pub base_model: Spanned<RefOr>,
     /// The teacher, for distillation.
     #[serde(default)]
     pub teacher: Option<Spanned<Teacher>>,
@@ -383,9 +384,6 @@ pub fn named_by_bedform(name: &str) -> bool {
     })
 }
 
-/// Longest name prefix: 63 characters less `-` and the 8-character hash.
-const MAX_PREFIX: usize = 63 - 9;
-
 impl ResourceSpec for CustomizationJobSpec {
     fn keeps_superseded(&self) -> bool {
         self.superseded_model == SupersededModel::Keep
@@ -402,8 +400,16 @@ impl ResourceSpec for CustomizationJobSpec {
 
     fn validate(&self, cx: &mut ValidateCx<'_>) {
         let kind = self.customization_type.value;
-        let base = crate::models::normalise_model(&self.base_model);
-        if !crate::models::looks_like_model_id(&base) && !base.starts_with("arn:") {
+        // A `{ref}` names a custom model of the stack, which has no family to check.
+        let base = match &self.base_model.value {
+            RefOr::Literal(text) => crate::models::normalise_model(text),
+            RefOr::Ref(_) => String::new(),
+        };
+        if self.base_model.value.as_ref_name().is_none()
+            && !base.contains("${")
+            && !crate::models::looks_like_model_id(&base)
+            && !base.starts_with("arn:")
+        {
             cx.error(
                 self.base_model.pos,
                 format!("`baseModel` `{base}` is not a foundation model id or ARN"),
@@ -547,15 +553,7 @@ impl ResourceSpec for CustomizationJobSpec {
         for (field, prefix, check) in checks {
             let text = prefix.as_ref().map(|p| p.value.as_str()).unwrap_or(cx.name);
             let pos = prefix.as_ref().map(|p| p.pos).unwrap_or(cx.doc_pos);
-            if text.len() > MAX_PREFIX {
-                cx.error(pos, format!("`{field}` prefix `{text}` is longer than {MAX_PREFIX} characters (the spec hash is appended)"));
-            } else if let Err(problem) = check(&format!("{text}-00000000")) {
-                // The name AWS is sent: the prefix, `-` and the spec hash.
-                cx.error(
-                    pos,
-                    format!("`{field}` `{text}` (with `-HASH` appended) {problem}"),
-                );
-            }
+            crate::kinds::face::validate_hashed_prefix(cx, field, text, pos, "spec", check);
         }
         if let Some(adopted) = &self.adopted {
             let checks: [(&str, &String, NameCheck); 2] = [
@@ -599,6 +597,11 @@ impl ResourceSpec for CustomizationJobSpec {
     fn references(&self) -> Vec<Reference> {
         Reference::from_field("role", &self.role, &["IamRole"])
             .into_iter()
+            .chain(Reference::from_field(
+                "baseModel",
+                &self.base_model,
+                &["CustomModel"],
+            ))
             .collect()
     }
 
@@ -627,7 +630,7 @@ impl ResourceSpec for CustomizationJobSpec {
         };
         let mut job = JobState {
             customization_type: kind.api_type(),
-            base_model: crate::models::normalise_model(&cx.interpolate(&self.base_model)),
+            base_model: cx.model(&self.base_model)?,
             teacher: self.teacher.as_ref().map(|t| state::Teacher {
                 model: crate::models::normalise_model(&cx.interpolate(&t.model)),
                 max_response_length: t.max_response_length.as_ref().map(|m| i64::from(m.value)),
@@ -790,6 +793,8 @@ pub fn model_name_of(desired: &DesiredResource) -> Option<&str> {
 
 pub mod aws;
 mod custom_model;
+mod model_spec;
+pub use model_spec::{CustomModelSpec, CustomModelState};
 mod plan;
 pub mod state;
 pub use state::JobState;

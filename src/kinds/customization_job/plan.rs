@@ -492,6 +492,13 @@ fn new_job(
         "starts a training job (billed per token processed) producing custom model `{}`",
         model_name_of(desired).unwrap_or_default()
     ));
+    if let Some(wait) = waits_on_base_model(cx, desired) {
+        change.notes.push(format!(
+            "started once {} is Active ({})",
+            wait.address, wait.reason
+        ));
+        change.waits_on = Some(wait);
+    }
     change
 }
 

@@ -184,25 +184,58 @@ impl SandboxFace for Face {
     }
 }
 
-/// The custom model's sandbox face: made by its job, never created directly.
+/// The custom model's sandbox face: made by its job, or brought in from outside
+/// (from S3, read with a role that must be assumable, or a model package):
+/// Creating, then Active after the sandbox's throughput time.
 pub struct CustomModelFace;
 pub static CUSTOM_MODEL_SANDBOX: CustomModelFace = CustomModelFace;
 
 impl SandboxFace for CustomModelFace {
     fn create(
         &self,
-        _world: &mut World,
+        world: &mut World,
         _name: &str,
-        _object: &mut Object,
+        object: &mut Object,
         operation: &str,
-        _now: f64,
+        now: f64,
     ) -> Result<(), CloudError> {
-        Err(err(
-            ErrorClass::Validation,
-            operation,
-            "the sandbox makes custom models only by training them",
-        ))
+        let state: super::CustomModelState = state_of(&object.attrs, operation)?;
+        if let Some(uri) = &state.source_s3_uri {
+            let role = state.role_arn.as_deref().ok_or_else(|| {
+                err(
+                    ErrorClass::Validation,
+                    operation,
+                    "ValidationException: a model from S3 needs a roleArn",
+                )
+            })?;
+            check_assumable(world, operation, role, now)?;
+            bucket::check_exists(world, operation, uri)?;
+        }
+        let id = world.next_id();
+        object.arn = Some(format!(
+            "arn:aws:bedrock:{}:{}:custom-model/imported/{id:012}",
+            world.region, world.account_id
+        ));
+        object.status = Some("Creating".into());
+        object.facts.insert(
+            "readyAt".into(),
+            json!(now + world.timing.throughput_seconds),
+        );
+        Ok(())
     }
+
+    /// A model brought in from outside is Active once its time has passed.
+    fn advance(&self, world: &mut World, now: f64) {
+        for (_, m) in world.of_kind_mut(CUSTOM_MODEL) {
+            if m.status.as_deref() == Some("Creating")
+                && let Some(ready_at) = m.facts.get("readyAt").and_then(Value::as_f64)
+                && now >= ready_at
+            {
+                m.status = Some("Active".into());
+            }
+        }
+    }
+
     fn check_delete(&self, world: &World, delete: Delete<'_>) -> Result<(), CloudError> {
         let identity = models::custom_model_identity(delete.name);
         let server = Kind::ALL

@@ -43,9 +43,6 @@ pub const FAILED: &str = "Failed";
 /// The fields that decide what is imported: a change to any of them is a new import.
 pub const IMPORT_FIELDS: &[&str] = &["sourceS3Uri", "kmsKeyId"];
 
-/// Longest name prefix: 63 characters less `-` and the 8-character hash.
-const MAX_PREFIX: usize = 63 - 9;
-
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ImportedModelSpec {
@@ -79,6 +76,12 @@ pub struct ImportSource {
     /// The S3 prefix of the model's files (Hugging Face layout: weights in
     /// safetensors, config and tokenizer).
     pub s3_uri: Spanned<String>,
+}
+
+/// An import's name: its model's (`ImportedModelName`) and its job's (`JobName`).
+fn check_import_name(name: &str) -> Result<(), crate::names::NameError> {
+    crate::names::check_model_name(name)?;
+    crate::names::check_job_name(name)
 }
 
 impl ImportedModelSpec {
@@ -126,30 +129,18 @@ impl ResourceSpec for ImportedModelSpec {
         cx.check_literal("role", &self.role, |v| {
             crate::names::check_arn(v, Some("iam"))
         });
-        let prefix = self.prefix(cx.name);
         let pos = self
             .imported_model_name
             .as_ref()
             .map_or(cx.doc_pos, |n| n.pos);
-        if prefix.len() > MAX_PREFIX {
-            cx.error(
-                pos,
-                format!("`importedModelName` prefix `{prefix}` is longer than {MAX_PREFIX} characters (the source hash is appended)"),
-            );
-        } else {
-            let name = format!("{prefix}-00000000");
-            if let Err(problem) = crate::names::check_model_name(&name) {
-                cx.error(
-                    pos,
-                    format!("`importedModelName` `{prefix}` (with `-HASH` appended) {problem}"),
-                );
-            } else if let Err(problem) = crate::names::check_job_name(&name) {
-                cx.error(
-                    pos,
-                    format!("`importedModelName` `{prefix}` names the import job too, and as a job name (with `-HASH` appended) {problem}"),
-                );
-            }
-        }
+        crate::kinds::face::validate_hashed_prefix(
+            cx,
+            "importedModelName",
+            self.prefix(cx.name),
+            pos,
+            "source",
+            check_import_name,
+        );
         if let Some(key) = &self.kms_key_id
             && !key.contains("${")
             && key.starts_with("arn:")

@@ -7,9 +7,9 @@ use serde_json::{Value, json};
 use super::*;
 use crate::kinds::face::{ExportCx, Exported, KindBehaviour, NotExported, PlanCx};
 use crate::kinds::facts::{BEDROCK_TAGS, Inference, KindFacts, StatusClass};
-use crate::kinds::lifecycle;
-use crate::model::plan::{Action, Change, Op};
-use crate::model::{Address, DesiredResource, ObservedResource};
+use crate::kinds::lifecycle::create_once::{self, CreateOnce};
+use crate::model::plan::Change;
+use crate::model::{DesiredResource, ObservedResource};
 
 pub struct Behaviour;
 pub static BEHAVIOUR: Behaviour = Behaviour;
@@ -50,93 +50,17 @@ fn import_status_class(status: &str) -> StatusClass {
 
 const BILLING: &str = "an imported model is billed for its storage each month and, while it serves requests, for the model copies that run it (see the Amazon Bedrock pricing page)";
 
-fn create_op(cx: &PlanCx<'_>, desired: &DesiredResource) -> Op {
-    Op::Create {
-        kind: KIND.into(),
-        name: desired.aws_name.clone(),
-        attrs: desired.attrs.clone(),
-        tags: desired.tags_with_ownership(cx.stack()),
-        client_request_token: Some(crate::hash::client_request_token(
-            cx.stack(),
-            &desired.address.to_string(),
-            &desired.aws_name,
-            &desired.spec_hash,
-        )),
+fn create_once(desired: &DesiredResource) -> CreateOnce {
+    CreateOnce {
+        ready_status: COMPLETED,
+        failed_status: FAILED,
+        what: "import",
+        created_warning: format!(
+            "a new import from `{}`: {BILLING}",
+            desired.attr_str("sourceS3Uri").unwrap_or_default()
+        ),
+        used_while_made: &["roleArn", "vpcConfig"],
     }
-}
-
-/// The objects of the stack that serve the model `observed` (by its ARN).
-fn served_by(cx: &PlanCx<'_>, observed: &ObservedResource) -> Option<String> {
-    let arn = observed.arn.as_deref()?;
-    cx.observed
-        .resources
-        .iter()
-        .filter(|r| {
-            crate::model::Kind::parse(&r.kind).is_some_and(|k| k.facts().inference.is_some())
-        })
-        .find(|r| r.attrs.get("model").and_then(Value::as_str) == Some(arn))
-        .map(|r| format!("{} `{}`", r.kind, r.aws_name))
-}
-
-/// A previous import of `desired` (another source): deleted once the declared one
-/// is imported and nothing serves it.
-fn plan_previous(
-    cx: &PlanCx<'_>,
-    desired: &DesiredResource,
-    old: &ObservedResource,
-    new_ready: bool,
-) -> Change {
-    let address = desired.address.clone();
-    let kept =
-        |why: String| Change::new(address.clone(), old.aws_name.clone(), Action::NoOp).note(why);
-    if desired.prevent_destroy || old.tag(crate::model::TAG_PREVENT_DESTROY) == Some("true") {
-        return kept(format!(
-            "previous import `{}` is kept: `preventDestroy: true`; delete it by hand when nothing invokes it",
-            old.aws_name
-        ));
-    }
-    if !new_ready {
-        return kept(format!(
-            "previous import `{}` is kept until `{}` is imported; the apply after that deletes it",
-            old.aws_name, desired.aws_name
-        ));
-    }
-    if let Some(server) = served_by(cx, old) {
-        return kept(format!(
-            "previous import `{}` is kept: {server} still serves it",
-            old.aws_name
-        ));
-    }
-    Change::new(address, old.aws_name.clone(), Action::Delete)
-        .because(format!(
-            "superseded by `{}`, which is imported, and nothing of the stack uses it",
-            desired.aws_name
-        ))
-        .with_status(old)
-        .warn(format!(
-            "deletes imported model `{}`: callers that invoke its ARN must use `{}`'s",
-            old.aws_name, desired.aws_name
-        ))
-        .with_op(Op::Delete {
-            kind: KIND.into(),
-            name: old.aws_name.clone(),
-            empty_first: false,
-        })
-}
-
-/// The fields used only while importing, changed since: they change nothing.
-fn import_only_changes(
-    desired: &DesiredResource,
-    observed: &ObservedResource,
-) -> Vec<&'static str> {
-    ["roleArn", "vpcConfig"]
-        .into_iter()
-        .filter(|f| {
-            observed.attrs.contains_key(*f)
-                && desired.attrs.get(*f).unwrap_or(&Value::Null)
-                    != observed.attrs.get(*f).unwrap_or(&Value::Null)
-        })
-        .collect()
 }
 
 impl KindBehaviour for Behaviour {
@@ -197,95 +121,10 @@ impl KindBehaviour for Behaviour {
     }
 
     fn plan(&self, cx: &PlanCx<'_>, desired: &DesiredResource) -> Vec<Change> {
-        let address: &Address = &desired.address;
-        let found = cx.find(KIND, &desired.aws_name);
-        if let Some(o) = found
-            && !o.owned_by(cx.stack())
-        {
-            cx.claim(o);
-            return vec![lifecycle::unmanaged(cx, desired, o)];
-        }
-        let new_ready = found.is_some_and(|o| o.status.as_deref() == Some(COMPLETED));
-        let mut changes = Vec::new();
-        for old in cx.owned_for(KIND, address) {
-            if old.aws_name != desired.aws_name {
-                cx.claim(old);
-                changes.push(plan_previous(cx, desired, old, new_ready));
-            }
-        }
-        let Some(observed) = found else {
-            let mut change = Change::new(address.clone(), desired.aws_name.clone(), Action::Create)
-                .with_fields(lifecycle::created_fields(desired))
-                .with_op(create_op(cx, desired))
-                .warn(format!(
-                    "a new import from `{}`: {BILLING}",
-                    desired.attr_str("sourceS3Uri").unwrap_or_default()
-                ));
-            if !changes.is_empty() {
-                change = change.warn(
-                    "the new import gets a new ARN: callers that invoke the previous import must be pointed at it",
-                );
-            }
-            changes.insert(0, change);
-            return changes;
-        };
-        cx.claim(observed);
-        let mut change = match observed.status.as_deref() {
-            Some(FAILED) => Change::new(address.clone(), observed.aws_name.clone(), Action::NoOp)
-                .with_status(observed)
-                .note("the import failed; it is not sent again under the same name: fix the source (a changed source is a new import) and apply"),
-            // Tags go on the imported model, which exists once the import completed.
-            Some(COMPLETED) => {
-                let tags = desired.tags_with_ownership(cx.stack());
-                match lifecycle::diff_tags(&tags, &observed.tags) {
-                    Some(diff) => Change::new(address.clone(), observed.aws_name.clone(), Action::Update)
-                        .with_fields(vec![diff])
-                        .with_op(Op::Update {
-                            kind: KIND.into(),
-                            name: observed.aws_name.clone(),
-                            attrs: desired.attrs.clone(),
-                            tags,
-                            fields: vec!["tags".into()],
-                            current_name: None,
-                        })
-                        .with_status(observed),
-                    None => Change::new(address.clone(), observed.aws_name.clone(), Action::NoOp),
-                }
-            }
-            _ => Change::new(address.clone(), observed.aws_name.clone(), Action::NoOp)
-                .with_status(observed),
-        };
-        let unused = import_only_changes(desired, observed);
-        if !unused.is_empty() {
-            change.notes.push(format!(
-                "`{}` changed, but only the import uses it, and it has run: nothing to change",
-                unused.join("`, `")
-            ));
-        }
-        changes.insert(0, change);
-        changes
+        create_once::plan(cx, desired, &create_once(desired))
     }
 
     fn plan_orphan(&self, cx: &PlanCx<'_>, observed: &ObservedResource) -> Vec<Change> {
-        if let Some(server) = served_by(cx, observed) {
-            return vec![
-                Change::new(
-                    lifecycle::orphan_address(observed),
-                    observed.aws_name.clone(),
-                    Action::NoOp,
-                )
-                .note(format!(
-                    "no longer declared, but kept: {server} still serves it"
-                )),
-            ];
-        }
-        let mut changes = lifecycle::plan_orphan(self, cx, observed);
-        for change in changes.iter_mut().filter(|c| c.action == Action::Delete) {
-            change.warnings.push(format!(
-                "deletes imported model `{}`: requests to its ARN fail after the delete",
-                observed.aws_name
-            ));
-        }
-        changes
+        create_once::plan_orphan(observed, cx, "imported model")
     }
 }

@@ -117,6 +117,11 @@ impl SandboxFace for Face {
 pub fn check_usable(world: &World, operation: &str, model: &str) -> Result<(), CloudError> {
     if let Some(name) = models::custom_model_name(model) {
         return match world.get(Kind::CustomModel.as_str(), name) {
+            Some(model) if model.status.as_deref() == Some("Creating") => Err(err(
+                ErrorClass::Validation,
+                operation,
+                format!("ValidationException: custom model {name} is not Active yet"),
+            )),
             Some(_) => Ok(()),
             None => Err(err(
                 ErrorClass::Validation,

@@ -21,8 +21,8 @@ pub const FAILED: &str = "Failed";
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ProvisionedThroughputSpec {
-    /// A foundation model id or ARN, a custom model ARN, or `{ref: JOB}` for the
-    /// custom model a CustomizationJob trains.
+    /// A foundation model id or ARN, a custom model ARN, `{ref: JOB}` for the
+    /// custom model a CustomizationJob trains, or `{ref: MODEL}` for a CustomModel.
     pub model: Spanned<RefOr>,
     /// Model units to buy (at least 1).
     pub model_units: Spanned<i64>,
@@ -126,7 +126,7 @@ impl ResourceSpec for ProvisionedThroughputSpec {
     }
 
     fn references(&self) -> Vec<Reference> {
-        Reference::from_field("model", &self.model, &["CustomizationJob"])
+        Reference::from_field("model", &self.model, &["CustomizationJob", "CustomModel"])
             .into_iter()
             .collect()
     }

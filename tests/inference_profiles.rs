@@ -1,0 +1,225 @@
+//! `InferenceProfile`: application inference profiles. Created with a
+//! deterministic token and the model they copy, tags updated in place, anything
+//! else a replacement whose new ARN the plan warns about, the description masked
+//! as the API marks it sensitive. On the sandbox and over the wire through the
+//! SDK to the stub of the moto proxy (moto has no inference profiles).
+
+mod common;
+mod support;
+
+use bedform::plan::{Action, Op, Plan};
+use common::{Account, change, fast_clock};
+use support::Moto;
+use tempfile::TempDir;
+
+const STACK: &str = r#"apiVersion: bedform/v1
+kind: Stack
+metadata: {name: profiles}
+spec:
+  region: us-east-1
+  accountId: "123456789012"
+---
+apiVersion: bedform/v1
+kind: InferenceProfile
+metadata: {name: support-app}
+spec:
+  model: us.amazon.nova-pro-v1:0
+  description: support bot traffic
+  tags: {app: support}
+  check: {prompt: "Say OK", expect: "OK"}
+"#;
+
+fn edit(text: &str, from: &str, to: &str) -> String {
+    assert_eq!(
+        text.matches(from).count(),
+        1,
+        "`{from}` once in the manifest"
+    );
+    text.replacen(from, to, 1)
+}
+
+fn acting(plan: &Plan) -> Vec<String> {
+    plan.changes
+        .iter()
+        .filter(|c| c.is_change())
+        .map(|c| format!("{} {:?}", c.address, c.action))
+        .collect()
+}
+
+#[tokio::test]
+async fn tags_change_in_place_and_everything_else_replaces() {
+    let account = Account::new(fast_clock(0.2, 0.1));
+    let plan = account.plan(STACK).await;
+    let create = change(&plan, "InferenceProfile/support-app");
+    assert_eq!(create.action, Action::Create);
+    assert!(matches!(
+        &create.ops[..],
+        [Op::Create { client_request_token: Some(t), .. }] if t.starts_with("bedform-")
+    ));
+    // The API marks the description sensitive.
+    assert!(
+        create
+            .fields
+            .iter()
+            .any(|f| f.path == "description" && f.sensitive),
+        "{create:#?}"
+    );
+    account.apply_plan(&plan, false).await;
+    assert!(acting(&account.plan(STACK).await).is_empty());
+
+    let retagged = edit(STACK, "tags: {app: support}", "tags: {app: helpdesk}");
+    let plan = account.plan(&retagged).await;
+    assert_eq!(
+        change(&plan, "InferenceProfile/support-app").action,
+        Action::Update
+    );
+    account.apply_plan(&plan, false).await;
+    assert!(acting(&account.plan(&retagged).await).is_empty());
+
+    let other = edit(
+        &retagged,
+        "us.amazon.nova-pro-v1:0",
+        "amazon.nova-lite-v1:0",
+    );
+    let plan = account.plan(&other).await;
+    let c = change(&plan, "InferenceProfile/support-app");
+    assert_eq!(c.action, Action::Replace);
+    assert!(c.warnings.iter().any(|w| w.contains("new ARN")), "{c:#?}");
+    account.apply_plan(&plan, false).await;
+    assert!(acting(&account.plan(&other).await).is_empty());
+}
+
+#[test]
+fn names_descriptions_and_models_are_checked_offline() {
+    let dir = TempDir::new().unwrap();
+    for (text, expected) in [
+        (
+            edit(
+                STACK,
+                "metadata: {name: support-app}\nspec:\n",
+                "metadata: {name: support-app}\nspec:\n  inferenceProfileName: \"support  app\"\n",
+            ),
+            "`inferenceProfileName` `support  app`",
+        ),
+        (
+            edit(STACK, "support bot traffic", "support bot, traffic!"),
+            "`description` may hold only",
+        ),
+        (
+            edit(
+                STACK,
+                "us.amazon.nova-pro-v1:0",
+                "arn:aws:bedrock:us-east-1:123456789012:custom-model/x",
+            ),
+            "is not a foundation model or system inference profile",
+        ),
+    ] {
+        std::fs::write(dir.path().join("stack.yaml"), text).unwrap();
+        let out = common::run(dir.path(), ["validate", "stack.yaml"]).expect(1);
+        common::assert_contains(&out.stderr, expected);
+        common::assert_contains(&out.stderr, "stack.yaml:");
+    }
+}
+
+#[test]
+fn inference_profiles_over_the_wire() {
+    let moto = Moto::start();
+    let create = "bedrock:POST /inference-profiles";
+    moto.record_requests(&[create]);
+    moto.set_converse("OK through the profile", 0, None);
+    let dir = TempDir::new().unwrap();
+    std::fs::write(dir.path().join("stack.yaml"), STACK).unwrap();
+    let run = |args: &[&str]| common::run_with(dir.path(), &moto.env(), args);
+    let applied = run(&["apply", "--auto-approve", "--wait", "stack.yaml"]).expect(0);
+    common::assert_contains(&applied.stdout, "InferenceProfile/support-app: passed in ");
+    // The plan never shows the description, and the account matches.
+    let plan = run(&["plan", "--detailed-exitcode", "stack.yaml"]).expect(0);
+    assert!(
+        !plan.stdout.contains("support bot traffic"),
+        "{}",
+        plan.stdout
+    );
+
+    let sent = moto.requests(create);
+    assert_eq!(sent.len(), 1, "{sent:#?}");
+    let body = &sent[0];
+    assert_eq!(body["inferenceProfileName"], "support-app");
+    assert_eq!(
+        body["modelSource"]["copyFrom"],
+        "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.amazon.nova-pro-v1:0"
+    );
+    assert!(
+        body["clientRequestToken"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("bedform-"))
+    );
+    let conversations = moto.conversations();
+    assert_eq!(conversations.len(), 1, "{conversations:#?}");
+    assert!(
+        conversations[0]["modelId"]
+            .as_str()
+            .is_some_and(|m| m.contains(":application-inference-profile/")),
+        "{conversations:#?}"
+    );
+
+    // A new tag: in place; a new description: replaced.
+    let retagged = edit(STACK, "tags: {app: support}", "tags: {app: helpdesk}");
+    std::fs::write(dir.path().join("stack.yaml"), &retagged).unwrap();
+    let plan = run(&["plan", "--detailed-exitcode", "stack.yaml"]).expect(2);
+    common::assert_contains(&plan.stdout, "0 to create, 1 to update, 0 to replace");
+    run(&["apply", "--auto-approve", "stack.yaml"]).expect(0);
+    run(&["plan", "--detailed-exitcode", "stack.yaml"]).expect(0);
+    let described = edit(&retagged, "support bot traffic", "helpdesk traffic");
+    std::fs::write(dir.path().join("stack.yaml"), &described).unwrap();
+    let plan = run(&["plan", "--detailed-exitcode", "stack.yaml"]).expect(2);
+    common::assert_contains(&plan.stdout, "1 to replace");
+    common::assert_contains(&plan.stdout, "new ARN");
+    run(&["apply", "--auto-approve", "stack.yaml"]).expect(0);
+    run(&["plan", "--detailed-exitcode", "stack.yaml"]).expect(0);
+    // Removed from the stack: deleted.
+    std::fs::write(
+        dir.path().join("stack.yaml"),
+        STACK.split("\n---\n").next().unwrap(),
+    )
+    .unwrap();
+    run(&["apply", "--auto-approve", "stack.yaml"]).expect(0);
+    let rt = common::runtime();
+    let config = rt.block_on(moto.sdk_config());
+    let bedrock = aws_sdk_bedrock::Client::new(&config);
+    let left = rt
+        .block_on(bedrock.list_inference_profiles().send())
+        .unwrap()
+        .inference_profile_summaries()
+        .len();
+    assert_eq!(left, 0);
+    assert_eq!(moto.take_violations(), Vec::<String>::new());
+}
+
+#[test]
+fn a_profile_made_elsewhere_is_adopted_without_a_replacement() {
+    let moto = Moto::start();
+    let rt = common::runtime();
+    let config = rt.block_on(moto.sdk_config());
+    let bedrock = aws_sdk_bedrock::Client::new(&config);
+    // Made by hand from a system profile: AWS returns only the regions' models.
+    rt.block_on(
+        bedrock
+            .create_inference_profile()
+            .inference_profile_name("support-app")
+            .description("support bot traffic")
+            .model_source(aws_sdk_bedrock::types::InferenceProfileModelSource::CopyFrom(
+                "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.amazon.nova-pro-v1:0"
+                    .into(),
+            ))
+            .send(),
+    )
+    .unwrap();
+    let dir = TempDir::new().unwrap();
+    std::fs::write(dir.path().join("stack.yaml"), STACK).unwrap();
+    let run = |args: &[&str]| common::run_with(dir.path(), &moto.env(), args);
+    run(&["import", "--all", "--auto-approve", "stack.yaml"]).expect(0);
+    let plan = run(&["plan", "stack.yaml"]).expect(0);
+    common::assert_contains(&plan.stdout, "0 to replace");
+    common::assert_contains(&plan.stdout, "taken as copied from the declared `model`");
+    assert!(!plan.stdout.contains("new ARN"), "{}", plan.stdout);
+}
