@@ -225,7 +225,7 @@ fn the_probes_tell_a_rule_that_differs_from_the_model() {
 fn names_and_descriptions_follow_the_api_patterns_and_lengths() {
     let models = Models::load();
     type Check = fn(&str) -> Result<(), names::NameError>;
-    let pairs: [(&str, &str, Check); 15] = [
+    let pairs: [(&str, &str, Check); 17] = [
         ("bedrock", "JobName", names::check_job_name),
         ("bedrock", "CustomModelName", names::check_model_name),
         ("bedrock", "ProvisionedModelName", names::check_model_name),
@@ -248,6 +248,16 @@ fn names_and_descriptions_follow_the_api_patterns_and_lengths() {
             "bedrock",
             "InferenceProfileDescription",
             bedform::kinds::inference_profile::check_profile_description,
+        ),
+        (
+            "logs",
+            "DeliverySourceName",
+            bedform::kinds::log_delivery::check_delivery_name,
+        ),
+        (
+            "logs",
+            "DeliveryDestinationName",
+            bedform::kinds::log_delivery::check_delivery_name,
         ),
         ("iam", "roleNameType", names::check_role_name),
         ("iam", "pathType", names::check_iam_path),
@@ -384,6 +394,7 @@ fn tags_follow_the_api_of_each_kind() {
             "tagValueType",
         ),
         (Kind::LogGroup, "logs", "Tags", "TagKey", "TagValue"),
+        (Kind::LogDelivery, "logs", "Tags", "TagKey", "TagValue"),
     ];
     for (kind, service, list, key, value) in kinds {
         let rules = kind.facts().tags.expect("the kind takes tags");
@@ -493,6 +504,26 @@ const REQUIRED: &[(&str, &str, Goes)] = {
             "InferenceProfileSpec",
             "model",
             Api("bedrock", "CreateInferenceProfileRequest", "modelSource"),
+        ),
+        (
+            "LogDeliverySpec",
+            "source",
+            Own("the delivery source bedform puts: its resourceArn and logType"),
+        ),
+        (
+            "DeliverySource",
+            "resourceArn",
+            Api("logs", "PutDeliverySourceRequest", "resourceArn"),
+        ),
+        (
+            "DeliverySource",
+            "logType",
+            Api("logs", "PutDeliverySourceRequest", "logType"),
+        ),
+        (
+            "LogDeliverySpec",
+            "destination",
+            Api("logs", "CreateDeliveryRequest", "deliveryDestinationArn"),
         ),
         (
             "CustomModelSpec",

@@ -32,6 +32,7 @@ pub fn face(kind: Kind) -> &'static dyn AwsFace {
         Kind::ImportedModel => &r::imported_model::aws::AWS,
         Kind::DataRetention => &r::data_retention::aws::AWS,
         Kind::InferenceProfile => &r::inference_profile::aws::AWS,
+        Kind::LogDelivery => &r::log_delivery::aws::AWS,
     }
 }
 

@@ -32,6 +32,7 @@ pub fn face(kind: Kind) -> &'static dyn SandboxFace {
         Kind::ImportedModel => &r::imported_model::sandbox::SANDBOX,
         Kind::DataRetention => &r::data_retention::sandbox::SANDBOX,
         Kind::InferenceProfile => &r::inference_profile::sandbox::SANDBOX,
+        Kind::LogDelivery => &r::log_delivery::sandbox::SANDBOX,
     }
 }
 

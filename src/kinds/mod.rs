@@ -28,6 +28,7 @@ pub mod iam_role;
 pub mod imported_model;
 pub mod inference_profile;
 pub mod invocation_logging;
+pub mod log_delivery;
 pub mod log_group;
 pub mod model_access;
 pub mod provisioned_throughput;
@@ -50,6 +51,7 @@ impl Kind {
             Kind::ImportedModel => &r::imported_model::FACTS,
             Kind::DataRetention => &r::data_retention::FACTS,
             Kind::InferenceProfile => &r::inference_profile::FACTS,
+            Kind::LogDelivery => &r::log_delivery::FACTS,
         }
     }
 
@@ -69,6 +71,7 @@ impl Kind {
             Kind::ImportedModel => &r::imported_model::BEHAVIOUR,
             Kind::DataRetention => &r::data_retention::BEHAVIOUR,
             Kind::InferenceProfile => &r::inference_profile::BEHAVIOUR,
+            Kind::LogDelivery => &r::log_delivery::BEHAVIOUR,
         }
     }
 
@@ -109,6 +112,7 @@ impl Kind {
             Kind::ImportedModel => Some(again::<r::imported_model::ImportState>(attrs)),
             Kind::DataRetention => Some(again::<r::data_retention::RetentionState>(attrs)),
             Kind::InferenceProfile => Some(again::<r::inference_profile::ProfileState>(attrs)),
+            Kind::LogDelivery => Some(again::<r::log_delivery::DeliveryState>(attrs)),
         }
     }
 
@@ -207,6 +211,7 @@ registry! {
     ImportedModel => imported_model::ImportedModelSpec,
     DataRetention => data_retention::DataRetentionSpec,
     InferenceProfile => inference_profile::InferenceProfileSpec,
+    LogDelivery => log_delivery::LogDeliverySpec,
 }
 
 #[cfg(test)]
@@ -261,7 +266,8 @@ mod tests {
                 CustomModelDeployment,
                 ImportedModel,
                 DataRetention,
-                InferenceProfile
+                InferenceProfile,
+                LogDelivery
             ]
         );
         assert_eq!(
@@ -321,7 +327,7 @@ mod tests {
             .into_iter()
             .filter(|k| k.declarable() && k.facts().not_exported_because.is_some())
             .collect();
-        assert_eq!(not_exported, [ModelAccess, CustomModel]);
+        assert_eq!(not_exported, [ModelAccess, CustomModel, LogDelivery]);
         let sensitive: Vec<&str> = Kind::sensitive_members().collect();
         assert_eq!(sensitive, ["useCaseForm", "requestMetadataFilters"]);
     }

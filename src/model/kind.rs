@@ -20,11 +20,12 @@ pub enum Kind {
     ImportedModel,
     DataRetention,
     InferenceProfile,
+    LogDelivery,
 }
 
 impl Kind {
     /// Every kind, in the order the manifests document them.
-    pub const ALL: [Kind; 12] = [
+    pub const ALL: [Kind; 13] = [
         Kind::Bucket,
         Kind::LogGroup,
         Kind::IamRole,
@@ -37,6 +38,7 @@ impl Kind {
         Kind::ImportedModel,
         Kind::DataRetention,
         Kind::InferenceProfile,
+        Kind::LogDelivery,
     ];
 
     /// The kind's name, as manifests, plans and ownership tags write it.
@@ -54,6 +56,7 @@ impl Kind {
             Kind::ImportedModel => "ImportedModel",
             Kind::DataRetention => "DataRetention",
             Kind::InferenceProfile => "InferenceProfile",
+            Kind::LogDelivery => "LogDelivery",
         }
     }
 
@@ -76,7 +79,8 @@ impl Kind {
             | Kind::CustomModelDeployment
             | Kind::ImportedModel
             | Kind::DataRetention
-            | Kind::InferenceProfile => true,
+            | Kind::InferenceProfile
+            | Kind::LogDelivery => true,
         }
     }
 }
