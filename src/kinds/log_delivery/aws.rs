@@ -290,6 +290,15 @@ where
     })
 }
 
+/// The error of a tag change on a delivery whose source is gone.
+fn no_source(name: &str) -> CloudError {
+    CloudError::new(
+        ErrorClass::NotFound,
+        format!("logs:TagResource on {}", object(name)),
+        "the delivery source does not exist",
+    )
+}
+
 /// Makes the source's tags exactly `tags`.
 async fn set_tags(
     aws: &Aws,
@@ -297,11 +306,7 @@ async fn set_tags(
     tags: &BTreeMap<String, String>,
 ) -> Result<(), CloudError> {
     let Some(found) = read(aws, name, None).await? else {
-        return Err(CloudError::new(
-            ErrorClass::NotFound,
-            format!("logs:TagResource on {}", object(name)),
-            "the delivery source does not exist",
-        ));
+        return Err(no_source(name));
     };
     let arn = found.arn.unwrap_or_default();
     let stale = stale_tag_keys(found.tags.keys().map(String::as_str), tags);
@@ -369,11 +374,7 @@ impl AwsFace for Face {
         tags: &BTreeMap<String, String>,
     ) -> Result<(), CloudError> {
         let Some(found) = read(aws, name, None).await? else {
-            return Err(CloudError::new(
-                ErrorClass::NotFound,
-                format!("logs:TagResource on {}", object(name)),
-                "the delivery source does not exist",
-            ));
+            return Err(no_source(name));
         };
         let mut all = found.tags;
         all.extend(tags.clone());
