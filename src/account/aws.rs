@@ -26,7 +26,7 @@ pub fn face(kind: Kind) -> &'static dyn AwsFace {
         Kind::InvocationLogging => &r::invocation_logging::aws::AWS,
         Kind::ModelAccess => &r::model_access::aws::AWS,
         Kind::CustomizationJob => &r::customization_job::aws::AWS,
-        Kind::CustomModel => &r::customization_job::aws::CUSTOM_MODEL_AWS,
+        Kind::CustomModel => &r::customization_job::custom_model_aws::CUSTOM_MODEL_AWS,
         Kind::ProvisionedThroughput => &r::provisioned_throughput::aws::AWS,
         Kind::CustomModelDeployment => &r::custom_model_deployment::aws::AWS,
         Kind::ImportedModel => &r::imported_model::aws::AWS,

@@ -12,7 +12,7 @@ use crate::cloud::aws::bedrock::{self, TagIndex, owned_or_declared};
 use crate::cloud::aws::{Aws, READ_CONCURRENCY, Reads, classify, smithy_time};
 use crate::cloud::error::CloudError;
 use crate::kinds::aws_face::AwsFace;
-use crate::kinds::customization_job::aws::{model_arn, name_served_models};
+use crate::kinds::customization_job::custom_model_aws::{model_arn, name_served_models};
 use crate::kinds::state::{attrs_of, state_of};
 use crate::model::plan::Op;
 use crate::model::{ObservedResource, Scope};

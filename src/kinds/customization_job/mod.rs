@@ -12,8 +12,8 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use crate::diag::Diagnostic;
+use crate::kinds::face::validate_tags;
 use crate::kinds::face::{Common, LowerCx, Lowered, ResourceSpec, ValidateCx};
-use crate::kinds::face::{strip_nulls, validate_tags};
 use crate::model::{DeletionPolicy, DesiredResource};
 use crate::syntax::refs::{RefOr, Reference};
 use crate::syntax::spanned::{KeyedMap, Spanned};
@@ -187,29 +187,6 @@ pub struct InvocationLogsSource {
     pub request_metadata_filters: Option<Spanned<MetadataFilter>>,
 }
 
-/// Filters on request metadata: exactly one of `equals`, `notEquals`, `andAll`, `orAll`.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct MetadataFilter {
-    #[serde(default)]
-    pub equals: Option<BTreeMap<String, String>>,
-    #[serde(default)]
-    pub not_equals: Option<BTreeMap<String, String>>,
-    #[serde(default)]
-    pub and_all: Option<Vec<BaseFilter>>,
-    #[serde(default)]
-    pub or_all: Option<Vec<BaseFilter>>,
-}
-
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct BaseFilter {
-    #[serde(default)]
-    pub equals: Option<BTreeMap<String, String>>,
-    #[serde(default)]
-    pub not_equals: Option<BTreeMap<String, String>>,
-}
-
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct S3Location {
@@ -248,122 +225,6 @@ impl VpcConfig {
         }
     }
 }
-
-#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
-#[serde(untagged)]
-pub enum HyperParameter {
-    Text(String),
-    Integer(i64),
-    Number(f64),
-}
-
-impl HyperParameter {
-    /// The value as a number, if it is one (AWS takes every value as a string).
-    fn number(&self) -> Option<f64> {
-        match self {
-            HyperParameter::Text(s) => s.trim().parse().ok(),
-            HyperParameter::Integer(i) => Some(*i as f64),
-            HyperParameter::Number(n) => Some(*n),
-        }
-    }
-
-    /// Why the value of the hyper-parameter `name` is one no base model takes.
-    /// The bounds are those every model's documentation shares; the exact ranges
-    /// depend on the base model, and AWS checks those. Other names are particular
-    /// to some models and left to AWS.
-    fn out_of_range(&self, name: &str) -> Option<&'static str> {
-        let whole = |n: f64| n.fract() == 0.0;
-        let n = self.number();
-        match name {
-            "epochCount" | "batchSize" => match n {
-                Some(n) if whole(n) && n >= 1.0 => None,
-                _ => Some("must be a whole number of at least 1"),
-            },
-            "learningRateWarmupSteps" => match n {
-                Some(n) if whole(n) && n >= 0.0 => None,
-                _ => Some("must be a whole number of at least 0"),
-            },
-            "learningRate" => match n {
-                Some(n) if n > 0.0 && n <= 1.0 => None,
-                _ => Some("must be a number above 0 and at most 1"),
-            },
-            _ => None,
-        }
-    }
-
-    /// Why the value of RFT's hyper-parameter `name` is not one the API takes
-    /// (`RFTHyperParameters`), or that `name` is not one of them.
-    fn rft_problem(&self, name: &str) -> Option<String> {
-        let n = self.number();
-        let whole = |min: f64, max: Option<f64>| -> Option<String> {
-            match n {
-                Some(n) if n.fract() == 0.0 && n >= min && max.is_none_or(|m| n <= m) => None,
-                _ => Some(match max {
-                    Some(max) => format!("must be a whole number from {min} to {max}"),
-                    None => format!("must be a whole number of at least {min}"),
-                }),
-            }
-        };
-        match name {
-            "epochCount" => whole(1.0, Some(50.0)),
-            "batchSize" => whole(16.0, Some(512.0)),
-            "trainingSamplePerPrompt" => whole(2.0, Some(16.0)),
-            "evalInterval" => whole(1.0, Some(100.0)),
-            "maxPromptLength" | "inferenceMaxTokens" => whole(1.0, None),
-            "learningRate" => match n {
-                Some(n) if (1e-7..=1e-3).contains(&n) => None,
-                _ => Some("must be a number from 0.0000001 to 0.001".into()),
-            },
-            "reasoningEffort" => match self {
-                HyperParameter::Text(t) if ["low", "medium", "high"].contains(&t.as_str()) => None,
-                _ => Some("must be `low`, `medium` or `high`".into()),
-            },
-            _ => Some(format!(
-                "is not a reinforcementFineTuning hyper-parameter (those are {})",
-                RFT_HYPER_PARAMETERS.join(", ")
-            )),
-        }
-    }
-
-    /// The value as AWS's RFT hyper-parameters hold it: a learning rate as the
-    /// 32-bit float the API takes (so it reads back as written here).
-    fn as_rft_string(&self, name: &str) -> String {
-        match (name, self.number()) {
-            ("learningRate", Some(n)) => (n as f32).to_string(),
-            (_, Some(n)) if name != "reasoningEffort" && n.fract() == 0.0 => (n as i64).to_string(),
-            _ => self.as_api_string(),
-        }
-    }
-
-    fn as_api_string(&self) -> String {
-        match self {
-            HyperParameter::Text(s) => s.clone(),
-            HyperParameter::Integer(i) => i.to_string(),
-            HyperParameter::Number(n) => n.to_string(),
-        }
-    }
-}
-
-/// The members of `RFTHyperParameters`.
-pub const RFT_HYPER_PARAMETERS: &[&str] = &[
-    "epochCount",
-    "batchSize",
-    "learningRate",
-    "maxPromptLength",
-    "trainingSamplePerPrompt",
-    "inferenceMaxTokens",
-    "reasoningEffort",
-    "evalInterval",
-];
-
-/// RFT's hyper-parameters that no other type of job takes.
-const RFT_ONLY_HYPER_PARAMETERS: &[&str] = &[
-    "maxPromptLength",
-    "trainingSamplePerPrompt",
-    "inferenceMaxTokens",
-    "reasoningEffort",
-    "evalInterval",
-];
 
 /// Whether `name` is one bedform could have given a job or custom model: it ends
 /// in `-` and the 8 hex digits of a spec hash, then perhaps a retry's `-rN`. (An
@@ -736,56 +597,6 @@ fn check_uri(cx: &mut ValidateCx<'_>, field: &str, uri: &Spanned<String>) {
     }
 }
 
-fn validate_filter(cx: &mut ValidateCx<'_>, filter: &Spanned<MetadataFilter>) {
-    let f = &filter.value;
-    let set = [
-        f.equals.is_some(),
-        f.not_equals.is_some(),
-        f.and_all.is_some(),
-        f.or_all.is_some(),
-    ];
-    if set.iter().filter(|s| **s).count() != 1 {
-        cx.error_hint(
-            filter.pos,
-            "`requestMetadataFilters` takes exactly one of `equals`, `notEquals`, `andAll`, `orAll`",
-            "combine conditions with `andAll: [{equals: {...}}, {notEquals: {...}}]`",
-        );
-    }
-    for map in [&f.equals, &f.not_equals].into_iter().flatten() {
-        if map.len() != 1 {
-            cx.error(
-                filter.pos,
-                "`equals` / `notEquals` take exactly one key and value",
-            );
-        }
-    }
-    for list in [&f.and_all, &f.or_all].into_iter().flatten() {
-        if list.is_empty() || list.len() > 16 {
-            cx.error(filter.pos, "`andAll` / `orAll` take 1 to 16 filters");
-        }
-        for base in list {
-            let n = usize::from(base.equals.is_some()) + usize::from(base.not_equals.is_some());
-            let sizes_ok = [&base.equals, &base.not_equals]
-                .into_iter()
-                .flatten()
-                .all(|m| m.len() == 1);
-            if n != 1 || !sizes_ok {
-                cx.error(filter.pos, "each filter in `andAll` / `orAll` takes exactly one of `equals` or `notEquals` with one key");
-            }
-        }
-    }
-}
-
-fn filter_value(filter: &MetadataFilter) -> Value {
-    let base = |b: &BaseFilter| strip_nulls(json!({"equals": b.equals, "notEquals": b.not_equals}));
-    strip_nulls(json!({
-        "equals": filter.equals,
-        "notEquals": filter.not_equals,
-        "andAll": filter.and_all.as_ref().map(|l| l.iter().map(base).collect::<Vec<_>>()),
-        "orAll": filter.or_all.as_ref().map(|l| l.iter().map(base).collect::<Vec<_>>()),
-    }))
-}
-
 /// The custom model name a job produces.
 pub fn model_name_of(desired: &DesiredResource) -> Option<&str> {
     desired.attr_str("customModelName")
@@ -793,6 +604,13 @@ pub fn model_name_of(desired: &DesiredResource) -> Option<&str> {
 
 pub mod aws;
 mod custom_model;
+mod filters;
+mod hyper_parameters;
+pub use filters::{BaseFilter, MetadataFilter};
+use filters::{filter_value, validate_filter};
+use hyper_parameters::RFT_ONLY_HYPER_PARAMETERS;
+pub use hyper_parameters::{HyperParameter, RFT_HYPER_PARAMETERS};
+pub mod custom_model_aws;
 mod model_spec;
 pub use model_spec::{CustomModelSpec, CustomModelState};
 mod plan;

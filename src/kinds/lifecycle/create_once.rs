@@ -6,7 +6,7 @@
 
 use serde_json::Value;
 
-use super::{created_fields, diff_tags, unmanaged};
+use super::{create_op, created_fields, diff_tags, request_token, unmanaged};
 use crate::kinds::face::PlanCx;
 use crate::model::plan::{Action, Change, Op};
 use crate::model::{DesiredResource, Kind, ObservedResource, TAG_PREVENT_DESTROY};
@@ -48,21 +48,6 @@ pub fn served_by(cx: &PlanCx<'_>, observed: &ObservedResource) -> Option<String>
             serves || trains
         })
         .map(|r| format!("{} `{}`", r.kind, r.aws_name))
-}
-
-fn create_op(cx: &PlanCx<'_>, desired: &DesiredResource) -> Op {
-    Op::Create {
-        kind: desired.address.kind.clone(),
-        name: desired.aws_name.clone(),
-        attrs: desired.attrs.clone(),
-        tags: desired.tags_with_ownership(cx.stack()),
-        client_request_token: Some(crate::hash::client_request_token(
-            cx.stack(),
-            &desired.address.to_string(),
-            &desired.aws_name,
-            &desired.spec_hash,
-        )),
-    }
 }
 
 /// A previous generation of `desired` (another source): deleted once the
@@ -138,7 +123,7 @@ pub fn plan(cx: &PlanCx<'_>, desired: &DesiredResource, once: &CreateOnce) -> Ve
     let Some(observed) = found else {
         let mut change = Change::new(address.clone(), desired.aws_name.clone(), Action::Create)
             .with_fields(created_fields(desired))
-            .with_op(create_op(cx, desired))
+            .with_op(create_op(cx, desired, Some(request_token(cx, desired))))
             .warn(once.created_warning.clone());
         if !changes.is_empty() {
             change = change.warn(format!(

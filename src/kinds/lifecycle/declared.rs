@@ -83,15 +83,20 @@ fn declared_create(
     cx: &PlanCx<'_>,
     desired: &DesiredResource,
 ) -> Op {
-    let token = behaviour.takes_client_request_token().then(|| {
-        crate::hash::client_request_token(
-            cx.stack(),
-            &desired.address.to_string(),
-            &desired.aws_name,
-            &desired.spec_hash,
-        )
-    });
+    let token = behaviour
+        .takes_client_request_token()
+        .then(|| request_token(cx, desired));
     create_op(cx, desired, token)
+}
+
+/// The deterministic `clientRequestToken` of creating `desired` under its name.
+pub fn request_token(cx: &PlanCx<'_>, desired: &DesiredResource) -> String {
+    crate::hash::client_request_token(
+        cx.stack(),
+        &desired.address.to_string(),
+        &desired.aws_name,
+        &desired.spec_hash,
+    )
 }
 
 pub fn created_fields(desired: &DesiredResource) -> Vec<FieldDiff> {

@@ -12,7 +12,7 @@ use crate::cloud::aws::bedrock::{self, TagIndex, invalid, owned_or_declared};
 use crate::cloud::aws::{Aws, READ_CONCURRENCY, Reads, classify, smithy_time};
 use crate::cloud::error::CloudError;
 use crate::kinds::aws_face::AwsFace;
-use crate::kinds::customization_job::aws::model_arn;
+use crate::kinds::customization_job::custom_model_aws::model_arn;
 use crate::kinds::provisioned_throughput::{self as pt, Commitment, ThroughputState};
 use crate::kinds::state::{attrs_of, state_of};
 use crate::model::plan::Op;
@@ -228,7 +228,7 @@ impl AwsFace for Face {
     /// A custom model's ARN becomes its identity `custom-model/NAME`, as the
     /// manifests write it.
     fn after_read(&self, all: &mut [ObservedResource]) {
-        crate::kinds::customization_job::aws::name_served_models(all, pt::KIND);
+        crate::kinds::customization_job::custom_model_aws::name_served_models(all, pt::KIND);
     }
     async fn get(&self, aws: &Aws, name: &str) -> Result<Option<ObservedResource>, CloudError> {
         get_throughput(aws, name).await
