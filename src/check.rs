@@ -1,6 +1,7 @@
 //! Smoke checks: a prompt sent to what serves a model (a provisioned throughput, an
 //! on-demand deployment) through the Bedrock Runtime Converse API, and what the
-//! answer must satisfy (an expected substring, a latency limit). `bedform check`
+//! answer must satisfy (an expected substring, a latency limit); and a
+//! guardrail's tests ([`crate::kinds::guardrail::testing`]). `bedform check`
 //! runs them; `apply --wait` runs those of the objects it created or changed. A
 //! check only reads: it changes nothing in the account, and it is no part of the
 //! object's spec (it never causes a change).
@@ -228,6 +229,15 @@ pub async fn run(
             aws_name: name.map(str::to_string),
             verdict,
         });
+    }
+    // Guardrails with tests: their texts through ApplyGuardrail.
+    for resource in desired
+        .resources
+        .iter()
+        .filter(|r| !r.guardrail_tests.is_empty() && !r.absent)
+        .filter(|r| only.is_none_or(|only| only.contains(&r.address)))
+    {
+        results.push(crate::kinds::guardrail::testing::run(cloud, resource, observed, stack).await);
     }
     results
 }

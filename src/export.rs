@@ -302,7 +302,9 @@ mod tests {
                 "CustomModelDeployment",
                 "ImportedModel",
                 "DataRetention",
-                "InferenceProfile"
+                "InferenceProfile",
+                "Guardrail",
+                "GuardrailEnforcement"
             ]
         );
         assert!(matches!(

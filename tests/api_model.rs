@@ -225,7 +225,17 @@ fn the_probes_tell_a_rule_that_differs_from_the_model() {
 fn names_and_descriptions_follow_the_api_patterns_and_lengths() {
     let models = Models::load();
     type Check = fn(&str) -> Result<(), names::NameError>;
-    let pairs: [(&str, &str, Check); 17] = [
+    let pairs: [(&str, &str, Check); 19] = [
+        (
+            "bedrock",
+            "GuardrailName",
+            bedform::kinds::guardrail::check_guardrail_name,
+        ),
+        (
+            "bedrock",
+            "GuardrailTopicName",
+            bedform::kinds::guardrail::check_topic_name,
+        ),
         ("bedrock", "JobName", names::check_job_name),
         ("bedrock", "CustomModelName", names::check_model_name),
         ("bedrock", "ProvisionedModelName", names::check_model_name),
@@ -386,6 +396,7 @@ fn tags_follow_the_api_of_each_kind() {
             "TagKey",
             "TagValue",
         ),
+        (Kind::Guardrail, "bedrock", "TagList", "TagKey", "TagValue"),
         (
             Kind::IamRole,
             "iam",
@@ -610,6 +621,141 @@ const REQUIRED: &[(&str, &str, Goes)] = {
             ),
         ),
         (
+            "GuardrailContentPolicy",
+            "filters",
+            Api("bedrock", "GuardrailContentPolicyConfig", "filtersConfig"),
+        ),
+        (
+            "GuardrailContentFilter",
+            "type",
+            Api("bedrock", "GuardrailContentFilterConfig", "type"),
+        ),
+        (
+            "GuardrailContentFilter",
+            "inputStrength",
+            Api("bedrock", "GuardrailContentFilterConfig", "inputStrength"),
+        ),
+        (
+            "GuardrailContentFilter",
+            "outputStrength",
+            Api("bedrock", "GuardrailContentFilterConfig", "outputStrength"),
+        ),
+        (
+            "GuardrailTier",
+            "tierName",
+            Api("bedrock", "GuardrailContentFiltersTierConfig", "tierName"),
+        ),
+        (
+            "GuardrailTopicPolicy",
+            "topics",
+            Api("bedrock", "GuardrailTopicPolicyConfig", "topicsConfig"),
+        ),
+        (
+            "GuardrailTopic",
+            "name",
+            Api("bedrock", "GuardrailTopicConfig", "name"),
+        ),
+        (
+            "GuardrailTopic",
+            "definition",
+            Api("bedrock", "GuardrailTopicConfig", "definition"),
+        ),
+        (
+            "GuardrailWord",
+            "text",
+            Api("bedrock", "GuardrailWordConfig", "text"),
+        ),
+        (
+            "GuardrailManagedWords",
+            "type",
+            Api("bedrock", "GuardrailManagedWordsConfig", "type"),
+        ),
+        (
+            "GuardrailPiiEntity",
+            "type",
+            Api("bedrock", "GuardrailPiiEntityConfig", "type"),
+        ),
+        (
+            "GuardrailPiiEntity",
+            "action",
+            Api("bedrock", "GuardrailPiiEntityConfig", "action"),
+        ),
+        (
+            "GuardrailRegex",
+            "name",
+            Api("bedrock", "GuardrailRegexConfig", "name"),
+        ),
+        (
+            "GuardrailRegex",
+            "pattern",
+            Api("bedrock", "GuardrailRegexConfig", "pattern"),
+        ),
+        (
+            "GuardrailRegex",
+            "action",
+            Api("bedrock", "GuardrailRegexConfig", "action"),
+        ),
+        (
+            "GuardrailContextualGroundingPolicy",
+            "filters",
+            Api(
+                "bedrock",
+                "GuardrailContextualGroundingPolicyConfig",
+                "filtersConfig",
+            ),
+        ),
+        (
+            "GuardrailContextualGroundingFilter",
+            "type",
+            Api(
+                "bedrock",
+                "GuardrailContextualGroundingFilterConfig",
+                "type",
+            ),
+        ),
+        (
+            "GuardrailContextualGroundingFilter",
+            "threshold",
+            Api(
+                "bedrock",
+                "GuardrailContextualGroundingFilterConfig",
+                "threshold",
+            ),
+        ),
+        (
+            "GuardrailAutomatedReasoningPolicy",
+            "policies",
+            Api(
+                "bedrock",
+                "GuardrailAutomatedReasoningPolicyConfig",
+                "policies",
+            ),
+        ),
+        (
+            "GuardrailCrossRegionConfig",
+            "guardrailProfileIdentifier",
+            Api(
+                "bedrock",
+                "GuardrailCrossRegionConfig",
+                "guardrailProfileIdentifier",
+            ),
+        ),
+        (
+            "ModelEnforcement",
+            "includedModels",
+            Api("bedrock", "ModelEnforcement", "includedModels"),
+        ),
+        (
+            "GuardrailTestSpec",
+            "input",
+            Own("a guardrail test is bedform's: the text it sends through ApplyGuardrail"),
+        ),
+        (
+            "GuardrailTestSpec",
+            "expect",
+            Own("a guardrail test is bedform's: what the guardrail must do with its text"),
+        ),
+        (
             "CheckSpec",
             "prompt",
             Own("a smoke check is bedform's: the prompt it sends through Converse"),
@@ -753,6 +899,51 @@ fn every_manifest_enum_value_is_one_the_api_takes() {
         declared.iter().collect::<std::collections::BTreeSet<_>>(),
         modes.iter().collect::<std::collections::BTreeSet<_>>()
     );
+    // A guardrail's enums are the API's, spelled as it spells them.
+    let same = |definition: &str, shapes: &[&str]| {
+        let declared: std::collections::BTreeSet<String> =
+            schema_enum(&schema, definition).into_iter().collect();
+        for shape in shapes {
+            let api: std::collections::BTreeSet<String> =
+                api_enum(&models, "bedrock", shape).into_iter().collect();
+            assert_eq!(declared, api, "{definition} against {shape}");
+        }
+    };
+    same(
+        "GuardrailContentFilterType",
+        &["GuardrailContentFilterType"],
+    );
+    same("GuardrailFilterStrength", &["GuardrailFilterStrength"]);
+    same("GuardrailModality", &["GuardrailModality"]);
+    same(
+        "GuardrailAction",
+        &[
+            "GuardrailContentFilterAction",
+            "GuardrailTopicAction",
+            "GuardrailWordAction",
+            "GuardrailContextualGroundingAction",
+        ],
+    );
+    same(
+        "GuardrailSensitiveInformationAction",
+        &["GuardrailSensitiveInformationAction"],
+    );
+    same(
+        "GuardrailTierName",
+        &[
+            "GuardrailContentFiltersTierName",
+            "GuardrailTopicsTierName",
+            "GuardrailContextualGroundingTierName",
+        ],
+    );
+    same("GuardrailTopicType", &["GuardrailTopicType"]);
+    same("GuardrailManagedWordsType", &["GuardrailManagedWordsType"]);
+    same(
+        "GuardrailContextualGroundingFilterType",
+        &["GuardrailContextualGroundingFilterType"],
+    );
+    same("GuardrailPiiEntityType", &["GuardrailPiiEntityType"]);
+    same("SelectiveGuardingMode", &["SelectiveGuardingMode"]);
     // `sse: s3 | kms` are S3's `AES256` and `aws:kms`.
     let algorithms = api_enum(&models, "s3", "ServerSideEncryption");
     for value in schema_enum(&schema, "Sse") {
@@ -982,6 +1173,93 @@ fn counts_are_bounded_as_the_api_bounds_them() {
     };
     assert!(validates(&throughput(least)));
     assert!(!validates(&throughput(least - 1)));
+}
+
+/// A guardrail with `policy` (a line of its spec).
+fn guardrail(policy: &str) -> String {
+    format!(
+        "apiVersion: bedform/v1\nkind: Guardrail\nmetadata: {{name: limits}}\nspec:\n  blockedInputMessaging: no\n  blockedOutputsMessaging: no\n  {policy}\n"
+    )
+}
+
+#[test]
+fn guardrail_counts_are_bounded_as_the_api_bounds_them() {
+    let models = Models::load();
+    const TYPES: [&str; 6] = [
+        "SEXUAL",
+        "VIOLENCE",
+        "HATE",
+        "INSULTS",
+        "MISCONDUCT",
+        "PROMPT_ATTACK",
+    ];
+    let content = models.bounds("bedrock", "GuardrailContentFiltersConfig");
+    assert_eq!(content.max, Some(TYPES.len()));
+    assert_counts("contentPolicy.filters", &content, |n| {
+        guardrail(&format!(
+            "contentPolicy: {{filters: {}}}",
+            list(n, |i| format!(
+                "{{type: {}, inputStrength: HIGH, outputStrength: NONE}}",
+                TYPES[i.min(TYPES.len() - 1)]
+            ))
+        ))
+    });
+    assert_counts(
+        "topicPolicy.topics",
+        &models.bounds("bedrock", "GuardrailTopicsConfig"),
+        |n| {
+            guardrail(&format!(
+                "topicPolicy: {{topics: {}}}",
+                list(n, |i| format!("{{name: t{i}, definition: d}}"))
+            ))
+        },
+    );
+    assert_counts(
+        "a topic's examples",
+        &models.bounds("bedrock", "GuardrailTopicExamples"),
+        |n| {
+            guardrail(&format!(
+                "topicPolicy: {{topics: [{{name: t, definition: d, examples: {}}}]}}",
+                list(n, |i| format!("e{i}"))
+            ))
+        },
+    );
+    assert_counts(
+        "sensitiveInformationPolicy.regexes",
+        &models.bounds("bedrock", "GuardrailRegexesConfig"),
+        |n| {
+            guardrail(&format!(
+                "sensitiveInformationPolicy: {{piiEntities: [{{type: EMAIL, action: BLOCK}}], regexes: {}}}",
+                list(n, |i| format!("{{name: r{i}, pattern: x, action: BLOCK}}"))
+            ))
+        },
+    );
+    assert_counts(
+        "automatedReasoningPolicy.policies",
+        &models.bounds(
+            "bedrock",
+            "GuardrailAutomatedReasoningPolicyConfigPoliciesList",
+        ),
+        |n| {
+            guardrail(&format!(
+                "automatedReasoningPolicy: {{policies: {}}}",
+                list(n, |i| format!(
+                    "\"arn:aws:bedrock:us-east-1:123456789012:automated-reasoning-policy/abcdefghijk{i}\""
+                ))
+            ))
+        },
+    );
+    // Messages and descriptions: the API's lengths.
+    let messaging = models.bounds("bedrock", "GuardrailBlockedMessaging");
+    let max = messaging.max.expect("a most");
+    let with_message = |n: usize| {
+        format!(
+            "apiVersion: bedform/v1\nkind: Guardrail\nmetadata: {{name: limits}}\nspec:\n  blockedInputMessaging: \"{}\"\n  blockedOutputsMessaging: no\n  wordPolicy: {{managedWordLists: [{{type: PROFANITY}}]}}\n",
+            "m".repeat(n)
+        )
+    };
+    assert!(validates(&with_message(max)));
+    assert!(!validates(&with_message(max + 1)));
 }
 
 #[test]

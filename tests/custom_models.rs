@@ -9,7 +9,7 @@ mod common;
 mod support;
 
 use bedform::plan::{Action, Op, Plan};
-use common::{Account, change, changes, fast_clock};
+use common::{Account, change, changes, edit, fast_clock};
 use support::Moto;
 use tempfile::TempDir;
 
@@ -49,15 +49,6 @@ spec:
 "#;
 
 const V2: &str = "s3://acme-models/nova-lite-sft-v2/";
-
-fn edit(text: &str, from: &str, to: &str) -> String {
-    assert_eq!(
-        text.matches(from).count(),
-        1,
-        "`{from}` once in the manifest"
-    );
-    text.replacen(from, to, 1)
-}
 
 fn acting(plan: &Plan) -> Vec<String> {
     plan.changes

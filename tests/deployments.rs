@@ -10,7 +10,7 @@ mod support;
 use bedform::apply::Outcome;
 use bedform::cloud::sandbox::Timing;
 use bedform::plan::{Action, Op, Plan};
-use common::{Account, change, changes, fast_clock, outcome_of, runtime};
+use common::{Account, acting, change, changes, edit, fast_clock, outcome_of, runtime};
 use serde_json::json;
 use support::Moto;
 use tempfile::TempDir;
@@ -57,23 +57,6 @@ spec:
 
 fn fast() -> Timing {
     fast_clock(0.2, 0.1)
-}
-
-fn edit(text: &str, from: &str, to: &str) -> String {
-    assert_eq!(
-        text.matches(from).count(),
-        1,
-        "`{from}` once in the manifest"
-    );
-    text.replacen(from, to, 1)
-}
-
-fn acting(plan: &Plan) -> Vec<String> {
-    plan.changes
-        .iter()
-        .filter(|c| c.is_change())
-        .map(|c| format!("{} {:?}", c.address, c.action))
-        .collect()
 }
 
 fn model_of(account_plan: &Plan) -> String {

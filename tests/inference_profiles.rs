@@ -7,8 +7,8 @@
 mod common;
 mod support;
 
-use bedform::plan::{Action, Op, Plan};
-use common::{Account, change, fast_clock};
+use bedform::plan::{Action, Op};
+use common::{Account, acting, change, edit, fast_clock};
 use support::Moto;
 use tempfile::TempDir;
 
@@ -28,23 +28,6 @@ spec:
   tags: {app: support}
   check: {prompt: "Say OK", expect: "OK"}
 "#;
-
-fn edit(text: &str, from: &str, to: &str) -> String {
-    assert_eq!(
-        text.matches(from).count(),
-        1,
-        "`{from}` once in the manifest"
-    );
-    text.replacen(from, to, 1)
-}
-
-fn acting(plan: &Plan) -> Vec<String> {
-    plan.changes
-        .iter()
-        .filter(|c| c.is_change())
-        .map(|c| format!("{} {:?}", c.address, c.action))
-        .collect()
-}
 
 #[tokio::test]
 async fn tags_change_in_place_and_everything_else_replaces() {

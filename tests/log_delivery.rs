@@ -8,7 +8,7 @@ mod common;
 mod support;
 
 use bedform::plan::Action;
-use common::{Account, change, fast_clock};
+use common::{Account, change, edit, fast_clock};
 use support::Moto;
 use tempfile::TempDir;
 
@@ -39,15 +39,6 @@ spec:
   destination: {logGroup: {ref: kb-log-group}}
   tags: {team: search}
 "#;
-
-fn edit(text: &str, from: &str, to: &str) -> String {
-    assert_eq!(
-        text.matches(from).count(),
-        1,
-        "`{from}` once in the manifest"
-    );
-    text.replacen(from, to, 1)
-}
 
 #[tokio::test]
 async fn made_together_retagged_in_place_remade_for_a_new_destination() {

@@ -8,7 +8,7 @@ mod support;
 
 use bedform::cloud::sandbox::Timing;
 use bedform::plan::{Action, Op};
-use common::{Account, change, fast_clock};
+use common::{Account, change, edit, fast_clock};
 use serde_json::json;
 use support::Moto;
 use tempfile::TempDir;
@@ -53,15 +53,6 @@ metadata: {name: serving}
 spec:
   model: {ref: reinforce}
 "#;
-
-fn edit(text: &str, from: &str, to: &str) -> String {
-    assert_eq!(
-        text.matches(from).count(),
-        1,
-        "`{from}` once in the manifest"
-    );
-    text.replacen(from, to, 1)
-}
 
 /// The errors `validate` prints for `text`, or none.
 fn problems(text: &str) -> String {

@@ -33,6 +33,8 @@ pub fn face(kind: Kind) -> &'static dyn AwsFace {
         Kind::DataRetention => &r::data_retention::aws::AWS,
         Kind::InferenceProfile => &r::inference_profile::aws::AWS,
         Kind::LogDelivery => &r::log_delivery::aws::AWS,
+        Kind::Guardrail => &r::guardrail::aws::AWS,
+        Kind::GuardrailEnforcement => &r::guardrail_enforcement::aws::AWS,
     }
 }
 
@@ -96,6 +98,21 @@ impl Cloud for Aws {
 
     fn inference_unavailable(&self) -> Option<&'static str> {
         None
+    }
+
+    fn guardrails_unavailable(&self) -> Option<&'static str> {
+        None
+    }
+
+    async fn apply_guardrail(
+        &self,
+        guardrail_id: &str,
+        version: &str,
+        name: &str,
+        source: crate::model::check::GuardrailSource,
+        text: &str,
+    ) -> Result<crate::model::check::GuardrailOutcome, CloudError> {
+        crate::cloud::aws::apply_guardrail(self, guardrail_id, version, name, source, text).await
     }
 
     fn poll_interval(&self) -> Duration {

@@ -33,6 +33,8 @@ pub fn face(kind: Kind) -> &'static dyn SandboxFace {
         Kind::DataRetention => &r::data_retention::sandbox::SANDBOX,
         Kind::InferenceProfile => &r::inference_profile::sandbox::SANDBOX,
         Kind::LogDelivery => &r::log_delivery::sandbox::SANDBOX,
+        Kind::Guardrail => &r::guardrail::sandbox::SANDBOX,
+        Kind::GuardrailEnforcement => &r::guardrail_enforcement::sandbox::SANDBOX,
     }
 }
 
@@ -203,7 +205,7 @@ impl Cloud for Sandbox {
                 attrs,
                 tags,
                 current_name,
-                ..
+                fields,
             } => {
                 let operation = format!("Update{kind} {name}");
                 let face = face(known(kind, &operation)?);
@@ -215,6 +217,7 @@ impl Cloud for Sandbox {
                         attrs,
                         tags,
                         current: current_name.as_deref(),
+                        fields,
                         operation: &operation,
                         now: at,
                     },
@@ -269,6 +272,12 @@ impl Cloud for Sandbox {
     fn inference_unavailable(&self) -> Option<&'static str> {
         Some(
             "the sandbox simulates no model, so it cannot run model inference; checks run against AWS",
+        )
+    }
+
+    fn guardrails_unavailable(&self) -> Option<&'static str> {
+        Some(
+            "the sandbox runs no guardrail policy, so it cannot run guardrail tests; they run against AWS",
         )
     }
 

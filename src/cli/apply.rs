@@ -411,7 +411,7 @@ pub(super) fn print_interrupted(global: &Global, paths: &[PathBuf], report: &app
 }
 
 /// After `apply --wait`: the checks of the throughputs this apply created or
-/// changed, now in service. `Some(false)` when one failed.
+/// changed, now in service, and the tests of the guardrails it changed. `Some(false)` when one failed.
 pub(super) async fn checks_after_apply(
     cloud: &dyn Cloud,
     desired: &DesiredStack,
@@ -421,13 +421,30 @@ pub(super) async fn checks_after_apply(
         .results
         .iter()
         .filter(|r| matches!(r.outcome, Outcome::Done))
-        .filter(|r| desired.get(&r.address).is_some_and(|d| d.check.is_some()))
+        .filter(|r| {
+            desired
+                .get(&r.address)
+                .is_some_and(|d| d.check.is_some() || !d.guardrail_tests.is_empty())
+        })
         .map(|r| r.address.clone())
         .collect();
     if changed.is_empty() {
         return Ok(None);
     }
-    if let Some(why) = cloud.inference_unavailable() {
+    let declares = |pick: fn(&crate::model::DesiredResource) -> bool| {
+        changed.iter().any(|a| desired.get(a).is_some_and(pick))
+    };
+    let smoke = declares(|d| d.check.is_some());
+    let guarded = declares(|d| !d.guardrail_tests.is_empty());
+    // Not run when nothing they need is there: models, guardrails, or both.
+    let unavailable = match (smoke, guarded) {
+        (true, false) => cloud.inference_unavailable(),
+        (false, true) => cloud.guardrails_unavailable(),
+        _ => cloud
+            .guardrails_unavailable()
+            .and(cloud.inference_unavailable()),
+    };
+    if let Some(why) = unavailable {
         crate::outln!("\nChecks not run: {why}.");
         return Ok(None);
     }

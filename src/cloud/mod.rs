@@ -61,6 +61,28 @@ pub trait Cloud: Send + Sync {
     fn inference_unavailable(&self) -> Option<&'static str> {
         Some("this account cannot run model inference")
     }
+    /// Why this account cannot run guardrail tests, if it cannot.
+    fn guardrails_unavailable(&self) -> Option<&'static str> {
+        Some("this account cannot run guardrails")
+    }
+    /// Sends `text` through guardrail `guardrail_id` (named `name`) at `version`
+    /// (a number or `DRAFT`) with the Bedrock Runtime `ApplyGuardrail` API.
+    async fn apply_guardrail(
+        &self,
+        guardrail_id: &str,
+        version: &str,
+        name: &str,
+        source: crate::model::check::GuardrailSource,
+        text: &str,
+    ) -> Result<crate::model::check::GuardrailOutcome, CloudError> {
+        let _ = (guardrail_id, source, text);
+        Err(CloudError::new(
+            ErrorClass::Fatal,
+            format!("bedrock:ApplyGuardrail on guardrail {name} version {version}"),
+            self.guardrails_unavailable()
+                .unwrap_or("this account cannot run guardrails"),
+        ))
+    }
     /// Sends `prompt` as one user message to the provisioned model `model_arn`
     /// (named `name`, for messages) through the Converse API.
     async fn converse(

@@ -42,6 +42,11 @@ pub trait ResourceSpec: fmt::Debug + Send + Sync {
     fn smoke_check(&self) -> Option<crate::model::check::SmokeCheck> {
         None
     }
+    /// The guardrail tests the spec declares (a `Guardrail`'s `tests`), run by
+    /// `bedform check` and `apply --wait`; no part of the spec hash.
+    fn guardrail_tests(&self) -> Vec<crate::model::check::GuardrailTest> {
+        Vec::new()
+    }
     /// Whether what an earlier spec of the resource made is kept once superseded
     /// (a job's `supersededModel: keep`); no part of the spec hash either.
     fn keeps_superseded(&self) -> bool {
@@ -161,6 +166,12 @@ pub trait KindBehaviour: Sync {
     ) -> Result<Exported, NotExported> {
         Err(NotExported::Kind)
     }
+    /// Attributes of the desired state that AWS does not hold (a guardrail's
+    /// `publishVersion`, which says what apply does): never compared with what
+    /// was read.
+    fn not_held(&self) -> &'static [&'static str] {
+        &[]
+    }
     /// True when a change of `field` (top-level attribute name) can only be made by
     /// replacing the resource.
     fn forces_replacement(&self, _field: &str) -> bool {
@@ -177,6 +188,17 @@ pub trait KindBehaviour: Sync {
     /// the kind's facts say what tags it takes.
     fn taggable(&self) -> bool {
         self.kind().facts().tags.is_some()
+    }
+    /// The value of `${NAME.attr}` for an attribute only the account tells (a
+    /// guardrail's `version`), as this plan leaves it: `None` when the kind has
+    /// no such attribute, `Err` with the reason when it cannot be known.
+    fn plan_attribute(
+        &self,
+        _cx: &PlanCx<'_>,
+        _desired: &DesiredResource,
+        _attr: &str,
+    ) -> Option<Result<String, String>> {
+        None
     }
     /// Plans a declared resource against the account (most kinds:
     /// [`crate::kinds::lifecycle::plan_declared`]).
@@ -451,6 +473,7 @@ pub fn desired_resource(
         depends_on,
         source,
         check: spec.smoke_check(),
+        guardrail_tests: spec.guardrail_tests(),
         keeps_superseded: spec.keeps_superseded(),
     }
 }

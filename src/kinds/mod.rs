@@ -24,6 +24,8 @@ pub mod bucket;
 pub mod custom_model_deployment;
 pub mod customization_job;
 pub mod data_retention;
+pub mod guardrail;
+pub mod guardrail_enforcement;
 pub mod iam_role;
 pub mod imported_model;
 pub mod inference_profile;
@@ -52,6 +54,8 @@ impl Kind {
             Kind::DataRetention => &r::data_retention::FACTS,
             Kind::InferenceProfile => &r::inference_profile::FACTS,
             Kind::LogDelivery => &r::log_delivery::FACTS,
+            Kind::Guardrail => &r::guardrail::FACTS,
+            Kind::GuardrailEnforcement => &r::guardrail_enforcement::FACTS,
         }
     }
 
@@ -72,6 +76,8 @@ impl Kind {
             Kind::DataRetention => &r::data_retention::BEHAVIOUR,
             Kind::InferenceProfile => &r::inference_profile::BEHAVIOUR,
             Kind::LogDelivery => &r::log_delivery::BEHAVIOUR,
+            Kind::Guardrail => &r::guardrail::BEHAVIOUR,
+            Kind::GuardrailEnforcement => &r::guardrail_enforcement::BEHAVIOUR,
         }
     }
 
@@ -113,6 +119,10 @@ impl Kind {
             Kind::DataRetention => Some(again::<r::data_retention::RetentionState>(attrs)),
             Kind::InferenceProfile => Some(again::<r::inference_profile::ProfileState>(attrs)),
             Kind::LogDelivery => Some(again::<r::log_delivery::DeliveryState>(attrs)),
+            Kind::Guardrail => Some(again::<r::guardrail::GuardrailState>(attrs)),
+            Kind::GuardrailEnforcement => {
+                Some(again::<r::guardrail_enforcement::EnforcementState>(attrs))
+            }
         }
     }
 
@@ -212,6 +222,8 @@ registry! {
     DataRetention => data_retention::DataRetentionSpec,
     InferenceProfile => inference_profile::InferenceProfileSpec,
     LogDelivery => log_delivery::LogDeliverySpec,
+    Guardrail => guardrail::GuardrailSpec,
+    GuardrailEnforcement => guardrail_enforcement::GuardrailEnforcementSpec,
 }
 
 #[cfg(test)]
@@ -251,7 +263,15 @@ mod tests {
             .into_iter()
             .filter(|k| k.facts().singleton)
             .collect();
-        assert_eq!(singletons, [InvocationLogging, ModelAccess, DataRetention]);
+        assert_eq!(
+            singletons,
+            [
+                InvocationLogging,
+                ModelAccess,
+                DataRetention,
+                GuardrailEnforcement
+            ]
+        );
         let arn_unknown: Vec<Kind> = Kind::ALL
             .into_iter()
             .filter(|k| k.declarable() && !k.facts().arn_known_before_apply)
@@ -267,7 +287,9 @@ mod tests {
                 ImportedModel,
                 DataRetention,
                 InferenceProfile,
-                LogDelivery
+                LogDelivery,
+                Guardrail,
+                GuardrailEnforcement
             ]
         );
         assert_eq!(
@@ -329,7 +351,15 @@ mod tests {
             .collect();
         assert_eq!(not_exported, [ModelAccess, CustomModel, LogDelivery]);
         let sensitive: Vec<&str> = Kind::sensitive_members().collect();
-        assert_eq!(sensitive, ["useCaseForm", "requestMetadataFilters"]);
+        assert_eq!(
+            sensitive,
+            [
+                "useCaseForm",
+                "requestMetadataFilters",
+                "definition",
+                "examples"
+            ]
+        );
     }
 
     #[test]
@@ -351,6 +381,8 @@ mod tests {
                 pair[1]
             );
         }
+        // A guardrail cannot be deleted while the account enforces it.
+        assert!(GuardrailEnforcement.facts().teardown_rank < Guardrail.facts().teardown_rank);
         // Both serve a model: they go together, before it.
         assert_eq!(
             ProvisionedThroughput.facts().teardown_rank,
@@ -420,6 +452,11 @@ mod tests {
             (ImportedModel, "InProgress", Transitional),
             (ImportedModel, "Completed", Ready),
             (ImportedModel, "Failed", Failed),
+            (Guardrail, "CREATING", Transitional),
+            (Guardrail, "VERSIONING", Transitional),
+            (Guardrail, "READY", Ready),
+            (Guardrail, "FAILED", Failed),
+            (Guardrail, "Ready", Undocumented),
             (Bucket, "InProgress", Ready),
             (IamRole, "Failed", Ready),
         ];

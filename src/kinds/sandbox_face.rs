@@ -78,6 +78,8 @@ pub struct Update<'a> {
     pub tags: &'a BTreeMap<String, String>,
     /// The name it has now, when the update renames it.
     pub current: Option<&'a str>,
+    /// Top-level attributes that change.
+    pub fields: &'a [String],
     pub operation: &'a str,
     pub now: f64,
 }

@@ -279,12 +279,14 @@ pub fn validate(
                     "name" => true,
                     "arn" => Kind::parse(target_kind)
                         .is_some_and(|kind| kind.facts().arn_known_before_apply),
+                    // Known once the account is read: planned with it.
+                    "version" => target_kind == crate::kinds::guardrail::KIND,
                     _ => false,
                 };
                 if !known {
                     diagnostics.push(
                         Diagnostic::at(loc, format!("`${{{}.{attr}}}`: a {target_kind} has no attribute `{attr}` known before apply", reference.target))
-                            .with_hint("attributes are `arn` and `name` (custom models: `name` only); use `{ref: NAME}` for a job's model"),
+                            .with_hint("attributes are `arn` and `name` (custom models: `name` only; a Guardrail's `version` too); use `{ref: NAME}` for a job's model"),
                     );
                 }
             }

@@ -21,11 +21,13 @@ pub enum Kind {
     DataRetention,
     InferenceProfile,
     LogDelivery,
+    Guardrail,
+    GuardrailEnforcement,
 }
 
 impl Kind {
     /// Every kind, in the order the manifests document them.
-    pub const ALL: [Kind; 13] = [
+    pub const ALL: [Kind; 15] = [
         Kind::Bucket,
         Kind::LogGroup,
         Kind::IamRole,
@@ -39,6 +41,8 @@ impl Kind {
         Kind::DataRetention,
         Kind::InferenceProfile,
         Kind::LogDelivery,
+        Kind::Guardrail,
+        Kind::GuardrailEnforcement,
     ];
 
     /// The kind's name, as manifests, plans and ownership tags write it.
@@ -57,6 +61,8 @@ impl Kind {
             Kind::DataRetention => "DataRetention",
             Kind::InferenceProfile => "InferenceProfile",
             Kind::LogDelivery => "LogDelivery",
+            Kind::Guardrail => "Guardrail",
+            Kind::GuardrailEnforcement => "GuardrailEnforcement",
         }
     }
 
@@ -80,7 +86,9 @@ impl Kind {
             | Kind::ImportedModel
             | Kind::DataRetention
             | Kind::InferenceProfile
-            | Kind::LogDelivery => true,
+            | Kind::LogDelivery
+            | Kind::Guardrail
+            | Kind::GuardrailEnforcement => true,
         }
     }
 }

@@ -114,6 +114,9 @@ pub struct DesiredResource {
     /// A smoke check of the resource once it serves (never compared with AWS).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub check: Option<SmokeCheck>,
+    /// A guardrail's tests, run like a smoke check (never compared with AWS).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub guardrail_tests: Vec<check::GuardrailTest>,
     /// What an earlier spec made is kept once superseded (a CustomizationJob's
     /// `supersededModel: keep`), instead of deleted.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]

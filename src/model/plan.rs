@@ -205,6 +205,11 @@ pub struct Change {
     /// Deletes data (objects, log events, a trained model).
     #[serde(default, skip_serializing_if = "is_false")]
     pub deletes_data: bool,
+    /// Changes what every model invocation in the region may do or how its data
+    /// is kept (a guardrail loosened, the enforced guardrail, data retention):
+    /// its warnings head the pull-request comment.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub governs: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -238,6 +243,7 @@ impl Change {
             cost: None,
             retrains: false,
             deletes_data: false,
+            governs: false,
             status: None,
             status_message: None,
             waits_on: None,

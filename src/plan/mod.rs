@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 
 use crate::kinds::PlanCx;
 pub use crate::model::plan::*;
-use crate::model::{DesiredStack, ObservedAccount, ObservedResource, Scope};
+use crate::model::{DesiredResource, DesiredStack, ObservedAccount, ObservedResource, Scope};
 
 /// Facts that move while nothing the plan depends on does (a job's stage and
 /// percentage). Fingerprints leave them out so progress alone never makes a saved
@@ -30,6 +30,21 @@ pub fn plan(desired: &DesiredStack, observed: &ObservedAccount, options: &PlanOp
     let mut changes = Vec::new();
     for resource in &desired.resources {
         if let Some(behaviour) = crate::kinds::behaviour(&resource.address.kind) {
+            let resolved = match with_plan_attributes(&cx, resource) {
+                Ok(resolved) => resolved,
+                Err(reason) => {
+                    let mut change = Change::new(
+                        resource.address.clone(),
+                        resource.aws_name.clone(),
+                        Action::Refused,
+                    )
+                    .because(reason);
+                    change.source = Some(resource.source.clone());
+                    changes.push(change);
+                    continue;
+                }
+            };
+            let resource = resolved.as_ref().unwrap_or(resource);
             for mut change in behaviour.plan(&cx, resource) {
                 change
                     .depends_on
@@ -70,6 +85,69 @@ pub fn plan(desired: &DesiredStack, observed: &ObservedAccount, options: &PlanOp
         changes,
         summary,
     }
+}
+
+/// `resource` with its `${NAME.attr}` placeholders for what only the account
+/// tells (a guardrail's `version`) resolved as this plan leaves it, and its spec
+/// hash moved with them; `None` when it has none; the reason when one cannot be
+/// known.
+fn with_plan_attributes(
+    cx: &PlanCx<'_>,
+    resource: &DesiredResource,
+) -> Result<Option<DesiredResource>, String> {
+    use crate::syntax::refs::{Placeholder, interpolate};
+    let problem: std::cell::RefCell<Option<String>> = std::cell::RefCell::new(None);
+    let resolve = |placeholder: &Placeholder| -> Option<String> {
+        let Placeholder::Attr { name, attr } = placeholder else {
+            return None;
+        };
+        if matches!(attr.as_str(), "arn" | "name") {
+            return None;
+        }
+        let target = cx
+            .desired
+            .resources
+            .iter()
+            .find(|r| r.address.name == *name)?;
+        match crate::kinds::behaviour(&target.address.kind)?.plan_attribute(cx, target, attr)? {
+            Ok(value) => Some(value),
+            Err(reason) => {
+                problem
+                    .borrow_mut()
+                    .get_or_insert(format!("`${{{name}.{attr}}}`: {reason}"));
+                None
+            }
+        }
+    };
+    fn walk(value: &Value, resolve: &dyn Fn(&Placeholder) -> Option<String>) -> Value {
+        match value {
+            Value::String(text) if text.contains("${") => Value::String(interpolate(text, resolve)),
+            Value::Array(items) => Value::Array(items.iter().map(|v| walk(v, resolve)).collect()),
+            Value::Object(map) => Value::Object(
+                map.iter()
+                    .map(|(k, v)| (k.clone(), walk(v, resolve)))
+                    .collect(),
+            ),
+            other => other.clone(),
+        }
+    }
+    let attrs = Value::Object(resource.attrs.clone());
+    let resolved = walk(&attrs, &resolve);
+    if let Some(reason) = problem.into_inner() {
+        return Err(reason);
+    }
+    if resolved == attrs {
+        return Ok(None);
+    }
+    let mut out = resource.clone();
+    out.spec_hash = crate::hash::spec_hash(&serde_json::json!({
+        "spec": resource.spec_hash,
+        "resolved": resolved,
+    }));
+    if let Value::Object(map) = resolved {
+        out.attrs = map;
+    }
+    Ok(Some(out))
 }
 
 /// What to read of the account for `desired`: what each declared resource's kind

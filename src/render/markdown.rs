@@ -224,6 +224,16 @@ fn warnings(plan: &Plan) -> Vec<String> {
             ));
         }
     }
+    // What governs every model invocation is said first, whatever the action.
+    for change in plan.changes.iter().filter(|c| c.governs && c.is_change()) {
+        for warning in &change.warnings {
+            warnings.push(format!(
+                "🛡️ **{}** {}",
+                name(&change.address.to_string()),
+                prose(warning)
+            ));
+        }
+    }
     for (change, purchase) in plan.purchases() {
         warnings.push(format!(
             "💰 **{}** buys {} model unit(s) of {} with a **{}** commitment (apply needs `--allow-commitment`)",

@@ -311,3 +311,22 @@ where
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
     }
 }
+
+/// `text` with `from`, which it must hold exactly once, replaced by `to`.
+pub fn edit(text: &str, from: &str, to: &str) -> String {
+    assert_eq!(
+        text.matches(from).count(),
+        1,
+        "`{from}` once in the manifest"
+    );
+    text.replacen(from, to, 1)
+}
+
+/// The changes a plan would make, as `Kind/name Action`.
+pub fn acting(plan: &Plan) -> Vec<String> {
+    plan.changes
+        .iter()
+        .filter(|c| c.is_change())
+        .map(|c| format!("{} {:?}", c.address, c.action))
+        .collect()
+}

@@ -369,6 +369,15 @@ impl Moto {
             .unwrap_or_default()
     }
 
+    /// The ApplyGuardrail requests the stub received:
+    /// `{"guardrailIdentifier", "guardrailVersion", "body"}` each.
+    pub fn guardrail_applications(&self) -> Vec<serde_json::Value> {
+        control(self.proxy_port, "GET", "/__apply_guardrail", "")["requests"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
     /// How long a throughput stays Creating (or Updating) before it is InService.
     pub fn set_creating_seconds(&self, seconds: f64) {
         let body = serde_json::json!({ "creatingSeconds": seconds });

@@ -1,4 +1,4 @@
-"""Loopback proxy between bedform's tests and moto_server.
+r"""Loopback proxy between bedform's tests and moto_server.
 
 It works around moto 5.2.5's deviations from AWS, each named where it is handled:
 - Bedrock times come back as "2026-11-25 01:33:32"; AWS sends RFC 3339, which the
@@ -46,6 +46,60 @@ It works around moto 5.2.5's deviations from AWS, each named where it is handled
   tokens, ACTIVE from the create on, the models a profile routes to (the one
   foundation model, or the regions of a system profile), pages of two, tags on
   their ARNs.
+- moto has no guardrails. The stub answers Create, Get, Update, List and
+  DeleteGuardrail and CreateGuardrailVersion: names unique in the region, client
+  request tokens (a guardrail's, and a version's within its guardrail), the config
+  kept as GetGuardrail shapes it and echoed as sent: each `...PolicyConfig` as its
+  policy, `crossRegionConfig` as `crossRegionDetails`, `kmsKeyId` as `kmsKeyArn`
+  (the API answers key ARNs only: a key id is made its ARN, an alias resolved to
+  its key in moto's KMS, or where moto has none to a key named after the alias).
+  A guardrail profile id over the 30 characters GetGuardrail can answer is not
+  found, a regex Python cannot compile a ValidationException. An update replaces
+  the DRAFT's whole config (a policy left out is removed). After each write the
+  first read of the guardrail (GetGuardrail, or a ListGuardrails page that lists
+  it) reports CREATING, UPDATING or VERSIONING and later reads READY; updating or
+  versioning a guardrail not READY is a ConflictException. A version is the DRAFT
+  frozen under the next number (numbers never reused), with the version's own
+  description, always READY. ListGuardrails lists each DRAFT, or with
+  `guardrailIdentifier` every version of one, in pages of two (fewer if
+  `maxResults` says so); tags on guardrail ARNs. The region's one enforced
+  guardrail configuration (Put, List and DeleteEnforcedGuardrailConfiguration)
+  names an existing numbered version; while it does, neither that version nor its
+  guardrail can be deleted (ResourceInUseException). ConflictException and
+  ResourceInUseException are 400, as the model has them.
+- moto has no ApplyGuardrail (POST /guardrail/{id}/version/{version}/apply, sent to
+  the same endpoint URL). The stub applies the DRAFT or a numbered version, whatever
+  its status, with a deterministic classifier. The text is the content's text
+  blocks joined with "\n" (qualifiers and images ignored). Each entry of a policy
+  is read on the source's side (`input...` for INPUT, `output...` for OUTPUT):
+  skipped if its `...Enabled` is false; its action is `...Action`, else BLOCK (PII
+  and regex entries: else their `action`), reported as BLOCKED, ANONYMIZED or
+  NONE. Entries are taken in their order, and a term "occurs" where it matches
+  ASCII-case-insensitively with no [A-Za-z0-9_] right before or after it. Each
+  occurrence or match is reported as found in the text, in the text's order:
+  - custom words: `customWords` {match, action, detected};
+  - a PROFANITY list: the words damn, crap, bloody, as `managedWordLists`;
+  - PII, each entry on its own, by regex (other types never detected): EMAIL
+    `[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}`, PHONE `\+?\d[\d -]{7,}\d`,
+    US_SOCIAL_SECURITY_NUMBER `\b\d{3}-\d{2}-\d{4}\b`, IP_ADDRESS
+    `\b\d{1,3}(?:\.\d{1,3}){3}\b`, each match as `piiEntities`;
+  - regexes: each non-empty match of `pattern` as `regexes` {name, match, regex};
+  - denied topics: words are the lowercased text split on [^a-z0-9], those of 4
+    characters or more not in `TOPIC_STOP_WORDS`, less one trailing "s" when longer
+    than 4; a topic whose name, definition and examples share a word with the text
+    is reported once {name, type: DENY, action, detected};
+  - content filters whose strength on the source is not NONE (PROMPT_ATTACK on
+    INPUT only), once each {type, confidence: HIGH, filterStrength, action,
+    detected} when one of their `CONTENT_TRIGGERS` occurs;
+  - contextual grounding and automated reasoning are not evaluated.
+  Anything BLOCKED: GUARDRAIL_INTERVENED, "Guardrail blocked.", the blocked
+  messaging of the source as the one output; else anything ANONYMIZED:
+  GUARDRAIL_INTERVENED, "Guardrail masked.", the text with each ANONYMIZED match
+  replaced by {TYPE} (PII) or {name} (regex), left to right, the longer of matches
+  starting together first, a match overlapping one replaced dropped; else NONE and
+  no output. One assessment of the policies that reported anything (none if
+  nothing was); usage 1 unit for each policy the guardrail has. `outputScope` is
+  not heeded.
 - moto has no Bedrock Runtime. The stub answers Converse
   (POST /model/{modelId}/converse, which the SDK sends to the same endpoint URL)
   for a provisioned model that is InService, a deployment that is Active, an
@@ -74,6 +128,8 @@ faults the tests configure at run time (see `Faults`):
 - POST /__converse with JSON {"reply", "delayMs", "error": {"status", "code",
   "message"}} sets how the stub answers Converse from then on; GET /__converse
   lists the Converse requests received ({"modelId", "body"}).
+- GET /__apply_guardrail: the ApplyGuardrail requests received
+  ({"guardrailIdentifier", "guardrailVersion", "body"}).
 - POST /__throughput with JSON {"creatingSeconds"}: how long a throughput stays
   Creating (or Updating) from then on (1 s unless set).
 - POST /__reset: empties moto and the stub, the counts, the kept bodies (the
@@ -92,6 +148,7 @@ Control requests (paths starting /__) are never counted, faulted or held.
 Usage: python moto_proxy.py LISTEN_PORT MOTO_PORT
 """
 
+import copy
 import http.client
 import json
 import random
@@ -102,6 +159,7 @@ import sys
 import threading
 import time
 import urllib.parse
+import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from service_model import Checker
@@ -109,6 +167,7 @@ from service_model import Checker
 LISTEN_PORT = int(sys.argv[1])
 MOTO_PORT = int(sys.argv[2])
 CONVERSE = re.compile(r"^/model/([^/]+)/converse$")
+APPLY_GUARDRAIL = re.compile(r"^/guardrail/([^/]*)/version/([^/]*)/apply$")
 TIME = re.compile(rb'"(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(?:\.\d+)?"')
 COUNTS = {}
 SEQUENCE = []  # operations in order of arrival, named as in the counts
@@ -136,11 +195,15 @@ STUB_OPERATIONS = {
     "CreateCustomModel", "GetAccountDataRetention", "PutAccountDataRetention",
     "CreateInferenceProfile", "GetInferenceProfile", "ListInferenceProfiles",
     "DeleteInferenceProfile",
+    "CreateGuardrail", "GetGuardrail", "UpdateGuardrail", "ListGuardrails",
+    "CreateGuardrailVersion", "DeleteGuardrail", "PutEnforcedGuardrailConfiguration",
+    "ListEnforcedGuardrailsConfiguration", "DeleteEnforcedGuardrailConfiguration",
+    "ApplyGuardrail",
 }
 # The ARNs of the objects the stub holds, whose tags it keeps.
 STUB_ARNS = (
     ":provisioned-model/", ":custom-model-deployment/", ":model-import-job/", ":imported-model/",
-    ":custom-model/imported/", ":application-inference-profile/",
+    ":custom-model/imported/", ":application-inference-profile/", ":guardrail/",
 )
 TAG_OPERATIONS = {"TagResource", "UntagResource", "ListTagsForResource"}
 
@@ -189,6 +252,10 @@ class Stub:
         self.data_retention = {"mode": "default", "updatedAt": iso(time.time())}
         self.profiles = {}  # name -> dict
         self.profile_tokens = {}  # clientRequestToken -> name
+        self.guardrails = {}  # id -> dict, its versions within
+        self.guardrail_tokens = {}  # clientRequestToken -> id
+        self.enforced = None  # the region's enforced guardrail configuration
+        self.applied = []  # ApplyGuardrail requests received
 
     def find(self, ident):
         ident = urllib.parse.unquote(ident)
@@ -234,6 +301,13 @@ class Stub:
             return self.deployment(method, parts[2:], query, body)
         if parts[:1] == ["inference-profiles"]:
             return self.inference_profile(method, parts[1:], query, body)
+        if parts[:1] == ["guardrails"]:
+            return self.guardrail(method, parts[1:], query, body)
+        if parts[:1] == ["enforcedGuardrailsConfiguration"]:
+            return self.enforced_guardrail(method, parts[1:], body)
+        applied = APPLY_GUARDRAIL.match(path)
+        if applied and method == "POST":
+            return self.apply_guardrail(applied.group(1), applied.group(2), body)
         if parts == ["data-retention"] and method in ("GET", "PUT"):
             if method == "PUT":
                 self.data_retention = {"mode": body["mode"], "updatedAt": iso(time.time())}
@@ -294,6 +368,7 @@ class Stub:
             held += [m["modelArn"] for m in self.imported.values()]
             held += [m["modelArn"] for m in self.custom_models.values()]
             held += [p["inferenceProfileArn"] for p in self.profiles.values()]
+            held += [g["arn"] for g in self.guardrails.values()]
             if arn not in held:
                 raise StubError(404, "ResourceNotFoundException", f"{arn} not found")
             tags = self.tags.setdefault(arn, {})
@@ -532,10 +607,11 @@ class Stub:
                 }
                 self.tags[arn] = dict(job["modelTags"])
 
-    def page(self, items, query):
+    def page(self, items, query, size=None):
         start = int(query.get("nextToken", ["0"])[0] or 0)
-        page = items[start:start + self.PAGE]
-        token = str(start + self.PAGE) if start + self.PAGE < len(items) else None
+        size = size or self.PAGE
+        page = items[start:start + size]
+        token = str(start + size) if start + size < len(items) else None
         return page, token
 
     def find_import_job(self, ident):
@@ -776,6 +852,383 @@ class Stub:
             del self.profiles[p["inferenceProfileName"]]
             return 200, {}
         return None
+
+    # Guardrails.
+
+    # Each policy of a CreateGuardrail or UpdateGuardrail request, the member
+    # GetGuardrail answers it as, and its members renamed so.
+    GUARDRAIL_POLICIES = (
+        ("topicPolicyConfig", "topicPolicy", {"topicsConfig": "topics", "tierConfig": "tier"}),
+        ("contentPolicyConfig", "contentPolicy", {"filtersConfig": "filters", "tierConfig": "tier"}),
+        ("wordPolicyConfig", "wordPolicy", {"wordsConfig": "words", "managedWordListsConfig": "managedWordLists"}),
+        ("sensitiveInformationPolicyConfig", "sensitiveInformationPolicy", {"piiEntitiesConfig": "piiEntities", "regexesConfig": "regexes"}),
+        ("contextualGroundingPolicyConfig", "contextualGroundingPolicy", {"filtersConfig": "filters", "tierConfig": "tier"}),
+        ("automatedReasoningPolicyConfig", "automatedReasoningPolicy", {}),
+    )
+    CALLER = f"arn:aws:iam::{ACCOUNT}:root"
+
+    def kms_key_arn(self, key):
+        """The key ARN a guardrail's `kmsKeyId` names, as GetGuardrail answers it
+        (the API's KmsKeyArn is a key's ARN, never an alias's)."""
+        if key.startswith("arn:") and ":key/" in key:
+            return key
+        if "alias/" not in key:
+            return f"arn:aws:kms:{self.REGION}:{self.ACCOUNT}:key/{key}"
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", MOTO_PORT, timeout=10)
+            data = json.dumps({"KeyId": key}).encode()
+            conn.request("POST", "/", body=data, headers={
+                "Content-Type": "application/x-amz-json-1.1",
+                "X-Amz-Target": "TrentService.DescribeKey",
+                "Authorization": f"AWS4-HMAC-SHA256 Credential=stub/20240101/{self.REGION}/kms/aws4_request, SignedHeaders=host, Signature=0",
+                "Content-Length": str(len(data)),
+            })
+            response = conn.getresponse()
+            answer = json.loads(response.read() or b"{}")
+            conn.close()
+            if response.status == 200 and answer.get("KeyMetadata", {}).get("Arn"):
+                return answer["KeyMetadata"]["Arn"]
+        except (OSError, http.client.HTTPException, ValueError):
+            pass
+        alias = "alias/" + key.split("alias/", 1)[1]
+        return f"arn:aws:kms:{self.REGION}:{self.ACCOUNT}:key/{uuid.uuid5(uuid.NAMESPACE_URL, alias)}"
+
+    def guardrail_config(self, body):
+        """A Create or UpdateGuardrail request's config, as GetGuardrail answers it."""
+        config = {k: body[k] for k in ("description", "blockedInputMessaging", "blockedOutputsMessaging") if body.get(k) is not None}
+        for request, output, renames in self.GUARDRAIL_POLICIES:
+            if body.get(request) is not None:
+                config[output] = {renames.get(k, k): copy.deepcopy(v) for k, v in body[request].items()}
+        for regex in (config.get("sensitiveInformationPolicy") or {}).get("regexes") or []:
+            try:
+                re.compile(regex["pattern"])
+            except re.error as e:
+                raise StubError(400, "ValidationException", f"regex {regex['name']}: invalid pattern: {e}")
+        cross = body.get("crossRegionConfig")
+        if cross:
+            ident = cross["guardrailProfileIdentifier"]
+            arn = ident if ident.startswith("arn:") else f"arn:aws:bedrock:{self.REGION}:{self.ACCOUNT}:guardrail-profile/{ident}"
+            profile = arn.split("guardrail-profile/", 1)[1]
+            if not 15 <= len(profile) <= 30:  # no profile the API could name
+                raise StubError(404, "ResourceNotFoundException", f"Guardrail profile {ident} not found")
+            config["crossRegionDetails"] = {"guardrailProfileId": profile, "guardrailProfileArn": arn}
+        if body.get("kmsKeyId"):
+            config["kmsKeyArn"] = self.kms_key_arn(body["kmsKeyId"])
+        return config
+
+    def find_guardrail(self, ident):
+        ident = urllib.parse.unquote(ident)
+        g = next((g for g in self.guardrails.values() if ident in (g["id"], g["arn"])), None)
+        if g is None:
+            raise StubError(404, "ResourceNotFoundException", f"Guardrail {ident} not found")
+        return g
+
+    def guardrail_named(self, name, but=None):
+        if any(g["name"] == name and g is not but for g in self.guardrails.values()):
+            raise StubError(400, "ConflictException", f"Guardrail {name} already exists")
+
+    def guardrail_ready(self, g):
+        if g["pending"]:
+            raise StubError(400, "ConflictException", f"Guardrail {g['id']} is {g['pending']}, not READY")
+
+    def guardrail_read(self, g):
+        """The DRAFT's status at this read: the write's until read once, then READY."""
+        status, g["pending"] = g["pending"] or "READY", None
+        return status
+
+    def guardrail_version(self, g, version):
+        """(name, config, updated) of the DRAFT or a numbered version."""
+        if version == "DRAFT":
+            return g["name"], g["config"], g["updated"]
+        v = g["versions"].get(version)
+        if v is None:
+            raise StubError(404, "ResourceNotFoundException", f"Guardrail {g['id']} has no version {version}")
+        return v["name"], v["config"], v["created"]
+
+    def guardrail_view(self, g, version, status):
+        name, config, updated = self.guardrail_version(g, version)
+        out = {
+            "name": name,
+            "guardrailId": g["id"],
+            "guardrailArn": g["arn"],
+            "version": version,
+            "status": status,
+            "createdAt": iso(g["created"]),
+            "updatedAt": iso(updated),
+        }
+        out.update(copy.deepcopy(config))
+        return out
+
+    def guardrail_summary(self, g, version, status):
+        name, config, updated = self.guardrail_version(g, version)
+        out = {
+            "id": g["id"],
+            "arn": g["arn"],
+            "status": status,
+            "name": name,
+            "version": version,
+            "createdAt": iso(g["created"]),
+            "updatedAt": iso(updated),
+        }
+        for key in ("description", "crossRegionDetails"):
+            if key in config:
+                out[key] = copy.deepcopy(config[key])
+        return out
+
+    def guardrail(self, method, rest, query, body):
+        if not rest and method == "POST":
+            return self.create_guardrail(body)
+        if not rest and method == "GET":
+            size = min(self.PAGE, int(query.get("maxResults", [self.PAGE])[0]))
+            wanted = query.get("guardrailIdentifier", [None])[0]
+            if wanted is None:
+                items = [(g, "DRAFT") for g in sorted(self.guardrails.values(), key=lambda g: g["name"])]
+            else:
+                g = self.find_guardrail(wanted)
+                items = [(g, "DRAFT")] + [(g, n) for n in sorted(g["versions"], key=int)]
+            page, token = self.page(items, query, size)
+            statuses = {}
+            for g, _ in page:
+                if g["id"] not in statuses:
+                    statuses[g["id"]] = self.guardrail_read(g)
+            out = {"guardrails": [self.guardrail_summary(g, v, statuses[g["id"]] if v == "DRAFT" else "READY") for g, v in page]}
+            if token:
+                out["nextToken"] = token
+            return 200, out
+        if len(rest) != 1:
+            return None
+        g = self.find_guardrail(rest[0])
+        if method == "GET":
+            version = query.get("guardrailVersion", ["DRAFT"])[0]
+            self.guardrail_version(g, version)  # an unknown version is not a read
+            status = self.guardrail_read(g)
+            return 200, self.guardrail_view(g, version, status if version == "DRAFT" else "READY")
+        if method == "PUT":
+            self.guardrail_ready(g)
+            self.guardrail_named(body["name"], but=g)
+            config = self.guardrail_config(body)
+            g.update(name=body["name"], config=config, updated=time.time(), pending="UPDATING")
+            return 202, {"guardrailId": g["id"], "guardrailArn": g["arn"], "version": "DRAFT", "updatedAt": iso(g["updated"])}
+        if method == "POST":
+            token = body.get("clientRequestToken")
+            if token and token in g["version_tokens"]:
+                return 202, {"guardrailId": g["id"], "version": g["version_tokens"][token]}
+            self.guardrail_ready(g)
+            version = str(g["next_version"])
+            g["next_version"] += 1
+            config = {k: copy.deepcopy(v) for k, v in g["config"].items() if k != "description"}
+            if body.get("description"):
+                config["description"] = body["description"]
+            g["versions"][version] = {"name": g["name"], "config": config, "created": time.time()}
+            g["pending"] = "VERSIONING"
+            if token:
+                g["version_tokens"][token] = version
+            return 202, {"guardrailId": g["id"], "version": version}
+        if method == "DELETE":
+            version = query.get("guardrailVersion", [None])[0]
+            enforced = self.enforced if self.enforced and self.enforced["guardrailId"] == g["id"] else None
+            if version is None:
+                if enforced:
+                    raise StubError(400, "ResourceInUseException", f"Guardrail {g['id']} is in the account's enforced guardrail configuration {enforced['configId']}")
+                del self.guardrails[g["id"]]
+                self.tags.pop(g["arn"], None)
+                self.guardrail_tokens = {t: i for t, i in self.guardrail_tokens.items() if i != g["id"]}
+                return 202, {}
+            self.guardrail_version(g, version)
+            if enforced and enforced["guardrailVersion"] == version:
+                raise StubError(400, "ResourceInUseException", f"Version {version} of guardrail {g['id']} is in the account's enforced guardrail configuration {enforced['configId']}")
+            del g["versions"][version]
+            return 202, {}
+        return None
+
+    def create_guardrail(self, body):
+        token = body.get("clientRequestToken")
+        name = body["name"]
+        if token and token in self.guardrail_tokens:
+            g = self.guardrails[self.guardrail_tokens[token]]
+            if g["name"] == name:
+                return 202, {"guardrailId": g["id"], "guardrailArn": g["arn"], "version": "DRAFT", "createdAt": iso(g["created"])}
+            raise StubError(400, "ConflictException", "the client request token was used for another request")
+        self.guardrail_named(name)
+        config = self.guardrail_config(body)
+        self.serial += 1
+        ident = f"gr{self.serial:010d}"
+        arn = f"arn:aws:bedrock:{self.REGION}:{self.ACCOUNT}:guardrail/{ident}"
+        now = time.time()
+        self.guardrails[ident] = {
+            "id": ident,
+            "arn": arn,
+            "name": name,
+            "config": config,
+            "created": now,
+            "updated": now,
+            "pending": "CREATING",
+            "versions": {},  # number -> {"name", "config", "created"}
+            "next_version": 1,
+            "version_tokens": {},  # clientRequestToken -> number
+        }
+        if token:
+            self.guardrail_tokens[token] = ident
+        self.tags[arn] = {t["key"]: t["value"] for t in body.get("tags", [])}
+        return 202, {"guardrailId": ident, "guardrailArn": arn, "version": "DRAFT", "createdAt": iso(now)}
+
+    def enforced_guardrail(self, method, rest, body):
+        if not rest and method == "PUT":
+            inference = body["guardrailInferenceConfig"]
+            g = self.find_guardrail(inference["guardrailIdentifier"])
+            version = inference["guardrailVersion"]
+            self.guardrail_version(g, version)
+            now = iso(time.time())
+            config_id = body.get("configId")
+            if config_id is None:
+                if self.enforced:
+                    raise StubError(400, "ConflictException", f"The account has an enforced guardrail configuration already: {self.enforced['configId']}")
+                self.serial += 1
+                kept = {"configId": f"ec{self.serial:010d}", "createdAt": now, "createdBy": self.CALLER}
+            else:
+                if not self.enforced or self.enforced["configId"] != config_id:
+                    raise StubError(404, "ResourceNotFoundException", f"Enforced guardrail configuration {config_id} not found")
+                kept = {k: self.enforced[k] for k in ("configId", "createdAt", "createdBy")}
+            self.enforced = dict(kept, guardrailArn=g["arn"], guardrailId=g["id"], guardrailVersion=version)
+            for key in ("selectiveContentGuarding", "modelEnforcement"):
+                if inference.get(key) is not None:
+                    self.enforced[key] = copy.deepcopy(inference[key])
+            self.enforced.update(updatedAt=now, updatedBy=self.CALLER, owner="ACCOUNT")
+            return 200, {"configId": self.enforced["configId"], "updatedAt": now, "updatedBy": self.CALLER}
+        if not rest and method == "GET":
+            return 200, {"guardrailsConfig": [copy.deepcopy(self.enforced)] if self.enforced else []}
+        if len(rest) == 1 and method == "DELETE":
+            config_id = urllib.parse.unquote(rest[0])
+            if not self.enforced or self.enforced["configId"] != config_id:
+                raise StubError(404, "ResourceNotFoundException", f"Enforced guardrail configuration {config_id} not found")
+            self.enforced = None
+            return 200, {}
+        return None
+
+    # ApplyGuardrail's classifier (see the module's docstring).
+
+    PROFANITY = ("damn", "crap", "bloody")
+    PII_PATTERNS = {
+        "EMAIL": r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}",
+        "PHONE": r"\+?\d[\d -]{7,}\d",
+        "US_SOCIAL_SECURITY_NUMBER": r"\b\d{3}-\d{2}-\d{4}\b",
+        "IP_ADDRESS": r"\b\d{1,3}(?:\.\d{1,3}){3}\b",
+    }
+    CONTENT_TRIGGERS = {
+        "PROMPT_ATTACK": ("ignore previous instructions", "ignore all previous instructions"),
+        "HATE": ("hate",),
+        "INSULTS": ("idiot", "stupid"),
+        "VIOLENCE": ("kill", "attack"),
+        "SEXUAL": ("explicit",),
+        "MISCONDUCT": ("steal", "hack"),
+    }
+    TOPIC_STOP_WORDS = frozenset((
+        "about what which your with that this from have will would should could there their they them "
+        "then than when where into over under some such only also just more most other like make does "
+        "been were being please tell want need know help"
+    ).split())
+    REPORTED = {"BLOCK": "BLOCKED", "ANONYMIZE": "ANONYMIZED", "NONE": "NONE"}
+
+    @staticmethod
+    def occurrences(term, text):
+        """Each place `term` occurs in `text` as a whole word or phrase."""
+        pattern = r"(?<![A-Za-z0-9_])" + re.escape(term) + r"(?![A-Za-z0-9_])"
+        return list(re.finditer(pattern, text, re.ASCII | re.IGNORECASE))
+
+    def topic_words(self, text):
+        words = set()
+        for word in re.split(r"[^a-z0-9]+", text.lower()):
+            if len(word) >= 4 and word not in self.TOPIC_STOP_WORDS:
+                words.add(word[:-1] if len(word) > 4 and word.endswith("s") else word)
+        return words
+
+    def guarded_action(self, entry, source, default="BLOCK"):
+        """The action an entry takes on the source, reported as the assessment
+        names it, or None when the entry is not enabled on the source."""
+        side = "input" if source == "INPUT" else "output"
+        if entry.get(f"{side}Enabled") is False:
+            return None
+        return self.REPORTED[entry.get(f"{side}Action") or default]
+
+    def apply_guardrail(self, ident, version, body):
+        ident, version = urllib.parse.unquote(ident), urllib.parse.unquote(version)
+        self.applied.append({"guardrailIdentifier": ident, "guardrailVersion": version, "body": body})
+        g = self.find_guardrail(ident)
+        _, config, _ = self.guardrail_version(g, version)
+        source = body["source"]
+        side = "input" if source == "INPUT" else "output"
+        text = "\n".join(block["text"]["text"] for block in body.get("content", []) if block.get("text"))
+        topics, filters, custom, managed, pii, regexes = [], [], [], [], [], []
+        masks = []  # (start, end, replacement) of each ANONYMIZED match
+        for topic in (config.get("topicPolicy") or {}).get("topics") or []:
+            action = self.guarded_action(topic, source)
+            words = self.topic_words(" ".join([topic["name"], topic["definition"], *topic.get("examples", [])]))
+            if action and words & self.topic_words(text):
+                topics.append({"name": topic["name"], "type": "DENY", "action": action, "detected": True})
+        for f in (config.get("contentPolicy") or {}).get("filters") or []:
+            action = self.guarded_action(f, source)
+            strength = f[f"{side}Strength"]
+            if not action or strength == "NONE" or (f["type"] == "PROMPT_ATTACK" and source != "INPUT"):
+                continue
+            if any(self.occurrences(t, text) for t in self.CONTENT_TRIGGERS[f["type"]]):
+                filters.append({"type": f["type"], "confidence": "HIGH", "filterStrength": strength, "action": action, "detected": True})
+        words = config.get("wordPolicy") or {}
+        for word in words.get("words") or []:
+            action = self.guarded_action(word, source)
+            for m in self.occurrences(word["text"], text) if action else []:
+                custom.append({"match": m.group(0), "action": action, "detected": True})
+        for listed in words.get("managedWordLists") or []:
+            action = self.guarded_action(listed, source)
+            for term in self.PROFANITY if action else ():
+                for m in self.occurrences(term, text):
+                    managed.append({"match": m.group(0), "type": listed["type"], "action": action, "detected": True})
+        sensitive = config.get("sensitiveInformationPolicy") or {}
+        for entity in sensitive.get("piiEntities") or []:
+            action = self.guarded_action(entity, source, entity["action"])
+            pattern = self.PII_PATTERNS.get(entity["type"])
+            for m in re.finditer(pattern, text) if action and pattern else []:
+                pii.append({"match": m.group(0), "type": entity["type"], "action": action, "detected": True})
+                if action == "ANONYMIZED":
+                    masks.append((m.start(), m.end(), "{" + entity["type"] + "}"))
+        for regex in sensitive.get("regexes") or []:
+            action = self.guarded_action(regex, source, regex["action"])
+            for m in re.finditer(regex["pattern"], text) if action else []:
+                if not m.group(0):
+                    continue
+                regexes.append({"name": regex["name"], "match": m.group(0), "regex": regex["pattern"], "action": action, "detected": True})
+                if action == "ANONYMIZED":
+                    masks.append((m.start(), m.end(), "{" + regex["name"] + "}"))
+        assessment = {}
+        if topics:
+            assessment["topicPolicy"] = {"topics": topics}
+        if filters:
+            assessment["contentPolicy"] = {"filters": filters}
+        if custom or managed:
+            assessment["wordPolicy"] = {"customWords": custom, "managedWordLists": managed}
+        if pii or regexes:
+            assessment["sensitiveInformationPolicy"] = {"piiEntities": pii, "regexes": regexes}
+        actions = {item["action"] for item in topics + filters + custom + managed + pii + regexes}
+        answer = {"action": "NONE", "outputs": [], "assessments": [assessment] if assessment else []}
+        if "BLOCKED" in actions:
+            messaging = config["blockedInputMessaging" if source == "INPUT" else "blockedOutputsMessaging"]
+            answer.update(action="GUARDRAIL_INTERVENED", actionReason="Guardrail blocked.", outputs=[{"text": messaging}])
+        elif "ANONYMIZED" in actions:
+            masked, at = [], 0
+            for start, end, replacement in sorted(masks, key=lambda m: (m[0], -m[1])):
+                if start >= at:
+                    masked += [text[at:start], replacement]
+                    at = end
+            masked.append(text[at:])
+            answer.update(action="GUARDRAIL_INTERVENED", actionReason="Guardrail masked.", outputs=[{"text": "".join(masked)}])
+        answer["usage"] = {
+            "topicPolicyUnits": int("topicPolicy" in config),
+            "contentPolicyUnits": int("contentPolicy" in config),
+            "wordPolicyUnits": int("wordPolicy" in config),
+            "sensitiveInformationPolicyUnits": int("sensitiveInformationPolicy" in config),
+            "sensitiveInformationPolicyFreeUnits": 0,
+            "contextualGroundingPolicyUnits": int("contextualGroundingPolicy" in config),
+        }
+        return 200, answer
 
 
 def add_stub_custom_models(path, query, data):
@@ -1069,7 +1522,8 @@ class Proxy(BaseHTTPRequestHandler):
             except ValueError:
                 payload = {}
             converse = CONVERSE.match(parsed.path)
-            checker = CHECKERS["bedrock-runtime" if converse else "bedrock"]
+            runtime = converse or APPLY_GUARDRAIL.match(parsed.path)
+            checker = CHECKERS["bedrock-runtime" if runtime else "bedrock"]
             query = urllib.parse.parse_qs(parsed.query)
             api_operation, problems = checker.request(self.command, parsed.path, query, payload if body else None)
             if problems and (api_operation is None or stub_serves(api_operation, payload)):
@@ -1237,6 +1691,10 @@ class Proxy(BaseHTTPRequestHandler):
         if parsed.path == "/__converse":
             with STUB_LOCK:
                 requests = list(STUB.conversations)
+            return self.reply(200, json.dumps({"requests": requests}).encode(), "application/json")
+        if parsed.path == "/__apply_guardrail":
+            with STUB_LOCK:
+                requests = list(STUB.applied)
             return self.reply(200, json.dumps({"requests": requests}).encode(), "application/json")
         if parsed.path == "/__reset" and self.command == "POST":
             replace_faults({})

@@ -20,7 +20,7 @@ use aws_config::timeout::TimeoutConfig;
 use crate::cloud::error::{CloudError, ErrorClass};
 use crate::model::Scope;
 pub use errors::classify;
-pub use runtime::converse;
+pub use runtime::{apply_guardrail, converse};
 
 /// How many reads run at once.
 pub const READ_CONCURRENCY: usize = 8;

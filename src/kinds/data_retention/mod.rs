@@ -212,6 +212,7 @@ impl KindBehaviour for Behaviour {
             .iter_mut()
             .filter(|c| matches!(c.action, Action::Create | Action::Update | Action::Delete))
         {
+            change.governs = true;
             change.warnings.push(format!(
                 "changes the account's data retention in {} from `{before}` ({}) to `{after}` ({}), for every model invocation in the region",
                 cx.observed.region,

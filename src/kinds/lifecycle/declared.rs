@@ -27,7 +27,11 @@ pub fn diff_attrs(
     desired: &Map<String, Value>,
     observed: &Map<String, Value>,
 ) -> Vec<FieldDiff> {
-    let mut keys: Vec<&String> = desired.keys().chain(observed.keys()).collect();
+    let mut keys: Vec<&String> = desired
+        .keys()
+        .chain(observed.keys())
+        .filter(|k| !behaviour.not_held().contains(&k.as_str()))
+        .collect();
     keys.sort();
     keys.dedup();
     keys.into_iter()

@@ -32,6 +32,7 @@ fn desired(kind: Kind, name: &str, attrs: Value) -> DesiredResource {
         depends_on: BTreeSet::new(),
         source: "stack.yaml:1".into(),
         check: None,
+        guardrail_tests: Vec::new(),
         keeps_superseded: false,
     }
 }

@@ -71,6 +71,7 @@ impl SandboxFace for Face {
             current,
             operation,
             now,
+            ..
         } = update;
         let from = current.unwrap_or(name);
         let Some(existing) = world.get(kind, from) else {
