@@ -450,20 +450,24 @@ fn guardrails_over_the_wire() {
         .guardrail_id()
         .unwrap()
         .to_string();
-    let listed = rt
-        .block_on(bedrock.list_guardrails().guardrail_identifier(&id).send())
+    // Both versions are kept.
+    let listed: Vec<aws_sdk_bedrock::types::GuardrailSummary> = rt
+        .block_on(
+            bedrock
+                .list_guardrails()
+                .guardrail_identifier(&id)
+                .into_paginator()
+                .items()
+                .send()
+                .collect::<Result<Vec<_>, _>>(),
+        )
         .unwrap();
     let numbered: Vec<&str> = listed
-        .guardrails()
         .iter()
         .map(|g| g.version())
         .filter(|v| *v != "DRAFT")
         .collect();
-    assert_eq!(
-        numbered,
-        ["1"],
-        "the stub's first page holds two: DRAFT and 1"
-    );
+    assert_eq!(numbered, ["1", "2"]);
 
     // Both declared absent: the enforcement goes first, then the guardrail.
     let absent = edit(
@@ -625,4 +629,93 @@ fn export_writes_the_guardrail_and_its_enforcement() {
         "{}",
         out.stderr
     );
+}
+
+#[test]
+fn a_guardrail_made_elsewhere_is_imported_then_versioned() {
+    let moto = Moto::start();
+    let rt = common::runtime();
+    let config = rt.block_on(moto.sdk_config());
+    let bedrock = aws_sdk_bedrock::Client::new(&config);
+    use aws_sdk_bedrock::types::{
+        GuardrailManagedWordsConfig, GuardrailManagedWordsType, GuardrailWordPolicyConfig,
+    };
+    // Made by hand, with one version of its own.
+    let made = rt
+        .block_on(
+            bedrock
+                .create_guardrail()
+                .name("support")
+                .blocked_input_messaging("no")
+                .blocked_outputs_messaging("no")
+                .word_policy_config(
+                    GuardrailWordPolicyConfig::builder()
+                        .managed_word_lists_config(
+                            GuardrailManagedWordsConfig::builder()
+                                .r#type(GuardrailManagedWordsType::Profanity)
+                                .build()
+                                .unwrap(),
+                        )
+                        .build(),
+                )
+                .send(),
+        )
+        .unwrap();
+    let id = made.guardrail_id().to_string();
+    // The stub makes a guardrail READY once it has been read.
+    rt.block_on(bedrock.get_guardrail().guardrail_identifier(&id).send())
+        .unwrap();
+    rt.block_on(
+        bedrock
+            .create_guardrail_version()
+            .guardrail_identifier(&id)
+            .send(),
+    )
+    .unwrap();
+    let stack = r#"apiVersion: bedform/v1
+kind: Stack
+metadata: {name: guarded}
+spec: {region: us-east-1, accountId: "123456789012"}
+---
+apiVersion: bedform/v1
+kind: Guardrail
+metadata: {name: support-guardrail}
+spec:
+  guardrailName: support
+  blockedInputMessaging: "no"
+  blockedOutputsMessaging: "no"
+  wordPolicy: {managedWordLists: [{type: PROFANITY, inputAction: BLOCK}]}
+  publishVersion: true
+"#;
+    let dir = TempDir::new().unwrap();
+    std::fs::write(dir.path().join("stack.yaml"), stack).unwrap();
+    let run = |args: &[&str]| common::run_with(dir.path(), &moto.env(), args);
+    let plan = run(&["plan", "stack.yaml"]).expect(1);
+    common::assert_contains(&plan.stdout, "not created by this stack; adopt it with");
+    run(&["import", "--all", "--auto-approve", "stack.yaml"]).expect(0);
+    // Its content is the declared one (a default written out means the same),
+    // but its newest version was not published by bedform: version 2 is.
+    let plan = run(&["plan", "--detailed-exitcode", "stack.yaml"]).expect(2);
+    common::assert_contains(&plan.stdout, "publishes version 2");
+    common::assert_contains(&plan.stdout, "0 to create, 1 to update, 0 to replace");
+    run(&["apply", "--auto-approve", "stack.yaml"]).expect(0);
+    run(&["plan", "--detailed-exitcode", "stack.yaml"]).expect(0);
+    let versions: Vec<aws_sdk_bedrock::types::GuardrailSummary> = rt
+        .block_on(
+            bedrock
+                .list_guardrails()
+                .guardrail_identifier(&id)
+                .into_paginator()
+                .items()
+                .send()
+                .collect::<Result<Vec<_>, _>>(),
+        )
+        .unwrap();
+    let numbered: Vec<&str> = versions
+        .iter()
+        .map(|g| g.version())
+        .filter(|v| *v != "DRAFT")
+        .collect();
+    assert_eq!(numbered, ["1", "2"]);
+    assert_eq!(moto.take_violations(), Vec::<String>::new());
 }
