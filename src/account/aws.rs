@@ -104,6 +104,14 @@ impl Cloud for Aws {
         None
     }
 
+    fn reads_price_list(&self) -> bool {
+        true
+    }
+
+    async fn price_list(&self, region: &str) -> Result<Vec<String>, CloudError> {
+        crate::cloud::aws::price_list::products(self, region).await
+    }
+
     async fn apply_guardrail(
         &self,
         guardrail_id: &str,

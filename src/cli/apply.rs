@@ -197,7 +197,13 @@ pub(super) async fn approve(
                 .cloud
                 .observe(&crate::plan::scope_of(&prepared.desired))
                 .await?;
-            let plan = plan::plan(&prepared.desired, &observed, plan_options);
+            let priced = super::prices::with_price_list(
+                plan_options.clone(),
+                prepared.cloud.as_ref(),
+                &prepared.desired,
+            )
+            .await;
+            let plan = plan::plan(&prepared.desired, &observed, &priced);
             crate::out!(
                 "{}",
                 render::render(&plan, Format::Human, stdout_color(&cli.global))

@@ -13,13 +13,7 @@ pub(super) async fn export_command(cli: &Cli, args: &ExportArgs) -> Result<ExitS
     if let Err(problem) = crate::names::check_address_name(&args.stack) {
         return Err(fail(format!("--stack `{}` {problem}", args.stack)));
     }
-    let region = cli
-        .global
-        .region
-        .clone()
-        .or_else(|| std::env::var("AWS_REGION").ok())
-        .or_else(|| std::env::var("AWS_DEFAULT_REGION").ok())
-        .ok_or_else(|| fail("export needs a region: pass --region REGION"))?;
+    let region = region_without_manifests(&cli.global, "export")?;
     let cloud = open_cloud(&cli.global, None, &region).await?;
     let observed = cloud
         .observe(&crate::model::Scope::everything(&args.stack))

@@ -146,6 +146,9 @@ pub enum Command {
     /// Print the stack's dependency graph (Mermaid or Graphviz DOT), offline;
     /// with --plan or --read-account, each resource's planned action
     Graph(GraphArgs),
+    /// Print the prices bedform knows for a region (give it with --region): each
+    /// table's source and date, and each model's terms
+    Prices(PricesArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions {
         /// The shell to complete in
@@ -197,6 +200,13 @@ pub struct ExportArgs {
     /// Name of the exported stack
     #[arg(long, default_value = "exported", value_name = "NAME")]
     pub stack: String,
+}
+
+#[derive(Debug, Args)]
+pub struct PricesArgs {
+    /// Only this model (an id such as amazon.nova-lite-v1:0, or its ARN)
+    #[arg(value_name = "MODEL")]
+    pub model: Option<String>,
 }
 
 #[derive(Debug, Args)]

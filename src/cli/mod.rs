@@ -9,6 +9,7 @@ mod graph;
 mod import;
 pub mod logging;
 mod plan;
+mod prices;
 mod settings;
 mod status;
 mod unlock;
@@ -103,6 +104,7 @@ async fn dispatch(cli: &Cli) -> Result<ExitStatus, CliError> {
         Command::Import(args) => import::import_command(cli, args).await,
         Command::Export(args) => export::export_command(cli, args).await,
         Command::Graph(args) => graph::graph_command(cli, args).await,
+        Command::Prices(args) => prices::prices_command(cli, args).await,
         Command::Completions { shell } => {
             let mut script = Vec::new();
             clap_complete::generate(*shell, &mut flags::command(), "bedform", &mut script);

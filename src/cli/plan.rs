@@ -24,6 +24,8 @@ pub(super) async fn plan_of_account(
         .cloud
         .observe(&crate::plan::scope_of(&prepared.desired))
         .await?;
+    let options =
+        super::prices::with_price_list(options, prepared.cloud.as_ref(), &prepared.desired).await;
     let plan = plan::plan(&prepared.desired, &observed, &options);
     Ok((prepared, plan))
 }

@@ -133,6 +133,17 @@ pub(super) async fn open_cloud(
     }
 }
 
+/// The region of a command that reads no manifests (`export`, `prices`):
+/// `--region`, else the SDK's environment.
+pub(super) fn region_without_manifests(global: &Global, command: &str) -> Result<String, CliError> {
+    global
+        .region
+        .clone()
+        .or_else(|| std::env::var("AWS_REGION").ok())
+        .or_else(|| std::env::var("AWS_DEFAULT_REGION").ok())
+        .ok_or_else(|| super::fail(format!("{command} needs a region: pass --region REGION")))
+}
+
 /// How to plan: the user's choices and price table.
 pub(super) fn plan_options(
     global: &Global,

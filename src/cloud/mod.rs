@@ -61,6 +61,21 @@ pub trait Cloud: Send + Sync {
     fn inference_unavailable(&self) -> Option<&'static str> {
         Some("this account cannot run model inference")
     }
+    /// Whether this account's prices come from the AWS Price List (AWS does;
+    /// the sandbox plans with bedform's table alone).
+    fn reads_price_list(&self) -> bool {
+        false
+    }
+    /// The AWS Price List's Amazon Bedrock products in `region`, as the JSON
+    /// documents `GetProducts` returns.
+    async fn price_list(&self, region: &str) -> Result<Vec<String>, CloudError> {
+        let _ = region;
+        Err(CloudError::new(
+            ErrorClass::Fatal,
+            "pricing:GetProducts",
+            "this account has no price list",
+        ))
+    }
     /// Why this account cannot run guardrail tests, if it cannot.
     fn guardrails_unavailable(&self) -> Option<&'static str> {
         Some("this account cannot run guardrails")

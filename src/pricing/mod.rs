@@ -1,8 +1,13 @@
-//! Prices of provisioned throughput, so a plan says what a purchase costs.
+//! Prices of provisioned throughput and of on-demand tokens, so a plan says what a
+//! purchase costs and what serving on demand would cost instead.
 //!
-//! bedform ships a price table (`prices.yaml` beside this file) with the source and
-//! date of its figures; a user's own table (`--prices FILE`) comes first. A model
-//! that no table prices is said to be unknown, never guessed.
+//! Tables in order of precedence: a user's own (`--prices FILE`), the AWS Price
+//! List read at plan time ([`price_list`], cached for a day), and the table
+//! bedform ships (`prices.yaml` beside this file), each figure with its source
+//! and date. A model that no table prices is said to be unknown, never guessed.
+
+pub mod cache;
+pub mod price_list;
 
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
@@ -55,6 +60,18 @@ pub struct PriceEntry {
     pub one_month: Option<f64>,
     #[serde(default)]
     pub six_months: Option<f64>,
+    /// USD per 1,000 input tokens on demand.
+    #[serde(default)]
+    pub on_demand_input_per_1k: Option<f64>,
+    /// USD per 1,000 output tokens on demand.
+    #[serde(default)]
+    pub on_demand_output_per_1k: Option<f64>,
+    /// Where this entry's figures come from, when not the table's source.
+    #[serde(default)]
+    pub source: Option<String>,
+    /// When this entry's figures were read (YYYY-MM-DD), when not the table's date.
+    #[serde(default)]
+    pub date: Option<String>,
 }
 
 impl PriceEntry {
@@ -76,16 +93,40 @@ pub struct Quote {
     pub source: String,
 }
 
+/// On-demand token prices found, with where they come from.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OnDemand {
+    pub usd_per_1k_input: f64,
+    pub usd_per_1k_output: f64,
+    pub source: String,
+}
+
+impl PriceTable {
+    /// `file (source, as of date)` of one entry.
+    fn source_of(&self, entry: &PriceEntry) -> String {
+        format!(
+            "{} ({}, as of {})",
+            self.origin,
+            entry.source.as_deref().unwrap_or(&self.source),
+            entry.date.as_deref().unwrap_or(&self.date)
+        )
+    }
+}
+
 /// Price tables in order of precedence: the user's first, then bedform's own.
 #[derive(Clone, Debug)]
 pub struct Prices {
     tables: Vec<Arc<PriceTable>>,
+    /// Why the AWS Price List is not among the tables, when it should be.
+    note: Option<String>,
 }
 
 impl Default for Prices {
     fn default() -> Self {
         Prices {
             tables: vec![builtin()],
+            note: None,
         }
     }
 }
@@ -130,7 +171,7 @@ pub enum PriceError {
     #[error("{origin}: currency `{currency}` is not supported; prices must be in USD")]
     Currency { origin: String, currency: String },
     #[error(
-        "{origin}: the {term} price of `{model}` in {region} must be a positive number of USD per model unit per hour, not {price}"
+        "{origin}: the {term} price of `{model}` in {region} must be a positive number of USD, not {price}"
     )]
     Price {
         origin: String,
@@ -188,6 +229,8 @@ fn check_table(table: PriceTable, origin: &str) -> Result<PriceTable, PriceError
             ("noCommitment", entry.no_commitment),
             ("oneMonth", entry.one_month),
             ("sixMonths", entry.six_months),
+            ("onDemandInputPer1k", entry.on_demand_input_per_1k),
+            ("onDemandOutputPer1k", entry.on_demand_output_per_1k),
         ] {
             if let Some(price) = price
                 && !(price.is_finite() && price > 0.0)
@@ -220,7 +263,59 @@ impl Prices {
         let user = parse_untrusted(&text, &shown)?;
         Ok(Prices {
             tables: vec![Arc::new(user), builtin()],
+            note: None,
         })
+    }
+
+    /// These prices with `table` (the AWS Price List) before bedform's own table,
+    /// after the user's.
+    pub fn with_price_list(mut self, table: PriceTable) -> Prices {
+        let at = self.tables.len().saturating_sub(1);
+        self.tables.insert(at, Arc::new(table));
+        self
+    }
+
+    /// These prices, saying why the AWS Price List is not among them.
+    pub fn noting(mut self, note: String) -> Prices {
+        self.note = Some(note);
+        self
+    }
+
+    /// Why the AWS Price List is not among the tables, if it should be.
+    pub fn note(&self) -> Option<&str> {
+        self.note.as_deref()
+    }
+
+    /// The tables, first first.
+    pub fn tables(&self) -> &[Arc<PriceTable>] {
+        &self.tables
+    }
+
+    /// The on-demand token prices of `model` (or, when `custom`, of custom
+    /// models trained from it) in `region`, from the first table that has both.
+    pub fn on_demand(&self, model: &str, region: &str, custom: bool) -> Option<OnDemand> {
+        let candidates = model_candidates(model);
+        for table in &self.tables {
+            for wanted_region in [region, "*"] {
+                for candidate in &candidates {
+                    let found = table.prices.iter().find(|e| {
+                        e.region == wanted_region
+                            && &e.model == candidate
+                            && e.custom == custom
+                            && e.on_demand_input_per_1k.is_some()
+                            && e.on_demand_output_per_1k.is_some()
+                    });
+                    if let Some(e) = found {
+                        return Some(OnDemand {
+                            usd_per_1k_input: e.on_demand_input_per_1k.unwrap_or_default(),
+                            usd_per_1k_output: e.on_demand_output_per_1k.unwrap_or_default(),
+                            source: table.source_of(e),
+                        });
+                    }
+                }
+            }
+        }
+        None
     }
 
     /// The price per model unit per hour of `model` (or, when `custom`, of a custom
@@ -250,14 +345,11 @@ impl Prices {
                                 && &e.model == candidate
                                 && e.custom == wanted_custom
                         })
-                        .find_map(|e| e.for_commitment(commitment));
-                    if let Some(per_unit_hour) = found {
+                        .find_map(|e| e.for_commitment(commitment).map(|p| (e, p)));
+                    if let Some((entry, per_unit_hour)) = found {
                         return Some(Quote {
                             per_unit_hour,
-                            source: format!(
-                                "{} ({}, as of {})",
-                                table.origin, table.source, table.date
-                            ),
+                            source: table.source_of(entry),
                         });
                     }
                 }
@@ -320,6 +412,10 @@ pub struct Cost {
     pub usd_term_total: Option<f64>,
     /// Where the price comes from, or why it is unknown.
     pub source: String,
+    /// What the same model costs on demand, when known: a reviewer sets the
+    /// throughput's hourly cost beside it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_demand: Option<OnDemand>,
 }
 
 impl Cost {
@@ -349,6 +445,13 @@ impl Cost {
         };
         let per_unit = quote.map(|q| q.per_unit_hour);
         let per_hour = per_unit.map(|p| cents(p * model_units as f64));
+        // On demand, a custom model is priced as custom models of its base, not
+        // as the base model itself.
+        let on_demand = priced_model.and_then(|m| prices.on_demand(m, region, custom));
+        let source = match prices.note() {
+            Some(note) if !source.contains("AWS Price List") => format!("{source}; {note}"),
+            _ => source,
+        };
         Cost {
             priced_model: priced_model.map(crate::models::normalise_model),
             custom,
@@ -361,7 +464,17 @@ impl Cost {
                 .zip(term_hours)
                 .map(|(hour, hours)| cents(hour * hours as f64)),
             source,
+            on_demand,
         }
+    }
+
+    /// How many tokens an hour cost on demand what the throughput costs an hour:
+    /// (input tokens, output tokens), each as if the hour held only that kind.
+    pub fn break_even(&self) -> Option<(u64, u64)> {
+        let hour = self.usd_per_hour?;
+        let od = self.on_demand.as_ref()?;
+        let tokens = |per_1k: f64| (hour / per_1k * 1000.0).round() as u64;
+        Some((tokens(od.usd_per_1k_input), tokens(od.usd_per_1k_output)))
     }
 
     pub fn is_known(&self) -> bool {
@@ -404,6 +517,36 @@ pub fn group_thousands(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn custom_models_on_demand_are_priced_by_their_own_entries_only() {
+        let table = parse(
+            "source: t\ndate: \"2026-12-01\"\nprices:\n  - {model: amazon.nova-lite-v1:0, region: us-east-1, onDemandInputPer1k: 0.00006, onDemandOutputPer1k: 0.00024}\n  - {model: amazon.nova-lite-v1:0, region: us-east-1, custom: true, onDemandInputPer1k: 0.0001, onDemandOutputPer1k: 0.0004, source: a rate card, date: \"2026-11-15\"}\n",
+            "t.yaml",
+        )
+        .unwrap();
+        let prices = Prices::default().with_price_list(table);
+        let base = prices
+            .on_demand("amazon.nova-lite-v1:0", "us-east-1", false)
+            .unwrap();
+        assert_eq!(base.usd_per_1k_input, 0.00006);
+        let custom = prices
+            .on_demand("amazon.nova-lite-v1:0", "us-east-1", true)
+            .unwrap();
+        assert_eq!(custom.usd_per_1k_output, 0.0004);
+        assert_eq!(custom.source, "t.yaml (a rate card, as of 2026-11-15)");
+        assert_eq!(
+            prices.on_demand("amazon.nova-lite-v1:0", "eu-west-1", true),
+            None
+        );
+        // A throughput's hour beside the tokens it would buy on demand.
+        let cost = Cost {
+            usd_per_hour: Some(24.0),
+            on_demand: Some(base),
+            ..Cost::of(&prices, None, false, 1, "none", "us-east-1")
+        };
+        assert_eq!(cost.break_even(), Some((400_000_000, 100_000_000)));
+    }
 
     #[test]
     fn dollars_are_grouped_with_cents() {

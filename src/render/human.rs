@@ -198,6 +198,9 @@ fn render_costs(out: &mut String, plan: &Plan) {
             _ => format!("price {}", cost.source),
         };
         let _ = writeln!(out, "  {}: {what}: {price}", change.address);
+        if let Some(line) = super::break_even_line(cost) {
+            let _ = writeln!(out, "    {line}.");
+        }
     }
     for source in sources {
         let _ = writeln!(out, "  Prices from {source}.");

@@ -352,6 +352,11 @@ fn cost_section(plan: &Plan) -> String {
     for source in super::cost_sources(&rows) {
         let _ = writeln!(out, "- {}", prose(&source));
     }
+    for row in &rows {
+        if let Some(line) = &row.break_even {
+            let _ = writeln!(out, "- {}: {}", code(&row.address), prose(line));
+        }
+    }
     out.push('\n');
     out
 }

@@ -408,6 +408,26 @@ pub struct CostRow {
     pub per_hour: String,
     pub term_total: String,
     pub source: String,
+    /// The throughput's hourly cost beside the on-demand price of its model.
+    pub break_even: Option<String>,
+}
+
+/// `on demand, amazon.nova-lite-v1:0 costs $0.00006 / $0.00024 per 1,000
+/// input / output tokens: $21.18 per hour buys 353,000,000 input or ...`.
+pub fn break_even_line(cost: &crate::pricing::Cost) -> Option<String> {
+    let (input, output) = cost.break_even()?;
+    let od = cost.on_demand.as_ref()?;
+    let hour = cost.usd_per_hour?;
+    Some(format!(
+        "On demand, {} costs ${} per 1,000 input tokens and ${} per 1,000 output tokens ({}): the throughput's {} per hour buys {} input or {} output tokens an hour on demand, the break-even",
+        cost.priced_model.as_deref().unwrap_or("the model"),
+        od.usd_per_1k_input,
+        od.usd_per_1k_output,
+        od.source,
+        crate::pricing::dollars(hour),
+        crate::pricing::group_thousands(input),
+        crate::pricing::group_thousands(output)
+    ))
 }
 
 /// The cost of every throughput the plan creates, for the cost tables.
@@ -440,6 +460,7 @@ pub fn cost_rows(plan: &Plan) -> Vec<CostRow> {
                     (Some(_), None) => unknown(),
                 },
                 source: cost.source.clone(),
+                break_even: break_even_line(cost),
             }
         })
         .collect()

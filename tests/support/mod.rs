@@ -223,6 +223,9 @@ pub struct Moto {
     pub endpoint: String,
     pub moto_port: u16,
     pub proxy_port: u16,
+    /// The cache folder (`XDG_CACHE_HOME`) of the runs against this account,
+    /// so that one test's cached price list is never another's.
+    pub cache: tempfile::TempDir,
 }
 
 impl Moto {
@@ -252,6 +255,7 @@ impl Moto {
             endpoint: format!("http://127.0.0.1:{proxy_port}"),
             moto_port,
             proxy_port,
+            cache: tempfile::TempDir::new().expect("a cache folder"),
         }
     }
 
@@ -409,10 +413,17 @@ impl Moto {
             .unwrap_or_default()
     }
 
-    /// An empty account again (moto, the proxy's Bedrock stub, counts and faults),
+    /// An empty account again (moto, the proxy's Bedrock stub, counts and faults,
+    /// and the cache folder of the runs against it),
     /// without the cost of starting new processes.
     pub fn reset(&self) {
         control(self.proxy_port, "POST", "/__reset", "");
+        // A fresh account is read afresh: no price list kept from before.
+        if let Ok(entries) = std::fs::read_dir(self.cache.path()) {
+            for entry in entries.flatten() {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
     }
 
     /// Environment for the bedform binary and SDK clients: dummy credentials, the
@@ -427,6 +438,7 @@ impl Moto {
             ("AWS_CONFIG_FILE", "/dev/null".into()),
             ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null".into()),
             ("AWS_EC2_METADATA_DISABLED", "true".into()),
+            ("XDG_CACHE_HOME", self.cache.path().display().to_string()),
         ]
     }
 

@@ -105,8 +105,28 @@ It works around moto 5.2.5's deviations from AWS, each named where it is handled
   for a provisioned model that is InService, a deployment that is Active, an
   imported model or an application inference profile, with the API's response shape and a
   canned reply the tests set, cut at `inferenceConfig.maxTokens` words.
+- moto has no AWS Price List Query API (`pricing`, HTTP 500). The stub answers
+  GetProducts (POST / with `X-Amz-Target: AWSPriceListService.GetProducts`, signed
+  for `pricing`, sent to the same endpoint URL) from the GetProducts answers recorded
+  in tests/fixtures/pricing/: one file per region, each one whole answer as the API
+  gives it (`FormatVersion`, and `PriceList` of products, each a JSON string), held
+  to the model when read; where each product comes from is in SOURCES.md there.
+  The products of service code `AmazonBedrock` (any other has none) that meet every
+  filter, in the files' order: a filter's `Field` is `ServiceCode`, an attribute of
+  the product, `productFamily` or `sku`, in any case; TERM_MATCH and EQUALS want
+  the whole value, CONTAINS a part of it, ANY_OF one of a comma-separated list and
+  NONE_OF none of it; a product without the field meets no filter on it.
+  `FormatVersion` is `aws_v1` (anything else an InvalidParameterException). Pages
+  of two products (fewer if `MaxResults` says so), whose `NextToken` is good only
+  for the query that gave it (else an InvalidNextTokenException). Every Price List
+  request is held to the model as JSON 1.1 (target, content type, body); the other
+  Price List operations reach moto.
 
-It also counts requests by operation (GET /__counts) for the tests, keeps the
+It also counts requests by operation (GET /__counts), each named by its service (the
+credential scope of its signature) and operation: a JSON protocol's target
+(`pricing:GetProducts`, `logs:CreateLogGroup`), the Query protocol's Action
+(`iam:ListRolePolicies`), or a REST call's method and path
+(`bedrock:POST /model-customization-jobs`). For the tests it also keeps the
 bodies of the operations a test names (moto drops fields it does not model, such as
 `customizationConfig`, so what bedform sent is only visible here), and injects
 faults the tests configure at run time (see `Faults`):
@@ -120,9 +140,10 @@ faults the tests configure at run time (see `Faults`):
   replaces the fault settings, restarts the request sequence and releases any
   request held by the previous settings; POST /__faults with {} turns faults off.
 - GET /__faults: the request sequence number and what was injected so far.
-- POST /__deny with JSON {"operations": [...]}, named as in the counts: those
-  operations are answered with their service's AccessDenied error, as AWS answers
-  credentials that lack the permission; {} allows everything again.
+- POST /__deny with JSON {"operations": [...]}, named as in the counts
+  (`pricing:GetProducts`): those operations are answered with their service's
+  AccessDenied error, as AWS answers credentials that lack the permission (the
+  Price List's is an AccessDeniedException, 400); {} allows everything again.
 - GET /__reached?k=K: whether request K of the sequence has arrived (with
   "killAfterEffect", once moto has answered it).
 - POST /__converse with JSON {"reply", "delayMs", "error": {"status", "code",
@@ -132,25 +153,34 @@ faults the tests configure at run time (see `Faults`):
   ({"guardrailIdentifier", "guardrailVersion", "body"}).
 - POST /__throughput with JSON {"creatingSeconds"}: how long a throughput stays
   Creating (or Updating) from then on (1 s unless set).
+- POST /__pricing with JSON {"PriceList": [...]}, products as GetProducts gives them
+  (JSON strings, held to the model): the products GetProducts serves from then on;
+  {} serves the recorded ones again.
 - POST /__reset: empties moto and the stub, the counts, the kept bodies (the
-  operations named stay recorded) and the fault settings.
+  operations named stay recorded) and the fault settings; GetProducts serves the
+  recorded products again.
 - GET /__sequence: {"operations": [...]}, every request counted, in order of
   arrival, named as in the counts.
 - POST /__reset_counts: zeroes the counts (and the sequence) only.
 - GET /__violations: {"violations": [{"what", "problems"}]}, every request to the
-  stub (or to no Bedrock operation at all) and every answer of the stub that breaks botocore's
-  service model (see `service_model.py`); such a request is answered with a
-  ValidationException, such an answer replaced by an InternalServerException,
-  each saying what broke. POST /__violations returns them and forgets them.
-  A reset keeps them.
+  stub (or to no operation of its service at all) and every answer of the stub that
+  breaks botocore's service model (see `service_model.py`); such a request is
+  answered with a ValidationException (Price List: InvalidParameterException, or
+  UnknownOperationException for a target it does not have), such an answer replaced
+  by an InternalServerException (Price List: InternalErrorException), each saying
+  what broke. POST /__violations returns them and forgets them. A reset keeps them.
 Control requests (paths starting /__) are never counted, faulted or held.
 
 Usage: python moto_proxy.py LISTEN_PORT MOTO_PORT
 """
 
+import base64
 import copy
+import glob
+import hashlib
 import http.client
 import json
+import os
 import random
 import re
 import socket
@@ -174,10 +204,17 @@ SEQUENCE = []  # operations in order of arrival, named as in the counts
 RECORDED = {}  # operation -> bodies kept, for the operations a test named
 DENIED = set()  # operations answered with the service's AccessDenied error
 LOCK = threading.Lock()
-# Bedrock's requests (to the stub or to moto) and the stub's answers, held to the
-# service models; what breaks them is kept for the tests (GET /__violations).
-CHECKERS = {"bedrock": Checker("bedrock"), "bedrock-runtime": Checker("bedrock-runtime")}
+# Bedrock's and the Price List's requests (to the stub or to moto) and the stub's
+# answers, held to the service models; what breaks them is kept for the tests
+# (GET /__violations).
+CHECKERS = {
+    "bedrock": Checker("bedrock"),
+    "bedrock-runtime": Checker("bedrock-runtime"),
+    "pricing": Checker("pricing"),
+}
 VIOLATIONS = []
+# The recorded GetProducts answers the Price List stub serves (see `PriceList`).
+PRICE_LIST_FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "pricing")
 # The operations the stub answers (tags only for throughput ARNs). Requests moto
 # answers carry moto's own ARNs (a job's is not shaped as AWS's), so they are not
 # held to the model here.
@@ -1248,6 +1285,107 @@ STUB = Stub()
 STUB_LOCK = threading.Lock()
 
 
+class PriceList:
+    """The AWS Price List Query API's GetProducts, answered from recorded products.
+
+    The products are the `PriceList` items of the GetProducts answers recorded in
+    `PRICE_LIST_FIXTURES` (one JSON file per region, each a whole answer in the
+    API's format, held to the service model when read), in file order, or those a
+    test set with POST /__pricing."""
+
+    PAGE = 2
+    SERVICE_CODE = "AmazonBedrock"
+    FORMAT_VERSION = "aws_v1"
+
+    def __init__(self, items=None):
+        self.items = list(recorded_products() if items is None else items)
+        # Each item as the API holds it (a JSON string) and parsed, for the filters.
+        self.products = [(item, json.loads(item)) for item in self.items]
+
+    @staticmethod
+    def field(product, name):
+        """The value of the filter field `name` for a product (field names match
+        whatever their case: `ServiceCode`, then the product's attributes, then
+        `productFamily` and `sku`), or None if it has none."""
+        wanted = name.lower()
+        if wanted == "servicecode":
+            return product.get("serviceCode")
+        for key, value in product.get("product", {}).get("attributes", {}).items():
+            if key.lower() == wanted:
+                return value
+        for key in ("productFamily", "sku"):
+            if key.lower() == wanted:
+                return product.get("product", {}).get(key)
+        return None
+
+    @classmethod
+    def matches(cls, product, f):
+        value = cls.field(product, f["Field"])
+        if value is None:
+            return False
+        kind, wanted = f["Type"], f["Value"]
+        if kind in ("TERM_MATCH", "EQUALS"):
+            return value == wanted
+        if kind == "CONTAINS":
+            return wanted in value
+        choices = {v.strip() for v in wanted.split(",")}
+        if kind == "ANY_OF":
+            return value in choices
+        return value not in choices  # NONE_OF
+
+    @staticmethod
+    def query_key(body):
+        query = {k: body.get(k) for k in ("ServiceCode", "Filters", "FormatVersion")}
+        return hashlib.sha256(json.dumps(query, sort_keys=True).encode()).digest()[:12]
+
+    def get_products(self, body):
+        """(200, answer) of a GetProducts request (already held to the model)."""
+        version = body.get("FormatVersion") or self.FORMAT_VERSION
+        if version != self.FORMAT_VERSION:
+            raise StubError(400, "InvalidParameterException", f"Input FormatVersion {version} is not supported.")
+        key = self.query_key(body)
+        start = 0
+        token = body.get("NextToken")
+        if token is not None:
+            try:
+                mac, _, offset = token.partition(":")
+                start = int(base64.b64decode(offset, validate=True).decode())
+                valid = base64.b64decode(mac, validate=True) == key and start > 0
+            except (ValueError, UnicodeDecodeError):
+                valid = False
+            if not valid:
+                raise StubError(400, "InvalidNextTokenException", "The token is invalid for this request.")
+        if body["ServiceCode"] != self.SERVICE_CODE:
+            found = []
+        else:
+            filters = body.get("Filters") or []
+            found = [item for item, product in self.products if all(self.matches(product, f) for f in filters)]
+        size = min(self.PAGE, body.get("MaxResults") or self.PAGE)
+        answer = {"FormatVersion": self.FORMAT_VERSION, "PriceList": found[start:start + size]}
+        if start + size < len(found):
+            answer["NextToken"] = (
+                base64.b64encode(key).decode() + ":" + base64.b64encode(str(start + size).encode()).decode()
+            )
+        return 200, answer
+
+
+def recorded_products():
+    """The products of the recorded GetProducts answers, each held to the model."""
+    checker = CHECKERS["pricing"]
+    items = []
+    for path in sorted(glob.glob(os.path.join(PRICE_LIST_FIXTURES, "*.json"))):
+        with open(path) as f:
+            answer = json.load(f)
+        problems = checker.answer("GetProducts", 200, answer)
+        if problems:
+            raise ValueError(f"{path} is not a GetProducts answer: {problems}")
+        items.extend(answer["PriceList"])
+    return items
+
+
+PRICE_LIST = PriceList()
+
+
 class Faults:
     """Faults injected into the requests of the client under test.
 
@@ -1256,8 +1394,8 @@ class Faults:
     `kinds`, by an RNG seeded with `seed`, so a run's faults depend only on the order
     of its requests:
     - "throttle": the service's throttling error (S3 `SlowDown` 503, IAM and STS
-      `Throttling` 400, CloudWatch Logs `ThrottlingException` 400, Bedrock
-      `ThrottlingException` 429: each as its protocol spells errors);
+      `Throttling` 400, CloudWatch Logs and the Price List `ThrottlingException`
+      400, Bedrock `ThrottlingException` 429: each as its protocol spells errors);
     - "internal" / "unavailable": the service's 500 / 503 error;
     - "reset": the connection is reset before the request reaches moto;
     - "lost": the request reaches moto, then the connection is reset, so the
@@ -1328,6 +1466,7 @@ ERRORS = {
         "sts": (400, "Throttling", "Rate exceeded"),
         "logs": (400, "ThrottlingException", "Rate exceeded"),
         "bedrock": (429, "ThrottlingException", "Too many requests, please wait before trying again."),
+        "pricing": (400, "ThrottlingException", "Rate exceeded"),
     },
     "internal": {
         "s3": (500, "InternalError", "We encountered an internal error. Please try again."),
@@ -1335,6 +1474,7 @@ ERRORS = {
         "sts": (500, "InternalFailure", "Internal failure"),
         "logs": (500, "InternalFailure", "Internal failure"),
         "bedrock": (500, "InternalServerException", "Internal server error"),
+        "pricing": (500, "InternalErrorException", "Internal error"),
     },
     # Never chosen at random: only for the operations named in POST /__deny.
     "denied": {
@@ -1343,6 +1483,7 @@ ERRORS = {
         "sts": (403, "AccessDenied", "User: arn:aws:iam::123456789012:user/ci is not authorized to perform this action"),
         "logs": (400, "AccessDeniedException", "User: arn:aws:iam::123456789012:user/ci is not authorized to perform this action"),
         "bedrock": (403, "AccessDeniedException", "User: arn:aws:iam::123456789012:user/ci is not authorized to perform this action"),
+        "pricing": (400, "AccessDeniedException", "User: arn:aws:iam::123456789012:user/ci is not authorized to perform this action"),
     },
     "unavailable": {
         "s3": (503, "ServiceUnavailable", "Service is unable to handle request."),
@@ -1350,6 +1491,7 @@ ERRORS = {
         "sts": (503, "ServiceUnavailable", "Service unavailable"),
         "logs": (503, "ServiceUnavailableException", "Service unavailable"),
         "bedrock": (503, "ServiceUnavailableException", "Service unavailable"),
+        "pricing": (503, "ServiceUnavailableException", "Service unavailable"),
     },
 }
 
@@ -1375,6 +1517,11 @@ def error_response(service, fault):
         body = json.dumps({"__type": code, "message": message})
         headers = {"Content-Type": "application/x-amz-json-1.1", "x-amzn-ErrorType": code}
         return status, dict(headers, **{"x-amzn-RequestId": request_id}), body.encode()
+    if service == "pricing":
+        # JSON 1.1 as the Price List's model has its errors: `Message`.
+        body = json.dumps({"__type": code, "Message": message})
+        headers = {"Content-Type": "application/x-amz-json-1.1", "x-amzn-RequestId": request_id}
+        return status, headers, body.encode()
     body = json.dumps({"message": message})
     headers = {"Content-Type": "application/json", "x-amzn-ErrorType": code, "x-amzn-RequestId": request_id}
     return status, headers, body.encode()
@@ -1515,6 +1662,8 @@ class Proxy(BaseHTTPRequestHandler):
         if fate in ERRORS:
             status, headers, data = error_response(service, fate)
             return self.send(status, headers, data)
+        if service == "pricing" and self.price_list(body, fate, faults):
+            return
         if service == "bedrock":
             parsed = urllib.parse.urlsplit(self.path)
             try:
@@ -1589,6 +1738,39 @@ class Proxy(BaseHTTPRequestHandler):
             return self.drop(fate, faults)
         return self.stub_answer(checker, api_operation, status, data)
 
+    def price_list(self, body, fate, faults):
+        """A Price List Query API request, held to the model; GetProducts is
+        answered by the stub. False when the request is for moto."""
+        checker = CHECKERS["pricing"]
+        target = self.headers.get("X-Amz-Target")
+        api_operation, problems = checker.request_json(
+            self.command, self.path, target, self.headers.get("Content-Type"), body
+        )
+        if problems:
+            code = "UnknownOperationException" if api_operation is None else "InvalidParameterException"
+            self.violated(f"request {target or self.command + ' ' + self.path}", problems, 400, code, json_protocol=True)
+            return True
+        if api_operation != "GetProducts":
+            return False
+        error = None
+        try:
+            with STUB_LOCK:
+                status, data = PRICE_LIST.get_products(json.loads(body))
+        except StubError as e:
+            error = e
+        if fate in ("lost", "answer held"):
+            self.drop(fate, faults)
+            return True
+        if error is not None:
+            status, data = error.status, {"__type": error.code, "Message": error.message}
+        problems = checker.answer(api_operation, status, data)
+        if problems:
+            what = f"the stub's {'error for' if error else 'answer to'} {api_operation}"
+            self.violated(what, problems, 500, "InternalErrorException", json_protocol=True)
+        else:
+            self.reply_json(status, data)
+        return True
+
     def stub_answer(self, checker, api_operation, status, data):
         """The stub's answer, once it is one the API could give."""
         problems = checker.answer(api_operation, status, data)
@@ -1603,12 +1785,14 @@ class Proxy(BaseHTTPRequestHandler):
             return self.violated(f"the stub's error for {api_operation}", problems, 500, "InternalServerException")
         return self.reply(error.status, json.dumps({"message": error.message}).encode(), "application/json", error.code)
 
-    def violated(self, what, problems, status, code):
+    def violated(self, what, problems, status, code, json_protocol=False):
         """Keeps what broke the service model and answers with it, so the client
         under test fails where the break is."""
         with LOCK:
             VIOLATIONS.append({"what": what, "problems": problems})
         message = f"{what} breaks the service model: " + "; ".join(problems)
+        if json_protocol:
+            return self.reply_json(status, {"__type": code, "Message": message})
         return self.reply(status, json.dumps({"message": message}).encode(), "application/json", code)
 
     def control(self, body):
@@ -1619,7 +1803,7 @@ class Proxy(BaseHTTPRequestHandler):
             return self.reply(500, json.dumps({"message": repr(e)}).encode(), "application/json")
 
     def control_request(self, body):
-        global STUB
+        global STUB, PRICE_LIST
         parsed = urllib.parse.urlsplit(self.path)
         if parsed.path == "/__counts":
             with LOCK:
@@ -1683,6 +1867,15 @@ class Proxy(BaseHTTPRequestHandler):
                     "error": config.get("error"),
                 }
             return self.reply(200, b"{}", "application/json")
+        if parsed.path == "/__pricing" and self.command == "POST":
+            config = json.loads(body) if body else {}
+            items = config.get("PriceList")
+            problems = CHECKERS["pricing"].answer("GetProducts", 200, {"PriceList": items}) if items is not None else []
+            if problems:
+                return self.reply(400, json.dumps({"message": "; ".join(problems)}).encode(), "application/json")
+            with STUB_LOCK:
+                PRICE_LIST = PriceList(items)
+            return self.reply(200, b"{}", "application/json")
         if parsed.path == "/__throughput" and self.command == "POST":
             config = json.loads(body) if body else {}
             with STUB_LOCK:
@@ -1711,6 +1904,7 @@ class Proxy(BaseHTTPRequestHandler):
                     time.sleep(0.2)
             with STUB_LOCK:
                 STUB = Stub()
+                PRICE_LIST = PriceList()
             with LOCK:
                 COUNTS.clear()
                 SEQUENCE.clear()
@@ -1741,6 +1935,11 @@ class Proxy(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(data)
+
+    def reply_json(self, status, data):
+        """A JSON 1.1 answer (errors carry their `__type` in the body)."""
+        headers = {"Content-Type": "application/x-amz-json-1.1", "x-amzn-RequestId": str(uuid.uuid4())}
+        self.send(status, headers, json.dumps(data).encode())
 
     def reply(self, status, data, content_type, error_type=None):
         headers = {"Content-Type": content_type}

@@ -13,8 +13,21 @@ a member the shape does not have, a wrong type, a value outside an enum, a lengt
 or value outside `min`/`max`, a string the pattern does not match.
 `Checker.answer(...)` does the same for the answer's status code and body
 against the output shape.
+
+JSON 1.1 services (`awsJson1_1`, such as `pricing`) have no HTTP bindings: every
+request is a POST to `/` whose `X-Amz-Target` header names the operation
+(`AWSPriceListService.GetProducts`) and whose body, sent as
+`application/x-amz-json-1.1`, is the whole input. `Checker.request_json(...)` finds
+the operation by its target and holds the body to the input shape as above, at every
+depth (a member a nested structure does not have is a violation too), with the
+protocol's own rules: timestamps are epoch seconds, and a string the model marks
+`jsonvalue` (`GetProducts`'s `PriceList` items) must hold a JSON document. Their
+answers are 200, errors `{"__type": CODE, "Message": ...}` with status 400, or 500
+for an error the model calls a fault; `Checker.answer(...)` holds errors to that and
+to the error's own shape.
 """
 
+import json
 import re
 import urllib.parse
 
@@ -24,12 +37,18 @@ import botocore.loaders
 class Checker:
     def __init__(self, service):
         model = botocore.loaders.Loader().load_service_model(service, "service-2")
-        if model["metadata"]["protocol"] != "rest-json":
-            raise ValueError(f"{service} is not a REST-JSON service")
+        self.protocol = model["metadata"]["protocol"]
+        if self.protocol not in ("rest-json", "json"):
+            raise ValueError(f"{service} is neither a REST-JSON nor a JSON 1.1 service")
         self.service = service
         self.shapes = model["shapes"]
+        self.operations = model["operations"]
+        self.target_prefix = model["metadata"].get("targetPrefix", "")
+        self.json_version = model["metadata"].get("jsonVersion", "1.1")
         self.routes = []
         for name, op in model["operations"].items():
+            if self.protocol == "json":
+                continue
             http = op["http"]
             path, _, fixed_query = http["requestUri"].partition("?")
             names = []
@@ -98,9 +117,44 @@ class Checker:
         problems += self.check(shape_name, value, name)
         return name, problems
 
+    def request_json(self, method, path, target, content_type, body):
+        """(operation name, violations) of a JSON 1.1 request as it arrived: its
+        method, path, `X-Amz-Target` and `Content-Type` headers and raw body;
+        (None, [why]) if the target names no operation of the service."""
+        prefix, _, name = (target or "").rpartition(".")
+        op = self.operations.get(name) if prefix == self.target_prefix else None
+        if op is None:
+            return None, [f"no {self.service} operation has the target {target!r} (expected {self.target_prefix}.OPERATION)"]
+        problems = []
+        http = op.get("http", {"method": "POST", "requestUri": "/"})
+        if method != http["method"] or urllib.parse.urlsplit(path).path != http["requestUri"]:
+            problems.append(f"{name}: sent as {method} {path}; the API takes {http['method']} {http['requestUri']}")
+        expected = f"application/x-amz-json-{self.json_version}"
+        if (content_type or "").split(";")[0].strip().lower() != expected:
+            problems.append(f"{name}: Content-Type is {content_type!r}, not {expected}")
+        if not body:
+            problems.append(f"{name}: the body is empty; a JSON 1.1 request carries a JSON object (`{{}}` at least)")
+            value = {}
+        else:
+            try:
+                value = json.loads(body)
+            except ValueError as e:
+                return name, problems + [f"{name}: the body is not JSON ({e})"]
+        if not isinstance(value, dict):
+            return name, problems + [f"{name}: the body is not a JSON object"]
+        shape_name = op.get("input", {}).get("shape")
+        if not shape_name:
+            if value:
+                problems.append(f"{name}: the operation takes no input, the body has {sorted(value)}")
+            return name, problems
+        problems += self.check(shape_name, value, name, strict=True)
+        return name, problems
+
     def answer(self, operation, status, body):
         """Violations of an answer to `operation`: status code and body."""
         op = self.operation_named(operation)
+        if self.protocol == "json":
+            return self.answer_json(operation, op, status, body)
         problems = []
         if 200 <= status < 300:
             expected = op["http"].get("responseCode", 200)
@@ -124,7 +178,38 @@ class Checker:
                 problems.append(f"{operation}: answered {code}, which is not one of its errors {sorted(errors)}")
         return problems
 
+    def answer_json(self, operation, op, status, body):
+        """Violations of a JSON 1.1 answer: 200 and the output shape, or an error
+        the operation has, with its status and its shape's members."""
+        problems = []
+        if not isinstance(body, dict):
+            return [f"{operation} answer: the body is not a JSON object"]
+        if 200 <= status < 300:
+            if status != 200:
+                problems.append(f"{operation}: answered {status}, JSON 1.1 answers 200")
+            shape_name = op.get("output", {}).get("shape")
+            if shape_name:
+                problems += self.check(shape_name, body, f"{operation} answer", strict=True)
+            elif body:
+                problems.append(f"{operation} answer: the operation has no output, the body has {sorted(body)}")
+            return problems
+        code = str(body.get("__type") or "").rpartition("#")[2]
+        errors = {e["shape"] for e in op.get("errors", [])}
+        if not code:
+            return [f"{operation}: an error answer without `__type`"]
+        if code not in errors:
+            return [f"{operation}: answered {code}, which is not one of its errors {sorted(errors)}"]
+        shape = self.shapes[code]
+        expected = shape.get("error", {}).get("httpStatusCode") or (500 if shape.get("fault") else 400)
+        if status != expected:
+            problems.append(f"{operation}: {code} answered with {status}, the API answers {expected}")
+        rest = {k: v for k, v in body.items() if k != "__type"}
+        problems += self.check(code, rest, f"{operation} {code}", strict=True)
+        return problems
+
     def operation_named(self, name):
+        if self.protocol == "json":
+            return self.operations[name]
         for route in self.routes:
             if route[4] == name:
                 return route[5]
@@ -144,9 +229,12 @@ class Checker:
             return text
         return text
 
-    def check(self, shape_name, value, where, skip_located=False):
-        """Every way `value` breaks the shape `shape_name`."""
+    def check(self, shape_name, value, where, skip_located=False, strict=False, ref=None):
+        """Every way `value` breaks the shape `shape_name` (reached through the
+        member reference `ref`, if any). `strict`: a member a structure does not
+        have is a violation at every depth, not only at the top."""
         shape = self.shapes[shape_name]
+        ref = ref or {}
         kind = shape["type"]
         problems = []
 
@@ -169,7 +257,11 @@ class Checker:
                     bad(f"{shape_name} is a union: exactly one member, not {present}")
             for member, item in value.items():
                 if member in members and item is not None:
-                    problems += self.check(members[member]["shape"], item, f"{where}.{member}")
+                    problems += self.check(
+                        members[member]["shape"], item, f"{where}.{member}", strict=strict, ref=members[member]
+                    )
+                elif strict and member not in members:
+                    bad(f"`{member}` is not a member of {shape_name}")
             return problems
         if kind == "list":
             if not isinstance(value, list):
@@ -177,7 +269,7 @@ class Checker:
                 return problems
             self.bounds(shape, len(value), "items", bad)
             for i, item in enumerate(value):
-                problems += self.check(shape["member"]["shape"], item, f"{where}[{i}]")
+                problems += self.check(shape["member"]["shape"], item, f"{where}[{i}]", strict=strict, ref=shape["member"])
             return problems
         if kind == "map":
             if not isinstance(value, dict):
@@ -185,8 +277,8 @@ class Checker:
                 return problems
             self.bounds(shape, len(value), "entries", bad)
             for k, item in value.items():
-                problems += self.check(shape["key"]["shape"], k, f"{where} key")
-                problems += self.check(shape["value"]["shape"], item, f"{where}[{k}]")
+                problems += self.check(shape["key"]["shape"], k, f"{where} key", strict=strict, ref=shape["key"])
+                problems += self.check(shape["value"]["shape"], item, f"{where}[{k}]", strict=strict, ref=shape["value"])
             return problems
         if kind == "string":
             if not isinstance(value, str):
@@ -206,6 +298,12 @@ class Checker:
                     matched = True
                 if not matched:
                     bad(f"`{value}` does not match the pattern of {shape_name}: {pattern}")
+            if ref.get("jsonvalue") or shape.get("jsonvalue"):
+                # The string carries a JSON document (the SDKs hand it over as text).
+                try:
+                    json.loads(value)
+                except ValueError as e:
+                    bad(f"is not a JSON document, which {shape_name} holds ({e})")
             return problems
         if kind in ("integer", "long"):
             if isinstance(value, bool) or not isinstance(value, int):
@@ -224,6 +322,12 @@ class Checker:
                 bad(f"is {value!r}, not a boolean ({shape_name})")
             return problems
         if kind == "timestamp":
+            fmt = ref.get("timestampFormat") or shape.get("timestampFormat")
+            if self.protocol == "json" and fmt in (None, "unixTimestamp"):
+                # JSON 1.1 sends timestamps as epoch seconds unless the model says otherwise.
+                if isinstance(value, bool) or not isinstance(value, (int, float)):
+                    bad(f"is {value!r}, not epoch seconds ({shape_name})")
+                return problems
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 return problems
             if not isinstance(value, str) or not re.match(

@@ -6,6 +6,7 @@
 
 pub mod bedrock;
 pub mod errors;
+pub mod price_list;
 mod request_log;
 mod runtime;
 pub mod tagged;
@@ -34,6 +35,10 @@ pub struct AwsSettings {
     pub endpoint_url: Option<String>,
 }
 
+/// Where the Price List Query API is asked (its endpoints are in a few regions
+/// and each answers for all).
+pub const PRICE_LIST_REGION: &str = "us-east-1";
+
 pub struct Aws {
     pub(crate) sts: aws_sdk_sts::Client,
     pub(crate) s3: aws_sdk_s3::Client,
@@ -42,6 +47,8 @@ pub struct Aws {
     pub(crate) tagging: aws_sdk_resourcegroupstagging::Client,
     pub(crate) bedrock: aws_sdk_bedrock::Client,
     pub(crate) runtime: aws_sdk_bedrockruntime::Client,
+    /// The Price List Query API, which answers from us-east-1 for every region.
+    pub(crate) pricing: aws_sdk_pricing::Client,
     pub(crate) region: String,
     /// The shared-config profile asked for, for messages.
     profile: Option<String>,
@@ -81,6 +88,10 @@ impl Aws {
                 )
             };
         }
+        let pricing_config = aws_sdk_pricing::config::Builder::from(&config)
+            .region(aws_config::Region::new(PRICE_LIST_REGION))
+            .interceptor(request_log::RequestLog)
+            .build();
         let s3_config = aws_sdk_s3::config::Builder::from(&config)
             .force_path_style(settings.endpoint_url.is_some())
             .interceptor(request_log::RequestLog)
@@ -93,6 +104,7 @@ impl Aws {
             tagging: client!(aws_sdk_resourcegroupstagging),
             bedrock: client!(aws_sdk_bedrock),
             runtime: client!(aws_sdk_bedrockruntime),
+            pricing: aws_sdk_pricing::Client::from_conf(pricing_config),
             region: settings.region.clone(),
             profile: settings.profile.clone(),
             emulator: settings.endpoint_url.is_some(),

@@ -51,6 +51,37 @@ fn deployment_status_class(status: &str) -> StatusClass {
 
 const BILLING: &str = "billed per token of each request (on-demand inference), with no hourly charge and no commitment";
 
+/// What the deployment's tokens cost, as the price tables know it: custom models
+/// of its base model on demand, or why that is unknown.
+fn token_prices(cx: &PlanCx<'_>, desired: &DesiredResource) -> String {
+    let model = desired.attr_str("model").unwrap_or_default();
+    let region = &cx.observed.region;
+    let prices = &cx.options.prices;
+    let Some(base) = crate::kinds::provisioned_throughput::plan::base_model_of(cx, model) else {
+        return "its price per token is unknown: the custom model's base model is not known yet"
+            .into();
+    };
+    if let Some(od) = prices.on_demand(&base, region, true) {
+        return format!(
+            "on demand, custom models of `{base}` cost ${} per 1,000 input tokens and ${} per 1,000 output tokens ({})",
+            od.usd_per_1k_input, od.usd_per_1k_output, od.source
+        );
+    }
+    let mut said = format!(
+        "its price per token is unknown: no price table gives an on-demand price for custom models of `{base}` in {region}; give one with --prices FILE"
+    );
+    if let Some(od) = prices.on_demand(&base, region, false) {
+        said.push_str(&format!(
+            " (`{base}` itself costs ${} per 1,000 input tokens and ${} per 1,000 output tokens on demand, {})",
+            od.usd_per_1k_input, od.usd_per_1k_output, od.source
+        ));
+    }
+    if let Some(note) = prices.note() {
+        said.push_str(&format!("; {note}"));
+    }
+    said
+}
+
 impl KindBehaviour for Behaviour {
     fn kind(&self) -> crate::model::Kind {
         crate::model::Kind::CustomModelDeployment
@@ -102,6 +133,7 @@ impl KindBehaviour for Behaviour {
                         "a new on-demand deployment of `{}`: {BILLING}",
                         desired.attr_str("model").unwrap_or_default()
                     ));
+                    change.notes.push(token_prices(cx, desired));
                     if let Some(wait) = &wait {
                         change.notes.push(format!(
                             "created once {} completes ({})",

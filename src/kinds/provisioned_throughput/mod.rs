@@ -155,6 +155,6 @@ impl ResourceSpec for ProvisionedThroughputSpec {
 pub mod aws;
 pub mod state;
 pub use state::ThroughputState;
-mod plan;
+pub(crate) mod plan;
 pub mod sandbox;
 pub use plan::*;

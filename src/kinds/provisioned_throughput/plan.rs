@@ -138,7 +138,7 @@ fn create_op(cx: &PlanCx<'_>, desired: &DesiredResource, name: &str) -> Op {
     }
 }
 
-fn base_model_of(cx: &PlanCx<'_>, model: &str) -> Option<String> {
+pub(crate) fn base_model_of(cx: &PlanCx<'_>, model: &str) -> Option<String> {
     let name = crate::models::custom_model_name(model)?;
     if let Some(observed) = cx.find(crate::kinds::customization_job::CUSTOM_MODEL, name) {
         return observed.fact_str("baseModel").map(str::to_string);
