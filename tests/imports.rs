@@ -64,7 +64,10 @@ async fn an_import_is_made_once_and_a_new_source_replaces_it_once_imported() {
         [Op::Create { client_request_token: Some(t), .. }] if t.starts_with("bedform-")
     ));
     assert!(
-        create.warnings.iter().any(|w| w.contains("a new import")),
+        create.warnings.iter().any(|w| w.contains("a new import")
+            && w.contains(
+                "per Custom Model Unit-minute, not per token: bedform does not price it"
+            )),
         "{create:#?}"
     );
     // Followed until the import completes.

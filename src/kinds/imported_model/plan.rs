@@ -48,7 +48,7 @@ fn import_status_class(status: &str) -> StatusClass {
     }
 }
 
-const BILLING: &str = "an imported model is billed for its storage each month and, while it serves requests, for the model copies that run it (see the Amazon Bedrock pricing page)";
+const BILLING: &str = "an imported model is billed for its storage each month and, while it serves requests, for the model copies that run it, per Custom Model Unit-minute, not per token: bedform does not price it (the AWS Price List's Custom Model Import products are not mapped; see the Amazon Bedrock pricing page)";
 
 fn create_once(desired: &DesiredResource) -> CreateOnce {
     CreateOnce {
