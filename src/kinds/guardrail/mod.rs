@@ -187,7 +187,83 @@ impl GuardrailState {
         self.automated_reasoning_policy = self
             .automated_reasoning_policy
             .map(GuardrailAutomatedReasoningPolicy::canonical);
+        // A profile named by its ARN is the profile its id names: AWS returns both.
+        if let Some(config) = &mut self.cross_region_config
+            && let Some((_, id)) = config
+                .guardrail_profile_identifier
+                .rsplit_once(":guardrail-profile/")
+        {
+            config.guardrail_profile_identifier = id.to_string();
+        }
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(policies: serde_json::Value) -> GuardrailState {
+        let mut value = json!({"blockedInputMessaging": "no", "blockedOutputsMessaging": "no"});
+        value
+            .as_object_mut()
+            .unwrap()
+            .extend(policies.as_object().unwrap().clone());
+        serde_json::from_value::<GuardrailState>(value)
+            .unwrap()
+            .canonical()
+    }
+
+    #[test]
+    fn defaults_written_out_and_left_out_mean_the_same() {
+        let written = state(json!({
+            "contentPolicy": {"filters": [
+                {"type": "PROMPT_ATTACK", "inputStrength": "HIGH", "outputStrength": "NONE", "inputAction": "BLOCK", "inputEnabled": true, "inputModalities": ["TEXT"]},
+                {"type": "HATE", "inputStrength": "HIGH", "outputStrength": "HIGH"}
+            ], "tier": {"tierName": "CLASSIC"}},
+            "topicPolicy": {"topics": [{"name": "b", "definition": "d", "type": "DENY", "examples": []}, {"name": "a", "definition": "d"}]},
+            "sensitiveInformationPolicy": {"piiEntities": [{"type": "EMAIL", "action": "ANONYMIZE", "inputAction": "ANONYMIZE"}], "regexes": []},
+            "crossRegionConfig": {"guardrailProfileIdentifier": "arn:aws:bedrock:us-east-1:123456789012:guardrail-profile/us.guardrail.v1:0"}
+        }));
+        let left_out = state(json!({
+            "contentPolicy": {"filters": [
+                {"type": "HATE", "inputStrength": "HIGH", "outputStrength": "HIGH"},
+                {"type": "PROMPT_ATTACK", "inputStrength": "HIGH", "outputStrength": "NONE"}
+            ]},
+            "topicPolicy": {"topics": [{"name": "a", "definition": "d"}, {"name": "b", "definition": "d"}]},
+            "sensitiveInformationPolicy": {"piiEntities": [{"type": "EMAIL", "action": "ANONYMIZE"}]},
+            "crossRegionConfig": {"guardrailProfileIdentifier": "us.guardrail.v1:0"}
+        }));
+        assert_eq!(written, left_out);
+        assert!(policy::loosenings(&written, &left_out).is_empty());
+    }
+
+    #[test]
+    fn each_way_of_letting_more_through_is_a_loosening() {
+        let before = state(json!({
+            "contentPolicy": {"filters": [{"type": "HATE", "inputStrength": "HIGH", "outputStrength": "HIGH"}]},
+            "wordPolicy": {"words": [{"text": "rival"}]},
+            "sensitiveInformationPolicy": {"piiEntities": [{"type": "EMAIL", "action": "BLOCK"}]},
+            "contextualGroundingPolicy": {"filters": [{"type": "GROUNDING", "threshold": 0.8}]}
+        }));
+        let after = state(json!({
+            "contentPolicy": {"filters": [{"type": "HATE", "inputStrength": "HIGH", "outputStrength": "LOW", "inputEnabled": false}]},
+            "sensitiveInformationPolicy": {"piiEntities": [{"type": "EMAIL", "action": "ANONYMIZE"}]},
+            "contextualGroundingPolicy": {"filters": [{"type": "GROUNDING", "threshold": 0.5}]}
+        }));
+        assert_eq!(
+            policy::loosenings(&before, &after),
+            [
+                "content filter `HATE`: output strength lowered from HIGH to LOW",
+                "content filter `HATE` no longer checks input",
+                "the word filters are removed",
+                "PII entity `EMAIL`: input action from BLOCK to ANONYMIZE",
+                "PII entity `EMAIL`: output action from BLOCK to ANONYMIZE",
+                "contextual grounding filter `GROUNDING`: threshold lowered from 0.8 to 0.5",
+            ]
+        );
+        // Tightening is no loosening.
+        assert!(policy::loosenings(&after, &before).is_empty());
     }
 }
 
