@@ -24,6 +24,8 @@ pub async fn products(aws: &Aws, region: &str) -> Result<Vec<String>, CloudError
         .service_code(SERVICE_CODE)
         .format_version("aws_v1")
         .filters(filter)
+        // The most a page holds: a region's Bedrock products are about a thousand.
+        .max_results(100)
         .into_paginator()
         .send()
         .collect::<Result<Vec<_>, _>>()
