@@ -29,6 +29,18 @@ spec:
   check: {prompt: "Say OK", expect: "OK"}
 "#;
 
+/// The listings of the kinds whose objects are found by name in a listing of the
+/// region, as the proxy counts them.
+const LISTINGS: &[&str] = &[
+    LIST_PROFILES,
+    "bedrock:GET /guardrails",
+    "bedrock:GET /model-customization/custom-model-deployments",
+    "bedrock:GET /imported-models",
+    "bedrock:GET /model-import-jobs",
+    "logs:DescribeDeliverySources",
+];
+const LIST_PROFILES: &str = "bedrock:GET /inference-profiles";
+
 #[tokio::test]
 async fn tags_change_in_place_and_everything_else_replaces() {
     let account = Account::new(fast_clock(0.2, 0.1));
@@ -108,7 +120,8 @@ fn names_descriptions_and_models_are_checked_offline() {
 fn inference_profiles_over_the_wire() {
     let moto = Moto::start();
     let create = "bedrock:POST /inference-profiles";
-    moto.record_requests(&[create]);
+    let index = "tagging:GetResources";
+    moto.record_requests(&[create, index]);
     moto.set_converse("OK through the profile", 0, None);
     let dir = TempDir::new().unwrap();
     std::fs::write(dir.path().join("stack.yaml"), STACK).unwrap();
@@ -136,6 +149,19 @@ fn inference_profiles_over_the_wire() {
             .as_str()
             .is_some_and(|t| t.starts_with("bedform-"))
     );
+    // Apply waited until the tagging index listed the new profile by its ARN.
+    let asked: Vec<serde_json::Value> = moto
+        .requests(index)
+        .into_iter()
+        .filter(|r| r.get("ResourceARNList").is_some())
+        .collect();
+    assert_eq!(asked.len(), 1, "{asked:#?}");
+    assert!(
+        asked[0]["ResourceARNList"][0]
+            .as_str()
+            .is_some_and(|arn| arn.contains(":application-inference-profile/")),
+        "{asked:#?}"
+    );
     let conversations = moto.conversations();
     assert_eq!(conversations.len(), 1, "{conversations:#?}");
     assert!(
@@ -159,13 +185,34 @@ fn inference_profiles_over_the_wire() {
     common::assert_contains(&plan.stdout, "new ARN");
     run(&["apply", "--auto-approve", "stack.yaml"]).expect(0);
     run(&["plan", "--detailed-exitcode", "stack.yaml"]).expect(0);
-    // Removed from the stack: deleted.
+    // Removed from the stack: found through the tagging index, then listed, and
+    // deleted.
     std::fs::write(
         dir.path().join("stack.yaml"),
         STACK.split("\n---\n").next().unwrap(),
     )
     .unwrap();
+    moto.reset_counts();
+    let plan = run(&["plan", "--detailed-exitcode", "stack.yaml"]).expect(2);
+    common::assert_contains(
+        &plan.stdout,
+        "0 to create, 0 to update, 0 to replace, 1 to delete",
+    );
+    assert_eq!(
+        moto.counts().get(LIST_PROFILES),
+        Some(&1),
+        "{:#?}",
+        moto.counts()
+    );
     run(&["apply", "--auto-approve", "stack.yaml"]).expect(0);
+    // A stack that owns none of the kinds found by listing the region lists none.
+    moto.reset_counts();
+    run(&["plan", "--detailed-exitcode", "stack.yaml"]).expect(0);
+    let counts = moto.counts();
+    for list in LISTINGS {
+        assert_eq!(counts.get(*list), None, "{list}: {counts:#?}");
+    }
+    assert_eq!(counts.get(index), Some(&1), "{counts:#?}");
     let rt = common::runtime();
     let config = rt.block_on(moto.sdk_config());
     let bedrock = aws_sdk_bedrock::Client::new(&config);

@@ -100,6 +100,15 @@ It works around moto 5.2.5's deviations from AWS, each named where it is handled
   no output. One assessment of the policies that reported anything (none if
   nothing was); usage 1 unit for each policy the guardrail has. `outputScope` is
   not heeded.
+- moto's tagging index (GetResources) lists no Bedrock object and no log delivery
+  source; AWS documents that it covers every resource type but IAM users and
+  roles. Its answers (the last page) gain the tagged objects the stub holds (its
+  throughputs, deployments, import jobs, imported models, inference profiles and
+  guardrails, not the custom models it makes, whose ARN type moto's models share)
+  and moto's tagged delivery sources, filtered as the request asks. moto's own
+  customization jobs and custom models stay unlisted. ResourceARNList with any of
+  TagFilters, ResourceTypeFilters or the paging parameters is an
+  InvalidParameterException, as on AWS.
 - moto has no Bedrock Runtime. The stub answers Converse
   (POST /model/{modelId}/converse, which the SDK sends to the same endpoint URL)
   for a provisioned model that is InService, a deployment that is Active, an
@@ -293,6 +302,19 @@ class Stub:
         self.guardrail_tokens = {}  # clientRequestToken -> id
         self.enforced = None  # the region's enforced guardrail configuration
         self.applied = []  # ApplyGuardrail requests received
+
+    def indexed(self):
+        """Tags by ARN of the tagged objects the stub holds, as AWS's tagging index
+        lists them. The custom models the stub makes are left out: moto's own, of
+        the same ARN type, are not in moto's index, and an index that listed some of
+        a stack's custom models and not others would hide the others."""
+        arns = [t["provisionedModelArn"] for t in self.throughputs.values()]
+        arns += [d["customModelDeploymentArn"] for d in self.deployments.values()]
+        arns += [j["jobArn"] for j in self.import_jobs.values()]
+        arns += [m["modelArn"] for m in self.imported.values()]
+        arns += [p["inferenceProfileArn"] for p in self.profiles.values()]
+        arns += [g["arn"] for g in self.guardrails.values()]
+        return {arn: dict(self.tags[arn]) for arn in arns if self.tags.get(arn)}
 
     def find(self, ident):
         ident = urllib.parse.unquote(ident)
@@ -1596,6 +1618,85 @@ POLICY_NAMES = re.compile(rb"<PolicyNames>(.*?)</PolicyNames>", re.S)
 MEMBER = re.compile(rb"<member>.*?</member>", re.S)
 TRUNCATED = re.compile(rb"<IsTruncated>\w+</IsTruncated>")
 
+# GetResources parameters that cannot go with ResourceARNList (the API's rule).
+NOT_WITH_ARN_LIST = ("TagFilters", "ResourceTypeFilters", "ResourcesPerPage", "TagsPerPage", "PaginationToken")
+
+
+def arn_list_conflict(body):
+    """What a GetResources request names beside ResourceARNList, which AWS refuses
+    with an InvalidParameterException (moto does not check)."""
+    try:
+        request = json.loads(body or b"{}")
+    except ValueError:
+        return []
+    if "ResourceARNList" not in request:
+        return []
+    return [name for name in NOT_WITH_ARN_LIST if name in request]
+
+
+def index_lists(request, arn, tags):
+    """Whether a GetResources request asks for the object at `arn` with `tags`."""
+    if "ResourceARNList" in request:
+        return arn in request["ResourceARNList"]
+    for f in request.get("TagFilters") or []:
+        if f["Key"] not in tags:
+            return False
+        if f.get("Values") and tags[f["Key"]] not in f["Values"]:
+            return False
+    types = request.get("ResourceTypeFilters") or []
+    if types:
+        parts = arn.split(":", 5)
+        service, kind = parts[2], re.split(r"[/:]", parts[5], maxsplit=1)[0]
+        if not any(t in (service, f"{service}:{kind}") for t in types):
+            return False
+    return True
+
+
+def delivery_sources(headers):
+    """Tags by ARN of moto's log delivery sources, read from moto (not counted)."""
+    region = re.search(r"Credential=[^/]+/[^/]+/([^/]+)/", headers.get("Authorization", ""))
+    region = region.group(1) if region else "us-east-1"
+    found, token = {}, None
+    while True:
+        request = json.dumps({"nextToken": token} if token else {}).encode()
+        conn = http.client.HTTPConnection("127.0.0.1", MOTO_PORT, timeout=60)
+        conn.request("POST", "/", body=request, headers={
+            "Host": f"127.0.0.1:{MOTO_PORT}",
+            "Content-Type": "application/x-amz-json-1.1",
+            "X-Amz-Target": "Logs_20140328.DescribeDeliverySources",
+            "Authorization": f"AWS4-HMAC-SHA256 Credential=proxy/20260101/{region}/logs/aws4_request, SignedHeaders=host, Signature=0",
+        })
+        response = conn.getresponse()
+        answer = json.loads(response.read() or b"{}")
+        conn.close()
+        if response.status != 200:
+            return found
+        for source in answer.get("deliverySources", []):
+            if source.get("arn") and source.get("tags"):
+                found[source["arn"]] = source["tags"]
+        token = answer.get("nextToken")
+        if not token:
+            return found
+
+
+def add_to_tag_index(headers, body, data):
+    """moto's tagging index lists neither the stub's objects nor log delivery
+    sources; AWS's lists every resource type but IAM users and roles. Those that
+    a GetResources request asks for are added to the last page of moto's answer
+    (beside moto's, past its page size: a stack's own are few)."""
+    request = json.loads(body or b"{}")
+    answer = json.loads(data)
+    if answer.get("PaginationToken"):
+        return data
+    with STUB_LOCK:
+        held = STUB.indexed()
+    held.update(delivery_sources(headers))
+    listed = answer.setdefault("ResourceTagMappingList", [])
+    for arn, tags in sorted(held.items()):
+        if index_lists(request, arn, tags):
+            listed.append({"ResourceARN": arn, "Tags": [{"Key": k, "Value": v} for k, v in sorted(tags.items())]})
+    return json.dumps(answer).encode()
+
 
 def page_role_policies(body, data):
     """The page of moto's all-in-one ListRolePolicies answer that the request's
@@ -1694,6 +1795,12 @@ class Proxy(BaseHTTPRequestHandler):
             if answer is not None:
                 status, data = answer
                 return self.stub_answer(checker, api_operation, status, data)
+        if service == "tagging" and operation == "GetResources" and arn_list_conflict(body):
+            names = ", ".join(arn_list_conflict(body))
+            return self.reply_json(400, {
+                "__type": "InvalidParameterException",
+                "Message": f"ResourceARNList cannot be specified with {names}",
+            })
         conn = http.client.HTTPConnection("127.0.0.1", MOTO_PORT, timeout=60)
         headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
         headers["Host"] = f"127.0.0.1:{MOTO_PORT}"
@@ -1716,6 +1823,8 @@ class Proxy(BaseHTTPRequestHandler):
             data = add_stub_custom_models(self.path, urllib.parse.parse_qs(split.query), data)
         if service == "iam" and operation == "ListRolePolicies" and response.status == 200:
             data = page_role_policies(body, data)
+        if service == "tagging" and operation == "GetResources" and response.status == 200:
+            data = add_to_tag_index(self.headers, body, data)
         if service == "s3" and b"<GetBucketVersioningResponse" in data:
             data = data.replace(b"GetBucketVersioningResponse", b"VersioningConfiguration")
         headers = {

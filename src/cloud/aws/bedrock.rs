@@ -43,10 +43,11 @@ pub struct TagIndex {
     covered: std::collections::BTreeSet<String>,
 }
 
-/// `custom-model` of `arn:aws:bedrock:REGION:ACCOUNT:custom-model/...`.
-fn arn_type(arn: &str) -> &str {
+/// `custom-model` of `arn:aws:bedrock:REGION:ACCOUNT:custom-model/...`
+/// (`delivery-source` of `arn:aws:logs:REGION:ACCOUNT:delivery-source:NAME`).
+pub(crate) fn arn_type(arn: &str) -> &str {
     let resource = arn.splitn(6, ':').nth(5).unwrap_or_default();
-    resource.split('/').next().unwrap_or_default()
+    resource.split(['/', ':']).next().unwrap_or_default()
 }
 
 impl TagIndex {
@@ -75,6 +76,14 @@ impl TagIndex {
             Lookup::NotNeeded => Ok(None),
             Lookup::Read => tags_of(aws, arn, object).await.map(Some),
         }
+    }
+
+    /// Whether a kind whose objects have the ARN `types` must list the region to
+    /// find the stack's own (see [`tagged::needs_listing`]).
+    ///
+    /// [`tagged::needs_listing`]: super::tagged::needs_listing
+    pub fn needs_listing(&self, scope: &Scope, kinds: &[&str], types: &[&str]) -> bool {
+        super::tagged::needs_listing(scope, kinds, self.owned.keys(), types)
     }
 
     fn lookup(&self, arn: &str, declared: bool, may_be_ours: bool) -> Lookup<'_> {
@@ -230,6 +239,10 @@ mod tag_index_tests {
     fn the_type_of_an_arn_is_its_resource_kind() {
         assert_eq!(arn_type(JOB), "model-customization-job");
         assert_eq!(arn_type(THROUGHPUT), "provisioned-model");
+        assert_eq!(
+            arn_type("arn:aws:logs:us-east-1:123456789012:delivery-source:logs-of-demo"),
+            "delivery-source"
+        );
         assert_eq!(arn_type("not-an-arn"), "");
     }
 

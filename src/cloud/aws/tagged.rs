@@ -5,6 +5,12 @@
 //! may not be listed yet. Callers therefore still read, one by one, the tags of
 //! declared objects that the index did not list as this stack's, so a fresh object
 //! is never mistaken for someone else's; in a settled account that is none.
+//!
+//! The kinds whose objects are found by name in one listing of the region
+//! (guardrails, inference profiles, deployments, imports, log delivery sources)
+//! list it only when the stack declares such an object or the index lists one of
+//! the stack's ([`needs_listing`]); apply waits for the index after creating one
+//! ([`await_indexed`]).
 
 use std::collections::BTreeMap;
 
@@ -57,7 +63,152 @@ pub async fn owned(
     Ok(found)
 }
 
+/// Whether a kind (`kinds`, with objects of the ARN `types`) must list the region
+/// to find the stack's objects. It must when the stack declares one of them (they
+/// are found by name in the listing), when everything is read (`export`), or when
+/// the tagging index lists one of the stack's objects of those types (`owned`, the
+/// ARNs it listed as the stack's): the listing then finds them with the rest.
+///
+/// Otherwise the stack owns none. AWS documents that `GetResources` covers every
+/// resource type but IAM users and roles, and apply waits after each create of
+/// such a kind until the index lists the new object ([`await_indexed`]), so an
+/// index that lists none of the stack's objects of a type is not one that trails.
+pub fn needs_listing<'a>(
+    scope: &crate::model::Scope,
+    kinds: &[&str],
+    owned: impl IntoIterator<Item = &'a String>,
+    types: &[&str],
+) -> bool {
+    scope.everything
+        || kinds.iter().any(|kind| scope.declares_kind(kind))
+        || owned
+            .into_iter()
+            .any(|arn| types.contains(&super::bedrock::arn_type(arn)))
+}
+
+/// How long apply waits for the tagging index to list an object it made.
+const INDEX_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Waits until the tagging index lists `arn` (`object` in messages), made with
+/// `tags`, as the stack's, so that a plan made right after this apply finds it
+/// through the index even once it is no longer declared. The object is made
+/// either way: past [`INDEX_WAIT`], or when the index cannot be read, a warning
+/// says what a plan may miss until the index catches up.
+pub async fn await_indexed(aws: &Aws, arn: &str, tags: &BTreeMap<String, String>, object: &str) {
+    let Some(stack) = tags.get(crate::model::TAG_STACK) else {
+        return;
+    };
+    let started = std::time::Instant::now();
+    let problem = loop {
+        let listed = aws
+            .tagging
+            .get_resources()
+            .resource_arn_list(arn)
+            .send()
+            .await;
+        match listed {
+            Ok(page) => {
+                let ours = page.resource_tag_mapping_list().iter().any(|m| {
+                    m.resource_arn() == Some(arn)
+                        && m.tags().iter().any(|t| {
+                            t.key() == crate::model::TAG_STACK && t.value() == stack.as_str()
+                        })
+                });
+                if ours {
+                    return;
+                }
+            }
+            Err(e) => break classify("tag:GetResources", object, e).to_string(),
+        }
+        if started.elapsed() >= INDEX_WAIT {
+            break format!(
+                "the tagging index has not listed it after {} s",
+                INDEX_WAIT.as_secs()
+            );
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    };
+    crate::errln!(
+        "warning: {object} is made, but {problem}; until the index lists it, a plan of this stack that no longer declares it will not find it"
+    );
+}
+
 /// The service of an ARN (`arn:PARTITION:SERVICE:...`).
 pub fn service_of(arn: &str) -> &str {
     arn.split(':').nth(2).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Scope;
+
+    const GUARDRAIL: &str = "arn:aws:bedrock:us-east-1:123456789012:guardrail/abcdefghijkl";
+    const SOURCE: &str = "arn:aws:logs:us-east-1:123456789012:delivery-source:logs-of-demo";
+
+    fn scope() -> Scope {
+        Scope {
+            stack: "demo".into(),
+            ..Scope::default()
+        }
+    }
+
+    #[test]
+    fn a_kind_lists_the_region_only_when_the_stack_may_own_one_of_its_objects() {
+        let none: Vec<String> = Vec::new();
+        let owned = vec![GUARDRAIL.to_string(), SOURCE.to_string()];
+        // Nothing declared, nothing of its types in the index: no listing.
+        assert!(!needs_listing(
+            &scope(),
+            &["Guardrail"],
+            &none,
+            &["guardrail"]
+        ));
+        assert!(!needs_listing(
+            &scope(),
+            &["InferenceProfile"],
+            &owned,
+            &["application-inference-profile"]
+        ));
+        // The index lists one of the stack's: list, to find it by name.
+        assert!(needs_listing(
+            &scope(),
+            &["Guardrail"],
+            &owned,
+            &["guardrail"]
+        ));
+        assert!(needs_listing(
+            &scope(),
+            &["LogDelivery"],
+            &owned,
+            &["delivery-source"]
+        ));
+        // Declared: found by name in the listing.
+        let mut declared = scope();
+        declared.declare("Guardrail", "support");
+        assert!(needs_listing(
+            &declared,
+            &["Guardrail"],
+            &none,
+            &["guardrail"]
+        ));
+        // Another kind declared does not count.
+        assert!(!needs_listing(
+            &declared,
+            &["InferenceProfile"],
+            &none,
+            &["application-inference-profile"]
+        ));
+        // `export` reads everything.
+        let everything = Scope {
+            everything: true,
+            ..scope()
+        };
+        assert!(needs_listing(
+            &everything,
+            &["Guardrail"],
+            &none,
+            &["guardrail"]
+        ));
+    }
 }

@@ -9,13 +9,16 @@ use serde_json::{Map, Value, json};
 
 use super::{DeploymentState, KIND, UPDATE_FAILED, UPDATING};
 use crate::cloud::aws::bedrock::{self, TagIndex, owned_or_declared};
-use crate::cloud::aws::{Aws, READ_CONCURRENCY, Reads, classify, smithy_time};
+use crate::cloud::aws::{Aws, READ_CONCURRENCY, Reads, classify, smithy_time, tagged};
 use crate::cloud::error::CloudError;
 use crate::kinds::aws_face::AwsFace;
 use crate::kinds::customization_job::custom_model_aws::{model_arn, name_served_models};
 use crate::kinds::state::{attrs_of, state_of};
 use crate::model::plan::Op;
 use crate::model::{ObservedResource, Scope};
+
+/// The type in a deployment's ARN.
+const ARN_TYPE: &str = "custom-model-deployment";
 
 fn object(name: &str) -> String {
     format!("custom model deployment {name}")
@@ -28,6 +31,9 @@ async fn list_deployments(
     scope: &Scope,
     index: &TagIndex,
 ) -> Result<Vec<ObservedResource>, CloudError> {
+    if !index.needs_listing(scope, &[KIND], &[ARN_TYPE]) {
+        return Ok(Vec::new());
+    }
     let summaries: Vec<_> = match aws
         .bedrock
         .list_custom_model_deployments()
@@ -132,7 +138,8 @@ async fn create_deployment(
 ) -> Result<(), CloudError> {
     let op = "bedrock:CreateCustomModelDeployment";
     let state: DeploymentState = state_of(attrs, op)?;
-    aws.bedrock
+    let out = aws
+        .bedrock
         .create_custom_model_deployment()
         .model_deployment_name(name)
         .model_arn(model_arn(aws, &state.model).await?)
@@ -141,8 +148,9 @@ async fn create_deployment(
         .set_tags(Some(bedrock::bedrock_tags(tags)?))
         .send()
         .await
-        .map(|_| ())
-        .map_err(|e| classify(op, &object(name), e))
+        .map_err(|e| classify(op, &object(name), e))?;
+    tagged::await_indexed(aws, out.custom_model_deployment_arn(), tags, &object(name)).await;
+    Ok(())
 }
 
 async fn update_deployment(

@@ -15,12 +15,15 @@ use serde_json::{Map, Value, json};
 
 use super::{GuardrailState, KIND, Publish, READY, recorded_content, version_description};
 use crate::cloud::aws::bedrock::{self, TagIndex, owned_or_declared};
-use crate::cloud::aws::{Aws, READ_CONCURRENCY, Reads, classify, errors::is_unimplemented};
+use crate::cloud::aws::{Aws, READ_CONCURRENCY, Reads, classify, errors::is_unimplemented, tagged};
 use crate::cloud::error::{CloudError, ErrorClass};
 use crate::kinds::aws_face::AwsFace;
 use crate::kinds::state::{attrs_of, state_of};
 use crate::model::plan::Op;
 use crate::model::{ObservedResource, Scope};
+
+/// The type in a guardrail's ARN.
+const ARN_TYPE: &str = "guardrail";
 
 fn object(name: &str) -> String {
     format!("guardrail {name}")
@@ -110,6 +113,9 @@ async fn observe_guardrails(
     scope: &Scope,
     index: &TagIndex,
 ) -> Result<Vec<ObservedResource>, CloudError> {
+    if !index.needs_listing(scope, &[KIND], &[ARN_TYPE]) {
+        return Ok(Vec::new());
+    }
     let Some(drafts) = list(aws).await? else {
         crate::errln!(
             "warning: the endpoint does not implement bedrock:ListGuardrails; planning as if the region had no guardrail"
@@ -260,6 +266,7 @@ async fn create_guardrail(
         .await
         .map_err(|e| classify(op, &object(name), e))?;
     let id = out.guardrail_id();
+    tagged::await_indexed(aws, out.guardrail_arn(), tags, &object(name)).await;
     wait_ready(aws, id, name).await?;
     match &state.publish {
         Some(publish) => publish_version(aws, id, name, publish).await,

@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 
 use super::{COMPLETED, ImportState, KIND};
 use crate::cloud::aws::bedrock::{self, TagIndex, invalid, owned_or_declared};
-use crate::cloud::aws::{Aws, READ_CONCURRENCY, Reads, classify, errors::is_unimplemented};
+use crate::cloud::aws::{Aws, READ_CONCURRENCY, Reads, classify, errors::is_unimplemented, tagged};
 use crate::cloud::error::CloudError;
 use crate::kinds::aws_face::AwsFace;
 use crate::kinds::customization_job::aws::{sdk_vpc, vpc_value};
@@ -120,6 +120,10 @@ async fn observe_imports(
     scope: &Scope,
     index: &TagIndex,
 ) -> Result<Vec<ObservedResource>, CloudError> {
+    // An import's job carries the stack's tags from its start, its model from its end.
+    if !index.needs_listing(scope, &[KIND], &["imported-model", "model-import-job"]) {
+        return Ok(Vec::new());
+    }
     let models: Result<Vec<_>, _> = aws
         .bedrock
         .list_imported_models()
@@ -203,7 +207,8 @@ async fn create_import(
         .as_ref()
         .map(|v| sdk_vpc(op, v))
         .transpose()?;
-    aws.bedrock
+    let out = aws
+        .bedrock
         .create_model_import_job()
         // The job carries the model's name: one import, one name.
         .job_name(name)
@@ -217,8 +222,9 @@ async fn create_import(
         .set_client_request_token(token.map(str::to_string))
         .send()
         .await
-        .map(|_| ())
-        .map_err(|e| classify(op, &object(name), e))
+        .map_err(|e| classify(op, &object(name), e))?;
+    tagged::await_indexed(aws, out.job_arn(), tags, &object(name)).await;
+    Ok(())
 }
 
 /// The kind's AWS face.

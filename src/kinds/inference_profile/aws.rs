@@ -15,12 +15,15 @@ use serde_json::{Map, Value, json};
 
 use super::{KIND, ProfileState, TAG_COPY_FROM};
 use crate::cloud::aws::bedrock::{self, TagIndex, owned_or_declared};
-use crate::cloud::aws::{Aws, READ_CONCURRENCY, Reads, classify, errors::is_unimplemented};
+use crate::cloud::aws::{Aws, READ_CONCURRENCY, Reads, classify, errors::is_unimplemented, tagged};
 use crate::cloud::error::CloudError;
 use crate::kinds::aws_face::AwsFace;
 use crate::kinds::state::state_of;
 use crate::model::plan::Op;
 use crate::model::{ObservedResource, Scope};
+
+/// The type in an application inference profile's ARN.
+const ARN_TYPE: &str = "application-inference-profile";
 
 fn object(name: &str) -> String {
     format!("inference profile {name}")
@@ -86,6 +89,9 @@ async fn observe_profiles(
     scope: &Scope,
     index: &TagIndex,
 ) -> Result<Vec<ObservedResource>, CloudError> {
+    if !index.needs_listing(scope, &[KIND], &[ARN_TYPE]) {
+        return Ok(Vec::new());
+    }
     let Some(profiles) = list(aws).await? else {
         crate::errln!(
             "warning: the endpoint does not implement bedrock:ListInferenceProfiles; planning as if the region had no application inference profile"
@@ -161,7 +167,8 @@ async fn create_profile(
 ) -> Result<(), CloudError> {
     let op = "bedrock:CreateInferenceProfile";
     let state: ProfileState = state_of(attrs, op)?;
-    aws.bedrock
+    let out = aws
+        .bedrock
         .create_inference_profile()
         .inference_profile_name(name)
         .set_description(state.description.clone())
@@ -175,8 +182,9 @@ async fn create_profile(
         .set_client_request_token(token.map(str::to_string))
         .send()
         .await
-        .map(|_| ())
-        .map_err(|e| classify(op, &object(name), e))
+        .map_err(|e| classify(op, &object(name), e))?;
+    tagged::await_indexed(aws, out.inference_profile_arn(), tags, &object(name)).await;
+    Ok(())
 }
 
 /// The kind's AWS face.

@@ -12,12 +12,12 @@ use serde_json::{Map, Value, json};
 
 use super::{DeliveryState, KIND};
 use crate::cloud::aws::bedrock::{invalid, unsupported};
-use crate::cloud::aws::{Aws, Reads, classify, stale_tag_keys};
+use crate::cloud::aws::{Aws, Reads, classify, stale_tag_keys, tagged};
 use crate::cloud::error::{CloudError, ErrorClass};
 use crate::kinds::aws_face::AwsFace;
 use crate::kinds::state::state_of;
 use crate::model::plan::Op;
-use crate::model::{ObservedResource, Scope, TAG_STACK};
+use crate::model::{ObservedResource, TAG_STACK};
 
 fn object(name: &str) -> String {
     format!("log delivery {name}")
@@ -94,7 +94,12 @@ async fn read(
     }))
 }
 
-async fn observe(aws: &Aws, scope: &Scope) -> Result<Vec<ObservedResource>, CloudError> {
+async fn observe(aws: &Aws, reads: &Reads<'_>) -> Result<Vec<ObservedResource>, CloudError> {
+    let scope = reads.scope;
+    let owned = reads.owned(aws, "logs").await?;
+    if !tagged::needs_listing(scope, &[KIND], owned.keys(), &["delivery-source"]) {
+        return Ok(Vec::new());
+    }
     let sources: Vec<_> = aws
         .logs
         .describe_delivery_sources()
@@ -125,6 +130,7 @@ async fn create(
     tags: &BTreeMap<String, String>,
 ) -> Result<(), CloudError> {
     let state: DeliveryState = state_of(attrs, "logs:PutDeliverySource")?;
+    let declared = tags;
     let tags: std::collections::HashMap<String, String> = tags.clone().into_iter().collect();
     // Each part is made only if it is not there yet (a re-run after a cut-off
     // apply), as tags are taken only on creation.
@@ -134,7 +140,8 @@ async fn create(
         name,
     )?;
     if !has_source {
-        aws.logs
+        let out = aws
+            .logs
             .put_delivery_source()
             .name(name)
             .resource_arn(&state.source_resource_arn)
@@ -143,6 +150,9 @@ async fn create(
             .send()
             .await
             .map_err(|e| classify("logs:PutDeliverySource", &object(name), e))?;
+        if let Some(arn) = out.delivery_source().and_then(|s| s.arn()) {
+            tagged::await_indexed(aws, arn, declared, &object(name)).await;
+        }
     }
     let destination_arn = match aws.logs.get_delivery_destination().name(name).send().await {
         Ok(out) => out
@@ -342,7 +352,7 @@ impl AwsFace for Face {
         aws: &Aws,
         reads: &Reads<'_>,
     ) -> Result<Vec<ObservedResource>, CloudError> {
-        observe(aws, reads.scope).await
+        observe(aws, reads).await
     }
     async fn get(&self, aws: &Aws, name: &str) -> Result<Option<ObservedResource>, CloudError> {
         read(aws, name, None).await
