@@ -47,10 +47,18 @@ impl Interrupt {
     pub fn on_ctrl_c() -> Interrupt {
         let (interrupt, trigger) = Interrupt::manual();
         let trigger = std::sync::Arc::new(trigger);
+        // The handlers are in place when this returns, not when the tasks first
+        // run: on a runtime of one thread that is only at the caller's next await,
+        // and a signal in between would end the process.
         #[cfg(unix)]
         {
             use tokio::signal::unix::{SignalKind, signal};
-            for kind in [SignalKind::terminate(), SignalKind::hangup()] {
+            let kinds = [
+                SignalKind::interrupt(),
+                SignalKind::terminate(),
+                SignalKind::hangup(),
+            ];
+            for kind in kinds {
                 // Without a handler the signal keeps its default: the process ends.
                 if let Ok(mut signals) = signal(kind) {
                     let trigger = trigger.clone();
@@ -62,6 +70,7 @@ impl Interrupt {
                 }
             }
         }
+        #[cfg(not(unix))]
         tokio::spawn(async move {
             while tokio::signal::ctrl_c().await.is_ok() {
                 trigger.press();
