@@ -1219,11 +1219,25 @@ fn logging_only_against_moto_without_the_proxy() {
     let (code, stdout, stderr) = run(&["plan", "--detailed-exitcode", stack.to_str().unwrap()]);
     assert_eq!(code, Some(0), "{stdout}\n{stderr}");
     assert!(stdout.contains("No changes."), "{stdout}");
-    // The emulator's gaps are said, not hidden.
+    // A stack without throughput does not list it: moto's gap costs nothing...
+    assert!(
+        !stderr.contains("ListProvisionedModelThroughputs"),
+        "{stderr}"
+    );
+    // ... and where the listing is needed, the gap is said, not hidden.
+    let serving = stack.join("serving.yaml");
+    std::fs::write(
+        &serving,
+        throughput("serve", 1, "none", "").trim_start_matches("---\n"),
+    )
+    .unwrap();
+    let (code, stdout, stderr) = run(&["plan", stack.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
     assert!(
         stderr.contains("does not implement bedrock:ListProvisionedModelThroughputs"),
         "{stderr}"
     );
+    std::fs::remove_file(&serving).unwrap();
 
     // moto answers GetBucketVersioning under the wrong root element: bedform says
     // so and still reads the status, in both directions.

@@ -33,6 +33,7 @@ spec:
 /// region, as the proxy counts them.
 const LISTINGS: &[&str] = &[
     LIST_PROFILES,
+    "bedrock:GET /provisioned-model-throughputs",
     "bedrock:GET /guardrails",
     "bedrock:GET /model-customization/custom-model-deployments",
     "bedrock:GET /imported-models",

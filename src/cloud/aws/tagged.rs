@@ -7,7 +7,8 @@
 //! is never mistaken for someone else's; in a settled account that is none.
 //!
 //! The kinds whose objects are found by name in one listing of the region
-//! (guardrails, inference profiles, deployments, imports, log delivery sources)
+//! (provisioned throughput, guardrails, inference profiles, deployments, imports,
+//! log delivery sources)
 //! list it only when the stack declares such an object or the index lists one of
 //! the stack's ([`needs_listing`]); apply waits for the index after creating one
 //! ([`await_indexed`]).

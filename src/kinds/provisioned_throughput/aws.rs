@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 use async_trait::async_trait;
 
 use crate::cloud::aws::bedrock::{self, TagIndex, invalid, owned_or_declared};
-use crate::cloud::aws::{Aws, READ_CONCURRENCY, Reads, classify, smithy_time};
+use crate::cloud::aws::{Aws, READ_CONCURRENCY, Reads, classify, smithy_time, tagged};
 use crate::cloud::error::CloudError;
 use crate::kinds::aws_face::AwsFace;
 use crate::kinds::customization_job::custom_model_aws::model_arn;
@@ -43,6 +43,9 @@ async fn list_throughputs(
     scope: &Scope,
     index: &TagIndex,
 ) -> Result<Vec<ObservedResource>, CloudError> {
+    if !index.needs_listing(scope, &[pt::KIND], &["provisioned-model"]) {
+        return Ok(Vec::new());
+    }
     let summaries = match aws
         .bedrock
         .list_provisioned_model_throughputs()
@@ -132,7 +135,9 @@ async fn create_throughput(
         )
     })?;
     let model = model_arn(aws, &state.model).await?;
-    aws.bedrock
+    let object = format!("provisioned throughput {name}");
+    let out = aws
+        .bedrock
         .create_provisioned_model_throughput()
         .provisioned_model_name(name)
         .model_id(model)
@@ -142,8 +147,11 @@ async fn create_throughput(
         .set_tags(Some(bedrock::bedrock_tags(tags)?))
         .send()
         .await
-        .map(|_| ())
-        .map_err(|e| classify(op, &format!("provisioned throughput {name}"), e))
+        .map_err(|e| classify(op, &object, e))?;
+    // A throughput left behind costs money every hour: a plan that no longer
+    // declares it must find it through the index.
+    tagged::await_indexed(aws, out.provisioned_model_arn(), tags, &object).await;
+    Ok(())
 }
 
 async fn update_throughput(
