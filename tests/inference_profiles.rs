@@ -226,6 +226,42 @@ fn inference_profiles_over_the_wire() {
     assert_eq!(moto.take_violations(), Vec::<String>::new());
 }
 
+/// Right after a create the tagging index may trail: apply asks it for the new
+/// profile until it lists it, so a plan made at once that no longer declares the
+/// profile still finds it.
+#[test]
+fn a_profile_dropped_right_after_its_create_is_found_though_the_index_trails() {
+    let moto = Moto::start();
+    moto.set_index_lag(2.0);
+    let index = "tagging:GetResources";
+    moto.record_requests(&[index]);
+    moto.set_converse("OK through the profile", 0, None);
+    let dir = TempDir::new().unwrap();
+    std::fs::write(dir.path().join("stack.yaml"), STACK).unwrap();
+    let run = |args: &[&str]| common::run_with(dir.path(), &moto.env(), args);
+    let applied = run(&["apply", "--auto-approve", "stack.yaml"]).expect(0);
+    assert!(
+        !applied.stderr.contains("tagging index"),
+        "{}",
+        applied.stderr
+    );
+    let asked = moto
+        .requests(index)
+        .iter()
+        .filter(|r| r.get("ResourceARNList").is_some())
+        .count();
+    // Not listed at first, then listed: asked again.
+    assert!(asked >= 2, "{asked}");
+    std::fs::write(
+        dir.path().join("stack.yaml"),
+        STACK.split("\n---\n").next().unwrap(),
+    )
+    .unwrap();
+    let plan = run(&["plan", "--detailed-exitcode", "stack.yaml"]).expect(2);
+    common::assert_contains(&plan.stdout, "0 to replace, 1 to delete");
+    assert_eq!(moto.take_violations(), Vec::<String>::new());
+}
+
 #[test]
 fn a_profile_made_elsewhere_is_adopted_without_a_replacement() {
     let moto = Moto::start();

@@ -383,6 +383,13 @@ impl Moto {
     }
 
     /// How long a throughput stays Creating (or Updating) before it is InService.
+    /// How long the tagging index trails the tags of the stub's objects from now
+    /// on (0 unless set), as AWS's index trails a fresh tag.
+    pub fn set_index_lag(&self, seconds: f64) {
+        let body = serde_json::json!({ "seconds": seconds });
+        control(self.proxy_port, "POST", "/__index_lag", &body.to_string());
+    }
+
     pub fn set_creating_seconds(&self, seconds: f64) {
         let body = serde_json::json!({ "creatingSeconds": seconds });
         control(self.proxy_port, "POST", "/__throughput", &body.to_string());

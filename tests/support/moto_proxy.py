@@ -162,6 +162,9 @@ faults the tests configure at run time (see `Faults`):
   ({"guardrailIdentifier", "guardrailVersion", "body"}).
 - POST /__throughput with JSON {"creatingSeconds"}: how long a throughput stays
   Creating (or Updating) from then on (1 s unless set).
+- POST /__index_lag with JSON {"seconds"}: how long the tagging index trails the
+  tags the stub's objects are given (0 unless set): an object is listed by
+  GetResources only that long after its tags were last set.
 - POST /__pricing with JSON {"PriceList": [...]}, products as GetProducts gives them
   (JSON strings, held to the model): the products GetProducts serves from then on;
   {} serves the recorded ones again.
@@ -264,6 +267,20 @@ def iso(t):
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
 
 
+class TimedTags(dict):
+    """Tags by ARN that remember when each ARN's were last set, so the tagging
+    index can trail them as AWS's does. Tags changed in place (TagResource) are
+    set again through here."""
+
+    def __init__(self):
+        super().__init__()
+        self.since = {}
+
+    def __setitem__(self, arn, tags):
+        self.since[arn] = time.time()
+        super().__setitem__(arn, tags)
+
+
 class StubError(Exception):
     def __init__(self, status, code, message):
         super().__init__(message)
@@ -280,7 +297,8 @@ class Stub:
     def __init__(self):
         self.throughputs = {}  # name -> dict
         self.tokens = {}  # clientRequestToken -> name
-        self.tags = {}  # arn -> {key: value}
+        self.tags = TimedTags()  # arn -> {key: value}, with when each was set
+        self.index_lag = 0.0  # seconds the tagging index trails a tag set
         self.agreements = set()
         self.offer_serial = 0
         self.use_case_form = None
@@ -314,7 +332,12 @@ class Stub:
         arns += [m["modelArn"] for m in self.imported.values()]
         arns += [p["inferenceProfileArn"] for p in self.profiles.values()]
         arns += [g["arn"] for g in self.guardrails.values()]
-        return {arn: dict(self.tags[arn]) for arn in arns if self.tags.get(arn)}
+        now = time.time()
+        return {
+            arn: dict(self.tags[arn])
+            for arn in arns
+            if self.tags.get(arn) and now - self.tags.since.get(arn, 0) >= self.index_lag
+        }
 
     def find(self, ident):
         ident = urllib.parse.unquote(ident)
@@ -430,12 +453,14 @@ class Stub:
             held += [g["arn"] for g in self.guardrails.values()]
             if arn not in held:
                 raise StubError(404, "ResourceNotFoundException", f"{arn} not found")
-            tags = self.tags.setdefault(arn, {})
+            tags = dict(self.tags.get(arn, {}))
             if parts[0] == "tagResource":
                 tags.update({t["key"]: t["value"] for t in body.get("tags", [])})
+                self.tags[arn] = tags
             elif parts[0] == "untagResource":
                 for key in body.get("tagKeys", []):
                     tags.pop(key, None)
+                self.tags[arn] = tags
             else:
                 return 200, {"tags": [{"key": k, "value": v} for k, v in sorted(tags.items())]}
             return 200, {}
@@ -1984,6 +2009,11 @@ class Proxy(BaseHTTPRequestHandler):
                 return self.reply(400, json.dumps({"message": "; ".join(problems)}).encode(), "application/json")
             with STUB_LOCK:
                 PRICE_LIST = PriceList(items)
+            return self.reply(200, b"{}", "application/json")
+        if parsed.path == "/__index_lag" and self.command == "POST":
+            config = json.loads(body) if body else {}
+            with STUB_LOCK:
+                STUB.index_lag = float(config.get("seconds", 0.0))
             return self.reply(200, b"{}", "application/json")
         if parsed.path == "/__throughput" and self.command == "POST":
             config = json.loads(body) if body else {}
