@@ -284,7 +284,16 @@ fn a_profile_made_elsewhere_is_adopted_without_a_replacement() {
     let dir = TempDir::new().unwrap();
     std::fs::write(dir.path().join("stack.yaml"), STACK).unwrap();
     let run = |args: &[&str]| common::run_with(dir.path(), &moto.env(), args);
+    let index = "tagging:GetResources";
+    moto.record_requests(&[index]);
     run(&["import", "--all", "--auto-approve", "stack.yaml"]).expect(0);
+    // Adopted: the index was asked for it until it listed it as the stack's.
+    let asked = moto
+        .requests(index)
+        .iter()
+        .filter(|r| r.get("ResourceARNList").is_some())
+        .count();
+    assert_eq!(asked, 1);
     let plan = run(&["plan", "stack.yaml"]).expect(0);
     common::assert_contains(&plan.stdout, "0 to replace");
     common::assert_contains(&plan.stdout, "taken as copied from the declared `model`");

@@ -151,6 +151,23 @@ pub async fn add_tags_to(
         .map_err(|e| classify("bedrock:TagResource", object, e))
 }
 
+/// [`add_tags_to`] for a kind found through the tagging index (an object the
+/// stack adopts), then waits until the index lists it as the stack's
+/// ([`super::tagged::await_indexed`]).
+pub async fn add_tags_then_index(
+    aws: &Aws,
+    found: Option<ObservedResource>,
+    object: &str,
+    tags: &BTreeMap<String, String>,
+) -> Result<(), CloudError> {
+    let arn = found.as_ref().and_then(|o| o.arn.clone());
+    add_tags_to(aws, found, object, tags).await?;
+    if let Some(arn) = arn {
+        super::tagged::await_indexed(aws, &arn, tags, object).await;
+    }
+    Ok(())
+}
+
 /// Makes the tags of the object at `arn` exactly `tags` (declared tags are
 /// authoritative): stale keys removed, the rest added or changed.
 pub async fn set_tags(

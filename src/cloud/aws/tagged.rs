@@ -10,8 +10,8 @@
 //! (provisioned throughput, guardrails, inference profiles, deployments, imports,
 //! log delivery sources)
 //! list it only when the stack declares such an object or the index lists one of
-//! the stack's ([`needs_listing`]); apply waits for the index after creating one
-//! ([`await_indexed`]).
+//! the stack's ([`needs_listing`]); apply waits for the index after creating one,
+//! and `import` after adopting one ([`await_indexed`]).
 
 use std::collections::BTreeMap;
 

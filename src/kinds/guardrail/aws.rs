@@ -391,7 +391,7 @@ impl AwsFace for Face {
         tags: &BTreeMap<String, String>,
     ) -> Result<(), CloudError> {
         let found = self.get(aws, name).await?;
-        bedrock::add_tags_to(aws, found, &object(name), tags).await
+        bedrock::add_tags_then_index(aws, found, &object(name), tags).await
     }
 }
 

@@ -287,6 +287,6 @@ impl AwsFace for Face {
         tags: &BTreeMap<String, String>,
     ) -> Result<(), CloudError> {
         let found = self.get(aws, name).await?;
-        bedrock::add_tags_to(aws, found, &object(name), tags).await
+        bedrock::add_tags_then_index(aws, found, &object(name), tags).await
     }
 }

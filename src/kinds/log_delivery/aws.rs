@@ -388,6 +388,10 @@ impl AwsFace for Face {
         };
         let mut all = found.tags;
         all.extend(tags.clone());
-        set_tags(aws, name, &all).await
+        set_tags(aws, name, &all).await?;
+        if let Some(arn) = &found.arn {
+            tagged::await_indexed(aws, arn, &all, &object(name)).await;
+        }
+        Ok(())
     }
 }
