@@ -39,10 +39,16 @@ pub mod sandbox;
 pub mod sdk;
 pub mod testing;
 mod validate;
+mod version;
+
+pub use version::{
+    VERSION_MARK, VersionPlan, content_hash, publishes_versions, recorded_content,
+    version_description, version_plan, versions,
+};
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, json};
 
 use crate::diag::Diagnostic;
 use crate::kinds::face::{
@@ -59,9 +65,6 @@ use policy::*;
 
 pub const KIND: &str = "Guardrail";
 pub const READY: &str = "READY";
-/// What a version's description starts with when bedform published it; the
-/// content hash follows.
-pub const VERSION_MARK: &str = "published by bedform, content ";
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -197,97 +200,6 @@ impl GuardrailState {
         }
         self
     }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn state(policies: serde_json::Value) -> GuardrailState {
-        let mut value = json!({"blockedInputMessaging": "no", "blockedOutputsMessaging": "no"});
-        value
-            .as_object_mut()
-            .unwrap()
-            .extend(policies.as_object().unwrap().clone());
-        serde_json::from_value::<GuardrailState>(value)
-            .unwrap()
-            .canonical()
-    }
-
-    #[test]
-    fn defaults_written_out_and_left_out_mean_the_same() {
-        let written = state(json!({
-            "contentPolicy": {"filters": [
-                {"type": "PROMPT_ATTACK", "inputStrength": "HIGH", "outputStrength": "NONE", "inputAction": "BLOCK", "inputEnabled": true, "inputModalities": ["TEXT"]},
-                {"type": "HATE", "inputStrength": "HIGH", "outputStrength": "HIGH"}
-            ], "tier": {"tierName": "CLASSIC"}},
-            "topicPolicy": {"topics": [{"name": "b", "definition": "d", "type": "DENY", "examples": []}, {"name": "a", "definition": "d"}]},
-            "sensitiveInformationPolicy": {"piiEntities": [{"type": "EMAIL", "action": "ANONYMIZE", "inputAction": "ANONYMIZE"}], "regexes": []},
-            "crossRegionConfig": {"guardrailProfileIdentifier": "arn:aws:bedrock:us-east-1:123456789012:guardrail-profile/us.guardrail.v1:0"}
-        }));
-        let left_out = state(json!({
-            "contentPolicy": {"filters": [
-                {"type": "HATE", "inputStrength": "HIGH", "outputStrength": "HIGH"},
-                {"type": "PROMPT_ATTACK", "inputStrength": "HIGH", "outputStrength": "NONE"}
-            ]},
-            "topicPolicy": {"topics": [{"name": "a", "definition": "d"}, {"name": "b", "definition": "d"}]},
-            "sensitiveInformationPolicy": {"piiEntities": [{"type": "EMAIL", "action": "ANONYMIZE"}]},
-            "crossRegionConfig": {"guardrailProfileIdentifier": "us.guardrail.v1:0"}
-        }));
-        assert_eq!(written, left_out);
-        assert!(policy::loosenings(&written, &left_out).is_empty());
-    }
-
-    #[test]
-    fn each_way_of_letting_more_through_is_a_loosening() {
-        let before = state(json!({
-            "contentPolicy": {"filters": [{"type": "HATE", "inputStrength": "HIGH", "outputStrength": "HIGH"}]},
-            "wordPolicy": {"words": [{"text": "rival"}]},
-            "sensitiveInformationPolicy": {"piiEntities": [{"type": "EMAIL", "action": "BLOCK"}]},
-            "contextualGroundingPolicy": {"filters": [{"type": "GROUNDING", "threshold": 0.8}]}
-        }));
-        let after = state(json!({
-            "contentPolicy": {"filters": [{"type": "HATE", "inputStrength": "HIGH", "outputStrength": "LOW", "inputEnabled": false}]},
-            "sensitiveInformationPolicy": {"piiEntities": [{"type": "EMAIL", "action": "ANONYMIZE"}]},
-            "contextualGroundingPolicy": {"filters": [{"type": "GROUNDING", "threshold": 0.5}]}
-        }));
-        assert_eq!(
-            policy::loosenings(&before, &after),
-            [
-                "content filter `HATE`: output strength lowered from HIGH to LOW",
-                "content filter `HATE` no longer checks input",
-                "the word filters are removed",
-                "PII entity `EMAIL`: input action from BLOCK to ANONYMIZE",
-                "PII entity `EMAIL`: output action from BLOCK to ANONYMIZE",
-                "contextual grounding filter `GROUNDING`: threshold lowered from 0.8 to 0.5",
-            ]
-        );
-        // Tightening is no loosening.
-        assert!(policy::loosenings(&after, &before).is_empty());
-    }
-}
-
-/// The version description bedform writes: its mark and the content's hash.
-pub fn version_description(content: &str) -> String {
-    format!("{VERSION_MARK}{content}")
-}
-
-/// The content hash a version's description records, when bedform published it.
-pub fn recorded_content(description: Option<&str>) -> Option<String> {
-    description
-        .and_then(|d| d.strip_prefix(VERSION_MARK))
-        .map(str::to_string)
-}
-
-/// The hash of what a guardrail does: its attributes but whether versions are
-/// published (and any operation's version).
-pub fn content_hash(attrs: &Map<String, Value>) -> String {
-    let content: Map<String, Value> = attrs
-        .iter()
-        .filter(|(k, _)| !matches!(k.as_str(), "publishVersion" | "publish"))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    crate::hash::spec_hash(&Value::Object(content))
 }
 
 /// `GuardrailName`: 1 to 50 of `[0-9a-zA-Z-_]`.
@@ -445,67 +357,6 @@ pub const FACTS: KindFacts = KindFacts {
     made_by: None,
     tags: Some(BEDROCK_TAGS),
 };
-
-/// The numbered versions of an observed guardrail, oldest first: (number,
-/// content hash bedform recorded).
-pub fn versions(observed: &ObservedResource) -> Vec<(u64, Option<String>)> {
-    let mut versions: Vec<(u64, Option<String>)> = observed
-        .facts
-        .get("versions")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|v| {
-            let number = v.get("version")?.as_str()?.parse().ok()?;
-            let content = v.get("content").and_then(Value::as_str).map(str::to_string);
-            Some((number, content))
-        })
-        .collect();
-    versions.sort();
-    versions
-}
-
-/// Which version a plan leaves newest for a declared guardrail.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct VersionPlan {
-    /// The newest version there is now.
-    pub newest: Option<u64>,
-    /// The version this plan publishes, if it publishes one.
-    pub publishes: Option<u64>,
-    pub content: String,
-}
-
-impl VersionPlan {
-    /// The version `${NAME.version}` names.
-    pub fn current(&self) -> Option<u64> {
-        self.publishes.or(self.newest)
-    }
-}
-
-/// Whether and what `desired` publishes: a version when versions are published
-/// and the newest does not record the declared content.
-pub fn version_plan(cx: &PlanCx<'_>, desired: &DesiredResource) -> VersionPlan {
-    let content = content_hash(&desired.attrs);
-    let observed = cx
-        .find(KIND, &desired.aws_name)
-        .or_else(|| cx.owned_for(KIND, &desired.address).into_iter().next());
-    let versions = observed.map(versions).unwrap_or_default();
-    let newest = versions.last().map(|(n, _)| *n);
-    let current = versions
-        .last()
-        .is_some_and(|(_, c)| c.as_deref() == Some(content.as_str()));
-    let publishes = (publishes_versions(desired) && !desired.absent && !current)
-        .then(|| newest.map_or(1, |n| n + 1));
-    VersionPlan {
-        newest,
-        publishes,
-        content,
-    }
-}
-
-fn publishes_versions(desired: &DesiredResource) -> bool {
-    desired.attrs.get("publishVersion") == Some(&Value::Bool(true))
-}
 
 pub struct Behaviour;
 pub static BEHAVIOUR: Behaviour = Behaviour;
@@ -736,4 +587,72 @@ pub fn test_label(index: usize, test: &GuardrailTest) -> String {
         ""
     };
     format!("test {} ({:?}{cut})", index + 1, short)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(policies: serde_json::Value) -> GuardrailState {
+        let mut value = json!({"blockedInputMessaging": "no", "blockedOutputsMessaging": "no"});
+        value
+            .as_object_mut()
+            .unwrap()
+            .extend(policies.as_object().unwrap().clone());
+        serde_json::from_value::<GuardrailState>(value)
+            .unwrap()
+            .canonical()
+    }
+
+    #[test]
+    fn defaults_written_out_and_left_out_mean_the_same() {
+        let written = state(json!({
+            "contentPolicy": {"filters": [
+                {"type": "PROMPT_ATTACK", "inputStrength": "HIGH", "outputStrength": "NONE", "inputAction": "BLOCK", "inputEnabled": true, "inputModalities": ["TEXT"]},
+                {"type": "HATE", "inputStrength": "HIGH", "outputStrength": "HIGH"}
+            ], "tier": {"tierName": "CLASSIC"}},
+            "topicPolicy": {"topics": [{"name": "b", "definition": "d", "type": "DENY", "examples": []}, {"name": "a", "definition": "d"}]},
+            "sensitiveInformationPolicy": {"piiEntities": [{"type": "EMAIL", "action": "ANONYMIZE", "inputAction": "ANONYMIZE"}], "regexes": []},
+            "crossRegionConfig": {"guardrailProfileIdentifier": "arn:aws:bedrock:us-east-1:123456789012:guardrail-profile/us.guardrail.v1:0"}
+        }));
+        let left_out = state(json!({
+            "contentPolicy": {"filters": [
+                {"type": "HATE", "inputStrength": "HIGH", "outputStrength": "HIGH"},
+                {"type": "PROMPT_ATTACK", "inputStrength": "HIGH", "outputStrength": "NONE"}
+            ]},
+            "topicPolicy": {"topics": [{"name": "a", "definition": "d"}, {"name": "b", "definition": "d"}]},
+            "sensitiveInformationPolicy": {"piiEntities": [{"type": "EMAIL", "action": "ANONYMIZE"}]},
+            "crossRegionConfig": {"guardrailProfileIdentifier": "us.guardrail.v1:0"}
+        }));
+        assert_eq!(written, left_out);
+        assert!(policy::loosenings(&written, &left_out).is_empty());
+    }
+
+    #[test]
+    fn each_way_of_letting_more_through_is_a_loosening() {
+        let before = state(json!({
+            "contentPolicy": {"filters": [{"type": "HATE", "inputStrength": "HIGH", "outputStrength": "HIGH"}]},
+            "wordPolicy": {"words": [{"text": "rival"}]},
+            "sensitiveInformationPolicy": {"piiEntities": [{"type": "EMAIL", "action": "BLOCK"}]},
+            "contextualGroundingPolicy": {"filters": [{"type": "GROUNDING", "threshold": 0.8}]}
+        }));
+        let after = state(json!({
+            "contentPolicy": {"filters": [{"type": "HATE", "inputStrength": "HIGH", "outputStrength": "LOW", "inputEnabled": false}]},
+            "sensitiveInformationPolicy": {"piiEntities": [{"type": "EMAIL", "action": "ANONYMIZE"}]},
+            "contextualGroundingPolicy": {"filters": [{"type": "GROUNDING", "threshold": 0.5}]}
+        }));
+        assert_eq!(
+            policy::loosenings(&before, &after),
+            [
+                "content filter `HATE`: output strength lowered from HIGH to LOW",
+                "content filter `HATE` no longer checks input",
+                "the word filters are removed",
+                "PII entity `EMAIL`: input action from BLOCK to ANONYMIZE",
+                "PII entity `EMAIL`: output action from BLOCK to ANONYMIZE",
+                "contextual grounding filter `GROUNDING`: threshold lowered from 0.8 to 0.5",
+            ]
+        );
+        // Tightening is no loosening.
+        assert!(policy::loosenings(&after, &before).is_empty());
+    }
 }
