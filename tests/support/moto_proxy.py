@@ -321,17 +321,25 @@ class Stub:
         self.enforced = None  # the region's enforced guardrail configuration
         self.applied = []  # ApplyGuardrail requests received
 
+    def held_arns(self):
+        """The ARNs of the objects the stub holds, whose tags it keeps."""
+        arns = [t["provisionedModelArn"] for t in self.throughputs.values()]
+        arns += [d["customModelDeploymentArn"] for d in self.deployments.values()]
+        arns += [j["jobArn"] for j in self.import_jobs.values()]
+        arns += [m["modelArn"] for m in self.imported.values()]
+        arns += [m["modelArn"] for m in self.custom_models.values()]
+        arns += [p["inferenceProfileArn"] for p in self.profiles.values()]
+        arns += [g["arn"] for g in self.guardrails.values()]
+        return arns
+
     def indexed(self):
         """Tags by ARN of the tagged objects the stub holds, as AWS's tagging index
         lists them. The custom models the stub makes are left out: moto's own, of
         the same ARN type, are not in moto's index, and an index that listed some of
         a stack's custom models and not others would hide the others."""
-        arns = [t["provisionedModelArn"] for t in self.throughputs.values()]
-        arns += [d["customModelDeploymentArn"] for d in self.deployments.values()]
-        arns += [j["jobArn"] for j in self.import_jobs.values()]
-        arns += [m["modelArn"] for m in self.imported.values()]
-        arns += [p["inferenceProfileArn"] for p in self.profiles.values()]
-        arns += [g["arn"] for g in self.guardrails.values()]
+        self.refresh_imports()
+        made = {m["modelArn"] for m in self.custom_models.values()}
+        arns = [arn for arn in self.held_arns() if arn not in made]
         now = time.time()
         return {
             arn: dict(self.tags[arn])
@@ -443,15 +451,8 @@ class Stub:
             arn = body.get("resourceARN", "")
             if not any(kind in arn for kind in STUB_ARNS):
                 return None
-            held = [t["provisionedModelArn"] for t in self.throughputs.values()]
-            held += [d["customModelDeploymentArn"] for d in self.deployments.values()]
             self.refresh_imports()
-            held += [j["jobArn"] for j in self.import_jobs.values()]
-            held += [m["modelArn"] for m in self.imported.values()]
-            held += [m["modelArn"] for m in self.custom_models.values()]
-            held += [p["inferenceProfileArn"] for p in self.profiles.values()]
-            held += [g["arn"] for g in self.guardrails.values()]
-            if arn not in held:
+            if arn not in self.held_arns():
                 raise StubError(404, "ResourceNotFoundException", f"{arn} not found")
             tags = dict(self.tags.get(arn, {}))
             if parts[0] == "tagResource":

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use aws_sdk_bedrock::types::Tag;
 
+use super::tagged::arn_type;
 use super::{Aws, classify};
 use crate::cloud::error::{CloudError, ErrorClass};
 use crate::model::plan::Op;
@@ -43,13 +44,6 @@ pub struct TagIndex {
     covered: std::collections::BTreeSet<String>,
 }
 
-/// `custom-model` of `arn:aws:bedrock:REGION:ACCOUNT:custom-model/...`
-/// (`delivery-source` of `arn:aws:logs:REGION:ACCOUNT:delivery-source:NAME`).
-pub(crate) fn arn_type(arn: &str) -> &str {
-    let resource = arn.splitn(6, ':').nth(5).unwrap_or_default();
-    resource.split(['/', ':']).next().unwrap_or_default()
-}
-
 impl TagIndex {
     /// The index of the stack's Bedrock objects `owned` (tags by ARN).
     pub fn new(owned: BTreeMap<String, BTreeMap<String, String>>) -> TagIndex {
@@ -82,8 +76,8 @@ impl TagIndex {
     /// find the stack's own (see [`tagged::needs_listing`]).
     ///
     /// [`tagged::needs_listing`]: super::tagged::needs_listing
-    pub fn needs_listing(&self, scope: &Scope, kinds: &[&str], types: &[&str]) -> bool {
-        super::tagged::needs_listing(scope, kinds, self.owned.keys(), types)
+    pub fn needs_listing(&self, scope: &Scope, kind: &str, types: &[&str]) -> bool {
+        super::tagged::needs_listing(scope, kind, self.owned.keys(), types)
     }
 
     fn lookup(&self, arn: &str, declared: bool, may_be_ours: bool) -> Lookup<'_> {

@@ -64,7 +64,7 @@ pub async fn owned(
     Ok(found)
 }
 
-/// Whether a kind (`kinds`, with objects of the ARN `types`) must list the region
+/// Whether a kind (`kind`, with objects of the ARN `types`) must list the region
 /// to find the stack's objects. It must when the stack declares one of them (they
 /// are found by name in the listing), when everything is read (`export`), or when
 /// the tagging index lists one of the stack's objects of those types (`owned`, the
@@ -76,15 +76,13 @@ pub async fn owned(
 /// index that lists none of the stack's objects of a type is not one that trails.
 pub fn needs_listing<'a>(
     scope: &crate::model::Scope,
-    kinds: &[&str],
+    kind: &str,
     owned: impl IntoIterator<Item = &'a String>,
     types: &[&str],
 ) -> bool {
     scope.everything
-        || kinds.iter().any(|kind| scope.declares_kind(kind))
-        || owned
-            .into_iter()
-            .any(|arn| types.contains(&super::bedrock::arn_type(arn)))
+        || scope.declares_kind(kind)
+        || owned.into_iter().any(|arn| types.contains(&arn_type(arn)))
 }
 
 /// How long apply waits for the tagging index to list an object it made.
@@ -134,6 +132,14 @@ pub async fn await_indexed(aws: &Aws, arn: &str, tags: &BTreeMap<String, String>
     );
 }
 
+/// The resource type of an ARN: `custom-model` of
+/// `arn:aws:bedrock:REGION:ACCOUNT:custom-model/...`, `delivery-source` of
+/// `arn:aws:logs:REGION:ACCOUNT:delivery-source:NAME`.
+pub fn arn_type(arn: &str) -> &str {
+    let resource = arn.splitn(6, ':').nth(5).unwrap_or_default();
+    resource.split(['/', ':']).next().unwrap_or_default()
+}
+
 /// The service of an ARN (`arn:PARTITION:SERVICE:...`).
 pub fn service_of(arn: &str) -> &str {
     arn.split(':').nth(2).unwrap_or_default()
@@ -159,44 +165,29 @@ mod tests {
         let none: Vec<String> = Vec::new();
         let owned = vec![GUARDRAIL.to_string(), SOURCE.to_string()];
         // Nothing declared, nothing of its types in the index: no listing.
+        assert!(!needs_listing(&scope(), "Guardrail", &none, &["guardrail"]));
         assert!(!needs_listing(
             &scope(),
-            &["Guardrail"],
-            &none,
-            &["guardrail"]
-        ));
-        assert!(!needs_listing(
-            &scope(),
-            &["InferenceProfile"],
+            "InferenceProfile",
             &owned,
             &["application-inference-profile"]
         ));
         // The index lists one of the stack's: list, to find it by name.
+        assert!(needs_listing(&scope(), "Guardrail", &owned, &["guardrail"]));
         assert!(needs_listing(
             &scope(),
-            &["Guardrail"],
-            &owned,
-            &["guardrail"]
-        ));
-        assert!(needs_listing(
-            &scope(),
-            &["LogDelivery"],
+            "LogDelivery",
             &owned,
             &["delivery-source"]
         ));
         // Declared: found by name in the listing.
         let mut declared = scope();
         declared.declare("Guardrail", "support");
-        assert!(needs_listing(
-            &declared,
-            &["Guardrail"],
-            &none,
-            &["guardrail"]
-        ));
+        assert!(needs_listing(&declared, "Guardrail", &none, &["guardrail"]));
         // Another kind declared does not count.
         assert!(!needs_listing(
             &declared,
-            &["InferenceProfile"],
+            "InferenceProfile",
             &none,
             &["application-inference-profile"]
         ));
@@ -207,7 +198,7 @@ mod tests {
         };
         assert!(needs_listing(
             &everything,
-            &["Guardrail"],
+            "Guardrail",
             &none,
             &["guardrail"]
         ));

@@ -31,7 +31,7 @@ async fn list_deployments(
     scope: &Scope,
     index: &TagIndex,
 ) -> Result<Vec<ObservedResource>, CloudError> {
-    if !index.needs_listing(scope, &[KIND], &[ARN_TYPE]) {
+    if !index.needs_listing(scope, KIND, &[ARN_TYPE]) {
         return Ok(Vec::new());
     }
     let summaries: Vec<_> = match aws

@@ -113,7 +113,7 @@ async fn observe_guardrails(
     scope: &Scope,
     index: &TagIndex,
 ) -> Result<Vec<ObservedResource>, CloudError> {
-    if !index.needs_listing(scope, &[KIND], &[ARN_TYPE]) {
+    if !index.needs_listing(scope, KIND, &[ARN_TYPE]) {
         return Ok(Vec::new());
     }
     let Some(drafts) = list(aws).await? else {

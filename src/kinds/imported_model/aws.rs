@@ -121,7 +121,7 @@ async fn observe_imports(
     index: &TagIndex,
 ) -> Result<Vec<ObservedResource>, CloudError> {
     // An import's job carries the stack's tags from its start, its model from its end.
-    if !index.needs_listing(scope, &[KIND], &["imported-model", "model-import-job"]) {
+    if !index.needs_listing(scope, KIND, &["imported-model", "model-import-job"]) {
         return Ok(Vec::new());
     }
     let models: Result<Vec<_>, _> = aws

@@ -89,7 +89,7 @@ async fn observe_profiles(
     scope: &Scope,
     index: &TagIndex,
 ) -> Result<Vec<ObservedResource>, CloudError> {
-    if !index.needs_listing(scope, &[KIND], &[ARN_TYPE]) {
+    if !index.needs_listing(scope, KIND, &[ARN_TYPE]) {
         return Ok(Vec::new());
     }
     let Some(profiles) = list(aws).await? else {

@@ -97,7 +97,7 @@ async fn read(
 async fn observe(aws: &Aws, reads: &Reads<'_>) -> Result<Vec<ObservedResource>, CloudError> {
     let scope = reads.scope;
     let owned = reads.owned(aws, "logs").await?;
-    if !tagged::needs_listing(scope, &[KIND], owned.keys(), &["delivery-source"]) {
+    if !tagged::needs_listing(scope, KIND, owned.keys(), &["delivery-source"]) {
         return Ok(Vec::new());
     }
     let sources: Vec<_> = aws

@@ -43,7 +43,7 @@ async fn list_throughputs(
     scope: &Scope,
     index: &TagIndex,
 ) -> Result<Vec<ObservedResource>, CloudError> {
-    if !index.needs_listing(scope, &[pt::KIND], &["provisioned-model"]) {
+    if !index.needs_listing(scope, pt::KIND, &["provisioned-model"]) {
         return Ok(Vec::new());
     }
     let summaries = match aws
