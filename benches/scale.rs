@@ -134,6 +134,17 @@ fn print_calls(label: &str, calls: &BTreeMap<String, u64>) {
     }
 }
 
+/// Calls by operation beside the time the emulator spent answering them (summed
+/// over concurrent requests, so it may exceed the wall time).
+fn print_timed_calls(label: &str, calls: &BTreeMap<String, u64>, times: &BTreeMap<String, f64>) {
+    let total: u64 = calls.values().sum();
+    println!("    {label}: {total} calls (calls, then ms the emulator spent answering them)");
+    for (op, n) in calls {
+        let ms = times.get(op).copied().unwrap_or(0.0) * 1000.0;
+        println!("      {n:>6}  {ms:>7.1}  {op}");
+    }
+}
+
 fn list(var: &str, default: &str) -> Vec<u64> {
     std::env::var(var)
         .unwrap_or_else(|_| default.to_string())
@@ -303,35 +314,101 @@ fn foreign_runs(sizes: &[u64]) {
         let env = moto.env();
         let apply = run_bedform(&["apply", "--auto-approve", path], &env, dir.path());
         let mut figures = Vec::new();
-        for latency in [0, 100] {
+        for latency in [0, 20, 100] {
             moto.set_faults(&support::Faults {
                 latency_ms: latency,
                 ..support::Faults::default()
             });
-            let before = counts(&moto);
+            let (before, spent) = (counts(&moto), moto.times());
             let plan = || run_bedform(&["plan", "--detailed-exitcode", path], &env, dir.path());
+            let cpu_before = emulator_cpu(&moto);
             let mut plans = vec![plan()];
             let calls = since(&counts(&moto), &before);
+            let times = moto
+                .times()
+                .into_iter()
+                .map(|(op, t)| {
+                    let t = t - spent.get(&op).copied().unwrap_or(0.0);
+                    (op, t)
+                })
+                .collect::<BTreeMap<_, _>>();
             // One plan's wall time is noisy at this size: the median of a few.
             plans.extend((1..PLANS).map(|_| plan()));
+            let emulator = (emulator_cpu(&moto) - cpu_before) / PLANS as f64;
             plans.sort_by_key(|m| m.wall);
-            figures.push((latency, plans.swap_remove(PLANS / 2), calls));
+            figures.push(Settled {
+                latency,
+                plan: plans.swap_remove(PLANS / 2),
+                emulator,
+                calls,
+                times,
+            });
         }
         moto.clear_faults();
         println!(
             "\n  F = {f}{}:",
             if apply.ok { "" } else { " (apply FAILED)" }
         );
-        for (latency, plan, _) in &figures {
+        for s in &figures {
             println!(
-                "    settled plan, {latency} ms added (median of {PLANS}): {}",
-                plan.figures()
+                "    settled plan, {} ms added (median of {PLANS}): {}; emulator CPU {:.2} s a plan",
+                s.latency,
+                s.plan.figures(),
+                s.emulator,
             );
         }
-        let depth = (figures[1].1.wall.as_secs_f64() - figures[0].1.wall.as_secs_f64()) / 0.1;
+        let wall = |latency| {
+            figures
+                .iter()
+                .find(|s| s.latency == latency)
+                .map_or(0.0, |s| s.plan.wall.as_secs_f64())
+        };
+        let depth = (wall(100) - wall(0)) / 0.1;
         println!("    critical path: {depth:.1} round trips");
-        print_calls("settled plan", &figures[0].2);
+        print_timed_calls(
+            "settled plan, 0 ms added",
+            &figures[0].calls,
+            &figures[0].times,
+        );
     }
+}
+
+/// One latency's settled plans of the small stack.
+struct Settled {
+    latency: u64,
+    /// The median plan.
+    plan: Measured,
+    /// CPU seconds moto_server and the proxy spent, on average, per plan.
+    emulator: f64,
+    /// Calls by operation, of the first plan.
+    calls: BTreeMap<String, u64>,
+    /// Seconds the emulator spent answering each operation, of the first plan.
+    times: BTreeMap<String, f64>,
+}
+
+/// CPU seconds (user and system) moto_server and the proxy have used so far, from
+/// `/proc/PID/stat`: against an emulator that answers one request at a time (its
+/// Python holds one lock), what it does for a plan adds to the plan's wall time.
+fn emulator_cpu(moto: &support::Moto) -> f64 {
+    // SAFETY: sysconf only reads a configuration value.
+    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+    moto.pids()
+        .iter()
+        .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/stat")).ok())
+        .map(|stat| {
+            // Fields after the command name, which is in parentheses: utime and
+            // stime are the 14th and 15th fields of the line.
+            let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            let field = |i: usize| {
+                fields
+                    .get(i)
+                    .and_then(|v| v.parse::<f64>().ok())
+                    .unwrap_or(0.0)
+            };
+            (field(11) + field(12)) / ticks
+        })
+        .sum()
 }
 
 fn main() {

@@ -262,6 +262,28 @@ fn a_profile_dropped_right_after_its_create_is_found_though_the_index_trails() {
     assert_eq!(moto.take_violations(), Vec::<String>::new());
 }
 
+/// An index that has not caught up when apply stops waiting for it: the profile is
+/// made and the apply succeeds, but a warning says what a plan may miss meanwhile.
+#[test]
+fn an_index_that_never_lists_the_new_profile_is_a_warning_not_a_failure() {
+    let moto = Moto::start();
+    // Longer than apply waits (30 s).
+    moto.set_index_lag(600.0);
+    moto.set_converse("OK through the profile", 0, None);
+    let dir = TempDir::new().unwrap();
+    std::fs::write(dir.path().join("stack.yaml"), STACK).unwrap();
+    let run = |args: &[&str]| common::run_with(dir.path(), &moto.env(), args);
+    let applied = run(&["apply", "--auto-approve", "stack.yaml"]).expect(0);
+    common::assert_contains(
+        &applied.stderr,
+        "warning: inference profile support-app is made, but the tagging index has not listed it after 30 s",
+    );
+    // Declared, it is found by its name whatever the index says.
+    let plan = run(&["plan", "--detailed-exitcode", "stack.yaml"]).expect(0);
+    common::assert_contains(&plan.stdout, "No changes");
+    assert_eq!(moto.take_violations(), Vec::<String>::new());
+}
+
 #[test]
 fn a_profile_made_elsewhere_is_adopted_without_a_replacement() {
     let moto = Moto::start();

@@ -229,6 +229,11 @@ pub struct Moto {
 }
 
 impl Moto {
+    /// The process ids of moto_server and of the proxy in front of it.
+    pub fn pids(&self) -> [u32; 2] {
+        [self.moto.id(), self.proxy.id()]
+    }
+
     pub fn start() -> Moto {
         let moto_port = free_port();
         let mut moto = Command::new(moto_server())
@@ -301,13 +306,24 @@ impl Moto {
 
     /// Requests by `service:operation` since the start or the last reset.
     pub fn counts(&self) -> BTreeMap<String, u64> {
-        control(self.proxy_port, "GET", "/__counts", "")
+        self.by_operation("/__counts", |v| v.as_u64().unwrap_or(0))
+    }
+
+    /// Seconds the emulator spent answering each operation, named as in
+    /// [`Moto::counts`] (what the benchmarks attribute wall time to).
+    pub fn times(&self) -> BTreeMap<String, f64> {
+        self.by_operation("/__times", |v| v.as_f64().unwrap_or(0.0))
+    }
+
+    /// A control endpoint's figures by operation.
+    fn by_operation<T>(
+        &self,
+        path: &str,
+        value: impl Fn(&serde_json::Value) -> T,
+    ) -> BTreeMap<String, T> {
+        control(self.proxy_port, "GET", path, "")
             .as_object()
-            .map(|m| {
-                m.iter()
-                    .map(|(k, v)| (k.clone(), v.as_u64().unwrap_or(0)))
-                    .collect()
-            })
+            .map(|m| m.iter().map(|(k, v)| (k.clone(), value(v))).collect())
             .unwrap_or_default()
     }
 

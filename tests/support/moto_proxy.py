@@ -173,7 +173,9 @@ faults the tests configure at run time (see `Faults`):
   recorded products again.
 - GET /__sequence: {"operations": [...]}, every request counted, in order of
   arrival, named as in the counts.
-- POST /__reset_counts: zeroes the counts (and the sequence) only.
+- GET /__times: seconds spent answering each operation (from its request's
+  arrival to its answer, added latency included), named as in the counts.
+- POST /__reset_counts: zeroes the counts (the sequence and the times) only.
 - GET /__violations: {"violations": [{"what", "problems"}]}, every request to the
   stub (or to no operation of its service at all) and every answer of the stub that
   breaks botocore's service model (see `service_model.py`); such a request is
@@ -213,6 +215,7 @@ APPLY_GUARDRAIL = re.compile(r"^/guardrail/([^/]*)/version/([^/]*)/apply$")
 TIME = re.compile(rb'"(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(?:\.\d+)?"')
 COUNTS = {}
 SEQUENCE = []  # operations in order of arrival, named as in the counts
+TIMES = {}  # seconds spent answering, by operation, named as in the counts
 RECORDED = {}  # operation -> bodies kept, for the operations a test named
 DENIED = set()  # operations answered with the service's AccessDenied error
 LOCK = threading.Lock()
@@ -1760,6 +1763,16 @@ class Proxy(BaseHTTPRequestHandler):
         pass
 
     def handle_any(self):
+        self.key = None
+        start = time.monotonic()
+        try:
+            self.handle_request()
+        finally:
+            if self.key is not None:
+                with LOCK:
+                    TIMES[self.key] = TIMES.get(self.key, 0.0) + time.monotonic() - start
+
+    def handle_request(self):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         if self.path.startswith("/__"):
@@ -1767,7 +1780,7 @@ class Proxy(BaseHTTPRequestHandler):
         service = service_of(self.headers)
         operation = operation_of(self.command, self.path, self.headers, body)
         with LOCK:
-            key = f"{service}:{operation}"
+            key = self.key = f"{service}:{operation}"
             COUNTS[key] = COUNTS.get(key, 0) + 1
             SEQUENCE.append(key)
             if key in RECORDED:
@@ -1943,6 +1956,9 @@ class Proxy(BaseHTTPRequestHandler):
         if parsed.path == "/__counts":
             with LOCK:
                 return self.reply(200, json.dumps(COUNTS).encode(), "application/json")
+        if parsed.path == "/__times":
+            with LOCK:
+                return self.reply(200, json.dumps(TIMES).encode(), "application/json")
         if parsed.path == "/__violations":
             with LOCK:
                 found = list(VIOLATIONS)
@@ -1955,6 +1971,7 @@ class Proxy(BaseHTTPRequestHandler):
         if parsed.path == "/__reset_counts" and self.command == "POST":
             with LOCK:
                 COUNTS.clear()
+                TIMES.clear()
                 SEQUENCE.clear()
             return self.reply(200, b"{}", "application/json")
         if parsed.path == "/__deny" and self.command == "POST":
@@ -2047,6 +2064,7 @@ class Proxy(BaseHTTPRequestHandler):
                 PRICE_LIST = PriceList()
             with LOCK:
                 COUNTS.clear()
+                TIMES.clear()
                 SEQUENCE.clear()
                 DENIED.clear()
                 for bodies in RECORDED.values():
