@@ -226,6 +226,34 @@ fn inference_profiles_over_the_wire() {
     assert_eq!(moto.take_violations(), Vec::<String>::new());
 }
 
+/// Each Bedrock listing of the region asks for the most a page may hold (1,000),
+/// so other teams' objects cost as few pages as the API allows.
+#[test]
+fn every_bedrock_listing_asks_for_the_largest_page() {
+    let moto = Moto::start();
+    let listings: Vec<&str> = LISTINGS
+        .iter()
+        .copied()
+        .chain([
+            "bedrock:GET /model-customization-jobs",
+            "bedrock:GET /custom-models",
+        ])
+        .filter(|l| l.starts_with("bedrock:"))
+        .collect();
+    moto.record_requests(&listings);
+    let dir = TempDir::new().unwrap();
+    // `export` reads everything: every listing runs.
+    common::run_with(dir.path(), &moto.env(), ["export"]).expect(0);
+    for op in listings {
+        let asked = moto.requests(op);
+        assert!(!asked.is_empty(), "{op} not listed");
+        for query in asked {
+            assert_eq!(query["maxResults"], "1000", "{op}: {query}");
+        }
+    }
+    assert_eq!(moto.take_violations(), Vec::<String>::new());
+}
+
 /// Right after a create the tagging index may trail: apply asks it for the new
 /// profile until it lists it, so a plan made at once that no longer declares the
 /// profile still finds it.

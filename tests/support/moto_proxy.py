@@ -141,7 +141,8 @@ bodies of the operations a test names (moto drops fields it does not model, such
 faults the tests configure at run time (see `Faults`):
 - POST /__requests with JSON {"operations": [...]}, each named as in the counts
   (`bedrock:POST /model-customization-jobs`): from then on the body of every
-  request of those operations is kept (JSON parsed, anything else as text), even
+  request of those operations is kept (JSON parsed, anything else as text; of a
+  request without a body, its query parameters as {name: value}), even
   one moto then rejects or a fault cuts off; the previous bodies are dropped.
 - GET /__requests?op=OPERATION: {"requests": [body, ...]} in order of arrival.
 - POST /__faults with JSON {"seed", "rate", "kinds", "latencyMs", "killAt",
@@ -1585,6 +1586,12 @@ def recorded_body(body):
         return body.decode("utf-8", "replace")
 
 
+def recorded_query(path):
+    """A bodiless request's query parameters ({name: value}), or None without any."""
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(path).query)
+    return {k: v[-1] for k, v in query.items()} or None
+
+
 def service_of(headers):
     auth = headers.get("Authorization", "")
     match = re.search(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/", auth)
@@ -1784,7 +1791,7 @@ class Proxy(BaseHTTPRequestHandler):
             COUNTS[key] = COUNTS.get(key, 0) + 1
             SEQUENCE.append(key)
             if key in RECORDED:
-                RECORDED[key].append(recorded_body(body) if body else None)
+                RECORDED[key].append(recorded_body(body) if body else recorded_query(self.path))
         with FAULTS_LOCK:
             faults = FAULTS
             latency, fate = faults.next()

@@ -12,6 +12,11 @@ use crate::cloud::error::{CloudError, ErrorClass};
 use crate::model::plan::Op;
 use crate::model::{ObservedResource, Scope};
 
+/// The most a Bedrock listing may return a page (`maxResults`, 1 to 1,000 in every
+/// `List*` of the API): without it AWS picks a page size, and an account full of
+/// other teams' objects costs more pages.
+pub const MAX_RESULTS: i32 = 1000;
+
 pub fn invalid(operation: &str, e: impl std::fmt::Display) -> CloudError {
     CloudError::new(ErrorClass::Validation, operation, e.to_string())
 }

@@ -37,6 +37,7 @@ async fn list_deployments(
     let summaries: Vec<_> = match aws
         .bedrock
         .list_custom_model_deployments()
+        .max_results(crate::cloud::aws::bedrock::MAX_RESULTS)
         .into_paginator()
         .items()
         .send()

@@ -35,7 +35,7 @@ async fn observe_jobs(
     let summaries: Vec<(String, String)> = aws
         .bedrock
         .list_model_customization_jobs()
-        .max_results(1000)
+        .max_results(crate::cloud::aws::bedrock::MAX_RESULTS)
         .into_paginator()
         .items()
         .send()

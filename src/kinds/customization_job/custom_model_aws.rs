@@ -29,7 +29,7 @@ async fn observe_custom_models(
     let summaries: Vec<_> = aws
         .bedrock
         .list_custom_models()
-        .max_results(1000)
+        .max_results(crate::cloud::aws::bedrock::MAX_RESULTS)
         .into_paginator()
         .items()
         .send()

@@ -34,6 +34,7 @@ async fn list(aws: &Aws) -> Result<Option<Vec<GuardrailSummary>>, CloudError> {
     match aws
         .bedrock
         .list_guardrails()
+        .max_results(crate::cloud::aws::bedrock::MAX_RESULTS)
         .into_paginator()
         .items()
         .send()
@@ -53,6 +54,7 @@ async fn versions(aws: &Aws, id: &str, name: &str) -> Result<Vec<Value>, CloudEr
         .bedrock
         .list_guardrails()
         .guardrail_identifier(id)
+        .max_results(crate::cloud::aws::bedrock::MAX_RESULTS)
         .into_paginator()
         .items()
         .send()

@@ -127,6 +127,7 @@ async fn observe_imports(
     let models: Result<Vec<_>, _> = aws
         .bedrock
         .list_imported_models()
+        .max_results(crate::cloud::aws::bedrock::MAX_RESULTS)
         .into_paginator()
         .items()
         .send()
@@ -135,6 +136,7 @@ async fn observe_imports(
     let jobs: Result<Vec<_>, _> = aws
         .bedrock
         .list_model_import_jobs()
+        .max_results(crate::cloud::aws::bedrock::MAX_RESULTS)
         .into_paginator()
         .items()
         .send()

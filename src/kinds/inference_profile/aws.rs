@@ -35,6 +35,7 @@ async fn list(aws: &Aws) -> Result<Option<Vec<InferenceProfileSummary>>, CloudEr
         .bedrock
         .list_inference_profiles()
         .type_equals(InferenceProfileType::Application)
+        .max_results(crate::cloud::aws::bedrock::MAX_RESULTS)
         .into_paginator()
         .items()
         .send()

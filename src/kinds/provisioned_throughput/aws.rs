@@ -49,6 +49,7 @@ async fn list_throughputs(
     let summaries = match aws
         .bedrock
         .list_provisioned_model_throughputs()
+        .max_results(crate::cloud::aws::bedrock::MAX_RESULTS)
         .into_paginator()
         .items()
         .send()
