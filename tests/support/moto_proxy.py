@@ -2117,6 +2117,10 @@ class Proxy(BaseHTTPRequestHandler):
 
 class Server(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver listens with a backlog of 5: a plan opens more connections than
+    # that at once, and the kernel drops the SYNs past it, which the client sends
+    # again only a second later (a plan's reads then stall for that second).
+    request_queue_size = 128
 
     def shutdown_request(self, request):
         # A connection to reset is closed at once (with SO_LINGER 0 that sends RST);
