@@ -254,20 +254,34 @@ fn every_bedrock_listing_asks_for_the_largest_page() {
     assert_eq!(moto.take_violations(), Vec::<String>::new());
 }
 
+/// The stack applied (exit 0) while the tagging index trails the stub's fresh tags
+/// by `lag` seconds, the bodies of `recorded` kept from the start.
+fn applied_while_the_index_trails(lag: f64, recorded: &[&str]) -> (Moto, TempDir, common::Output) {
+    let moto = Moto::start();
+    moto.set_index_lag(lag);
+    if !recorded.is_empty() {
+        moto.record_requests(recorded);
+    }
+    moto.set_converse("OK through the profile", 0, None);
+    let dir = TempDir::new().unwrap();
+    std::fs::write(dir.path().join("stack.yaml"), STACK).unwrap();
+    let applied = common::run_with(
+        dir.path(),
+        &moto.env(),
+        ["apply", "--auto-approve", "stack.yaml"],
+    )
+    .expect(0);
+    (moto, dir, applied)
+}
+
 /// Right after a create the tagging index may trail: apply asks it for the new
 /// profile until it lists it, so a plan made at once that no longer declares the
 /// profile still finds it.
 #[test]
 fn a_profile_dropped_right_after_its_create_is_found_though_the_index_trails() {
-    let moto = Moto::start();
-    moto.set_index_lag(2.0);
     let index = "tagging:GetResources";
-    moto.record_requests(&[index]);
-    moto.set_converse("OK through the profile", 0, None);
-    let dir = TempDir::new().unwrap();
-    std::fs::write(dir.path().join("stack.yaml"), STACK).unwrap();
+    let (moto, dir, applied) = applied_while_the_index_trails(2.0, &[index]);
     let run = |args: &[&str]| common::run_with(dir.path(), &moto.env(), args);
-    let applied = run(&["apply", "--auto-approve", "stack.yaml"]).expect(0);
     assert!(
         !applied.stderr.contains("tagging index"),
         "{}",
@@ -294,14 +308,9 @@ fn a_profile_dropped_right_after_its_create_is_found_though_the_index_trails() {
 /// made and the apply succeeds, but a warning says what a plan may miss meanwhile.
 #[test]
 fn an_index_that_never_lists_the_new_profile_is_a_warning_not_a_failure() {
-    let moto = Moto::start();
     // Longer than apply waits (30 s).
-    moto.set_index_lag(600.0);
-    moto.set_converse("OK through the profile", 0, None);
-    let dir = TempDir::new().unwrap();
-    std::fs::write(dir.path().join("stack.yaml"), STACK).unwrap();
+    let (moto, dir, applied) = applied_while_the_index_trails(600.0, &[]);
     let run = |args: &[&str]| common::run_with(dir.path(), &moto.env(), args);
-    let applied = run(&["apply", "--auto-approve", "stack.yaml"]).expect(0);
     common::assert_contains(
         &applied.stderr,
         "warning: inference profile support-app is made, but the tagging index has not listed it after 30 s",
