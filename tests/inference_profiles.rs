@@ -226,10 +226,12 @@ fn inference_profiles_over_the_wire() {
     assert_eq!(moto.take_violations(), Vec::<String>::new());
 }
 
-/// Each Bedrock listing of the region asks for the most a page may hold (1,000),
-/// so other teams' objects cost as few pages as the API allows.
+/// Each listing of the region asks for the most a page may hold (1,000 for
+/// Bedrock's, 50 for CloudWatch Logs', 100 resources and 500 tags for the tagging
+/// index), so other teams' objects, and a large stack's own, cost as few pages as
+/// the API allows.
 #[test]
-fn every_bedrock_listing_asks_for_the_largest_page() {
+fn every_listing_asks_for_the_largest_page() {
     let moto = Moto::start();
     let listings: Vec<&str> = LISTINGS
         .iter()
@@ -237,8 +239,9 @@ fn every_bedrock_listing_asks_for_the_largest_page() {
         .chain([
             "bedrock:GET /model-customization-jobs",
             "bedrock:GET /custom-models",
+            "logs:DescribeLogGroups",
+            "tagging:GetResources",
         ])
-        .filter(|l| l.starts_with("bedrock:"))
         .collect();
     moto.record_requests(&listings);
     let dir = TempDir::new().unwrap();
@@ -247,8 +250,17 @@ fn every_bedrock_listing_asks_for_the_largest_page() {
     for op in listings {
         let asked = moto.requests(op);
         assert!(!asked.is_empty(), "{op} not listed");
-        for query in asked {
-            assert_eq!(query["maxResults"], "1000", "{op}: {query}");
+        for request in asked {
+            // Bedrock's listings take `maxResults` in the query (a string), Logs'
+            // `limit` in the JSON body.
+            let page = match op.split_once(':') {
+                Some(("logs", _)) => request["limit"] == 50,
+                Some(("tagging", _)) => {
+                    request["ResourcesPerPage"] == 100 && request["TagsPerPage"] == 500
+                }
+                _ => request["maxResults"] == "1000",
+            };
+            assert!(page, "{op}: {request}");
         }
     }
     assert_eq!(moto.take_violations(), Vec::<String>::new());

@@ -26,6 +26,12 @@ pub use runtime::{apply_guardrail, converse};
 /// How many reads run at once.
 pub const READ_CONCURRENCY: usize = 8;
 
+/// The most one page of a CloudWatch Logs `Describe*` listing may hold (the
+/// `limit` maximum of DescribeLogGroups, DescribeDeliverySources and
+/// DescribeDeliveries); asked for explicitly, since only DescribeLogGroups
+/// documents its default.
+pub const LOGS_PAGE: i32 = 50;
+
 /// Where and as whom to connect.
 #[derive(Clone, Debug, Default)]
 pub struct AwsSettings {

@@ -41,7 +41,11 @@ pub async fn owned(
         .get_resources()
         .tag_filters(filter)
         .set_resource_type_filters(Some(services.iter().map(|s| s.to_string()).collect()))
+        // The most a page may hold by resources (1 to 100) and by tags (100 to
+        // 500): a page that meets either limit ends there, and a tag limit of 100
+        // ends one after some 25 of the stack's objects.
         .resources_per_page(100)
+        .tags_per_page(500)
         .into_paginator()
         .send();
     let mut found = BTreeMap::new();

@@ -8,11 +8,14 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use aws_sdk_cloudwatchlogs::types::DeliveryDestinationConfiguration;
+use futures::{StreamExt, TryStreamExt};
 use serde_json::{Map, Value, json};
 
 use super::{DeliveryState, KIND};
 use crate::cloud::aws::bedrock::{invalid, unsupported};
-use crate::cloud::aws::{Aws, Reads, classify, stale_tag_keys, tagged};
+use crate::cloud::aws::{
+    Aws, LOGS_PAGE, READ_CONCURRENCY, Reads, classify, stale_tag_keys, tagged,
+};
 use crate::cloud::error::{CloudError, ErrorClass};
 use crate::kinds::aws_face::AwsFace;
 use crate::kinds::state::state_of;
@@ -60,6 +63,7 @@ async fn read(
         .logs
         .describe_deliveries()
         .delivery_source_names(name)
+        .limit(LOGS_PAGE)
         .send()
         .await
         .map_err(|e| classify("logs:DescribeDeliveries", &object(name), e))?;
@@ -103,24 +107,34 @@ async fn observe(aws: &Aws, reads: &Reads<'_>) -> Result<Vec<ObservedResource>, 
     let sources: Vec<_> = aws
         .logs
         .describe_delivery_sources()
+        .limit(LOGS_PAGE)
         .into_paginator()
         .items()
         .send()
         .try_collect()
         .await
         .map_err(|e| classify("logs:DescribeDeliverySources", "the region", e))?;
-    let mut found = Vec::new();
-    for source in &sources {
-        let Some(name) = source.name() else { continue };
-        let ours = source
-            .tags()
-            .and_then(|t| t.get(TAG_STACK))
-            .is_some_and(|s| s == &scope.stack);
-        if ours || scope.declares(KIND, name) {
-            found.extend(read(aws, name, Some(source)).await?);
-        }
-    }
-    Ok(found)
+    let ours: Vec<aws_sdk_cloudwatchlogs::types::DeliverySource> = sources
+        .into_iter()
+        .filter_map(|source| {
+            let name = source.name()?;
+            let owned = source
+                .tags()
+                .and_then(|t| t.get(TAG_STACK))
+                .is_some_and(|s| s == &scope.stack);
+            (owned || scope.declares(KIND, name)).then_some(source)
+        })
+        .collect();
+    // Each of the stack's sources has its destination and delivery read, at once.
+    let found: Vec<Option<ObservedResource>> = futures::stream::iter(ours)
+        .map(|source| async move {
+            let name = source.name().unwrap_or_default();
+            read(aws, name, Some(&source)).await
+        })
+        .buffer_unordered(READ_CONCURRENCY)
+        .try_collect()
+        .await?;
+    Ok(found.into_iter().flatten().collect())
 }
 
 async fn create(
@@ -240,6 +254,7 @@ async fn delete(aws: &Aws, name: &str) -> Result<(), CloudError> {
         .logs
         .describe_deliveries()
         .delivery_source_names(name)
+        .limit(LOGS_PAGE)
         .send()
         .await
         .map_err(|e| classify("logs:DescribeDeliveries", &object(name), e))?;

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use futures::{StreamExt, TryStreamExt};
 use serde_json::{Map, json};
 
-use crate::cloud::aws::{Aws, READ_CONCURRENCY, classify, ensure_ours, stale_tag_keys};
+use crate::cloud::aws::{Aws, LOGS_PAGE, READ_CONCURRENCY, classify, ensure_ours, stale_tag_keys};
 use crate::cloud::error::{CloudError, ErrorClass};
 use crate::kinds::log_group::LogGroupState;
 use crate::kinds::state::{attrs_of, state_of};
@@ -143,6 +143,7 @@ async fn observe_everything(aws: &Aws) -> Result<Vec<ObservedResource>, CloudErr
     let listed: Vec<aws_sdk_cloudwatchlogs::types::LogGroup> = aws
         .logs
         .describe_log_groups()
+        .limit(LOGS_PAGE)
         .into_paginator()
         .items()
         .send()
