@@ -9,9 +9,12 @@
 //! log group, two roles, invocation logging and a customization job) settled in
 //! accounts of growing foreign size, where other teams keep F roles, F log groups,
 //! 0.3 F buckets and 0.1 F customization jobs with their custom models. For each F
-//! it prints the settled plan's calls by operation, wall time at 0 and 100 ms added
-//! latency (the median of five plans each), the critical path's depth in round
-//! trips (the difference of the two wall times over 100 ms) and peak memory.
+//! it prints the settled plan's calls by operation, wall time at 0, 20 and 100 ms
+//! added latency (the median of five plans each), the critical path's depth in
+//! round trips (the difference of the 0 and 100 ms wall times over 100 ms) and
+//! peak memory: first as the stack is, then with the Stack's `rolePath` (applying
+//! it replaces the stack's roles into the path), which IAM's listing needs to
+//! leave other teams' roles out.
 //!
 //! Run: `cargo bench --bench scale` (after `./scripts/test` installed moto_server).
 //! `BEDFORM_BENCH_SIZES=10,100` and `BEDFORM_BENCH_LATENCIES_MS=0,20` choose what
@@ -302,75 +305,97 @@ const PLANS: usize = 5;
 fn foreign_runs(sizes: &[u64]) {
     println!(
         "\nA settled stack of 6 resources in accounts of growing foreign size \
-         (F roles, F log groups, 0.3 F buckets, 0.1 F jobs and custom models):"
+         (F roles, F log groups, 0.3 F buckets, 0.1 F jobs and custom models), \
+         without and then with the Stack's rolePath:"
+    );
+    let with_path = SMALL_STACK.replace(
+        "spec: {region: us-east-1, tags: {team: ml}}",
+        "spec: {region: us-east-1, tags: {team: ml}, rolePath: /small/}",
     );
     for &f in sizes {
         let moto = support::Moto::start();
         populate_foreign(&moto, f as usize);
         let dir = tempfile::TempDir::new().expect("temp dir");
         let file = dir.path().join("stack.yaml");
-        std::fs::write(&file, SMALL_STACK).expect("write manifests");
         let path = file.to_str().unwrap_or_default();
-        let env = moto.env();
-        let apply = run_bedform(&["apply", "--auto-approve", path], &env, dir.path());
-        let mut figures = Vec::new();
-        for latency in [0, 20, 100] {
-            moto.set_faults(&support::Faults {
-                latency_ms: latency,
-                ..support::Faults::default()
-            });
-            let (before, spent) = (counts(&moto), moto.times());
-            let plan = || run_bedform(&["plan", "--detailed-exitcode", path], &env, dir.path());
-            let cpu_before = emulator_cpu(&moto);
-            let mut plans = vec![plan()];
-            let calls = since(&counts(&moto), &before);
-            let times = moto
-                .times()
-                .into_iter()
-                .map(|(op, t)| {
-                    let t = t - spent.get(&op).copied().unwrap_or(0.0);
-                    (op, t)
-                })
-                .collect::<BTreeMap<_, _>>();
-            // One plan's wall time is noisy at this size: the median of a few.
-            plans.extend((1..PLANS).map(|_| plan()));
-            let emulator = (emulator_cpu(&moto) - cpu_before) / PLANS as f64;
-            plans.sort_by_key(|m| m.wall);
-            figures.push(Settled {
-                latency,
-                plan: plans.swap_remove(PLANS / 2),
-                emulator,
-                calls,
-                times,
-            });
-        }
-        moto.clear_faults();
-        println!(
-            "\n  F = {f}{}:",
-            if apply.ok { "" } else { " (apply FAILED)" }
-        );
-        for s in &figures {
+        // The same stack in the same account: applying the second replaces its
+        // roles into the path.
+        for (label, stack) in [
+            ("", SMALL_STACK),
+            (", rolePath /small/", with_path.as_str()),
+        ] {
+            std::fs::write(&file, stack).expect("write manifests");
+            let apply = run_bedform(&["apply", "--auto-approve", path], &moto.env(), dir.path());
+            let figures = settled(&moto, path, dir.path());
             println!(
-                "    settled plan, {} ms added (median of {PLANS}): {}; emulator CPU {:.2} s a plan",
-                s.latency,
-                s.plan.figures(),
-                s.emulator,
+                "\n  F = {f}{label}{}:",
+                if apply.ok { "" } else { " (apply FAILED)" }
             );
+            print_settled(&figures);
         }
-        let wall = |latency| {
-            figures
-                .iter()
-                .find(|s| s.latency == latency)
-                .map_or(0.0, |s| s.plan.wall.as_secs_f64())
-        };
-        let depth = (wall(100) - wall(0)) / 0.1;
-        println!("    critical path: {depth:.1} round trips");
-        print_timed_calls(
-            "settled plan, 0 ms added",
-            &figures[0].calls,
-            &figures[0].times,
+    }
+}
+
+/// The settled plans of the stack at `path` with 0, 20 and 100 ms added.
+fn settled(moto: &support::Moto, path: &str, dir: &Path) -> Vec<Settled> {
+    let env = moto.env();
+    let mut figures = Vec::new();
+    for latency in [0, 20, 100] {
+        moto.set_faults(&support::Faults {
+            latency_ms: latency,
+            ..support::Faults::default()
+        });
+        let (before, spent) = (counts(moto), moto.times());
+        let plan = || run_bedform(&["plan", "--detailed-exitcode", path], &env, dir);
+        let cpu_before = emulator_cpu(moto);
+        let mut plans = vec![plan()];
+        let calls = since(&counts(moto), &before);
+        let times = moto
+            .times()
+            .into_iter()
+            .map(|(op, t)| {
+                let t = t - spent.get(&op).copied().unwrap_or(0.0);
+                (op, t)
+            })
+            .collect::<BTreeMap<_, _>>();
+        // One plan's wall time is noisy at this size: the median of a few.
+        plans.extend((1..PLANS).map(|_| plan()));
+        let emulator = (emulator_cpu(moto) - cpu_before) / PLANS as f64;
+        plans.sort_by_key(|m| m.wall);
+        figures.push(Settled {
+            latency,
+            plan: plans.swap_remove(PLANS / 2),
+            emulator,
+            calls,
+            times,
+        });
+    }
+    moto.clear_faults();
+    figures
+}
+
+fn print_settled(figures: &[Settled]) {
+    for s in figures {
+        println!(
+            "    settled plan, {} ms added (median of {PLANS}): {}; emulator CPU {:.2} s a plan",
+            s.latency,
+            s.plan.figures(),
+            s.emulator,
         );
     }
+    let wall = |latency| {
+        figures
+            .iter()
+            .find(|s| s.latency == latency)
+            .map_or(0.0, |s| s.plan.wall.as_secs_f64())
+    };
+    let depth = (wall(100) - wall(0)) / 0.1;
+    println!("    critical path: {depth:.1} round trips");
+    print_timed_calls(
+        "settled plan, 0 ms added",
+        &figures[0].calls,
+        &figures[0].times,
+    );
 }
 
 /// One latency's settled plans of the small stack.

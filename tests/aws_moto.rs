@@ -444,9 +444,141 @@ fn left_over_roles_are_found_without_reading_other_teams_objects() {
 
     // A role no longer declared is found by its tags, and deleted; theirs are not
     // planned.
+    let roles = drop_a_role(&moto, &manifest, STACK, &iam);
+    for kept in ["ours-kept", "theirs-ec2", "theirs-bedrock"] {
+        assert!(roles.contains(&kept.to_string()), "{kept} in {roles:?}");
+    }
+}
+
+/// Drops `ours-dropped` from the stack `stack` of `manifest` (which keeps
+/// `ours-kept`): the plan deletes it and nothing of other teams (`theirs-*`),
+/// apply does, and the stack is then settled. The account's roles after.
+fn drop_a_role(
+    moto: &Moto,
+    manifest: &Path,
+    stack: &str,
+    iam: &aws_sdk_iam::Client,
+) -> Vec<String> {
+    let (dir, path) = (manifest.parent().unwrap(), manifest.to_str().unwrap());
+    std::fs::write(
+        manifest,
+        format!("{stack}{}", bedrock_role("kept", "ours-kept")),
+    )
+    .unwrap();
+    let plan = bedform(moto, dir, &["plan", path]).expect(0);
+    assert!(
+        plan.stdout
+            .contains("IamRole/dropped (ours-dropped) will be deleted"),
+        "{}",
+        plan.stdout
+    );
+    assert!(!plan.stdout.contains("theirs-"), "{}", plan.stdout);
+    bedform(moto, dir, &["apply", "--auto-approve", path]).expect(0);
+    let roles = role_names(iam);
+    assert!(!roles.contains(&"ours-dropped".to_string()), "{roles:?}");
+    bedform(moto, dir, &["plan", "--detailed-exitcode", path]).expect(0);
+    roles
+}
+
+/// A stack with a `rolePath`: the `ownership` stack with its roles under
+/// `/bedform/ownership/`.
+const STACK_WITH_PATH: &str = "apiVersion: bedform/v1\nkind: Stack\nmetadata: {name: ownership}\nspec:\n  region: us-east-1\n  rolePath: /bedform/ownership/\n";
+
+/// The path and ARN IAM holds for `role`.
+fn role_path_and_arn(iam: &aws_sdk_iam::Client, role: &str) -> (String, String) {
+    let out = runtime()
+        .block_on(iam.get_role().role_name(role).send())
+        .unwrap();
+    let role = out.role().unwrap();
+    (role.path().to_string(), role.arn().to_string())
+}
+
+fn role_names(iam: &aws_sdk_iam::Client) -> Vec<String> {
+    runtime()
+        .block_on(iam.list_roles().send())
+        .unwrap()
+        .roles()
+        .iter()
+        .map(|r| r.role_name().to_string())
+        .collect()
+}
+
+/// With `rolePath`, the stack's roles are made under it and a plan lists that
+/// path alone: a role Bedrock may assume elsewhere in the account costs nothing,
+/// and a role the stack no longer declares is still found and deleted.
+#[test]
+fn with_a_role_path_only_that_path_is_listed() {
+    let moto = Moto::start();
+    let dir = TempDir::new().unwrap();
+    let rt = runtime();
+    let config = rt.block_on(moto.sdk_config());
+    let iam = aws_sdk_iam::Client::new(&config);
+    rt.block_on(
+        iam.create_role()
+            .role_name("theirs-bedrock")
+            .assume_role_policy_document(BEDROCK_TRUST)
+            .send(),
+    )
+    .unwrap();
+    let manifest = dir.path().join("stack.yaml");
+    let path = manifest.to_str().unwrap();
+    let both = format!(
+        "{STACK_WITH_PATH}{}{}",
+        bedrock_role("kept", "ours-kept"),
+        bedrock_role("dropped", "ours-dropped")
+    );
+    std::fs::write(&manifest, &both).unwrap();
+    bedform(&moto, dir.path(), &["apply", "--auto-approve", path]).expect(0);
+    assert_eq!(
+        role_path_and_arn(&iam, "ours-kept"),
+        (
+            "/bedform/ownership/".to_string(),
+            "arn:aws:iam::123456789012:role/bedform/ownership/ours-kept".to_string()
+        )
+    );
+
+    moto.reset_counts();
+    moto.record_requests(&["iam:ListRoles"]);
+    bedform(&moto, dir.path(), &["plan", "--detailed-exitcode", path]).expect(0);
+    let counts = moto.counts();
+    // Theirs is not under the path: not listed, so its tags are not read.
+    assert_eq!(counts.get("iam:ListRoleTags"), None, "{counts:?}");
+    let listed = moto.requests("iam:ListRoles");
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    let asked = listed[0].as_str().unwrap();
+    assert!(
+        asked.contains("PathPrefix=%2Fbedform%2Fownership%2F"),
+        "{asked}"
+    );
+
+    let roles = drop_a_role(&moto, &manifest, STACK_WITH_PATH, &iam);
+    assert!(roles.contains(&"theirs-bedrock".to_string()), "{roles:?}");
+}
+
+/// Adding `rolePath` to a stack whose roles exist replaces them into the path;
+/// a role dropped in the same change, left outside it, is still found (the plan
+/// lists the whole account while a declared role is outside the path).
+#[test]
+fn adding_a_role_path_replaces_the_roles_and_still_finds_the_dropped_ones() {
+    let moto = Moto::start();
+    let dir = TempDir::new().unwrap();
+    let rt = runtime();
+    let config = rt.block_on(moto.sdk_config());
+    let iam = aws_sdk_iam::Client::new(&config);
+    let manifest = dir.path().join("stack.yaml");
+    let path = manifest.to_str().unwrap();
+    let both = format!(
+        "{STACK}{}{}",
+        bedrock_role("kept", "ours-kept"),
+        bedrock_role("dropped", "ours-dropped")
+    );
+    std::fs::write(&manifest, &both).unwrap();
+    bedform(&moto, dir.path(), &["apply", "--auto-approve", path]).expect(0);
+    assert_eq!(role_path_and_arn(&iam, "ours-kept").0, "/");
+
     std::fs::write(
         &manifest,
-        format!("{STACK}{}", bedrock_role("kept", "ours-kept")),
+        format!("{STACK_WITH_PATH}{}", bedrock_role("kept", "ours-kept")),
     )
     .unwrap();
     let plan = bedform(&moto, dir.path(), &["plan", path]).expect(0);
@@ -456,19 +588,15 @@ fn left_over_roles_are_found_without_reading_other_teams_objects() {
         "{}",
         plan.stdout
     );
-    assert!(!plan.stdout.contains("theirs-"), "{}", plan.stdout);
+    assert!(plan.stdout.contains("IamRole/kept"), "{}", plan.stdout);
+    assert!(plan.stdout.contains("replaced"), "{}", plan.stdout);
     bedform(&moto, dir.path(), &["apply", "--auto-approve", path]).expect(0);
-    let roles: Vec<String> = rt
-        .block_on(iam.list_roles().send())
-        .unwrap()
-        .roles()
-        .iter()
-        .map(|r| r.role_name().to_string())
-        .collect();
-    assert!(!roles.contains(&"ours-dropped".to_string()), "{roles:?}");
-    for kept in ["ours-kept", "theirs-ec2", "theirs-bedrock"] {
-        assert!(roles.contains(&kept.to_string()), "{kept} in {roles:?}");
-    }
+    let roles = role_names(&iam);
+    assert_eq!(roles, vec!["ours-kept".to_string()]);
+    assert_eq!(
+        role_path_and_arn(&iam, "ours-kept").0,
+        "/bedform/ownership/"
+    );
     bedform(&moto, dir.path(), &["plan", "--detailed-exitcode", path]).expect(0);
 }
 

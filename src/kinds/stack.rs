@@ -27,6 +27,15 @@ pub struct StackSpec {
     /// time. Without it apply runs unlocked (and says so); the sandbox always locks.
     #[serde(default)]
     pub lock: Option<Spanned<LockSpec>>,
+    /// The IAM path under which every role of the stack lives, e.g.
+    /// `/bedform/support-bot/`: a role without `path` takes it, and a role's own
+    /// `path` must lie under it. A plan then finds the roles the stack owns but no
+    /// longer declares by listing that path alone (ListRoles with `PathPrefix`),
+    /// whatever other teams keep in the account; without it, by listing every
+    /// role of the account. IAM cannot move a role: adding it to a stack whose
+    /// roles exist replaces them.
+    #[serde(default)]
+    pub role_path: Option<Spanned<String>>,
 }
 
 /// An S3 object that apply creates with a conditional put while it changes the
@@ -70,6 +79,15 @@ impl StackSpec {
                 );
             }
         }
+        if let Some(path) = &self.role_path
+            && let Err(problem) = crate::names::check_iam_path(path)
+        {
+            cx.error_hint(
+                path.pos,
+                format!("`rolePath` {problem}"),
+                "an IAM path such as rolePath: /bedform/support-bot/",
+            );
+        }
         for (key, pos, value) in self.tags.iter_with_pos() {
             if let Err(problem) = crate::names::check_tag(key, value) {
                 cx.error(pos, format!("`tags`: {problem}"));
@@ -87,6 +105,7 @@ impl StackSpec {
                 bucket: l.bucket.value.clone(),
                 key: l.key.value.clone(),
             }),
+            role_path: self.role_path.as_ref().map(|p| p.value.clone()),
         }
     }
 }

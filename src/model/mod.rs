@@ -219,6 +219,9 @@ pub struct StackInfo {
     pub tags: BTreeMap<String, String>,
     /// Where apply takes the stack's lock on AWS (`spec.lock`).
     pub lock: Option<LockLocation>,
+    /// The IAM path of the stack's roles (`spec.rolePath`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role_path: Option<String>,
 }
 
 /// Where a stack keeps its lock on AWS (`spec.lock` of the Stack).
@@ -257,6 +260,10 @@ pub struct Scope {
     /// Read every object of the region, owned or not (`bedform export`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub everything: bool,
+    /// The IAM path every role of the stack lives under (`spec.rolePath`): the
+    /// roles it owns are listed under that path only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role_path: Option<String>,
 }
 
 impl Scope {

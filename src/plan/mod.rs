@@ -155,6 +155,7 @@ fn with_plan_attributes(
 pub fn scope_of(desired: &DesiredStack) -> Scope {
     let mut scope = Scope {
         stack: desired.stack.name.clone(),
+        role_path: desired.stack.role_path.clone(),
         ..Scope::default()
     };
     for resource in &desired.resources {

@@ -1,6 +1,8 @@
-//! IAM roles: trust policy, inline policies, managed attachments, tags. Read in
-//! pages with GetAccountAuthorizationDetails, which returns roles with their
-//! policies and tags.
+//! IAM roles: trust policy, inline policies, managed attachments, tags. A plan
+//! reads the declared roles by name and finds the undeclared ones it owns with
+//! ListRoles (under the stack's `rolePath` when it has one); `bedform export`
+//! reads every role in pages of GetAccountAuthorizationDetails, which returns
+//! roles with their policies and tags.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -32,7 +34,9 @@ fn parse_policy(encoded: &str) -> Value {
 /// declares. IAM roles are not in the Resource Groups Tagging API's index, and
 /// ListRoles, the cheapest listing (1,000 roles a page), carries no tags: the
 /// listed roles that could be bedform's, those whose trust policy names Bedrock's
-/// service principal, have their tags read; other teams' roles cost nothing.
+/// service principal, have their tags read; other teams' roles cost no more than
+/// their share of ListRoles' pages. With the stack's `rolePath`, ListRoles lists
+/// that path only, and other teams' roles cost nothing.
 pub async fn observe(
     aws: &Aws,
     reads: &crate::cloud::aws::Reads<'_>,
@@ -52,24 +56,25 @@ pub async fn observe(
         .map(|name| async move { read_role(aws, &name).await })
         .buffer_unordered(READ_CONCURRENCY)
         .try_collect::<Vec<Option<ObservedResource>>>();
-    let list_others = async {
-        let mut candidates = Vec::new();
-        let mut pages = aws.iam.list_roles().max_items(1000).into_paginator().send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| classify("iam:ListRoles", "the account", e))?;
-            for role in page.roles() {
-                let name = role.role_name();
-                let trust = role.assume_role_policy_document().map(url_decode);
-                if !scope.declares(KIND, name)
-                    && trust.is_some_and(|t| t.contains(BEDROCK_PRINCIPAL))
-                {
-                    candidates.push(name.to_string());
-                }
-            }
-        }
-        Ok::<_, CloudError>(candidates)
+    let prefix = scope.role_path.as_deref();
+    let (declared, mut candidates) =
+        futures::try_join!(read_declared, bedrock_roles(aws, scope, prefix))?;
+    // A declared role found outside the stack's path was made before the stack
+    // had one (apply replaces it into the path): its stack may own other roles
+    // out there too, so this plan lists them all, as without a path.
+    let outside = |r: &Option<ObservedResource>| {
+        r.as_ref()
+            .and_then(|r| r.attrs.get("path"))
+            .and_then(Value::as_str)
+            .zip(prefix)
+            .is_some_and(|(path, prefix)| !path.starts_with(prefix))
     };
-    let (declared, candidates) = futures::try_join!(read_declared, list_others)?;
+    if declared.iter().any(outside) {
+        let everywhere = bedrock_roles(aws, scope, None).await?;
+        candidates.extend(everywhere);
+        candidates.sort();
+        candidates.dedup();
+    }
     let owned = futures::stream::iter(candidates)
         .map(|name| async move {
             let object = format!("role {name}");
@@ -91,6 +96,34 @@ pub async fn observe(
         .try_collect::<Vec<Option<ObservedResource>>>()
         .await?;
     Ok(declared.into_iter().chain(owned).flatten().collect())
+}
+
+/// The names of the undeclared roles under `prefix` (all of the account's
+/// without one) that Bedrock may assume, read from ListRoles, 1,000 a page.
+async fn bedrock_roles(
+    aws: &Aws,
+    scope: &Scope,
+    prefix: Option<&str>,
+) -> Result<Vec<String>, CloudError> {
+    let mut candidates = Vec::new();
+    let mut pages = aws
+        .iam
+        .list_roles()
+        .set_path_prefix(prefix.map(str::to_string))
+        .max_items(1000)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| classify("iam:ListRoles", "the account", e))?;
+        for role in page.roles() {
+            let name = role.role_name();
+            let trust = role.assume_role_policy_document().map(url_decode);
+            if !scope.declares(KIND, name) && trust.is_some_and(|t| t.contains(BEDROCK_PRINCIPAL)) {
+                candidates.push(name.to_string());
+            }
+        }
+    }
+    Ok(candidates)
 }
 
 /// The service principal of the roles bedform makes with `assumedBy: bedrock`.

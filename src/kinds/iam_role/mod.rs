@@ -165,11 +165,23 @@ impl ResourceSpec for IamRoleSpec {
 
     fn lower(&self, cx: &LowerCx<'_>) -> Result<Lowered, Diagnostic> {
         let name = cx.interpolate(self.role_name(cx.name));
-        let path = self
-            .path
-            .as_ref()
-            .map(|p| p.value.clone())
-            .unwrap_or_else(|| "/".into());
+        let path = match (&self.path, &cx.stack.role_path) {
+            (Some(own), Some(stack)) if !own.value.starts_with(stack.as_str()) => {
+                return Err(Diagnostic::at(
+                    Loc {
+                        file: cx.file,
+                        pos: own.pos,
+                    },
+                    format!(
+                        "`path` `{}` is outside the stack's `rolePath` `{stack}`: the stack's roles are looked for under it only",
+                        own.value
+                    ),
+                ));
+            }
+            (Some(own), _) => own.value.clone(),
+            (None, Some(stack)) => stack.clone(),
+            (None, None) => "/".into(),
+        };
         let trust = match (&self.assumed_by, &self.trust_policy) {
             (_, Some(policy)) => cx.interpolate_value(policy),
             _ => bedrock_trust_policy(&cx.stack.region, cx.account_id),

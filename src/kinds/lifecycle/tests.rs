@@ -57,6 +57,7 @@ fn stack_of(resources: Vec<DesiredResource>) -> DesiredStack {
             account_id: None,
             tags: BTreeMap::new(),
             lock: None,
+            role_path: None,
         },
         account_id: "123456789012".into(),
         resources,
