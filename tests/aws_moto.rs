@@ -480,6 +480,45 @@ fn drop_a_role(
     roles
 }
 
+/// A role apply has just made holds no policies: its inline policy is put and its
+/// managed policy attached without listing either first (the only listings are
+/// the plan's read of the declared role), and the next plan finds it settled.
+#[test]
+fn a_role_just_made_gets_its_policies_without_listing_them() {
+    let moto = Moto::start();
+    let dir = TempDir::new().unwrap();
+    let rt = runtime();
+    let iam = aws_sdk_iam::Client::new(&rt.block_on(moto.sdk_config()));
+    let document = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}]}"#;
+    rt.block_on(
+        iam.create_policy()
+            .policy_name("list-buckets")
+            .policy_document(document)
+            .send(),
+    )
+    .unwrap();
+    let manifest = dir.path().join("stack.yaml");
+    let path = manifest.to_str().unwrap();
+    let role = format!(
+        "{}  managedPolicyArns: [\"arn:aws:iam::123456789012:policy/list-buckets\"]\n  inlinePolicies:\n    read:\n      Version: \"2012-10-17\"\n      Statement:\n        - {{Effect: Allow, Action: [s3:GetObject], Resource: \"arn:aws:s3:::data/*\"}}\n",
+        bedrock_role("made", "ours-made")
+    );
+    std::fs::write(&manifest, format!("{STACK}{role}")).unwrap();
+    moto.reset_counts();
+    bedform(&moto, dir.path(), &["apply", "--auto-approve", path]).expect(0);
+    let counts = moto.counts();
+    for (op, n) in [
+        ("iam:CreateRole", 1),
+        ("iam:PutRolePolicy", 1),
+        ("iam:AttachRolePolicy", 1),
+        ("iam:ListRolePolicies", 1),
+        ("iam:ListAttachedRolePolicies", 1),
+    ] {
+        assert_eq!(counts.get(op), Some(&n), "{op}: {counts:?}");
+    }
+    bedform(&moto, dir.path(), &["plan", "--detailed-exitcode", path]).expect(0);
+}
+
 /// A stack with a `rolePath`: the `ownership` stack with its roles under
 /// `/bedform/ownership/`.
 const STACK_WITH_PATH: &str = "apiVersion: bedform/v1\nkind: Stack\nmetadata: {name: ownership}\nspec:\n  region: us-east-1\n  rolePath: /bedform/ownership/\n";

@@ -362,11 +362,18 @@ pub async fn execute(aws: &Aws, op: &Op) -> Result<(), CloudError> {
                 .set_description(role.description.clone())
                 .set_permissions_boundary(role.permissions_boundary.clone())
                 .set_tags(Some(iam_tags(tags)?));
-            if let Err(e) = create.send().await {
-                let e = classify("iam:CreateRole", &object, e);
-                if e.class != ErrorClass::Conflict {
-                    return Err(e);
+            // A role just made holds no policies: none to look for and remove.
+            let made = match create.send().await {
+                Ok(_) => true,
+                Err(e) => {
+                    let e = classify("iam:CreateRole", &object, e);
+                    if e.class != ErrorClass::Conflict {
+                        return Err(e);
+                    }
+                    false
                 }
+            };
+            if !made {
                 let found = get(aws, name).await?;
                 ensure_ours(
                     "iam:CreateRole",
@@ -386,7 +393,14 @@ pub async fn execute(aws: &Aws, op: &Op) -> Result<(), CloudError> {
                 .collect();
                 update_role(aws, name, &role, &all).await?;
             }
-            policies(aws, name, &role.inline_policies, &role.managed_policy_arns).await
+            policies(
+                aws,
+                name,
+                &role.inline_policies,
+                &role.managed_policy_arns,
+                made,
+            )
+            .await
         }
         Op::Update {
             name,
@@ -401,7 +415,14 @@ pub async fn execute(aws: &Aws, op: &Op) -> Result<(), CloudError> {
                 .iter()
                 .any(|f| f == "inlinePolicies" || f == "managedPolicyArns")
             {
-                policies(aws, name, &role.inline_policies, &role.managed_policy_arns).await?;
+                policies(
+                    aws,
+                    name,
+                    &role.inline_policies,
+                    &role.managed_policy_arns,
+                    false,
+                )
+                .await?;
             }
             set_tags(aws, name, tags).await
         }
@@ -512,16 +533,22 @@ async fn attached_policy_arns(aws: &Aws, name: &str) -> Result<BTreeSet<String>,
 }
 
 /// Makes inline policies and managed attachments exactly the declared ones
-/// (declared collections are authoritative).
+/// (declared collections are authoritative). A role `made` by this apply holds
+/// none yet, so its policies are not listed.
 async fn policies(
     aws: &Aws,
     name: &str,
     declared: &BTreeMap<String, Value>,
     managed: &[String],
+    made: bool,
 ) -> Result<(), CloudError> {
     let object = format!("role {name}");
     // Every page: a name left unread would be a stale policy left in place.
-    let current = inline_policy_names(aws, name).await?;
+    let current = if made {
+        Vec::new()
+    } else {
+        inline_policy_names(aws, name).await?
+    };
     for (policy_name, document) in declared {
         aws.iam
             .put_role_policy()
@@ -545,7 +572,11 @@ async fn policies(
             .map_err(|e| classify("iam:DeleteRolePolicy", &object, e))?;
     }
     let wanted: BTreeSet<String> = managed.iter().cloned().collect();
-    let attached = attached_policy_arns(aws, name).await?;
+    let attached = if made {
+        BTreeSet::new()
+    } else {
+        attached_policy_arns(aws, name).await?
+    };
     for arn in wanted.difference(&attached) {
         aws.iam
             .attach_role_policy()
@@ -622,7 +653,7 @@ async fn delete(aws: &Aws, name: &str) -> Result<(), CloudError> {
         return Ok(());
     }
     // A role is deleted only once no policy is left on it.
-    policies(aws, name, &BTreeMap::new(), &[]).await?;
+    policies(aws, name, &BTreeMap::new(), &[], false).await?;
     aws.iam
         .delete_role()
         .role_name(name)
