@@ -14,7 +14,7 @@ use serde_json::{Map, Value, json};
 
 use async_trait::async_trait;
 
-use crate::cloud::aws::bedrock::{self, TagIndex, invalid, owned_or_declared};
+use crate::cloud::aws::bedrock::{self, invalid, owned_or_declared};
 use crate::cloud::aws::{Aws, READ_CONCURRENCY, Reads, classify, smithy_time};
 use crate::cloud::error::{CloudError, ErrorClass};
 use crate::kinds::aws_face::AwsFace;
@@ -23,28 +23,30 @@ use crate::kinds::customization_job::JobState;
 use crate::kinds::customization_job::custom_model_aws::{get_custom_model, model_arn};
 use crate::kinds::customization_job::state::ApiCustomizationType;
 use crate::kinds::state::state_of;
+use crate::model::ObservedResource;
 use crate::model::plan::Op;
-use crate::model::{ObservedResource, Scope};
 use crate::models::normalise_model;
 
-async fn observe_jobs(
-    aws: &Aws,
-    scope: &Scope,
-    index: &TagIndex,
-) -> Result<Vec<ObservedResource>, CloudError> {
-    let summaries: Vec<(String, String)> = aws
-        .bedrock
-        .list_model_customization_jobs()
-        .max_results(crate::cloud::aws::bedrock::MAX_RESULTS)
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .map_err(|e| classify("bedrock:ListModelCustomizationJobs", "the region", e))?
-        .into_iter()
-        .map(|j| (j.job_name().to_string(), j.job_arn().to_string()))
-        .collect();
+async fn observe_jobs(aws: &Aws, reads: &Reads<'_>) -> Result<Vec<ObservedResource>, CloudError> {
+    let scope = reads.scope;
+    // The listing does not wait for the tagging index: both at once.
+    let listing = async {
+        let summaries: Vec<(String, String)> = aws
+            .bedrock
+            .list_model_customization_jobs()
+            .max_results(crate::cloud::aws::bedrock::MAX_RESULTS)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| classify("bedrock:ListModelCustomizationJobs", "the region", e))?
+            .into_iter()
+            .map(|j| (j.job_name().to_string(), j.job_arn().to_string()))
+            .collect();
+        Ok::<_, CloudError>(summaries)
+    };
+    let (index, summaries) = futures::try_join!(reads.bedrock_index(aws), listing)?;
     let found: Vec<Option<ObservedResource>> = futures::stream::iter(summaries)
         .map(|(name, arn)| async move {
             let declared = scope.declares(job::KIND, &name)
@@ -56,13 +58,23 @@ async fn observe_jobs(
                 });
             let object = format!("customization job {name}");
             let ours = job::named_by_bedform(&name);
-            let Some(tags) = index.tags(aws, &arn, &object, declared, ours).await? else {
-                return Ok::<_, CloudError>(None);
+            let tags = index.tags(aws, &arn, &object, declared, ours);
+            // A declared job is read whatever its tags say: both at once. Another
+            // job is read only once its tags say it is the stack's.
+            let (tags, mut observed) = if declared {
+                futures::try_join!(tags, read_job(aws, &name))?
+            } else {
+                let Some(tags) = tags.await? else {
+                    return Ok::<_, CloudError>(None);
+                };
+                if !owned_or_declared(scope, job::KIND, &name, &tags) {
+                    return Ok(None);
+                }
+                (Some(tags), read_job(aws, &name).await?)
             };
-            if !declared && !owned_or_declared(scope, job::KIND, &name, &tags) {
+            let Some(tags) = tags else {
                 return Ok(None);
-            }
-            let mut observed = read_job(aws, &name).await?;
+            };
             if let Some(o) = observed.as_mut() {
                 o.tags = tags;
             }
@@ -532,7 +544,7 @@ impl AwsFace for Face {
         aws: &Aws,
         reads: &Reads<'_>,
     ) -> Result<Vec<ObservedResource>, CloudError> {
-        observe_jobs(aws, reads.scope, reads.bedrock_index(aws).await?).await
+        observe_jobs(aws, reads).await
     }
     async fn get(&self, aws: &Aws, name: &str) -> Result<Option<ObservedResource>, CloudError> {
         read_job(aws, name).await

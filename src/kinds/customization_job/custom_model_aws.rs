@@ -11,41 +11,46 @@ use aws_sdk_bedrock::types::{
 use futures::{StreamExt, TryStreamExt};
 use serde_json::{Map, Value, json};
 
-use crate::cloud::aws::bedrock::{self, TagIndex, invalid, owned_or_declared};
+use crate::cloud::aws::bedrock::{self, invalid, owned_or_declared};
 use crate::cloud::aws::{Aws, READ_CONCURRENCY, Reads, classify};
 use crate::cloud::error::{CloudError, ErrorClass};
 use crate::kinds::aws_face::AwsFace;
 use crate::kinds::customization_job::{self as job, CUSTOM_MODEL};
 use crate::kinds::state::state_of;
+use crate::model::ObservedResource;
 use crate::model::plan::Op;
-use crate::model::{ObservedResource, Scope};
 use crate::models::{custom_model_name, normalise_model};
 
 async fn observe_custom_models(
     aws: &Aws,
-    scope: &Scope,
-    index: &TagIndex,
+    reads: &Reads<'_>,
 ) -> Result<Vec<ObservedResource>, CloudError> {
-    let summaries: Vec<_> = aws
-        .bedrock
-        .list_custom_models()
-        .max_results(crate::cloud::aws::bedrock::MAX_RESULTS)
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .map_err(|e| classify("bedrock:ListCustomModels", "the region", e))?
-        .into_iter()
-        .map(|m| {
-            (
-                m.model_name().to_string(),
-                m.model_arn().to_string(),
-                normalise_model(m.base_model_arn()),
-                m.model_status().map(|s| s.as_str().to_string()),
-            )
-        })
-        .collect();
+    let scope = reads.scope;
+    // The listing does not wait for the tagging index: both at once.
+    let listing = async {
+        let summaries: Vec<_> = aws
+            .bedrock
+            .list_custom_models()
+            .max_results(crate::cloud::aws::bedrock::MAX_RESULTS)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| classify("bedrock:ListCustomModels", "the region", e))?
+            .into_iter()
+            .map(|m| {
+                (
+                    m.model_name().to_string(),
+                    m.model_arn().to_string(),
+                    normalise_model(m.base_model_arn()),
+                    m.model_status().map(|s| s.as_str().to_string()),
+                )
+            })
+            .collect();
+        Ok::<_, CloudError>(summaries)
+    };
+    let (index, summaries) = futures::try_join!(reads.bedrock_index(aws), listing)?;
     let found: Vec<Option<ObservedResource>> = futures::stream::iter(summaries)
         .map(|(name, arn, base, status)| async move {
             let object = format!("custom model {name}");
@@ -192,7 +197,7 @@ impl AwsFace for CustomModelFace {
         aws: &Aws,
         reads: &Reads<'_>,
     ) -> Result<Vec<ObservedResource>, CloudError> {
-        observe_custom_models(aws, reads.scope, reads.bedrock_index(aws).await?).await
+        observe_custom_models(aws, reads).await
     }
     async fn get(&self, aws: &Aws, name: &str) -> Result<Option<ObservedResource>, CloudError> {
         get_custom_model(aws, name).await
