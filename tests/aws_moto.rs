@@ -365,6 +365,88 @@ fn ownership_decides_what_is_touched() {
     bedform(&moto, dir.path(), &["plan", "--detailed-exitcode", path]).expect(0);
 }
 
+fn bucket(name: &str, bucket: &str) -> String {
+    format!(
+        "---\napiVersion: bedform/v1\nkind: Bucket\nmetadata: {{name: {name}}}\nspec:\n  bucketName: {bucket}\n  deletionPolicy: delete\n"
+    )
+}
+
+/// ListBuckets of the region, with and without a prefix, as the proxy names them.
+const LIST_BUCKETS: [&str; 2] = [
+    "s3:GET bucket ?bucket-region&prefix",
+    "s3:GET bucket ?bucket-region",
+];
+
+/// The `prefix` of each ListBuckets since `record_requests`, those with one first.
+fn listed_bucket_prefixes(moto: &Moto) -> Vec<Option<String>> {
+    LIST_BUCKETS
+        .iter()
+        .flat_map(|op| moto.requests(op))
+        .map(|q| q.get("prefix").and_then(|p| p.as_str()).map(str::to_string))
+        .collect()
+}
+
+/// A plan asks ListBuckets only for the names that start as the declared ones
+/// do, so another team's buckets are not in its answer; a bucket the stack owns
+/// outside that start, no longer declared, is still found (the region listed
+/// again whole) and deleted.
+#[test]
+fn buckets_are_listed_by_the_declared_names_start() {
+    let moto = Moto::start();
+    let dir = TempDir::new().unwrap();
+    let rt = runtime();
+    let s3 = support::s3_client(&rt.block_on(moto.sdk_config()));
+    rt.block_on(s3.create_bucket().bucket("theirs-data").send())
+        .unwrap();
+    let manifest = dir.path().join("stack.yaml");
+    let path = manifest.to_str().unwrap();
+    let both = format!(
+        "{STACK}{}{}",
+        bucket("a", "ours-data-a"),
+        bucket("b", "ours-data-b")
+    );
+    std::fs::write(&manifest, &both).unwrap();
+    bedform(&moto, dir.path(), &["apply", "--auto-approve", path]).expect(0);
+    moto.record_requests(&LIST_BUCKETS);
+    bedform(&moto, dir.path(), &["plan", "--detailed-exitcode", path]).expect(0);
+    assert_eq!(
+        listed_bucket_prefixes(&moto),
+        vec![Some("ours-data-".to_string())]
+    );
+
+    // Both dropped for one of another name: found through the index, outside
+    // the new prefix.
+    moto.record_requests(&LIST_BUCKETS);
+    std::fs::write(&manifest, format!("{STACK}{}", bucket("c", "ours-logs-c"))).unwrap();
+    let plan = bedform(&moto, dir.path(), &["plan", path]).expect(0);
+    for dropped in ["Bucket/a (ours-data-a)", "Bucket/b (ours-data-b)"] {
+        assert!(
+            plan.stdout.contains(&format!("{dropped} will be deleted")),
+            "{}",
+            plan.stdout
+        );
+    }
+    assert!(!plan.stdout.contains("theirs-"), "{}", plan.stdout);
+    assert_eq!(
+        listed_bucket_prefixes(&moto),
+        vec![Some("ours-logs-c".to_string()), None]
+    );
+    bedform(&moto, dir.path(), &["apply", "--auto-approve", path]).expect(0);
+    let mut left: Vec<String> = rt
+        .block_on(s3.list_buckets().send())
+        .unwrap()
+        .buckets()
+        .iter()
+        .filter_map(|b| b.name().map(str::to_string))
+        .collect();
+    left.sort();
+    assert_eq!(
+        left,
+        vec!["ours-logs-c".to_string(), "theirs-data".to_string()]
+    );
+    bedform(&moto, dir.path(), &["plan", "--detailed-exitcode", path]).expect(0);
+}
+
 fn bedrock_role(name: &str, role: &str) -> String {
     format!(
         "---\napiVersion: bedform/v1\nkind: IamRole\nmetadata: {{name: {name}}}\nspec:\n  roleName: {role}\n  assumedBy: bedrock\n"

@@ -22,11 +22,83 @@ use crate::model::plan::Op;
 pub const KIND: &str = "Bucket";
 
 /// Buckets of the stack's region that are declared or carry the stack's tag.
+/// ListBuckets is asked only for names that start as the declared ones do, so
+/// other teams' buckets stay out of its answer; should the tagging index list one
+/// of the stack's buckets outside that prefix (left behind, no longer declared),
+/// the region's buckets are listed again without it.
 pub async fn observe(
     aws: &Aws,
     reads: &crate::cloud::aws::Reads<'_>,
 ) -> Result<Vec<ObservedResource>, CloudError> {
     let scope = reads.scope;
+    let declared: Vec<&String> = scope.declared.get(KIND).into_iter().flatten().collect();
+    let owned = async {
+        // This stack's buckets come with their tags in pages; only declared buckets
+        // the index does not list as this stack's need a tag read of their own.
+        Ok::<_, CloudError>(
+            reads
+                .owned(aws, "s3")
+                .await?
+                .into_iter()
+                .filter_map(|(arn, tags)| {
+                    Some((arn.strip_prefix("arn:aws:s3:::")?.to_string(), tags))
+                })
+                .collect::<BTreeMap<String, BTreeMap<String, String>>>(),
+        )
+    };
+    let (names, mut owned) = if scope.everything {
+        futures::try_join!(list_buckets(aws, ""), owned)?
+    } else if declared.is_empty() {
+        // Nothing declared: only what the index lists as the stack's is looked for.
+        let owned = owned.await?;
+        let prefix = common_prefix(owned.keys());
+        let names = match prefix {
+            Some(prefix) => list_buckets(aws, prefix).await?,
+            None => Vec::new(),
+        };
+        (names, owned)
+    } else {
+        let prefix = common_prefix(declared.iter().copied()).unwrap_or_default();
+        let (names, owned) = futures::try_join!(list_buckets(aws, prefix), owned)?;
+        if owned.keys().all(|name| name.starts_with(prefix)) {
+            (names, owned)
+        } else {
+            (list_buckets(aws, "").await?, owned)
+        }
+    };
+    let wanted: Vec<(String, Option<BTreeMap<String, String>>)> = names
+        .into_iter()
+        .filter_map(|name| match owned.remove(&name) {
+            Some(tags) => Some((name, Some(tags))),
+            None => scope.declares(KIND, &name).then_some((name, None)),
+        })
+        .collect();
+    let found: Vec<Option<ObservedResource>> = futures::stream::iter(wanted)
+        .map(|(name, tags)| async move { read(aws, scope, &name, tags, false).await })
+        .buffer_unordered(READ_CONCURRENCY)
+        .try_collect()
+        .await?;
+    Ok(found.into_iter().flatten().collect())
+}
+
+/// The longest start all `names` share (none for no names).
+fn common_prefix<'a>(mut names: impl Iterator<Item = &'a String>) -> Option<&'a str> {
+    let first = names.next()?;
+    let mut prefix = first.as_str();
+    for name in names {
+        let shared = prefix
+            .char_indices()
+            .zip(name.chars())
+            .find(|((_, a), b)| a != b)
+            .map_or(prefix.len().min(name.len()), |((i, _), _)| i);
+        prefix = &prefix[..shared];
+    }
+    Some(prefix)
+}
+
+/// The names of the region's buckets that start with `prefix` (every one for
+/// ""), every page.
+async fn list_buckets(aws: &Aws, prefix: &str) -> Result<Vec<String>, CloudError> {
     let mut names = Vec::new();
     let mut token: Option<String> = None;
     loop {
@@ -34,6 +106,7 @@ pub async fn observe(
             .s3
             .list_buckets()
             .bucket_region(&aws.region)
+            .set_prefix((!prefix.is_empty()).then(|| prefix.to_string()))
             .set_continuation_token(token.clone())
             .send()
             .await
@@ -48,27 +121,7 @@ pub async fn observe(
             break;
         }
     }
-    // This stack's buckets come with their tags in pages; only declared buckets the
-    // index does not list as this stack's need a tag read of their own.
-    let mut owned: BTreeMap<String, BTreeMap<String, String>> = reads
-        .owned(aws, "s3")
-        .await?
-        .into_iter()
-        .filter_map(|(arn, tags)| Some((arn.strip_prefix("arn:aws:s3:::")?.to_string(), tags)))
-        .collect();
-    let wanted: Vec<(String, Option<BTreeMap<String, String>>)> = names
-        .into_iter()
-        .filter_map(|name| match owned.remove(&name) {
-            Some(tags) => Some((name, Some(tags))),
-            None => scope.declares(KIND, &name).then_some((name, None)),
-        })
-        .collect();
-    let found: Vec<Option<ObservedResource>> = futures::stream::iter(wanted)
-        .map(|(name, tags)| async move { read(aws, scope, &name, tags, false).await })
-        .buffer_unordered(READ_CONCURRENCY)
-        .try_collect()
-        .await?;
-    Ok(found.into_iter().flatten().collect())
+    Ok(names)
 }
 
 pub async fn get(aws: &Aws, name: &str) -> Result<Option<ObservedResource>, CloudError> {
@@ -545,3 +598,19 @@ async fn empty(aws: &Aws, name: &str) -> Result<(), CloudError> {
 }
 
 crate::aws_face_of_functions!();
+
+#[cfg(test)]
+mod tests {
+    use super::common_prefix;
+
+    #[test]
+    fn the_common_prefix_of_bucket_names() {
+        let names = |list: &[&str]| list.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+        let of = |list: &[&str]| common_prefix(names(list).iter()).map(str::to_string);
+        assert_eq!(of(&[]), None);
+        assert_eq!(of(&["data"]), Some("data".into()));
+        assert_eq!(of(&["team-a", "team-b", "team-ab"]), Some("team-".into()));
+        assert_eq!(of(&["team-data", "team"]), Some("team".into()));
+        assert_eq!(of(&["logs", "data"]), Some(String::new()));
+    }
+}
