@@ -312,6 +312,10 @@ fn foreign_runs(sizes: &[u64]) {
         "spec: {region: us-east-1, tags: {team: ml}}",
         "spec: {region: us-east-1, tags: {team: ml}, rolePath: /small/}",
     );
+    assert_ne!(
+        with_path, SMALL_STACK,
+        "the small stack's Stack line changed"
+    );
     for &f in sizes {
         let moto = support::Moto::start();
         populate_foreign(&moto, f as usize);

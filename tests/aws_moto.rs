@@ -389,7 +389,7 @@ fn listed_bucket_prefixes(moto: &Moto) -> Vec<Option<String>> {
 /// A plan asks ListBuckets only for the names that start as the declared ones
 /// do, so another team's buckets are not in its answer; a bucket the stack owns
 /// outside that start, no longer declared, is still found (the region listed
-/// again whole) and deleted.
+/// again whole) and deleted, and so is the last one when none is declared.
 #[test]
 fn buckets_are_listed_by_the_declared_names_start() {
     let moto = Moto::start();
@@ -445,6 +445,30 @@ fn buckets_are_listed_by_the_declared_names_start() {
         vec!["ours-logs-c".to_string(), "theirs-data".to_string()]
     );
     bedform(&moto, dir.path(), &["plan", "--detailed-exitcode", path]).expect(0);
+
+    // No bucket declared: the one the index lists as the stack's is looked for
+    // by its own name, and once it is gone ListBuckets is not asked at all.
+    std::fs::write(
+        &manifest,
+        format!("{STACK}{}", log_group("kept", "/ours/kept", "")),
+    )
+    .unwrap();
+    moto.record_requests(&LIST_BUCKETS);
+    let plan = bedform(&moto, dir.path(), &["plan", path]).expect(0);
+    assert!(
+        plan.stdout
+            .contains("Bucket/c (ours-logs-c) will be deleted"),
+        "{}",
+        plan.stdout
+    );
+    assert_eq!(
+        listed_bucket_prefixes(&moto),
+        vec![Some("ours-logs-c".to_string())]
+    );
+    bedform(&moto, dir.path(), &["apply", "--auto-approve", path]).expect(0);
+    moto.record_requests(&LIST_BUCKETS);
+    bedform(&moto, dir.path(), &["plan", "--detailed-exitcode", path]).expect(0);
+    assert_eq!(listed_bucket_prefixes(&moto), Vec::<Option<String>>::new());
 }
 
 fn bedrock_role(name: &str, role: &str) -> String {
