@@ -64,13 +64,12 @@ async fn observe_jobs(aws: &Aws, reads: &Reads<'_>) -> Result<Vec<ObservedResour
             let (tags, mut observed) = if declared {
                 futures::try_join!(tags, read_job(aws, &name))?
             } else {
-                let Some(tags) = tags.await? else {
-                    return Ok::<_, CloudError>(None);
-                };
-                if !owned_or_declared(scope, job::KIND, &name, &tags) {
-                    return Ok(None);
+                match tags.await? {
+                    Some(tags) if owned_or_declared(scope, job::KIND, &name, &tags) => {
+                        (Some(tags), read_job(aws, &name).await?)
+                    }
+                    _ => return Ok::<_, CloudError>(None),
                 }
-                (Some(tags), read_job(aws, &name).await?)
             };
             let Some(tags) = tags else {
                 return Ok(None);
